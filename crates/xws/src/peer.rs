@@ -1,0 +1,330 @@
+//! The peer: one connected client, as a handler sees it.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::{
+    collections::BTreeSet,
+    fmt,
+    ops::{Deref, DerefMut},
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use crate::{
+    CloseCode, CloseFrame, Error, Message, RequestInfo, Topic,
+    adapter::{PeerTransport, SubscribePolicy},
+};
+
+/// A peer's unique id: unique per adapter instance and, for adapters that span
+/// nodes or invocations, globally (a node prefix, a Durable Object UUID, an
+/// API Gateway connection id).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PeerId(Arc<str>);
+
+impl PeerId {
+    /// Wraps an adapter-made id.
+    pub fn new(id: impl Into<Arc<str>>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for PeerId {
+    fn from(s: &str) -> Self {
+        Self(s.into())
+    }
+}
+
+impl From<String> for PeerId {
+    fn from(s: String) -> Self {
+        Self(s.into())
+    }
+}
+
+/// One connected client: its id, request, typed context and topics, and the
+/// operations a handler performs on it.
+///
+/// A `Peer` is a cheap handle (an `Arc`); clone it freely, for example into a
+/// background task. Every operation is synchronous and never blocks: the
+/// adapter queues the IO (a bounded per-peer queue on Tokio, a socket send on
+/// Cloudflare, a `PostToConnection` on AWS).
+pub struct Peer<C> {
+    shared: Arc<Shared<C>>,
+}
+
+struct Shared<C> {
+    id: PeerId,
+    request: RequestInfo,
+    context: Mutex<C>,
+    topics: Mutex<BTreeSet<Topic>>,
+    changed: AtomicBool,
+    transport: Box<dyn PeerTransport>,
+    policy: Arc<dyn SubscribePolicy<C>>,
+}
+
+impl<C> Clone for Peer<C> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<C> fmt::Debug for Peer<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Peer")
+            .field("id", &self.shared.id)
+            .field("path", &self.shared.request.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking hook closes its own peer; its state stays readable.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<C> Peer<C> {
+    /// Creates a peer. Adapters call this; handlers receive peers.
+    pub fn new(
+        id: PeerId,
+        request: RequestInfo,
+        context: C,
+        transport: Box<dyn PeerTransport>,
+        policy: Arc<dyn SubscribePolicy<C>>,
+    ) -> Self {
+        Self::with_topics(id, request, context, BTreeSet::new(), transport, policy)
+    }
+
+    /// Restores a peer with topics it already holds (after hibernation or in
+    /// a new invocation); the transport is not told to subscribe again.
+    pub fn with_topics(
+        id: PeerId,
+        request: RequestInfo,
+        context: C,
+        topics: BTreeSet<Topic>,
+        transport: Box<dyn PeerTransport>,
+        policy: Arc<dyn SubscribePolicy<C>>,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                id,
+                request,
+                context: Mutex::new(context),
+                topics: Mutex::new(topics),
+                changed: AtomicBool::new(false),
+                transport,
+                policy,
+            }),
+        }
+    }
+
+    /// The peer's id.
+    pub fn id(&self) -> &PeerId {
+        &self.shared.id
+    }
+
+    /// The request that opened the connection.
+    pub fn request(&self) -> &RequestInfo {
+        &self.shared.request
+    }
+
+    /// Reads the peer's context.
+    ///
+    /// The guard locks the context: drop it before awaiting (the compiler
+    /// enforces this for `Send` futures).
+    pub fn context(&self) -> ContextRef<'_, C> {
+        ContextRef(lock(&self.shared.context))
+    }
+
+    /// Changes the peer's context; adapters that persist it (Cloudflare,
+    /// AWS) store the new value when the hook returns.
+    pub fn context_mut(&self) -> ContextMut<'_, C> {
+        ContextMut {
+            guard: lock(&self.shared.context),
+            changed: &self.shared.changed,
+        }
+    }
+
+    /// The topics this peer is subscribed to.
+    pub fn topics(&self) -> Vec<Topic> {
+        lock(&self.shared.topics).iter().cloned().collect()
+    }
+
+    /// Whether this peer is subscribed to `topic`.
+    pub fn is_subscribed(&self, topic: &str) -> bool {
+        lock(&self.shared.topics).contains(topic)
+    }
+
+    /// Sends a message to this peer.
+    pub fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
+        self.shared.transport.send(message.into())
+    }
+
+    /// Sends `value` serialized as JSON text.
+    pub fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Error> {
+        self.send(Message::json(value)?)
+    }
+
+    /// Subscribes to `topic`, if the handler's `authorize_subscribe` allows it.
+    /// Subscribing twice is a no-op.
+    pub fn subscribe(&self, topic: impl AsRef<str>) -> Result<(), Error> {
+        let topic = Topic::new(topic)?;
+        if self.is_subscribed(topic.as_str()) {
+            return Ok(());
+        }
+        if !self.shared.policy.allows(self, &topic) {
+            return Err(Error::SubscribeRefused(topic.to_string()));
+        }
+        self.shared.transport.subscribe(&topic)?;
+        lock(&self.shared.topics).insert(topic);
+        self.shared.changed.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Unsubscribes from `topic`; unknown topics are a no-op.
+    pub fn unsubscribe(&self, topic: impl AsRef<str>) -> Result<(), Error> {
+        let topic = Topic::new(topic)?;
+        if lock(&self.shared.topics).remove(&topic) {
+            self.shared.transport.unsubscribe(&topic)?;
+            self.shared.changed.store(true, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Publishes to every subscriber of `topic` except this peer, on every
+    /// node the adapter reaches. Publishing to a topic without subscribers is
+    /// not an error.
+    pub fn publish(
+        &self,
+        topic: impl AsRef<str>,
+        message: impl Into<Message>,
+    ) -> Result<(), Error> {
+        let topic = Topic::new(topic)?;
+        self.shared.transport.publish(&topic, message.into())
+    }
+
+    /// Publishes `value` serialized once as JSON text.
+    pub fn publish_json<T: Serialize + ?Sized>(
+        &self,
+        topic: impl AsRef<str>,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.publish(topic, Message::json(value)?)
+    }
+
+    /// Closes the connection with `code` and `reason`.
+    pub fn close(&self, code: CloseCode, reason: impl Into<String>) {
+        self.shared.transport.close(CloseFrame::new(code, reason));
+    }
+
+    /// Returns whether the context or topics changed since the last call, and
+    /// clears the flag. Adapters that persist peer state use it after a hook.
+    pub fn take_changed(&self) -> bool {
+        self.shared.changed.swap(false, Ordering::AcqRel)
+    }
+
+    /// The peer's state as it would be stored (id, request, context, topics).
+    pub fn snapshot(&self) -> PeerSnapshot<C>
+    where
+        C: Clone,
+    {
+        PeerSnapshot {
+            id: self.shared.id.clone(),
+            request: self.shared.request.clone(),
+            context: lock(&self.shared.context).clone(),
+            topics: lock(&self.shared.topics).clone(),
+        }
+    }
+
+    /// The adapter's transport behind this peer.
+    pub fn transport(&self) -> &dyn PeerTransport {
+        &*self.shared.transport
+    }
+}
+
+/// A peer's persistent state: what survives hibernation (Cloudflare) or lives
+/// between invocations (AWS).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "C: DeserializeOwned", serialize = "C: Serialize"))]
+pub struct PeerSnapshot<C> {
+    /// The peer's id.
+    pub id: PeerId,
+    /// The upgrade request.
+    pub request: RequestInfo,
+    /// The typed context.
+    pub context: C,
+    /// The subscribed topics.
+    pub topics: BTreeSet<Topic>,
+}
+
+impl<C> PeerSnapshot<C> {
+    /// Rebuilds the peer around a transport.
+    pub fn into_peer(
+        self,
+        transport: Box<dyn PeerTransport>,
+        policy: Arc<dyn SubscribePolicy<C>>,
+    ) -> Peer<C> {
+        Peer::with_topics(
+            self.id,
+            self.request,
+            self.context,
+            self.topics,
+            transport,
+            policy,
+        )
+    }
+}
+
+/// Read access to a peer's context.
+pub struct ContextRef<'a, C>(MutexGuard<'a, C>);
+
+impl<C> Deref for ContextRef<'_, C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.0
+    }
+}
+
+/// Write access to a peer's context; marks the peer changed when dropped.
+pub struct ContextMut<'a, C> {
+    guard: MutexGuard<'a, C>,
+    changed: &'a AtomicBool,
+}
+
+impl<C> Deref for ContextMut<'_, C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.guard
+    }
+}
+
+impl<C> DerefMut for ContextMut<'_, C> {
+    fn deref_mut(&mut self) -> &mut C {
+        &mut self.guard
+    }
+}
+
+impl<C> Drop for ContextMut<'_, C> {
+    fn drop(&mut self) {
+        self.changed.store(true, Ordering::Release);
+    }
+}

@@ -1,0 +1,161 @@
+//! What a handler knows about the HTTP request that opened a connection.
+
+use http::{HeaderMap, HeaderName, HeaderValue, header};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::{borrow::Cow, net::SocketAddr};
+
+/// The upgrade request: path, query, headers and the remote address where the
+/// runtime knows it.
+///
+/// It is serializable so adapters can keep it across hibernation (Cloudflare)
+/// and invocations (AWS); headers that are not valid UTF-8 are dropped then.
+///
+/// ```
+/// use xws::RequestInfo;
+/// let req = RequestInfo::new("/api/ws", Some("user=ada&token=s%20cret"))
+///     .with_header("cookie", "theme=dark; session=abc")
+///     .with_header("sec-websocket-protocol", "chat, token.xyz");
+/// assert_eq!(req.query_param("user").as_deref(), Some("ada"));
+/// assert_eq!(req.query_param("token").as_deref(), Some("s cret"));
+/// assert_eq!(req.cookie("session"), Some("abc"));
+/// assert_eq!(req.protocols().collect::<Vec<_>>(), ["chat", "token.xyz"]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestInfo {
+    /// The URL path, such as `/api/ws`.
+    pub path: String,
+    /// The raw query string without `?`, if any.
+    pub query: Option<String>,
+    /// The request headers.
+    #[serde(with = "headers_serde")]
+    pub headers: HeaderMap,
+    /// The client's address, where the runtime exposes it.
+    pub remote_addr: Option<SocketAddr>,
+}
+
+impl RequestInfo {
+    /// A request for `path` with an optional raw query string.
+    pub fn new(path: impl Into<String>, query: Option<&str>) -> Self {
+        Self {
+            path: path.into(),
+            query: query.filter(|q| !q.is_empty()).map(str::to_owned),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a header (builder style); invalid names or values are ignored.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            self.headers.append(name, value);
+        }
+        self
+    }
+
+    /// Sets the remote address (builder style).
+    pub fn with_remote_addr(mut self, addr: SocketAddr) -> Self {
+        self.remote_addr = Some(addr);
+        self
+    }
+
+    /// The first value of query parameter `name`, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<Cow<'_, str>> {
+        let query = self.query.as_deref()?;
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Every value of query parameter `name`, percent-decoded.
+    pub fn query_params<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+        form_urlencoded::parse(self.query.as_deref().unwrap_or("").as_bytes())
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// A header value as text, if present and valid UTF-8.
+    pub fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of cookie `name` from the `Cookie` headers.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.trim_matches('"'))
+    }
+
+    /// The `Origin` header, if any.
+    pub fn origin(&self) -> Option<&str> {
+        self.header(header::ORIGIN)
+    }
+
+    /// The subprotocols the client offered in `Sec-WebSocket-Protocol`.
+    pub fn protocols(&self) -> impl Iterator<Item = &str> {
+        self.headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+    }
+
+    /// The path and query as one string, such as `/api/ws?user=ada`.
+    pub fn path_and_query(&self) -> String {
+        match &self.query {
+            Some(q) => format!("{}?{q}", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
+
+mod headers_serde {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(headers: &HeaderMap, s: S) -> Result<S::Ok, S::Error> {
+        let pairs: Vec<(&str, &str)> = headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .collect();
+        pairs.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HeaderMap, D::Error> {
+        let pairs: Vec<(String, String)> = Vec::deserialize(d)?;
+        let mut headers = HeaderMap::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            let name = HeaderName::try_from(name).map_err(serde::de::Error::custom)?;
+            let value = HeaderValue::try_from(value).map_err(serde::de::Error::custom)?;
+            headers.append(name, value);
+        }
+        Ok(headers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn survives_a_serde_round_trip() {
+        let req = RequestInfo::new("/x", Some("a=1"))
+            .with_header("x-one", "1")
+            .with_header("x-one", "2")
+            .with_remote_addr("127.0.0.1:9".parse().unwrap());
+        let json = serde_json::to_string(&req).unwrap();
+        assert_eq!(serde_json::from_str::<RequestInfo>(&json).unwrap(), req);
+    }
+
+    #[test]
+    fn missing_things_are_none() {
+        let req = RequestInfo::new("/", None);
+        assert_eq!(req.query_param("x"), None);
+        assert_eq!(req.cookie("x"), None);
+        assert_eq!(req.protocols().count(), 0);
+    }
+}
