@@ -11,12 +11,21 @@ use xws::{Error, Handler, RequestInfo};
 fn every_column_describes_its_own_target_with_sources() {
     for target in DeploymentTarget::ALL {
         let column = target.column();
-        assert_eq!(column.target, target, "column of {target:?} names another target");
+        assert_eq!(
+            column.target, target,
+            "column of {target:?} names another target"
+        );
         for (cell, capability) in column.cells.iter().zip(Capability::ALL) {
             assert_eq!(cell.capability, capability);
-            assert!(!cell.source.is_empty(), "{target:?}/{capability:?} has no source");
+            assert!(
+                !cell.source.is_empty(),
+                "{target:?}/{capability:?} has no source"
+            );
             if let Support::None { alternative } = cell.support {
-                assert!(!alternative.is_empty(), "{target:?}/{capability:?} names no alternative");
+                assert!(
+                    !alternative.is_empty(),
+                    "{target:?}/{capability:?} names no alternative"
+                );
             }
         }
     }
@@ -55,7 +64,11 @@ fn require_names_target_capability_and_alternative() {
     assert_eq!(*target, "Cloudflare Worker (no Durable Object)");
     assert_eq!(*capability, "pub/sub within an instance");
     assert!(alternative.contains("Durable Object"), "{alternative}");
-    assert!(DeploymentTarget::CloudflareDurableObject.require(Capability::PubSubInstance).is_ok());
+    assert!(
+        DeploymentTarget::CloudflareDurableObject
+            .require(Capability::PubSubInstance)
+            .is_ok()
+    );
 }
 
 struct Feed;
@@ -82,9 +95,14 @@ fn sse_only_entry_point_refuses_websocket_upgrades_on_vercel() {
 fn tokio_serves_both_transports() {
     let deployment = Deployment::<Tokio, _>::new(Feed);
     let upgrade = RequestInfo::new("/", None).with_header("upgrade", "websocket");
-    assert_eq!(deployment.transport_for(&upgrade).unwrap(), Transport::WebSocket);
     assert_eq!(
-        deployment.transport_for(&RequestInfo::new("/", None)).unwrap(),
+        deployment.transport_for(&upgrade).unwrap(),
+        Transport::WebSocket
+    );
+    assert_eq!(
+        deployment
+            .transport_for(&RequestInfo::new("/", None))
+            .unwrap(),
         Transport::Sse
     );
 }

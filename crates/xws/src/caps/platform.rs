@@ -96,14 +96,17 @@ impl Message {
     const CAPACITY: usize = 512;
 
     const fn unsupported(target: &str, capability: &str, alternative: &str) -> Message {
-        Message { bytes: [0; Message::CAPACITY], len: 0 }
-            .push("xws: ")
-            .push(target)
-            .push(" cannot provide ")
-            .push(capability)
-            .push(". Alternative: ")
-            .push(alternative)
-            .push(". See adapters-matrix.md.")
+        Message {
+            bytes: [0; Message::CAPACITY],
+            len: 0,
+        }
+        .push("xws: ")
+        .push(target)
+        .push(" cannot provide ")
+        .push(capability)
+        .push(". Alternative: ")
+        .push(alternative)
+        .push(". See adapters-matrix.md.")
     }
 
     const fn push(mut self, part: &str) -> Message {

@@ -26,7 +26,12 @@ pub const COLUMN: Column = Column {
             "WebSocket APIs carry WebSockets only",
             ROUTES,
         ),
-        Cell::emulated(PubSubInstance, TABLE, "there is no long-lived instance", CONNECTIONS),
+        Cell::emulated(
+            PubSubInstance,
+            TABLE,
+            "there is no long-lived instance",
+            CONNECTIONS,
+        ),
         Cell::emulated(
             PubSubAcrossInstances,
             TABLE,
@@ -38,7 +43,12 @@ pub const COLUMN: Column = Column {
             "any code with IAM rights posts to @connections",
             CONNECTIONS,
         ),
-        Cell::emulated(PeersListing, "a query of the connections table", "", CONNECTIONS),
+        Cell::emulated(
+            PeersListing,
+            "a query of the connections table",
+            "",
+            CONNECTIONS,
+        ),
         Cell::none(
             Binary,
             "send binary as base64 in text messages, or use a Durable Object or a Tokio server",

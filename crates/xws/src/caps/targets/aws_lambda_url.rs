@@ -4,7 +4,8 @@ use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const STREAMING: &str = "AWS docs: configuration-response-streaming";
 const URLS: &str = "AWS docs: urls-invocation";
-const BROKER: &str = "through a Broker (e.g. Redis pub/sub): one environment serves one request at a time";
+const BROKER: &str =
+    "through a Broker (e.g. Redis pub/sub): one environment serves one request at a time";
 const NO_WS: &str = "WebSocket only; a function URL has no WebSockets";
 
 /// The AWS Lambda function URL column.
@@ -41,7 +42,12 @@ pub const COLUMN: Column = Column {
             "",
             "xws::sse",
         ),
-        Cell::none(ProtocolPing, "SSE keep-alive comments (xws::sse::comment)", NO_WS, URLS),
+        Cell::none(
+            ProtocolPing,
+            "SSE keep-alive comments (xws::sse::comment)",
+            NO_WS,
+            URLS,
+        ),
         Cell::none(
             HeartbeatWithoutWaking,
             "use AWS API Gateway WebSocket",
@@ -54,13 +60,28 @@ pub const COLUMN: Column = Column {
             "the function runs for the whole stream",
             STREAMING,
         ),
-        Cell::limited(ContextSurvives, "one stream", "one stream is one invocation", STREAMING),
+        Cell::limited(
+            ContextSurvives,
+            "one stream",
+            "one stream is one invocation",
+            STREAMING,
+        ),
         Cell::full(SendFromOpen, "the first events of the stream", STREAMING),
         Cell::limited(MaxMessageSize, "200 MB per response", "", STREAMING),
-        Cell::limited(MaxConnectionDuration, "15 min", "the function timeout", STREAMING),
+        Cell::limited(
+            MaxConnectionDuration,
+            "15 min",
+            "the function timeout",
+            STREAMING,
+        ),
         Cell::full(IdleTimeout, "none beyond the function timeout", STREAMING),
         Cell::full(RemoteAddress, "requestContext.http.sourceIp", URLS),
-        Cell::none(Subprotocols, "pass the protocol as a query parameter", NO_WS, URLS),
+        Cell::none(
+            Subprotocols,
+            "pass the protocol as a query parameter",
+            NO_WS,
+            URLS,
+        ),
         Cell::none(
             Compression,
             "compress payloads in the application",

@@ -16,14 +16,22 @@ pub const COLUMN: Column = Column {
         krate: "xws-cloudflare",
     },
     cells: [
-        Cell::full(WebSocket, "state.acceptWebSocket (hibernatable)", WEBSOCKETS),
+        Cell::full(
+            WebSocket,
+            "state.acceptWebSocket (hibernatable)",
+            WEBSOCKETS,
+        ),
         Cell::limited(
             Sse,
             "keeps the object awake",
             "a streamed response; no hibernation while it is open",
             WEBSOCKETS,
         ),
-        Cell::full(PubSubInstance, "the sockets of one object (one room or namespace)", WEBSOCKETS),
+        Cell::full(
+            PubSubInstance,
+            "the sockets of one object (one room or namespace)",
+            WEBSOCKETS,
+        ),
         Cell::emulated(
             PubSubAcrossInstances,
             "one object per room; a publish to another room is a fetch to its object",
@@ -65,7 +73,11 @@ pub const COLUMN: Column = Column {
             "the serialized socket attachment survives hibernation and is lost on close",
             STATE,
         ),
-        Cell::full(SendFromOpen, "the socket is accepted before the response returns", WEBSOCKETS),
+        Cell::full(
+            SendFromOpen,
+            "the socket is accepted before the response returns",
+            WEBSOCKETS,
+        ),
         Cell::limited(
             MaxMessageSize,
             "32 MiB",
@@ -77,9 +89,21 @@ pub const COLUMN: Column = Column {
             "none documented; a deploy or an object reset closes the sockets",
             LIMITS,
         ),
-        Cell::full(IdleTimeout, "none documented; hibernation makes idle sockets free", WEBSOCKETS),
-        Cell::full(RemoteAddress, "the CF-Connecting-IP header", "Cloudflare docs: fundamentals/reference/http-request-headers"),
-        Cell::full(Subprotocols, "the Sec-WebSocket-Protocol response header", WEBSOCKETS),
+        Cell::full(
+            IdleTimeout,
+            "none documented; hibernation makes idle sockets free",
+            WEBSOCKETS,
+        ),
+        Cell::full(
+            RemoteAddress,
+            "the CF-Connecting-IP header",
+            "Cloudflare docs: fundamentals/reference/http-request-headers",
+        ),
+        Cell::full(
+            Subprotocols,
+            "the Sec-WebSocket-Protocol response header",
+            WEBSOCKETS,
+        ),
         Cell::limited(
             Compression,
             "compatibility flag",

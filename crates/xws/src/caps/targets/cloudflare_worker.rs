@@ -6,8 +6,7 @@ const WEBSOCKETS: &str = "Cloudflare docs: workers/runtime-apis/websockets";
 const LIMITS: &str = "Cloudflare docs: workers/platform/limits";
 const FLAGS: &str = "Cloudflare docs: workers/configuration/compatibility-flags";
 const USE_DO: &str = "use a Cloudflare Durable Object (xws-cloudflare)";
-const WHY: &str =
-    "a Worker cannot do I/O on behalf of another request (\"Cannot perform I/O on behalf of a different request\")";
+const WHY: &str = "a Worker cannot do I/O on behalf of another request (\"Cannot perform I/O on behalf of a different request\")";
 
 /// The plain Cloudflare Worker's column.
 pub const COLUMN: Column = Column {
@@ -22,11 +21,21 @@ pub const COLUMN: Column = Column {
             "WebSocketPair + accept(); each socket is isolated in its own request",
             WEBSOCKETS,
         ),
-        Cell::limited(Sse, "one request per stream", "a streamed response; no shared state", LIMITS),
+        Cell::limited(
+            Sse,
+            "one request per stream",
+            "a streamed response; no shared state",
+            LIMITS,
+        ),
         Cell::none(PubSubInstance, USE_DO, WHY, WEBSOCKETS),
         Cell::none(PubSubAcrossInstances, USE_DO, WHY, WEBSOCKETS),
         Cell::none(PublishFromOutside, USE_DO, WHY, WEBSOCKETS),
-        Cell::none(PeersListing, USE_DO, "no request sees another request's sockets", WEBSOCKETS),
+        Cell::none(
+            PeersListing,
+            USE_DO,
+            "no request sees another request's sockets",
+            WEBSOCKETS,
+        ),
         Cell::full(Binary, "ArrayBuffer messages", WEBSOCKETS),
         Cell::limited(
             ProtocolPing,
@@ -52,7 +61,11 @@ pub const COLUMN: Column = Column {
             "in memory while the socket's request lives; nothing survives it",
             WEBSOCKETS,
         ),
-        Cell::full(SendFromOpen, "the socket is accepted before the response returns", WEBSOCKETS),
+        Cell::full(
+            SendFromOpen,
+            "the socket is accepted before the response returns",
+            WEBSOCKETS,
+        ),
         Cell::limited(MaxMessageSize, "32 MiB", "received messages", LIMITS),
         Cell::limited(
             MaxConnectionDuration,
@@ -61,8 +74,16 @@ pub const COLUMN: Column = Column {
             LIMITS,
         ),
         Cell::full(IdleTimeout, "none documented", LIMITS),
-        Cell::full(RemoteAddress, "the CF-Connecting-IP header", "Cloudflare docs: fundamentals/reference/http-request-headers"),
-        Cell::full(Subprotocols, "the Sec-WebSocket-Protocol response header", WEBSOCKETS),
+        Cell::full(
+            RemoteAddress,
+            "the CF-Connecting-IP header",
+            "Cloudflare docs: fundamentals/reference/http-request-headers",
+        ),
+        Cell::full(
+            Subprotocols,
+            "the Sec-WebSocket-Protocol response header",
+            WEBSOCKETS,
+        ),
         Cell::limited(
             Compression,
             "compatibility flag",

@@ -4,8 +4,7 @@ use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const FUNCTIONS: &str = "Vercel docs: functions";
 const LIMITS: &str = "Vercel docs: functions/limitations";
-const BROKER: &str =
-    "publish through a hosted broker (Redis pub/sub), or move real-time to a Cloudflare Durable Object or AWS API Gateway";
+const BROKER: &str = "publish through a hosted broker (Redis pub/sub), or move real-time to a Cloudflare Durable Object or AWS API Gateway";
 const INVOCATIONS: &str = "functions do not share memory across invocations";
 const NO_WS: &str = "WebSocket only; no WebSockets for Rust functions";
 
