@@ -112,6 +112,7 @@ fn render_summary(out: &mut String) {
 fn summary_cell(cell: &Cell) -> String {
     match cell.support {
         Support::None { alternative } => format!("❌ {alternative}"),
+        Support::Emulated { how } => format!("🔁 {how}"),
         _ => short_cell(cell),
     }
 }
