@@ -78,10 +78,10 @@ impl Handler for ChatHandler {
     type Context = ChatContext;
 
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
-        if let Some(expected) = &self.token {
-            if request.query_param("token").as_deref() != Some(expected.as_str()) {
-                return Reject::unauthorized("missing or wrong token").into();
-            }
+        if let Some(expected) = &self.token
+            && request.query_param("token").as_deref() != Some(expected.as_str())
+        {
+            return Reject::unauthorized("missing or wrong token").into();
         }
         let user = request
             .query_param("user")
