@@ -111,21 +111,24 @@ impl ChatPeer {
 
     /// Joins `room` and waits for `joined`.
     pub async fn join(&mut self, room: &str) -> Result<(), ScenarioError> {
-        self.ws.send_json(&join_room(room)).await?;
-        self.ws
-            .recv_json_matching(&format!("joined {room}"), |frame| {
-                frame["type"] == "joined" && frame["roomId"] == room
-            })
-            .await
-            .map(drop)
+        self.command(&join_room(room), "joined", room).await
     }
 
     /// Leaves `room` and waits for `left`.
     pub async fn leave(&mut self, room: &str) -> Result<(), ScenarioError> {
-        self.ws.send_json(&leave_room(room)).await?;
+        self.command(&leave_room(room), "left", room).await
+    }
+
+    async fn command(
+        &mut self,
+        command: &Value,
+        answer: &str,
+        room: &str,
+    ) -> Result<(), ScenarioError> {
+        self.ws.send_json(command).await?;
         self.ws
-            .recv_json_matching(&format!("left {room}"), |frame| {
-                frame["type"] == "left" && frame["roomId"] == room
+            .recv_json_matching(&format!("{answer} {room}"), |frame| {
+                frame["type"] == answer && frame["roomId"] == room
             })
             .await
             .map(drop)

@@ -86,3 +86,18 @@ pub fn ensure_eq<T: PartialEq + std::fmt::Debug>(
         ))
     }
 }
+
+/// Runs `work`, turning a `limit` overrun into a [`ScenarioError::Timeout`] for `waiting_for`.
+pub async fn within<T>(
+    limit: std::time::Duration,
+    waiting_for: impl FnOnce() -> String,
+    work: impl Future<Output = Result<T, ScenarioError>>,
+) -> Result<T, ScenarioError> {
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(ScenarioError::Timeout {
+            waiting_for: waiting_for(),
+            after: limit,
+            seen: Vec::new(),
+        })
+    })
+}

@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 
 use crate::ScenarioError;
+use crate::error::within;
 
 /// A fully read HTTP response.
 #[derive(Debug, Clone)]
@@ -76,13 +77,12 @@ async fn read_all(
             body,
         })
     };
-    tokio::time::timeout(timeout, reading)
-        .await
-        .map_err(|_| ScenarioError::Timeout {
-            waiting_for: format!("the full HTTP response from {url}"),
-            after: timeout,
-            seen: Vec::new(),
-        })?
+    within(
+        timeout,
+        || format!("the full HTTP response from {url}"),
+        reading,
+    )
+    .await
 }
 
 /// Sends one request on a new connection and returns the response head with a
@@ -133,13 +133,12 @@ pub(super) async fn send(
             .await
             .map_err(|error| ScenarioError::transport(format!("requesting {url}"), error))
     };
-    tokio::time::timeout(timeout, exchange)
-        .await
-        .map_err(|_| ScenarioError::Timeout {
-            waiting_for: format!("HTTP response head from {url}"),
-            after: timeout,
-            seen: Vec::new(),
-        })?
+    within(
+        timeout,
+        || format!("HTTP response head from {url}"),
+        exchange,
+    )
+    .await
 }
 
 pub(super) fn content_type<B>(response: &http::Response<B>) -> Option<String> {

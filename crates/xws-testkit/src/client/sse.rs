@@ -9,6 +9,7 @@ use sse_stream::{Sse, SseStream};
 
 use super::http::{content_type, send};
 use crate::ScenarioError;
+use crate::error::within;
 
 /// An open SSE stream.
 pub struct SseClient {
@@ -88,13 +89,7 @@ where
             }
         }
     };
-    tokio::time::timeout(timeout, waiting)
-        .await
-        .map_err(|_| ScenarioError::Timeout {
-            waiting_for: format!("an event on {url}"),
-            after: timeout,
-            seen: Vec::new(),
-        })?
+    within(timeout, || format!("an event on {url}"), waiting).await
 }
 
 #[cfg(test)]

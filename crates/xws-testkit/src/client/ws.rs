@@ -11,6 +11,7 @@ use tokio_tungstenite::tungstenite::{self, Message, protocol::CloseFrame};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::ScenarioError;
+use crate::error::within;
 
 /// How many passed-over frames a timeout message quotes.
 const SEEN_IN_ERRORS: usize = 5;
@@ -90,16 +91,18 @@ impl WsClient {
         timeout: Duration,
     ) -> Result<Self, ScenarioError> {
         let label = label.into();
-        let attempt = tokio::time::timeout(timeout, tokio_tungstenite::connect_async(url)).await;
-        let (stream, _response) = attempt
-            .map_err(|_| ScenarioError::Timeout {
-                waiting_for: format!("{label}: WebSocket handshake with {url}"),
-                after: timeout,
-                seen: Vec::new(),
-            })?
-            .map_err(|error| {
-                ScenarioError::transport(format!("{label}: connecting to {url}"), describe(&error))
-            })?;
+        let handshake = async {
+            tokio_tungstenite::connect_async(url)
+                .await
+                .map_err(|error| {
+                    ScenarioError::transport(
+                        format!("{label}: connecting to {url}"),
+                        describe(&error),
+                    )
+                })
+        };
+        let waiting_for = || format!("{label}: WebSocket handshake with {url}");
+        let (stream, _response) = within(timeout, waiting_for, handshake).await?;
         Ok(Self {
             stream,
             timeout,
@@ -281,13 +284,9 @@ impl WsClient {
 /// Tries to open a WebSocket that the server should refuse before the upgrade; returns the
 /// HTTP status it answered with, or fails if the upgrade succeeded.
 pub async fn connect_rejected(url: &str, timeout: Duration) -> Result<u16, ScenarioError> {
-    let attempt = tokio::time::timeout(timeout, tokio_tungstenite::connect_async(url))
-        .await
-        .map_err(|_| ScenarioError::Timeout {
-            waiting_for: format!("an answer to the upgrade request for {url}"),
-            after: timeout,
-            seen: Vec::new(),
-        })?;
+    let answer = async { Ok(tokio_tungstenite::connect_async(url).await) };
+    let waiting_for = || format!("an answer to the upgrade request for {url}");
+    let attempt = within(timeout, waiting_for, answer).await?;
     match attempt {
         Ok(_) => Err(ScenarioError::mismatch(
             format!("upgrade of {url}"),
