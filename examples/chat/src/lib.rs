@@ -5,6 +5,8 @@
 //! host it unchanged. The wire protocol is in [`protocol`].
 
 pub mod protocol;
+#[cfg(feature = "tokio")]
+pub mod server;
 
 use xws::{Error, Handler, HookResult, Hub, Message, Peer, Reject, RequestInfo, Topic, Upgrade};
 
