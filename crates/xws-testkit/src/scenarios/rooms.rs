@@ -127,12 +127,16 @@ pub async fn typing(target: &Target) -> Result<(), ScenarioError> {
 }
 
 /// After `left`, a peer gets nothing more from the room while the others still do.
+///
+/// With two nodes the leaver (peer 1) shares its node with a remaining member (peer 3), so
+/// that member receiving the message proves it reached the leaver's node.
 pub async fn leave_stops_delivery(target: &Target) -> Result<(), ScenarioError> {
     let room = unique_name("leave");
-    let mut peers = room_of(target, &room, 3).await?;
+    let mut peers = room_of(target, &room, 4).await?;
     peers[1].leave(&room).await?;
     peers[0].say(&room, "after leave").await?;
     peers[2].recv_message(&room, "after leave").await?;
+    peers[3].recv_message(&room, "after leave").await?;
     peers[1]
         .ensure_nothing_from(&room, "message after leaving")
         .await
