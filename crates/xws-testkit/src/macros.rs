@@ -17,6 +17,8 @@ macro_rules! __for_each_scenario {
             unicode_text
             join_leave
             publish_skips_sender
+            publish_from_non_member
+            room_fan_out
             per_sender_order
             user_in_context
             typing
@@ -27,7 +29,9 @@ macro_rules! __for_each_scenario {
             close_handshake
             auth_rejects_401
             broadcast_from_http
+            broadcast_bad_body_4xx
             sse_receives_room_messages
+            sse_bad_topic_4xx
         }
     };
 }

@@ -47,7 +47,16 @@ pub async fn post_json(
     body: &Value,
     timeout: Duration,
 ) -> Result<HttpResponse, ScenarioError> {
-    let body = Bytes::from(body.to_string());
+    post_raw(url, &body.to_string(), timeout).await
+}
+
+/// `POST url` with `body` sent as is, labelled `application/json` (for malformed bodies).
+pub async fn post_raw(
+    url: &str,
+    body: &str,
+    timeout: Duration,
+) -> Result<HttpResponse, ScenarioError> {
+    let body = Bytes::from(body.to_owned());
     read_all(url, timeout, send(Method::POST, url, Some(body), timeout)).await
 }
 

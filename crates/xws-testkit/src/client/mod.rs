@@ -6,6 +6,6 @@ mod http;
 mod sse;
 mod ws;
 
-pub use http::{HttpResponse, get, post_json};
+pub use http::{HttpResponse, get, post_json, post_raw};
 pub use sse::{SseClient, sse_connect};
 pub use ws::{Frame, WsClient, connect_rejected};

@@ -32,15 +32,22 @@ pub async fn max_size_accepted(target: &Target) -> Result<(), ScenarioError> {
     )
 }
 
-/// One byte over the maximum closes the socket with 1009 (Message Too Big).
+/// One byte over the maximum, text or binary, closes the socket with 1009 (Message Too Big).
 pub async fn oversize_closes_1009(target: &Target) -> Result<(), ScenarioError> {
-    let mut peer = ChatPeer::open(target, 0, None).await?;
+    let mut peers = ChatPeer::open_many(target, 2, None).await?;
     // Valid JSON, so only the size can be the reason to refuse it.
     let filler = "x".repeat(target.max_message_size + 1 - 2);
-    let oversized = Value::from(filler).to_string();
-    debug_assert_eq!(oversized.len(), target.max_message_size + 1);
-    peer.ws.send_text(oversized).await?;
-    peer.ws.expect_close(MESSAGE_TOO_BIG).await
+    let oversized_text = Value::from(filler).to_string();
+    debug_assert_eq!(oversized_text.len(), target.max_message_size + 1);
+    peers[0].ws.send_text(oversized_text).await?;
+    peers[1]
+        .ws
+        .send_binary(vec![7u8; target.max_message_size + 1])
+        .await?;
+    for peer in &mut peers {
+        peer.ws.expect_close(MESSAGE_TOO_BIG).await?;
+    }
+    Ok(())
 }
 
 /// A client-initiated close (1000) is answered with a close frame (RFC 6455, 5.5.1).

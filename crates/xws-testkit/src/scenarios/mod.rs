@@ -11,11 +11,14 @@ use std::pin::Pin;
 
 pub use auth::auth_rejects_401;
 pub use basics::{bad_json_keeps_socket_open, binary_roundtrip, echo_json, ping_pong, welcome};
-pub use http::{broadcast_from_http, sse_receives_room_messages};
+pub use http::{
+    broadcast_bad_body_4xx, broadcast_from_http, sse_bad_topic_4xx, sse_receives_room_messages,
+};
 pub use limits::{close_handshake, max_size_accepted, oversize_closes_1009};
 pub use rooms::{
-    join_leave, leave_stops_delivery, many_rooms_isolated, per_sender_order, publish_skips_sender,
-    typing, unicode_text, user_in_context,
+    join_leave, leave_stops_delivery, many_rooms_isolated, per_sender_order,
+    publish_from_non_member, publish_skips_sender, room_fan_out, typing, unicode_text,
+    user_in_context,
 };
 
 use crate::{ScenarioError, Target};

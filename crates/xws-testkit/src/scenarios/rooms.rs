@@ -106,6 +106,47 @@ pub async fn user_in_context(target: &Target) -> Result<(), ScenarioError> {
     check_message(&frame, &room, &anonymous, "reply")
 }
 
+/// A peer that never joined may still send to a room: every member gets it.
+pub async fn publish_from_non_member(target: &Target) -> Result<(), ScenarioError> {
+    let room = unique_name("outsider");
+    let mut outsider = ChatPeer::open(target, 0, Some("outsider")).await?;
+    let mut members = ChatPeer::open_many(target, 3, None).await?;
+    // Peer 0 of the members would share the outsider's node; drop it to keep nodes mixed.
+    members.remove(0);
+    try_join_all(members.iter_mut().map(|member| member.join(&room))).await?;
+    outsider.say(&room, "from outside").await?;
+    for member in &mut members {
+        let frame = member.recv_message(&room, "from outside").await?;
+        check_message(&frame, &room, &outsider, "from outside")?;
+    }
+    outsider
+        .ensure_nothing_from(&room, "a message of a room it never joined")
+        .await
+}
+
+/// One message to a room of many reaches every other member exactly once.
+pub async fn room_fan_out(target: &Target) -> Result<(), ScenarioError> {
+    const MEMBERS: usize = 12;
+    let room = unique_name("fanout");
+    let mut peers = room_of(target, &room, MEMBERS).await?;
+    peers[0].say(&room, "to everyone").await?;
+    let (sender, others) = peers.split_first_mut().expect("many peers");
+    try_join_all(
+        others
+            .iter_mut()
+            .map(|other| other.recv_message(&room, "to everyone")),
+    )
+    .await?;
+    for other in others.iter_mut() {
+        other
+            .ensure_nothing_from(&room, "a second copy of the message")
+            .await?;
+    }
+    sender
+        .ensure_nothing_from(&room, "its own room message")
+        .await
+}
+
 /// `typing` tells the other members `user-typing` with the typist's id, not the typist.
 pub async fn typing(target: &Target) -> Result<(), ScenarioError> {
     let room = unique_name("typing");
