@@ -64,8 +64,10 @@ impl Frame {
 /// A connected WebSocket peer.
 ///
 /// Every `recv_*` call skips frames it was not waiting for, but keeps them in
-/// [`WsClient::passed_over`], so a scenario can later assert that something did *not*
-/// arrive while tolerating unrelated traffic (e.g. broadcasts from concurrent scenarios).
+/// [`WsClient::passed_over`], where later `recv_*` calls look first: frames can be awaited
+/// in any order (two rooms' messages may interleave either way), and a scenario can assert
+/// that something did *not* arrive while tolerating unrelated traffic (e.g. broadcasts
+/// from concurrent scenarios).
 pub struct WsClient {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     timeout: Duration,
@@ -180,13 +182,18 @@ impl WsClient {
         Some(frame)
     }
 
-    /// Waits (up to the client's timeout) for the first frame accepted by `wanted`;
-    /// frames before it are kept in [`Self::passed_over`]. Fails if the connection ends first.
+    /// Returns the first frame accepted by `wanted`: the earliest such frame already passed
+    /// over, else the next one to arrive within the client's timeout. Frames that arrive
+    /// before it are kept in [`Self::passed_over`], in order. Fails if the connection ends
+    /// first.
     pub async fn recv_matching(
         &mut self,
         waiting_for: &str,
         mut wanted: impl FnMut(&Frame) -> bool,
     ) -> Result<Frame, ScenarioError> {
+        if let Some(earlier) = self.passed_over.iter().position(&mut wanted) {
+            return Ok(self.passed_over.remove(earlier));
+        }
         let deadline = Instant::now() + self.timeout;
         loop {
             let Some(frame) = self.next_frame_until(deadline).await else {
@@ -247,7 +254,7 @@ impl WsClient {
         }
     }
 
-    /// Frames received so far that no `recv_*` call was waiting for.
+    /// Frames received so far that no `recv_*` call has claimed, in arrival order.
     pub fn passed_over(&self) -> &[Frame] {
         &self.passed_over
     }
