@@ -102,7 +102,7 @@ async fn outcome_with(fault: Fault, scenario: &str) -> Outcome {
         fault,
     });
     tokio::spawn(xws_tokio::serve(listener, xws, std::future::pending()));
-    let target = Target::single(addr).with_timeout(std::time::Duration::from_millis(500));
+    let target = Target::single(addr);
     let scenario = scenarios::find(scenario).expect("a known scenario");
     run_scenario(&target, scenario).await.outcome
 }
