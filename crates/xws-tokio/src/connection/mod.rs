@@ -143,7 +143,9 @@ impl<H: Handler> Connection<H> {
         let mut shutting_down = pin!(shutdown.cancelled());
         let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
         let mut heartbeat_timer = pin!(tokio::time::sleep_until(
-            self.heartbeat.as_ref().map_or(far_future, Heartbeat::deadline)
+            self.heartbeat
+                .as_ref()
+                .map_or(far_future, Heartbeat::deadline)
         ));
         loop {
             if let Some(frame) = self.link.close_frame() {
@@ -323,4 +325,3 @@ async fn feed(ws: &mut Socket, frame: Frame) -> Result<(), tungstenite::Error> {
     };
     ws.feed(message).await
 }
-
