@@ -1,11 +1,11 @@
 //! A Cloudflare Durable Object holding the sockets, with the hibernation API.
 
+use super::shared::cloudflare;
 use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const STATE: &str = "Cloudflare docs: durable-objects/api/state";
 const WEBSOCKETS: &str = "Cloudflare docs: durable-objects/best-practices/websockets";
 const LIMITS: &str = "Cloudflare docs: durable-objects/platform/limits";
-const FLAGS: &str = "Cloudflare docs: workers/configuration/compatibility-flags";
 
 /// The Cloudflare Durable Object's column.
 pub const COLUMN: Column = Column {
@@ -49,13 +49,8 @@ pub const COLUMN: Column = Column {
             "state.getWebSockets(tag); CPU and memory may lower the count",
             LIMITS,
         ),
-        Cell::full(Binary, "ArrayBuffer messages", WEBSOCKETS),
-        Cell::limited(
-            ProtocolPing,
-            "runtime only",
-            "the runtime answers protocol pings; the application neither sends nor sees them",
-            WEBSOCKETS,
-        ),
+        cloudflare::BINARY,
+        cloudflare::PROTOCOL_PING,
         Cell::limited(
             HeartbeatWithoutWaking,
             "2,048 characters",
@@ -73,11 +68,7 @@ pub const COLUMN: Column = Column {
             "the serialized socket attachment survives hibernation and is lost on close",
             STATE,
         ),
-        Cell::full(
-            SendFromOpen,
-            "the socket is accepted before the response returns",
-            WEBSOCKETS,
-        ),
+        cloudflare::SEND_FROM_OPEN,
         Cell::limited(
             MaxMessageSize,
             "32 MiB",
@@ -94,22 +85,9 @@ pub const COLUMN: Column = Column {
             "none documented; hibernation makes idle sockets free",
             WEBSOCKETS,
         ),
-        Cell::full(
-            RemoteAddress,
-            "the CF-Connecting-IP header",
-            "Cloudflare docs: fundamentals/reference/http-request-headers",
-        ),
-        Cell::full(
-            Subprotocols,
-            "the Sec-WebSocket-Protocol response header",
-            WEBSOCKETS,
-        ),
-        Cell::limited(
-            Compression,
-            "compatibility flag",
-            "permessage-deflate with the `web_socket_compression` flag",
-            FLAGS,
-        ),
+        cloudflare::REMOTE_ADDRESS,
+        cloudflare::SUBPROTOCOLS,
+        cloudflare::COMPRESSION,
     ],
 }
 .checked();
