@@ -33,11 +33,32 @@ pub fn run(workspace: &Workspace, check: bool) -> Result<()> {
     if current != generated {
         bail!(
             "{FILE} is out of date with the table in crates/xws/src/caps/ \
-             (it is generated: edit the table, not the file); run `cargo xtask matrix`"
+             (it is generated: edit the table, not the file); run `cargo xtask matrix`.\n{}",
+            first_difference(&current, &generated)
         );
     }
     eprintln!("xtask: {FILE} matches the capability table");
     Ok(())
+}
+
+/// Where the file on disk first differs from the generated one.
+fn first_difference(current: &str, generated: &str) -> String {
+    let mut current_lines = current.lines();
+    let mut generated_lines = generated.lines();
+    for number in 1.. {
+        match (current_lines.next(), generated_lines.next()) {
+            (None, None) => break,
+            (on_disk, expected) if on_disk != expected => {
+                return format!(
+                    "first difference at line {number}:\n  file:     {}\n  expected: {}",
+                    on_disk.unwrap_or("(end of file)"),
+                    expected.unwrap_or("(end of file)")
+                );
+            }
+            _ => {}
+        }
+    }
+    "the files differ in line endings".to_owned()
 }
 
 /// The whole Markdown document.
