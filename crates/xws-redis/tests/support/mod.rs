@@ -1,0 +1,157 @@
+//! Real-Redis helpers shared by the integration tests.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::mpsc;
+use xws::{Broker, Envelope, Message, NodeId, Target, Topic};
+use xws_redis::{PubSubMode, RedisBroker, RedisBrokerConfig, check_reachable};
+
+/// Every wait in these tests is bounded by this.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// `XWS_REDIS_URL`, or the Redis every development and CI machine runs.
+pub fn redis_url() -> String {
+    std::env::var("XWS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Fails the test, with how to fix it, when Redis is not there.
+pub async fn require_redis() -> String {
+    let url = redis_url();
+    let config = RedisBrokerConfig::new(&url);
+    match tokio::time::timeout(Duration::from_secs(5), check_reachable(&config)).await {
+        Ok(Ok(())) => url,
+        Ok(Err(error)) => panic!(
+            "Redis is not reachable at {url}: {error}. These tests need a real Redis: start it with \
+             `redis-server --port 6379 --daemonize yes` or point XWS_REDIS_URL at one."
+        ),
+        Err(_) => panic!(
+            "Redis is not reachable at {url}: no answer within 5 s. Start it with \
+             `redis-server --port 6379 --daemonize yes` or point XWS_REDIS_URL at one."
+        ),
+    }
+}
+
+/// A channel no other test (or test run) shares.
+pub fn unique_channel(test: &str) -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("xws-test:{test}:{}:{nanos}", std::process::id())
+}
+
+/// A plain connection for poking Redis from the test.
+pub async fn redis_admin(url: &str) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+/// One simulated node: a started broker and what it delivered.
+pub struct Node {
+    pub broker: Arc<RedisBroker>,
+    pub id: NodeId,
+    pub inbox: mpsc::UnboundedReceiver<Envelope>,
+}
+
+pub fn config(url: &str, channel: &str, mode: PubSubMode) -> RedisBrokerConfig {
+    RedisBrokerConfig::new(url)
+        .with_channel(channel)
+        .with_mode(mode)
+        .with_backoff(Duration::from_millis(20), Duration::from_millis(500))
+        .with_health_check_interval(Duration::from_secs(1))
+        .with_queue_capacity(8192)
+}
+
+/// Starts a node and waits until it publishes and listens.
+pub async fn start_node(config: RedisBrokerConfig, id: u64) -> Node {
+    let broker = Arc::new(RedisBroker::new(config).unwrap());
+    let (inbox_in, inbox) = mpsc::unbounded_channel();
+    broker.start(
+        NodeId(id),
+        Arc::new(move |envelope| {
+            let _ = inbox_in.send(envelope);
+        }),
+    );
+    tokio::time::timeout(WAIT, broker.ready())
+        .await
+        .expect("the broker did not connect to Redis");
+    Node {
+        broker,
+        id: NodeId(id),
+        inbox,
+    }
+}
+
+pub async fn start_nodes(url: &str, channel: &str, mode: PubSubMode, count: u64) -> Vec<Node> {
+    let mut nodes = Vec::new();
+    for id in 1..=count {
+        nodes.push(start_node(config(url, channel, mode), id).await);
+    }
+    nodes
+}
+
+/// A publication by `sender` on `topic`, numbered `seq`, sender excluded.
+pub fn publication(origin: NodeId, topic: &str, sender: &str, seq: u32) -> Envelope {
+    Envelope {
+        origin,
+        target: Target::Topic {
+            topic: Topic::new(topic).unwrap(),
+            exclude: Some(sender.into()),
+        },
+        message: Message::from(format!("{sender}#{seq}")),
+    }
+}
+
+/// `(sender, seq)` of a [`publication`].
+pub fn sender_and_seq(envelope: &Envelope) -> (String, u32) {
+    let text = envelope.message.text().expect("a text message");
+    let (sender, seq) = text.rsplit_once('#').expect("sender#seq");
+    (sender.to_owned(), seq.parse().unwrap())
+}
+
+/// Receives `count` envelopes, failing if they do not come within [`WAIT`].
+pub async fn receive(inbox: &mut mpsc::UnboundedReceiver<Envelope>, count: usize) -> Vec<Envelope> {
+    let mut got = Vec::with_capacity(count);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while got.len() < count {
+        match tokio::time::timeout_at(deadline, inbox.recv()).await {
+            Ok(Some(envelope)) => got.push(envelope),
+            Ok(None) => panic!("the inbox closed after {} of {count}", got.len()),
+            Err(_) => panic!("only {} of {count} envelopes arrived within {WAIT:?}", got.len()),
+        }
+    }
+    got
+}
+
+/// After the expected envelopes, nothing else must come: a duplicate would
+/// arrive right behind its original, so a short quiet period shows there is none.
+pub async fn assert_quiet(inbox: &mut mpsc::UnboundedReceiver<Envelope>) {
+    if let Ok(Some(extra)) = tokio::time::timeout(Duration::from_millis(300), inbox.recv()).await {
+        panic!("an unexpected extra envelope arrived: {extra:?}");
+    }
+}
+
+/// Kills the Redis connection named `name` (`CLIENT KILL ID`), as an
+/// operator or a network failure would.
+pub async fn kill_connection(admin: &mut redis::aio::MultiplexedConnection, name: &str) {
+    let list: String = redis::cmd("CLIENT").arg("LIST").query_async(admin).await.unwrap();
+    let line = list
+        .lines()
+        .find(|line| line.split(' ').any(|field| field == format!("name={name}")))
+        .unwrap_or_else(|| panic!("no Redis client named {name} in CLIENT LIST"));
+    let id = line
+        .split(' ')
+        .find_map(|field| field.strip_prefix("id="))
+        .unwrap();
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(id)
+        .query_async(admin)
+        .await
+        .unwrap();
+    assert_eq!(killed, 1, "CLIENT KILL ID {id} ({name})");
+}
