@@ -143,9 +143,9 @@ impl Broker for RedisBroker {
     fn forward(&self, envelope: &Envelope) {
         // The one serialisation of this publication, whatever the number of
         // nodes and subscribers.
-        match self.queue.try_send(envelope.encode()) {
-            Ok(()) => Counters::add(&self.shared.counters.forwarded, 1),
-            Err(_) => self.shared.dropped(1, "the publish queue is full (Redis slow or away)"),
+        Counters::add(&self.shared.counters.forwarded, 1);
+        if self.queue.try_send(envelope.encode()).is_err() {
+            self.shared.dropped(1, "the publish queue is full (Redis slow or away)");
         }
     }
 }

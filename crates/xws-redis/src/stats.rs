@@ -29,7 +29,8 @@ impl LinkState {
 pub struct BrokerStats {
     /// The connections, as of the snapshot.
     pub link: LinkState,
-    /// Envelopes handed to [`forward`](xws::Broker::forward) and queued.
+    /// Envelopes handed to [`forward`](xws::Broker::forward). Each ends up
+    /// `published` or `dropped`; the difference is still queued.
     pub forwarded: u64,
     /// Envelopes Redis accepted.
     pub published: u64,

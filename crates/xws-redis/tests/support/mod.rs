@@ -24,7 +24,7 @@ pub async fn require_redis() -> String {
     match tokio::time::timeout(Duration::from_secs(5), check_reachable(&config)).await {
         Ok(Ok(())) => url,
         Ok(Err(error)) => panic!(
-            "Redis is not reachable at {url}: {error}. These tests need a real Redis: start it with \
+            "{error}. These tests need a real Redis at {url}: start it with \
              `redis-server --port 6379 --daemonize yes` or point XWS_REDIS_URL at one."
         ),
         Err(_) => panic!(
