@@ -145,7 +145,8 @@ impl Broker for RedisBroker {
         // nodes and subscribers.
         Counters::add(&self.shared.counters.forwarded, 1);
         if self.queue.try_send(envelope.encode()).is_err() {
-            self.shared.dropped(1, "the publish queue is full (Redis slow or away)");
+            self.shared
+                .dropped(1, "the publish queue is full (Redis slow or away)");
         }
     }
 }

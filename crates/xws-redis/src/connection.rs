@@ -23,11 +23,18 @@ impl Connector {
             url: config.url.clone(),
             source,
         };
-        let info = config.url.as_str().into_connection_info().map_err(invalid)?;
+        let info = config
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(invalid)?;
         let address = info.addr().to_string();
         // RESP3 lets one multiplexed connection receive subscription pushes
         // and still answer commands such as the health-check PING.
-        let settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
         let client = Client::open(info.set_redis_settings(settings)).map_err(invalid)?;
         let timeout = Some(config.response_timeout);
         let config = AsyncConnectionConfig::new()

@@ -41,7 +41,8 @@ impl Publisher {
                 if let Err(error) = result {
                     // Redis may or may not have taken them: resending could
                     // deliver twice, so they count as dropped.
-                    self.shared.dropped(count, "the publishing connection failed");
+                    self.shared
+                        .dropped(count, "the publishing connection failed");
                     self.shared.link.publisher(false);
                     tracing::warn!(%error, name = %self.name, "xws-redis: publisher lost Redis");
                     break;

@@ -8,9 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use xws::{Deliver, Envelope, NodeId};
 
-use crate::{
-    PubSubMode, backoff::Backoff, connection::Connector, shared::Shared, stats::Counters,
-};
+use crate::{PubSubMode, backoff::Backoff, connection::Connector, shared::Shared, stats::Counters};
 
 pub(crate) struct Subscriber {
     pub(crate) connector: Connector,

@@ -112,7 +112,10 @@ async fn broadcast_and_send_to_cross_nodes_unchanged() {
         nodes[0].broker.forward(envelope);
     }
     let got = receive(&mut nodes[1].inbox, sent.len()).await;
-    assert_eq!(got, sent, "targets, kinds and payloads must cross unchanged");
+    assert_eq!(
+        got, sent,
+        "targets, kinds and payloads must cross unchanged"
+    );
     assert_quiet(&mut nodes[0].inbox).await;
 }
 

@@ -82,15 +82,29 @@ async fn killed_connections_reconnect_and_resubscribe_without_duplicates() {
         seqs.windows(2).all(|w| w[0] < w[1]),
         "duplicates or reordering across the fault: {seqs:?}"
     );
-    let after: Vec<u32> = seqs.iter().copied().filter(|s| *s >= first_after_recovery).collect();
+    let after: Vec<u32> = seqs
+        .iter()
+        .copied()
+        .filter(|s| *s >= first_after_recovery)
+        .collect();
     let expected: Vec<u32> = (first_after_recovery..total).collect();
     assert_eq!(after, expected, "publications after recovery were lost");
     let (sent, got) = (sender.stats(), receiver.stats());
     assert_eq!(got.received, seqs.len() as u64);
     assert_eq!(sent.forwarded, u64::from(total));
-    assert_eq!(sent.published + sent.dropped, u64::from(total), "each publication is counted once");
-    assert_eq!(got.link.subscriber_sessions, 2, "the receiver resubscribed once");
-    assert_eq!(sent.link.publisher_sessions, 2, "the sender reconnected once");
+    assert_eq!(
+        sent.published + sent.dropped,
+        u64::from(total),
+        "each publication is counted once"
+    );
+    assert_eq!(
+        got.link.subscriber_sessions, 2,
+        "the receiver resubscribed once"
+    );
+    assert_eq!(
+        sent.link.publisher_sessions, 2,
+        "the sender reconnected once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,11 +121,18 @@ async fn forward_never_blocks_and_counts_drops_while_redis_is_away() {
         broker.forward(&publication(NodeId(1), "room:a", "p", seq));
     }
     // Generous: the point is "no waiting for Redis", not speed.
-    assert!(started.elapsed() < Duration::from_secs(2), "forward waited for Redis");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "forward waited for Redis"
+    );
     let stats = broker.stats();
     assert!(!stats.link.publisher_up && !stats.link.subscribed);
     assert_eq!(stats.forwarded, 10_000);
-    assert_eq!(stats.dropped, 10_000 - 4, "the queue holds its capacity, the rest is dropped");
+    assert_eq!(
+        stats.dropped,
+        10_000 - 4,
+        "the queue holds its capacity, the rest is dropped"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,7 +141,9 @@ async fn queued_publications_go_out_once_redis_answers() {
     let channel = unique_channel("late-start");
     let publisher = RedisBroker::new(config(&url, &channel, PubSubMode::Classic)).unwrap();
     // Forwarded before the broker even started: they wait in the queue.
-    let early: Vec<_> = (0..5).map(|seq| publication(NodeId(1), "room:a", "p", seq)).collect();
+    let early: Vec<_> = (0..5)
+        .map(|seq| publication(NodeId(1), "room:a", "p", seq))
+        .collect();
     let mut receiver = start_node(config(&url, &channel, PubSubMode::Classic), 2).await;
     for envelope in &early {
         publisher.forward(envelope);
@@ -131,17 +154,23 @@ async fn queued_publications_go_out_once_redis_answers() {
 
 #[tokio::test]
 async fn unreachable_redis_is_a_clear_error() {
-    let error = check_reachable(&RedisBrokerConfig::new(DEAD_REDIS)).await.unwrap_err();
+    let error = check_reachable(&RedisBrokerConfig::new(DEAD_REDIS))
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Unreachable { .. }));
     assert!(
-        error.to_string().starts_with("Redis is not reachable at 127.0.0.1:1"),
+        error
+            .to_string()
+            .starts_with("Redis is not reachable at 127.0.0.1:1"),
         "{error}"
     );
 }
 
 #[tokio::test]
 async fn bad_settings_are_refused_up_front() {
-    let bad_url = RedisBroker::new(RedisBrokerConfig::new("http://nope")).err().unwrap();
+    let bad_url = RedisBroker::new(RedisBrokerConfig::new("http://nope"))
+        .err()
+        .unwrap();
     assert!(matches!(bad_url, Error::InvalidUrl { .. }), "{bad_url}");
     let bad_channel = RedisBroker::new(RedisBrokerConfig::new(DEAD_REDIS).with_channel("a b"));
     assert!(matches!(bad_channel, Err(Error::InvalidConfig(_))));

@@ -36,7 +36,10 @@ pub async fn require_redis() -> String {
 
 /// A channel no other test (or test run) shares.
 pub fn unique_channel(test: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("xws-test:{test}:{}:{nanos}", std::process::id())
 }
 
@@ -120,7 +123,10 @@ pub async fn receive(inbox: &mut mpsc::UnboundedReceiver<Envelope>, count: usize
         match tokio::time::timeout_at(deadline, inbox.recv()).await {
             Ok(Some(envelope)) => got.push(envelope),
             Ok(None) => panic!("the inbox closed after {} of {count}", got.len()),
-            Err(_) => panic!("only {} of {count} envelopes arrived within {WAIT:?}", got.len()),
+            Err(_) => panic!(
+                "only {} of {count} envelopes arrived within {WAIT:?}",
+                got.len()
+            ),
         }
     }
     got
@@ -137,7 +143,11 @@ pub async fn assert_quiet(inbox: &mut mpsc::UnboundedReceiver<Envelope>) {
 /// Kills the Redis connection named `name` (`CLIENT KILL ID`), as an
 /// operator or a network failure would.
 pub async fn kill_connection(admin: &mut redis::aio::MultiplexedConnection, name: &str) {
-    let list: String = redis::cmd("CLIENT").arg("LIST").query_async(admin).await.unwrap();
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query_async(admin)
+        .await
+        .unwrap();
     let line = list
         .lines()
         .find(|line| line.split(' ').any(|field| field == format!("name={name}")))
