@@ -11,6 +11,7 @@ mod reachable;
 mod shared;
 mod stats;
 mod subscriber;
+pub mod testing;
 
 pub use broker::RedisBroker;
 pub use config::RedisBrokerConfig;

@@ -1,9 +1,9 @@
 //! The task that sends queued envelopes to Redis, in order, on one connection.
 
 use bytes::Bytes;
-use redis::{RedisResult, aio::MultiplexedConnection};
+use redis::{PushInfo, PushKind, RedisResult, aio::MultiplexedConnection};
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio_util::sync::CancellationToken;
 
 use crate::{PubSubMode, backoff::Backoff, connection::Connector, shared::Shared};
@@ -26,11 +26,21 @@ pub(crate) struct Publisher {
 impl Publisher {
     pub(crate) async fn run(mut self) {
         let mut batch = Vec::with_capacity(BATCH);
-        while let Some(mut connection) = self.connect().await {
+        while let Some((mut connection, mut pushes)) = self.connect().await {
             loop {
                 let received = tokio::select! {
                     () = self.cancel.cancelled() => return,
                     received = self.queue.recv_many(&mut batch, BATCH) => received,
+                    // Only the disconnection notice comes here: noticing it
+                    // at once keeps the link state accurate between publications.
+                    push = pushes.recv() => match push {
+                        Some(PushInfo { kind: PushKind::Disconnection, .. }) | None => {
+                            self.shared.link.publisher(false);
+                            tracing::warn!(name = %self.name, "xws-redis: publisher lost Redis");
+                            break;
+                        }
+                        Some(_) => continue,
+                    },
                 };
                 if received == 0 {
                     return; // the broker handle is gone
@@ -53,18 +63,19 @@ impl Publisher {
     }
 
     /// Connects, retrying with backoff; `None` once cancelled.
-    async fn connect(&mut self) -> Option<MultiplexedConnection> {
+    async fn connect(&mut self) -> Option<(MultiplexedConnection, UnboundedReceiver<PushInfo>)> {
         loop {
+            let (pushes_in, pushes) = mpsc::unbounded_channel();
             let attempt = tokio::select! {
                 () = self.cancel.cancelled() => return None,
-                attempt = self.connector.open(&self.name, None) => attempt,
+                attempt = self.connector.open(&self.name, Some(pushes_in)) => attempt,
             };
             match attempt {
                 Ok(connection) => {
                     self.backoff.reset();
                     self.shared.link.publisher(true);
                     tracing::info!(name = %self.name, address = self.connector.address(), "xws-redis: publisher connected");
-                    return Some(connection);
+                    return Some((connection, pushes));
                 }
                 Err(error) => {
                     tracing::warn!(%error, address = self.connector.address(), "xws-redis: publisher cannot connect, retrying");

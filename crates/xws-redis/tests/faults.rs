@@ -20,7 +20,6 @@ const DEAD_REDIS: &str = "redis://127.0.0.1:1";
 async fn killed_connections_reconnect_and_resubscribe_without_duplicates() {
     let url = require_redis().await;
     let mut nodes = start_nodes(&url, &unique_channel("kill"), PubSubMode::Classic, 2).await;
-    let mut admin = redis_admin(&url).await;
     let (sender, receiver) = (nodes[0].broker.clone(), nodes[1].broker.clone());
     let sender_id = nodes[0].id;
 
@@ -41,8 +40,8 @@ async fn killed_connections_reconnect_and_resubscribe_without_duplicates() {
 
     let (publisher_name, _) = sender.connection_names().unwrap();
     let (_, subscriber_name) = receiver.connection_names().unwrap();
-    kill_connection(&mut admin, &subscriber_name).await;
-    kill_connection(&mut admin, &publisher_name).await;
+    kill_connection(&url, &subscriber_name).await;
+    kill_connection(&url, &publisher_name).await;
 
     let recovered = |broker: &RedisBroker| {
         let mut link = broker.link();

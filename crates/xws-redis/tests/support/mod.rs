@@ -1,47 +1,15 @@
 //! Real-Redis helpers shared by the integration tests.
-#![allow(dead_code)] // each test file uses a different subset
+#![allow(dead_code, unused_imports)] // each test file uses a different subset
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 use xws::{Broker, Envelope, Message, NodeId, Target, Topic};
-use xws_redis::{PubSubMode, RedisBroker, RedisBrokerConfig, check_reachable};
+use xws_redis::{PubSubMode, RedisBroker, RedisBrokerConfig};
+
+pub use xws_redis::testing::{kill_connection, require_redis, unique_channel};
 
 /// Every wait in these tests is bounded by this.
 pub const WAIT: Duration = Duration::from_secs(10);
-
-/// `XWS_REDIS_URL`, or the Redis every development and CI machine runs.
-pub fn redis_url() -> String {
-    std::env::var("XWS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
-
-/// Fails the test, with how to fix it, when Redis is not there.
-pub async fn require_redis() -> String {
-    let url = redis_url();
-    let config = RedisBrokerConfig::new(&url);
-    match tokio::time::timeout(Duration::from_secs(5), check_reachable(&config)).await {
-        Ok(Ok(())) => url,
-        Ok(Err(error)) => panic!(
-            "{error}. These tests need a real Redis at {url}: start it with \
-             `redis-server --port 6379 --daemonize yes` or point XWS_REDIS_URL at one."
-        ),
-        Err(_) => panic!(
-            "Redis is not reachable at {url}: no answer within 5 s. Start it with \
-             `redis-server --port 6379 --daemonize yes` or point XWS_REDIS_URL at one."
-        ),
-    }
-}
-
-/// A channel no other test (or test run) shares.
-pub fn unique_channel(test: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("xws-test:{test}:{}:{nanos}", std::process::id())
-}
 
 /// A plain connection for poking Redis from the test.
 pub async fn redis_admin(url: &str) -> redis::aio::MultiplexedConnection {
@@ -138,30 +106,4 @@ pub async fn assert_quiet(inbox: &mut mpsc::UnboundedReceiver<Envelope>) {
     if let Ok(Some(extra)) = tokio::time::timeout(Duration::from_millis(300), inbox.recv()).await {
         panic!("an unexpected extra envelope arrived: {extra:?}");
     }
-}
-
-/// Kills the Redis connection named `name` (`CLIENT KILL ID`), as an
-/// operator or a network failure would.
-pub async fn kill_connection(admin: &mut redis::aio::MultiplexedConnection, name: &str) {
-    let list: String = redis::cmd("CLIENT")
-        .arg("LIST")
-        .query_async(admin)
-        .await
-        .unwrap();
-    let line = list
-        .lines()
-        .find(|line| line.split(' ').any(|field| field == format!("name={name}")))
-        .unwrap_or_else(|| panic!("no Redis client named {name} in CLIENT LIST"));
-    let id = line
-        .split(' ')
-        .find_map(|field| field.strip_prefix("id="))
-        .unwrap();
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("ID")
-        .arg(id)
-        .query_async(admin)
-        .await
-        .unwrap();
-    assert_eq!(killed, 1, "CLIENT KILL ID {id} ({name})");
 }
