@@ -19,9 +19,9 @@ pub(crate) struct Connector {
 
 impl Connector {
     pub(crate) fn new(config: &RedisBrokerConfig) -> Result<Self, Error> {
-        let invalid = |source| Error::InvalidUrl {
+        let invalid = |cause| Error::InvalidUrl {
             url: config.url.clone(),
-            source,
+            cause,
         };
         let info = config
             .url

@@ -9,9 +9,9 @@ use crate::{Error, PubSubMode, RedisBrokerConfig, connection::Connector};
 /// failing fast at startup and for tests that need a real Redis.
 pub async fn check_reachable(config: &RedisBrokerConfig) -> Result<(), Error> {
     let connector = Connector::new(config)?;
-    let unreachable = |source| Error::Unreachable {
+    let unreachable = |cause| Error::Unreachable {
         url: connector.address().to_owned(),
-        source,
+        cause,
     };
     let mut connection = connector
         .open("xws:check", None)
