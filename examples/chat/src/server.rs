@@ -3,7 +3,7 @@
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Response},
     routing::{get, post},
@@ -18,21 +18,44 @@ use crate::{ChatHandler, broadcast, protocol::BroadcastRequest};
 /// The chat page.
 const PAGE: &str = include_str!("../static/index.html");
 
+/// What the HTTP routes share.
+#[derive(Clone)]
+struct ChatState {
+    hub: Hub,
+    handler: ChatHandler,
+}
+
+/// The `?token=` of an HTTP route.
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
 /// The chat's routes around `xws`.
 pub fn app(xws: &Xws<ChatHandler>) -> Router {
+    let state = ChatState {
+        hub: xws.hub(),
+        handler: xws.handler().clone(),
+    };
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route_service("/api/ws", xws.ws())
         .route_service("/api/sse", xws.sse())
         .route("/api/broadcast", post(broadcast_route))
-        .with_state(xws.hub())
+        .with_state(state)
 }
 
+/// `POST /api/broadcast`; like the WebSocket, it needs `?token=` when
+/// `CHAT_TOKEN` is set.
 async fn broadcast_route(
-    State(hub): State<Hub>,
+    State(state): State<ChatState>,
+    Query(query): Query<TokenQuery>,
     Json(request): Json<BroadcastRequest>,
 ) -> Response {
-    match broadcast(&hub, request).await {
+    if !state.handler.accepts(query.token.as_deref()) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response();
+    }
+    match broadcast(&state.hub, request).await {
         Ok(reply) => Json(reply).into_response(),
         Err(error) => {
             tracing::error!(%error, "broadcast failed");
