@@ -98,9 +98,8 @@ async fn http_broadcast_reaches_every_node_once() {
     let nodes = start_chat_nodes(&url, &unique_channel("broadcast"), 2).await;
     let mut here = Client::connect(&nodes[0], "here").await;
     let mut there = Client::connect(&nodes[1], "there").await;
-    let (status, reply) = post_json(
+    let (status, reply) = post_broadcast(
         &nodes[0],
-        "/api/broadcast",
         &json!({"event": "deploy", "data": {"version": 2}}),
     )
     .await;
@@ -117,11 +116,11 @@ async fn http_broadcast_reaches_every_node_once() {
 async fn sse_on_one_node_hears_a_room_on_another() {
     let url = require_redis().await;
     let nodes = start_chat_nodes(&url, &unique_channel("sse"), 2).await;
-    let mut stream = SseStream::open(&nodes[1], "room:lobby").await;
+    let mut stream = open_sse(&nodes[1], "room:lobby").await;
     let mut speaker = Client::connect(&nodes[0], "speaker").await;
     speaker.join("lobby").await;
     speaker.say("lobby", "hello from node 1").await;
-    let event = stream.next_data().await;
+    let event = next_sse_json(&mut stream).await;
     assert_eq!(event["type"], "message");
     assert_eq!(event["text"], "hello from node 1");
     assert_eq!(event["from"], speaker.id);

@@ -2,16 +2,14 @@
 #![allow(dead_code, unused_imports)] // each test file uses a different subset
 
 use chat::ChatHandler;
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
-use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
-    net::{TcpListener, TcpStream},
-    sync::oneshot,
-};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message as Frame};
+use tokio::{net::TcpListener, sync::oneshot, time::Instant};
 use xws_redis::{RedisBroker, RedisBrokerConfig};
+use xws_testkit::{
+    chat::{join_room, send_to_room},
+    client::{Frame, SseClient, WsClient, post_json, sse_connect},
+};
 use xws_tokio::Xws;
 
 pub use xws_redis::testing::{kill_connection, require_redis, unique_channel};
@@ -70,9 +68,10 @@ pub async fn start_chat_nodes(url: &str, channel: &str, count: usize) -> Vec<Cha
     nodes
 }
 
-/// A real WebSocket client of the chat.
+/// A real WebSocket client of the chat (the conformance suite's client),
+/// strict: every frame it gets must be one the test asks for.
 pub struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    ws: WsClient,
     /// The peer id from the welcome.
     pub id: String,
     pub name: String,
@@ -81,10 +80,7 @@ pub struct Client {
 impl Client {
     pub async fn connect(node: &ChatNode, name: &str) -> Self {
         let url = format!("ws://{}/api/ws?user={name}", node.addr);
-        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
-            .await
-            .expect("WebSocket connect timed out")
-            .expect("WebSocket connect failed");
+        let ws = WsClient::connect(&url, name, WAIT).await.unwrap();
         let mut client = Self {
             ws,
             id: String::new(),
@@ -97,107 +93,57 @@ impl Client {
     }
 
     pub async fn send_json(&mut self, value: Value) {
-        self.ws.send(Frame::text(value.to_string())).await.unwrap();
+        self.ws.send_json(&value).await.unwrap();
     }
 
-    /// The next text frame, as JSON.
+    /// The next frame, which must be JSON.
     pub async fn next_json(&mut self) -> Value {
-        self.try_next_json(WAIT)
-            .await
-            .unwrap_or_else(|| panic!("{} got nothing within {WAIT:?}", self.name))
-    }
-
-    async fn try_next_json(&mut self, wait: Duration) -> Option<Value> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let frame = tokio::time::timeout_at(deadline, self.ws.next())
-                .await
-                .ok()?;
-            match frame.expect("the server closed the socket").unwrap() {
-                Frame::Text(text) => return Some(serde_json::from_str(&text).unwrap()),
-                Frame::Ping(_) | Frame::Pong(_) => {}
-                other => panic!("{} got an unexpected frame {other:?}", self.name),
-            }
+        match self.ws.recv_matching("any frame", |_| true).await.unwrap() {
+            Frame::Json(value) => value,
+            other => panic!("{} got {}", self.name, other.summary()),
         }
     }
 
-    /// Nothing more arrives: a duplicate would follow its original closely.
+    /// Nothing more arrives: a cross-node duplicate would follow its original
+    /// within milliseconds, so a short quiet period shows there is none.
     pub async fn assert_quiet(&mut self) {
-        if let Some(extra) = self.try_next_json(Duration::from_millis(300)).await {
-            panic!("{} got an unexpected extra message: {extra}", self.name);
+        let deadline = Instant::now() + Duration::from_millis(300);
+        if let Some(extra) = self.ws.next_frame_until(deadline).await {
+            panic!(
+                "{} got an unexpected extra frame: {}",
+                self.name,
+                extra.summary()
+            );
         }
     }
 
     pub async fn join(&mut self, room: &str) {
-        self.send_json(json!({"type": "join-room", "roomId": room}))
-            .await;
+        self.send_json(join_room(room)).await;
         let joined = self.next_json().await;
         assert_eq!(joined["type"], "joined", "{joined}");
     }
 
     pub async fn say(&mut self, room: &str, text: &str) {
-        self.send_json(json!({"type": "send-to-room", "roomId": room, "text": text}))
-            .await;
+        self.send_json(send_to_room(room, text)).await;
     }
 }
 
-/// `POST path` with a JSON body, HTTP/1.1 over a plain socket: the status
-/// and the JSON answer.
-pub async fn post_json(node: &ChatNode, path: &str, body: &Value) -> (u16, Value) {
-    let body = body.to_string();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        node.addr,
-        body.len()
-    );
-    let mut stream = TcpStream::connect(node.addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    tokio::time::timeout(WAIT, stream.read_to_string(&mut response))
-        .await
-        .expect("no HTTP answer")
-        .unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+/// `POST /api/broadcast` on `node`: the status and the JSON answer.
+pub async fn post_broadcast(node: &ChatNode, body: &Value) -> (u16, Value) {
+    let url = format!("http://{}/api/broadcast", node.addr);
+    let response = post_json(&url, body, WAIT).await.unwrap();
+    (response.status.as_u16(), response.json().unwrap())
 }
 
-/// An SSE stream of `topic` (HTTP/1.0, so the body is not chunked).
-pub struct SseStream(BufReader<TcpStream>);
+/// Opens an SSE stream of `topic` on `node`; once it returns, the
+/// subscription is in place.
+pub async fn open_sse(node: &ChatNode, topic: &str) -> SseClient {
+    let url = format!("http://{}/api/sse?topic={topic}", node.addr);
+    sse_connect(&url, WAIT).await.unwrap()
+}
 
-impl SseStream {
-    /// Opens the stream and waits for its headers: from then on, the
-    /// subscription is in place.
-    pub async fn open(node: &ChatNode, topic: &str) -> Self {
-        let mut stream = TcpStream::connect(node.addr).await.unwrap();
-        let request = format!(
-            "GET /api/sse?topic={topic} HTTP/1.0\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n",
-            node.addr
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut sse = Self(BufReader::new(stream));
-        let status = sse.line().await;
-        assert!(status.contains(" 200 "), "SSE answered {status}");
-        while !sse.line().await.is_empty() {}
-        sse
-    }
-
-    async fn line(&mut self) -> String {
-        let mut line = String::new();
-        tokio::time::timeout(WAIT, self.0.read_line(&mut line))
-            .await
-            .expect("the SSE stream went silent")
-            .unwrap();
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    }
-
-    /// The JSON of the next `data:` line.
-    pub async fn next_data(&mut self) -> Value {
-        loop {
-            if let Some(data) = self.line().await.strip_prefix("data:") {
-                return serde_json::from_str(data.trim_start()).unwrap();
-            }
-        }
-    }
+/// The JSON data of the next event.
+pub async fn next_sse_json(stream: &mut SseClient) -> Value {
+    let event = stream.next_event().await.unwrap();
+    serde_json::from_str(event.data.as_deref().unwrap_or_default()).unwrap()
 }
