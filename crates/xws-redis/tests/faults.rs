@@ -176,3 +176,25 @@ async fn bad_settings_are_refused_up_front() {
     let no_queue = RedisBroker::new(RedisBrokerConfig::new(DEAD_REDIS).with_queue_capacity(0));
     assert!(matches!(no_queue, Err(Error::InvalidConfig(_))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_checks_keep_a_healthy_subscription() {
+    let url = require_redis().await;
+    let channel = unique_channel("health");
+    let probed = |id| {
+        let config = config(&url, &channel, PubSubMode::Classic)
+            .with_health_check_interval(Duration::from_millis(100));
+        start_node(config, id)
+    };
+    let (sender, mut receiver) = (probed(1).await, probed(2).await);
+    // Several PINGs go over the subscribed connection meanwhile.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let envelope = publication(sender.id, "room:a", "p", 0);
+    sender.broker.forward(&envelope);
+    assert_eq!(receive(&mut receiver.inbox, 1).await, [envelope]);
+    assert_eq!(
+        receiver.broker.stats().link.subscriber_sessions,
+        1,
+        "a PING was taken for a failure"
+    );
+}
