@@ -17,8 +17,12 @@ async fn main() -> anyhow::Result<()> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = xws_tokio::listen(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let xws = Xws::new(chat::ChatHandler::from_env());
+    let options = chat::server::Options::from_env();
+    if options.refuse_websocket {
+        tracing::warn!("refusing WebSocket upgrades: clients use the SSE + POST fallback");
+    }
     tracing::info!("chat on http://{addr} (WebSocket at ws://{addr}/api/ws)");
-    chat::server::serve(listener, xws, shutdown_signal()).await?;
+    chat::server::serve_with(listener, xws, options, shutdown_signal()).await?;
     tracing::info!("chat stopped");
     Ok(())
 }
