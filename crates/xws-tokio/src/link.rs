@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Notify, mpsc};
 use xws::{CloseCode, CloseFrame, Error, Message, PeerId, SlowConsumer};
 
@@ -34,6 +35,8 @@ pub(crate) struct PeerLink {
     queue: mpsc::Sender<Frame>,
     slow_consumer: SlowConsumer,
     close: Mutex<Option<CloseFrame>>,
+    /// Set with `close`, read without a lock on every loop iteration.
+    closing: AtomicBool,
     close_requested: Notify,
 }
 
@@ -51,6 +54,7 @@ impl PeerLink {
             queue,
             slow_consumer,
             close: Mutex::new(None),
+            closing: AtomicBool::new(false),
             close_requested: Notify::new(),
         };
         (link, receiver)
@@ -82,11 +86,15 @@ impl PeerLink {
     /// Asks the connection to close; the first request wins.
     pub(crate) fn request_close(&self, frame: CloseFrame) {
         self.close.lock().get_or_insert(frame);
+        self.closing.store(true, Ordering::Release);
         self.close_requested.notify_one();
     }
 
     /// The close frame asked for, if any.
     pub(crate) fn close_frame(&self) -> Option<CloseFrame> {
+        if !self.closing.load(Ordering::Acquire) {
+            return None;
+        }
         self.close.lock().clone()
     }
 

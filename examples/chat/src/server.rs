@@ -4,7 +4,7 @@
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Response},
     routing::{get, post},
@@ -37,6 +37,19 @@ impl Options {
     }
 }
 
+/// What the HTTP routes share.
+#[derive(Clone)]
+struct ChatState {
+    hub: Hub,
+    handler: ChatHandler,
+}
+
+/// The `?token=` of an HTTP route.
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
 /// The chat's routes around `xws`.
 pub fn app(xws: &Xws<ChatHandler>) -> Router {
     app_with(xws, Options::default())
@@ -44,6 +57,10 @@ pub fn app(xws: &Xws<ChatHandler>) -> Router {
 
 /// The chat's routes around `xws`, run as `options` say.
 pub fn app_with(xws: &Xws<ChatHandler>, options: Options) -> Router {
+    let state = ChatState {
+        hub: xws.hub(),
+        handler: xws.handler().clone(),
+    };
     let router = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route_service("/xws.js", xws_tokio::client_js())
@@ -56,7 +73,7 @@ pub fn app_with(xws: &Xws<ChatHandler>, options: Options) -> Router {
     router
         .route_service("/api/sse", xws.sse())
         .route("/api/broadcast", post(broadcast_route))
-        .with_state(xws.hub())
+        .with_state(state)
 }
 
 async fn refused_upgrade() -> (StatusCode, &'static str) {
@@ -66,11 +83,17 @@ async fn refused_upgrade() -> (StatusCode, &'static str) {
     )
 }
 
+/// `POST /api/broadcast`; like the WebSocket, it needs `?token=` when
+/// `CHAT_TOKEN` is set.
 async fn broadcast_route(
-    State(hub): State<Hub>,
+    State(state): State<ChatState>,
+    Query(query): Query<TokenQuery>,
     Json(request): Json<BroadcastRequest>,
 ) -> Response {
-    match broadcast(&hub, request).await {
+    if !state.handler.accepts(query.token.as_deref()) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response();
+    }
+    match broadcast(&state.hub, request).await {
         Ok(reply) => Json(reply).into_response(),
         Err(error) => {
             tracing::error!(%error, "broadcast failed");

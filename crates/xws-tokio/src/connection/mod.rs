@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use std::{sync::Arc, time::Duration};
+use std::{pin::pin, sync::Arc, time::Duration};
 use tokio::{sync::mpsc, time::Instant};
 use tokio_tungstenite::{
     WebSocketStream,
@@ -135,20 +135,30 @@ impl<H: Handler> Connection<H> {
 
     /// The loop: writes first (latency), then reads, then the heartbeat.
     async fn serve(&mut self) -> Ending {
+        // The close, shutdown and heartbeat futures live across iterations:
+        // re-creating them would register a waiter (a lock) or a timer per
+        // message.
         let link = Arc::clone(&self.link);
         let shutdown = self.shared.shutdown.clone();
+        let mut closing = pin!(link.closing());
+        let mut shutting_down = pin!(shutdown.cancelled());
+        let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
+        let mut heartbeat_timer = pin!(tokio::time::sleep_until(
+            self.heartbeat
+                .as_ref()
+                .map_or(far_future, Heartbeat::deadline)
+        ));
         loop {
             if let Some(frame) = self.link.close_frame() {
                 return Ending::Close(frame);
             }
-            let heartbeat_at = self.heartbeat.as_ref().map(Heartbeat::deadline);
             let event = tokio::select! {
                 biased;
-                () = link.closing() => Event::CloseRequested,
-                () = shutdown.cancelled() => Event::Shutdown,
+                () = &mut closing => Event::CloseRequested,
+                () = &mut shutting_down => Event::Shutdown,
                 frame = self.queue.recv() => Event::Outgoing(frame),
                 incoming = self.ws.next() => Event::Incoming(incoming),
-                () = sleep_until(heartbeat_at), if heartbeat_at.is_some() => Event::Heartbeat,
+                () = &mut heartbeat_timer, if self.heartbeat.is_some() => Event::Heartbeat,
             };
             match event {
                 Event::CloseRequested => {}
@@ -191,7 +201,9 @@ impl<H: Handler> Connection<H> {
                     let Some(heartbeat) = self.heartbeat.as_mut() else {
                         continue;
                     };
-                    match heartbeat.wake(Instant::now(), self.last_seen) {
+                    let beat = heartbeat.wake(Instant::now(), self.last_seen);
+                    heartbeat_timer.as_mut().reset(heartbeat.deadline());
+                    match beat {
                         Beat::Wait => {}
                         Beat::Ping => {
                             if self
@@ -317,11 +329,4 @@ async fn feed(ws: &mut Socket, frame: Frame) -> Result<(), tungstenite::Error> {
         Frame::Encoded(_) => return Ok(()),
     };
     ws.feed(message).await
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
 }
