@@ -15,7 +15,7 @@ const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, "target");
 export const chatBin = process.env.XWS_CHAT_BIN || path.join(targetDir, "debug", "chat");
 export const artifacts = process.env.XWS_ARTIFACTS || path.join(repo, "target", "xws-artifacts");
 const toolsDir =
-  process.env.XWS_PLAYWRIGHT_DIR || path.join(os.homedir(), ".cache", "xws", "tools", "node-playwright");
+  process.env.XWS_PLAYWRIGHT_DIR || path.join(os.homedir(), ".cache", "xws", "tools", "npm", "playwright");
 const chromiumPath = process.env.XWS_CHROMIUM || "/usr/bin/chromium";
 
 /** Chromium, headless, with the flags that keep it off the network. */
