@@ -23,10 +23,7 @@ pub(crate) enum Ended {
     /// `Client::close` was called.
     ByApp,
     /// The server closed, the network dropped, or the heartbeat gave up.
-    Closed {
-        code: u16,
-        reason: String,
-    },
+    Closed { code: u16, reason: String },
 }
 
 impl Ended {

@@ -215,18 +215,23 @@ async fn a_server_that_stops_answering_is_replaced_by_the_heartbeat() {
         matches!(event, Event::Open { .. }).then_some(())
     })
     .await;
-    let close = wait_for(&mut events, "the heartbeat to give up", |event| match event {
-        Event::Close(info) => Some(info),
-        _ => None,
-    })
+    let close = wait_for(
+        &mut events,
+        "the heartbeat to give up",
+        |event| match event {
+            Event::Close(info) => Some(info),
+            _ => None,
+        },
+    )
     .await;
     assert_eq!(close.reason, "heartbeat timeout");
     assert!(close.will_reconnect);
-    wait_for(&mut events, "a new connection", |event| match event {
-        Event::Open { reconnected } => Some(assert!(reconnected)),
+    let reconnected = wait_for(&mut events, "a new connection", |event| match event {
+        Event::Open { reconnected } => Some(reconnected),
         _ => None,
     })
     .await;
+    assert!(reconnected);
     silent.abort();
 }
 

@@ -84,17 +84,25 @@ async fn a_fallback_peer_is_a_full_peer() {
     let (addr, xws) = start(handler).await;
     let base = format!("http://{addr}/fb");
 
-    let mut stream = sse_connect(&format!("{base}?user=ada"), TIMEOUT).await.unwrap();
+    let mut stream = sse_connect(&format!("{base}?user=ada"), TIMEOUT)
+        .await
+        .unwrap();
     let session = stream.next_event().await.unwrap();
     assert_eq!(session.event.as_deref(), Some("xws-session"));
     let id = session.data.unwrap();
     assert_eq!(id.len(), 32);
     assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
-    assert_eq!(stream.next_event().await.unwrap().data.as_deref(), Some("welcome"));
+    assert_eq!(
+        stream.next_event().await.unwrap().data.as_deref(),
+        Some("welcome")
+    );
     let post_url = format!("{base}?session={id}");
 
     // A POST reaches `message`; the answer comes down the stream.
-    assert_eq!(post_raw(&post_url, "hello", TIMEOUT).await.unwrap().status, 204);
+    assert_eq!(
+        post_raw(&post_url, "hello", TIMEOUT).await.unwrap().status,
+        204
+    );
     let echo = stream.next_event().await.unwrap();
     assert_eq!(echo.event.as_deref(), Some("message"));
     assert_eq!(echo.data.as_deref(), Some("hello"));
@@ -103,13 +111,25 @@ async fn a_fallback_peer_is_a_full_peer() {
     let hub = xws.hub();
     assert_eq!(hub.peers().await.unwrap().len(), 1);
     assert_eq!(hub.publish("news", "extra").await.unwrap().delivered, 1);
-    assert_eq!(stream.next_event().await.unwrap().data.as_deref(), Some("extra"));
+    assert_eq!(
+        stream.next_event().await.unwrap().data.as_deref(),
+        Some("extra")
+    );
     assert_eq!(hub.broadcast("all").await.unwrap().delivered, 1);
-    assert_eq!(stream.next_event().await.unwrap().data.as_deref(), Some("all"));
+    assert_eq!(
+        stream.next_event().await.unwrap().data.as_deref(),
+        Some("all")
+    );
 
     // The app-level ping is answered without the handler.
-    assert_eq!(post_raw(&post_url, APP_PING, TIMEOUT).await.unwrap().status, 204);
-    assert_eq!(stream.next_event().await.unwrap().data.as_deref(), Some(APP_PONG));
+    assert_eq!(
+        post_raw(&post_url, APP_PING, TIMEOUT).await.unwrap().status,
+        204
+    );
+    assert_eq!(
+        stream.next_event().await.unwrap().data.as_deref(),
+        Some(APP_PONG)
+    );
     assert_eq!(*recorder.seen.lock(), ["hello"]);
 
     // Bad requests lose nothing and say why.
@@ -117,16 +137,28 @@ async fn a_fallback_peer_is_a_full_peer() {
     assert_eq!(post_raw(&unknown, "x", TIMEOUT).await.unwrap().status, 404);
     assert_eq!(post_raw(&base, "x", TIMEOUT).await.unwrap().status, 400);
     let too_big = "x".repeat(2048);
-    assert_eq!(post_raw(&post_url, &too_big, TIMEOUT).await.unwrap().status, 413);
+    assert_eq!(
+        post_raw(&post_url, &too_big, TIMEOUT).await.unwrap().status,
+        413
+    );
 
     // A close from the handler ends the stream with its code.
-    assert_eq!(post_raw(&post_url, "bye", TIMEOUT).await.unwrap().status, 204);
+    assert_eq!(
+        post_raw(&post_url, "bye", TIMEOUT).await.unwrap().status,
+        204
+    );
     let close = stream.next_event().await.unwrap();
     assert_eq!(close.event.as_deref(), Some("xws-close"));
     let close: serde_json::Value = serde_json::from_str(&close.data.unwrap()).unwrap();
-    assert_eq!(close, serde_json::json!({ "code": 4000, "reason": "bye now" }));
+    assert_eq!(
+        close,
+        serde_json::json!({ "code": 4000, "reason": "bye now" })
+    );
     eventually("the close hook", || *recorder.closed.lock() == [4000]).await;
-    assert_eq!(post_raw(&post_url, "late", TIMEOUT).await.unwrap().status, 404);
+    assert_eq!(
+        post_raw(&post_url, "late", TIMEOUT).await.unwrap().status,
+        404
+    );
     eventually("the peer to leave", || xws.peer_count() == 0).await;
     eventually("the slot to be freed", || xws.connections() == 0).await;
 }

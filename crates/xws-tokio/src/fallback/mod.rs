@@ -109,9 +109,10 @@ where
                         StatusCode::METHOD_NOT_ALLOWED,
                         "the fallback answers GET (stream), POST (message) and DELETE (goodbye)",
                     );
-                    response
-                        .headers_mut()
-                        .insert(http::header::ALLOW, http::HeaderValue::from_static("GET, POST, DELETE"));
+                    response.headers_mut().insert(
+                        http::header::ALLOW,
+                        http::HeaderValue::from_static("GET, POST, DELETE"),
+                    );
                     response
                 }
             };

@@ -174,4 +174,3 @@ async fn sleep_until(deadline: Option<Instant>) {
         None => std::future::pending::<()>().await,
     }
 }
-

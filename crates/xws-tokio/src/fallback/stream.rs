@@ -107,11 +107,7 @@ pub(super) async fn open<H: Handler, B>(
     let hello = format!(
         ": xws fallback\nretry: {}\n\n{}",
         shared.config.sse_retry.as_millis(),
-        String::from_utf8_lossy(
-            &sse::SseEvent::new(session_id)
-                .event("xws-session")
-                .encode()
-        )
+        String::from_utf8_lossy(&sse::SseEvent::new(session_id).event("xws-session").encode())
     );
     let body = FallbackBody {
         first: Some(Bytes::from(hello)),
@@ -177,9 +173,7 @@ impl http_body::Body for FallbackBody {
             Poll::Ready(Some(Frame::Message(message))) => {
                 let id = self.next_event;
                 self.next_event += 1;
-                return Poll::Ready(Some(Ok(BodyFrame::data(sse::encode_message(
-                    id, &message,
-                )))));
+                return Poll::Ready(Some(Ok(BodyFrame::data(sse::encode_message(id, &message)))));
             }
             Poll::Ready(Some(Frame::Encoded(bytes))) => {
                 return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
