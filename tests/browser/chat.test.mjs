@@ -68,6 +68,19 @@ function upgradeStatus(url) {
   });
 }
 
+/** Sends bytes through the page's client and returns what the chat echoes. */
+function binaryEcho(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const off = window.chat.on("message", (message) => {
+      if (message instanceof ArrayBuffer) {
+        off();
+        resolve([...new Uint8Array(message)]);
+      }
+    });
+    window.chat.send(new Uint8Array([0, 1, 127, 255]));
+  }));
+}
+
 async function say(page, text) {
   await page.locator("#text").fill(text);
   await page.locator("#send button").click();
@@ -83,6 +96,7 @@ test("two pages chat through a room", { timeout: 60_000 }, async () => {
   const alice = await openChat(server.url, "alice");
   const bob = await openChat(server.url, "bob");
   assert.equal(await alice.evaluate(() => window.chat.transport), "websocket");
+  assert.deepEqual(await binaryEcho(alice), [0, 1, 127, 255]);
 
   await joinRoom(alice, "design");
   await joinRoom(bob, "design");
@@ -159,6 +173,8 @@ test("SSE + POST carry the conversation when WebSockets are refused", { timeout:
   await eventually("bob to get it over SSE", async () => (await logText(bob)).includes("no WebSocket here"));
   await say(bob, "POST works too");
   await eventually("alice to get the reply", async () => (await logText(alice)).includes("POST works too"));
+  // Binary goes up as application/octet-stream and comes back base64 in SSE.
+  assert.deepEqual(await binaryEcho(alice), [0, 1, 127, 255]);
   await alice.close();
   await bob.close();
 });
@@ -190,5 +206,31 @@ test("the heartbeat replaces a connection that went dead silently", { timeout: 6
   proxy.up();
   await eventually("a new connection", async () => (await events()).filter((e) => e === "open").length === 2, 10_000);
   assert.equal(await page.evaluate(() => window.client.state), "open");
+  await page.close();
+});
+
+test("xws.js bounds its queue and gives up after maxAttempts", { timeout: 60_000 }, async () => {
+  const server = await chatServer(await freePort());
+  const nowhere = await freePort();
+  const page = await browser.page();
+  await page.goto(`${server.url}/xws.js`);
+  const outcome = await page.evaluate(async (port) => {
+    const { connect } = await import("/xws.js");
+    const errors = [];
+    const reconnecting = [];
+    const client = connect(`ws://127.0.0.1:${port}/api/ws`, { queueLimit: 2, maxAttempts: 2, minDelay: 50, maxDelay: 100 });
+    client.on("error", (error) => errors.push(error.message));
+    client.on("reconnecting", ({ attempt }) => reconnecting.push(attempt));
+    const sent = [client.send({ n: 1 }), client.send("two"), client.send({ n: 3 })];
+    const close = await new Promise((resolve) => client.on("close", resolve));
+    return { sent, errors, reconnecting, close, state: client.state, queued: client.queued };
+  }, nowhere);
+  assert.deepEqual(outcome.sent, [true, true, false]);
+  assert.match(outcome.errors[0], /queue full/);
+  assert.match(outcome.errors.at(-1), /gave up after 2 reconnection attempts/);
+  assert.deepEqual(outcome.reconnecting, [1, 2]);
+  assert.equal(outcome.close.willReconnect, false);
+  assert.equal(outcome.state, "closed");
+  assert.equal(outcome.queued, 2, "what was queued is kept until the app closes the client");
   await page.close();
 });

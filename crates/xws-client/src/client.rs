@@ -174,7 +174,7 @@ async fn run<T: DeserializeOwned + Send + 'static>(
         attempt = attempt.saturating_add(1);
         if config.max_attempts.is_some_and(|max| attempt > max) {
             shared.set_state(State::Closed);
-            let reason = format!("gave up after {} failed attempts", attempt - 1);
+            let reason = format!("gave up after {} reconnection attempts", attempt - 1);
             let _ = events.send(Event::Error(reason.clone())).await;
             let _ = events
                 .send(Event::Close(CloseInfo {

@@ -16,7 +16,8 @@ pub struct ClientConfig {
     pub url: String,
     /// Delays between attempts.
     pub backoff: Backoff,
-    /// Failed attempts in a row before giving up; `None` never gives up.
+    /// Reconnection attempts (after the first connection attempt) that may
+    /// fail in a row before the client gives up; `None` never gives up.
     pub max_attempts: Option<u32>,
     /// Messages kept while disconnected; `send` refuses more.
     pub queue_limit: usize,

@@ -47,7 +47,8 @@ export const DEFAULTS = Object.freeze({
   factor: 2,
   /** Share of each delay drawn at random (0..1), so clients spread out. */
   jitter: 0.5,
-  /** Failed attempts in a row before giving up (`close` with willReconnect false). */
+  /** Reconnection attempts (after the first connection attempt) that may fail in a
+   *  row before the client gives up (`close` with willReconnect false). */
   maxAttempts: Infinity,
   /** Messages kept while disconnected; `send` refuses more. */
   queueLimit: 100,
@@ -242,7 +243,7 @@ export class XwsClient {
     if (!willReconnect) {
       this.#setState("closed");
       if (!opened) {
-        this.#emit("error", new Error(`xws: gave up after ${this.#attempt} failed attempts`));
+        this.#emit("error", new Error(`xws: gave up after ${this.#attempt - 1} reconnection attempts`));
         this.#emit("close", { code, reason, wasClean, willReconnect: false });
       }
       return;

@@ -1,37 +1,5 @@
-//! The SSE + HTTP POST fallback: a full peer for clients that cannot open a
-//! WebSocket (a proxy that blocks upgrades, a network that strips them).
-//!
-//! The handler cannot tell a fallback peer from a WebSocket peer: `upgrade`,
-//! `open`, `message`, `close` and `error` run as for a WebSocket, the peer
-//! is listed among peers, receives broadcasts and `send_to`, and joins
-//! topics.
-//!
-//! ## Wire protocol
-//! Mount one [`FallbackService`] on one path (`/api/fallback`); it answers
-//! both methods.
-//!
-//! - `GET /api/fallback?…` with `Accept: text/event-stream` runs the
-//!   `upgrade` hook on the request (its query reaches the handler as for a
-//!   WebSocket) and opens a stream of Server-Sent Events:
-//!   - `event: xws-session`, `data: <id>`: first, the session id, 128
-//!     random bits in hex, which authorises the POSTs;
-//!   - `event: message` (text) or `event: binary` (base64): what the peer
-//!     is sent, with an increasing `id:`;
-//!   - `event: xws-close`, `data: {"code":1001,"reason":"…"}`: the peer was
-//!     closed; the stream ends after it.
-//! - `POST /api/fallback?session=<id>` carries one message to the `message`
-//!   hook: the body is binary with `Content-Type: application/octet-stream`,
-//!   UTF-8 text otherwise. Answers: 204 accepted; 400 text not UTF-8 or no
-//!   `session`; 404 unknown session (the client reconnects); 413 larger
-//!   than [`xws::Limits::max_message_size`]; 503 shutting down or the
-//!   session stopped reading.
-//! - `DELETE /api/fallback?session=<id>` ends the session as a client close
-//!   (1000) would.
-//!
-//! A session ends when its stream's HTTP response is dropped (the client
-//! left), when the peer is closed, on shutdown, or when no POST arrived
-//! for the heartbeat's interval plus timeout (clients post
-//! [`APP_PING`](crate::APP_PING) meanwhile; `xws.js` does every 25 s).
+//! The SSE + HTTP POST fallback: full peers for clients that cannot open
+//! a WebSocket. The wire protocol is documented on [`FallbackService`].
 
 mod post;
 mod session;
@@ -51,9 +19,40 @@ use xws::Handler;
 use crate::{Body, Xws, handshake::plain};
 use sessions::Sessions;
 
-/// The SSE + POST fallback of one handler (see the [module docs](self)).
-/// Clones share their sessions: mount one service (or its clones) on a
-/// single path for both `GET` and `POST`.
+/// The SSE + HTTP POST fallback of one handler: a full peer for clients that cannot open a
+/// WebSocket (a proxy that blocks upgrades, a network that strips them).
+///
+/// The handler cannot tell a fallback peer from a WebSocket peer: `upgrade`,
+/// `open`, `message`, `close` and `error` run as for a WebSocket, the peer
+/// is listed among peers, receives broadcasts and `send_to`, and joins
+/// topics.
+///
+/// ## Wire protocol
+/// Mount one service on one path (`/api/fallback`); it answers every
+/// method below. Clones share their sessions.
+///
+/// - `GET /api/fallback?…` with `Accept: text/event-stream` runs the
+///   `upgrade` hook on the request (its query reaches the handler as for a
+///   WebSocket) and opens a stream of Server-Sent Events:
+///   - `event: xws-session`, `data: <id>`: first, the session id, 128
+///     random bits in hex, which authorises the POSTs;
+///   - `event: message` (text) or `event: binary` (base64): what the peer
+///     is sent, with an increasing `id:`;
+///   - `event: xws-close`, `data: {"code":1001,"reason":"…"}`: the peer was
+///     closed; the stream ends after it.
+/// - `POST /api/fallback?session=<id>` carries one message to the `message`
+///   hook: the body is binary with `Content-Type: application/octet-stream`,
+///   UTF-8 text otherwise. Answers: 204 accepted; 400 text not UTF-8 or no
+///   `session`; 404 unknown session (the client reconnects); 413 larger
+///   than [`Limits::max_message_size`](::xws::Limits::max_message_size); 503 shutting down or the
+///   session stopped reading.
+/// - `DELETE /api/fallback?session=<id>` ends the session as a client close
+///   (1000) would.
+///
+/// A session ends when its stream's HTTP response is dropped (the client
+/// left), when the peer is closed, on shutdown, or when no POST arrived
+/// for the heartbeat's interval plus timeout (clients post
+/// [`APP_PING`](crate::APP_PING) meanwhile; `xws.js` does every 25 s).
 pub struct FallbackService<H: Handler> {
     xws: Xws<H>,
     sessions: Arc<Sessions>,
