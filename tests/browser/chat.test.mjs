@@ -179,6 +179,27 @@ test("SSE + POST carry the conversation when WebSockets are refused", { timeout:
   await bob.close();
 });
 
+test("fallback pages reconnect after a server restart too", { timeout: 90_000 }, async () => {
+  const port = await freePort();
+  const env = { CHAT_REFUSE_WEBSOCKET: "1" };
+  let server = await chatServer(port, env);
+  const alice = await openChat(server.url, "alice");
+  const bob = await openChat(server.url, "bob");
+  await server.stop();
+  await eventually("both pages to notice", async () =>
+    (await state(alice)) !== "open" && (await state(bob)) !== "open");
+  server = await chatServer(port, env);
+  for (const page of [alice, bob]) {
+    await waitOpen(page);
+    assert.equal(await page.evaluate(() => window.chat.transport), "sse");
+  }
+  await typingReaches(alice, bob, "alice");
+  await say(alice, "still here over SSE");
+  await eventually("bob to get it", async () => (await logText(bob)).includes("still here over SSE"));
+  await alice.close();
+  await bob.close();
+});
+
 test("the heartbeat replaces a connection that went dead silently", { timeout: 60_000 }, async () => {
   const port = await freePort();
   await chatServer(port);

@@ -18,7 +18,9 @@
 //   xws_tokio::APP_PING). Without any message back within `pingTimeout` the
 //   connection is considered dead and replaced, even when the browser has
 //   not noticed. The pong never reaches the app. Protocol pings from the
-//   server are answered by the browser itself.
+//   server are answered by the browser itself. The ping also keeps idle
+//   proxies from closing a quiet connection (API Gateway closes sockets
+//   idle for 10 minutes).
 // - Falls back to Server-Sent Events + HTTP POST (xws_tokio's
 //   `Xws::fallback`) when a WebSocket cannot be opened, with the same API.
 //   Once the fallback worked where the WebSocket did not, it is kept.
