@@ -142,6 +142,8 @@ test("a page reconnects after a server restart and delivers what was sent meanwh
   await say(alice, "sent while the server was down");
   assert.equal(await alice.evaluate(() => window.chat.queued), 1);
   assert.equal(await alice.locator(".msg.queued").count(), 1);
+  fs.mkdirSync(artifacts, { recursive: true });
+  await alice.screenshot({ path: path.join(artifacts, "chat-offline.png") });
 
   server = await chatServer(port);
   await waitOpen(bob);
