@@ -185,7 +185,13 @@ async fn the_queue_is_bounded_and_the_client_gives_up_after_max_attempts() {
     .await;
     assert_eq!(attempts, [1, 2]);
     assert!(!close.will_reconnect);
-    assert!(close.reason.contains("gave up after 2 reconnection attempts"), "{}", close.reason);
+    assert!(
+        close
+            .reason
+            .contains("gave up after 2 reconnection attempts"),
+        "{}",
+        close.reason
+    );
     assert_eq!(client.state(), State::Closed);
 }
 
