@@ -90,6 +90,13 @@ export class XwsClient {
   #pingTimer = null;
   #pongTimer = null;
   #closedByApp = false;
+  #onOnline = () => {
+    if (this.#state === "reconnecting" && this.#retryTimer) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+      this.#start();
+    }
+  };
 
   constructor(url, options = {}) {
     this.#options = { ...DEFAULTS, ...options };
@@ -100,16 +107,8 @@ export class XwsClient {
       if (!fallback.search) fallback.search = this.#url.search;
       this.#fallbackUrl = fallback;
     }
-    if (typeof globalThis.addEventListener === "function") {
-      // Back online: no reason to sit out the backoff.
-      globalThis.addEventListener("online", () => {
-        if (this.#state === "reconnecting" && this.#retryTimer) {
-          clearTimeout(this.#retryTimer);
-          this.#retryTimer = null;
-          this.#start();
-        }
-      });
-    }
+    // Back online: no reason to sit out the backoff.
+    globalThis.addEventListener?.("online", this.#onOnline);
     this.#start();
   }
 
@@ -167,7 +166,10 @@ export class XwsClient {
   close(code = 1000, reason = "") {
     if (this.#closedByApp) return;
     this.#closedByApp = true;
+    globalThis.removeEventListener?.("online", this.#onOnline);
     clearTimeout(this.#retryTimer);
+    // After giving up there is nothing left to close or to report.
+    if (this.#state === "closed") return;
     this.#stopHeartbeat();
     this.#transport?.close(code, reason);
     this.#transport = null;
