@@ -157,6 +157,10 @@ async fn run<T: DeserializeOwned + Send + 'static>(
                         };
                         tracing::debug!(?info, "connection ended");
                         let _ = events.send(Event::Close(info)).await;
+                        if !will_reconnect {
+                            shared.set_state(State::Closed);
+                            return;
+                        }
                     }
                 }
             }
