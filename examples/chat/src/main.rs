@@ -32,8 +32,12 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(%channel, "rooms shared with the other nodes through Redis");
         xws = xws.with_broker(Arc::new(broker));
     }
+    let options = chat::server::Options::from_env();
+    if options.refuse_websocket {
+        tracing::warn!("refusing WebSocket upgrades: clients use the SSE + POST fallback");
+    }
     tracing::info!("chat on http://{addr} (WebSocket at ws://{addr}/api/ws)");
-    chat::server::serve(listener, xws, shutdown_signal()).await?;
+    chat::server::serve_with(listener, xws, options, shutdown_signal()).await?;
     tracing::info!("chat stopped");
     Ok(())
 }

@@ -20,6 +20,7 @@ use xws::{
 
 use crate::{
     admission::Permit,
+    app_ping,
     hooks::{contained, guarded},
     link::{Frame, LinkKind, PeerLink},
     transport::TokioTransport,
@@ -243,6 +244,10 @@ impl<H: Handler> Connection<H> {
                     return;
                 }
             }
+        }
+        if self.shared.config.answer_app_ping && app_ping::is_ping(&message) {
+            let _ = self.link.push(Frame::Message(app_ping::pong()));
+            return;
         }
         if let Err(error) = guarded(self.shared.handler.message(&self.peer, message)).await {
             self.fail(error).await;
