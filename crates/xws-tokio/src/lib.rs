@@ -59,6 +59,7 @@
 //! message is encoded once and shared by every subscriber.
 
 mod admission;
+mod app;
 mod app_ping;
 mod body;
 mod client_js;
@@ -73,8 +74,8 @@ mod serve;
 mod sse;
 mod transport;
 mod ws;
-mod xws;
 
+pub use app::Xws;
 pub use app_ping::{APP_PING, APP_PONG};
 pub use body::Body;
 pub use client_js::{CLIENT_JS, ClientJsService, client_js};
@@ -83,4 +84,3 @@ pub use fallback::FallbackService;
 pub use serve::{RemoteAddr, listen, serve};
 pub use sse::SseService;
 pub use ws::WsService;
-pub use xws::Xws;

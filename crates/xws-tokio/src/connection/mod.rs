@@ -20,11 +20,11 @@ use xws::{
 
 use crate::{
     admission::Permit,
+    app::Shared,
     app_ping,
     hooks::{contained, guarded},
     link::{Frame, LinkKind, PeerLink},
     transport::TokioTransport,
-    xws::Shared,
 };
 use ending::Ending;
 use heartbeat::{Beat, Heartbeat};

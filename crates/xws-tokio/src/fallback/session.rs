@@ -9,10 +9,10 @@ use xws::{CloseCode, CloseFrame, Error, Handler, Message, Peer, RateDecision, Ra
 use super::sessions::Sessions;
 use crate::{
     admission::Permit,
+    app::Shared,
     app_ping,
     hooks::{contained, guarded},
     link::{Frame, PeerLink},
-    xws::Shared,
 };
 
 /// What a POST or DELETE hands to the session.
