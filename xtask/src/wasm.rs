@@ -40,6 +40,9 @@ pub struct WasmToolchain {
     /// `--sysroot` to rustc (tools such as worker-build look for
     /// `lib/rustlib/wasm32-unknown-unknown/lib` in it).
     pub sysroot: PathBuf,
+    /// Environment every wasm32 cargo invocation of this toolchain needs
+    /// (`RUSTC_BOOTSTRAP` for `-Zbuild-std`, Debian's rustdoc).
+    pub env: Vec<(&'static str, String)>,
 }
 
 /// Installs the toolchain when missing (apt), builds the wasm32 std once
@@ -48,11 +51,18 @@ pub fn toolchain() -> Result<WasmToolchain> {
     tools::apt_install(&APT_PACKAGES)?;
     let cargo = PathBuf::from("/usr/bin/cargo");
     let rustc = PathBuf::from("/usr/bin/rustc");
-    let sysroot = ensure_sysroot(&cargo, &rustc)?;
+    let env = vec![
+        // build-std is a nightly feature; Debian's stable compiler allows it
+        // with this switch.
+        ("RUSTC_BOOTSTRAP", "1".to_owned()),
+        ("RUSTDOC", "/usr/bin/rustdoc".to_owned()),
+    ];
+    let sysroot = ensure_sysroot(&cargo, &rustc, &env)?;
     Ok(WasmToolchain {
         cargo,
         rustc,
         sysroot,
+        env,
     })
 }
 
@@ -73,7 +83,7 @@ impl WasmToolchain {
 
     /// Debian's cargo for wasm32, with no std chosen yet.
     fn bare_cargo(&self, subcommand: &str, target_dir: &Path) -> Cmd {
-        Cmd::new(&self.cargo)
+        let cmd = Cmd::new(&self.cargo)
             .args([subcommand, "--target", TARGET, "--config"])
             .arg(format!("target.{TARGET}.linker=\"{LINKER}\""))
             .arg("--target-dir")
@@ -86,14 +96,16 @@ impl WasmToolchain {
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("CARGO")
             .env("RUSTC", &self.rustc)
-            .env("RUSTDOC", "/usr/bin/rustdoc")
-            .timeout(BUILD_TIMEOUT)
+            .timeout(BUILD_TIMEOUT);
+        self.env
+            .iter()
+            .fold(cmd, |cmd, (key, value)| cmd.env(key, value))
     }
 }
 
 /// The sysroot for this rustc, built from the packaged std source if the
 /// cache does not have it yet.
-fn ensure_sysroot(cargo: &Path, rustc: &Path) -> Result<PathBuf> {
+fn ensure_sysroot(cargo: &Path, rustc: &Path, env: &[(&'static str, String)]) -> Result<PathBuf> {
     let version = Cmd::new(rustc)
         .arg("-vV")
         .timeout(Duration::from_secs(30))
@@ -115,6 +127,7 @@ fn ensure_sysroot(cargo: &Path, rustc: &Path) -> Result<PathBuf> {
         cargo: cargo.to_path_buf(),
         rustc: rustc.to_path_buf(),
         sysroot: sysroot.clone(),
+        env: env.to_vec(),
     };
     partial
         .bare_cargo("build", &scratch.join("target"))
@@ -124,9 +137,7 @@ fn ensure_sysroot(cargo: &Path, rustc: &Path) -> Result<PathBuf> {
             "--manifest-path",
         ])
         .arg(scratch.join("Cargo.toml"))
-        // build-std is a nightly feature; Debian's stable compiler allows it
-        // with this switch. Bitcode lets later builds use LTO on this std.
-        .env("RUSTC_BOOTSTRAP", "1")
+        // Bitcode lets later builds use LTO on this std.
         .env("RUSTFLAGS", "-Cembed-bitcode=yes")
         .run()
         .context("building the wasm32 standard library")?;
