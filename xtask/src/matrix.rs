@@ -4,8 +4,7 @@
 //! The rendering lives here rather than in `xws`: Markdown is a concern of
 //! the repository's documentation, not of a library compiled into every
 //! deployment (wasm32 workers included), and xtask can also check what only
-//! the repository knows, such as whether a cell's scenario exists in
-//! `xws-testkit`.
+//! the repository knows, such as whether a cell's scenario is a real test.
 
 use std::fmt::Write as _;
 use std::fs;
