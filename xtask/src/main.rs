@@ -5,6 +5,7 @@
 // A command-line tool talks to its user on stdout/stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod browser;
 mod matrix;
 mod process;
 mod services;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{Workspace, matrix, services, wasm};
+use crate::{Workspace, browser, matrix, services, wasm};
 
 /// One step of the test command.
 struct Step {
@@ -52,6 +52,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "matrix",
         run: |workspace| matrix::run(workspace, true),
+    },
+    Step {
+        name: "browser",
+        run: browser::run,
     },
 ];
 
