@@ -251,8 +251,11 @@ impl<H: Handler> Object<H> {
         // Completes the closing handshake; the runtime may already have.
         let reply = if frame.code.is_sendable() { code } else { 1000 };
         let _ = socket.close(Some(reply), Some(frame.reason.clone()));
-        self.forget(&socket, |peer| self.handler.close(peer, frame))
-            .await
+        if let Some(peer) = self.room.peer_for(&socket).map_err(to_worker)? {
+            self.handler.close(&peer, frame).await;
+            self.forget(&peer);
+        }
+        Ok(())
     }
 
     /// The socket failed.
@@ -262,21 +265,16 @@ impl<H: Handler> Object<H> {
         error: worker::Error,
     ) -> worker::Result<()> {
         let error = Error::transport(error.to_string());
-        self.forget(&socket, |peer| self.handler.error(peer, &error))
-            .await
-    }
-
-    async fn forget<'a, F, Fut>(&'a self, socket: &WebSocket, hook: F) -> worker::Result<()>
-    where
-        F: FnOnce(&Peer<H::Context>) -> Fut + 'a,
-        Fut: Future<Output = ()> + 'a,
-    {
-        if let Some(peer) = self.room.peer_for(socket).map_err(to_worker)? {
-            hook(&peer).await;
-            self.room.remove(peer.id());
-            self.rates.borrow_mut().remove(peer.id());
+        if let Some(peer) = self.room.peer_for(&socket).map_err(to_worker)? {
+            self.handler.error(&peer, &error).await;
+            self.forget(&peer);
         }
         Ok(())
+    }
+
+    fn forget(&self, peer: &Peer<H::Context>) {
+        self.room.remove(peer.id());
+        self.rates.borrow_mut().remove(peer.id());
     }
 
     async fn hub(&self, request: &mut Request) -> worker::Result<Response> {

@@ -2,6 +2,8 @@
 
 use std::{cell::Cell, rc::Weak};
 
+use serde::{Serialize, de::DeserializeOwned};
+
 use futures_channel::mpsc::UnboundedSender;
 use worker::WebSocket;
 use xws::{CloseFrame, Error, Message, PeerId, Topic, adapter::PeerTransport};
@@ -16,7 +18,7 @@ pub struct SocketTransport<C> {
     pub(crate) room: Weak<Room<C>>,
 }
 
-impl<C: 'static> PeerTransport for SocketTransport<C> {
+impl<C: Serialize + DeserializeOwned + Clone + 'static> PeerTransport for SocketTransport<C> {
     fn send(&self, message: Message) -> Result<(), Error> {
         let sent = match &message {
             Message::Text(text) => self.socket.send_with_str(text.as_str()),
@@ -61,7 +63,7 @@ pub struct SseTransport<C> {
     pub(crate) room: Weak<Room<C>>,
 }
 
-impl<C: 'static> PeerTransport for SseTransport<C> {
+impl<C: Serialize + DeserializeOwned + Clone + 'static> PeerTransport for SseTransport<C> {
     fn send(&self, message: Message) -> Result<(), Error> {
         let id = self.next_event_id.get() + 1;
         self.next_event_id.set(id);
@@ -88,7 +90,7 @@ impl<C: 'static> PeerTransport for SseTransport<C> {
     }
 }
 
-fn publish_from<C: 'static>(
+fn publish_from<C: Serialize + DeserializeOwned + Clone + 'static>(
     room: &Weak<Room<C>>,
     sender: &PeerId,
     topic: &Topic,
