@@ -94,7 +94,11 @@ fn build_with(workspace: &Workspace, tools: &Tools) -> Result<Built> {
     let started = Instant::now();
     // worker-build calls `cargo` and `rustc` from PATH: Debian's, first.
     let path = prepend_path(&[
-        tools.toolchain.cargo.parent().context("cargo has no directory")?,
+        tools
+            .toolchain
+            .cargo
+            .parent()
+            .context("cargo has no directory")?,
         &tools.npm_bin,
     ])?;
     let mut cmd = Cmd::new(&tools.worker_build)
@@ -103,10 +107,7 @@ fn build_with(workspace: &Workspace, tools: &Tools) -> Result<Built> {
         .env("PATH", path)
         .env("CARGO_TARGET_DIR", workspace.target_dir.join("wasm-worker"))
         .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER",
-            "wasm-ld-22",
-        )
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "wasm-ld-22")
         // Size over speed for the worker: Cloudflare bills and limits size.
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
@@ -123,7 +124,8 @@ fn build_with(workspace: &Workspace, tools: &Tools) -> Result<Built> {
     for (key, value) in &tools.toolchain.env {
         cmd = cmd.env(key, value);
     }
-    cmd.run().context("building the chat worker with worker-build")?;
+    cmd.run()
+        .context("building the chat worker with worker-build")?;
     let built = Built {
         wasm: dir.join("build").join("index_bg.wasm"),
         dir,
@@ -164,8 +166,8 @@ fn prepend_path(dirs: &[&Path]) -> Result<std::ffi::OsString> {
 }
 
 fn report_size(built: &Built) -> Result<()> {
-    let wasm = fs::read(&built.wasm)
-        .with_context(|| format!("reading {}", built.wasm.display()))?;
+    let wasm =
+        fs::read(&built.wasm).with_context(|| format!("reading {}", built.wasm.display()))?;
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gzip.write_all(&wasm)?;
     let compressed = gzip.finish()?.len();
@@ -190,14 +192,15 @@ fn start_wrangler(
     tools: &Tools,
     built: &Built,
     port: u16,
-    debug: bool,
+    token: Option<&str>,
 ) -> Result<Wrangler> {
     // A fresh state directory every run: state written by another workerd
     // version can crash this one, and tests must not see old sockets.
-    let persist = workspace
-        .target_dir
-        .join("wrangler-state")
-        .join(format!("{}-{}", std::process::id(), port));
+    let persist = workspace.target_dir.join("wrangler-state").join(format!(
+        "{}-{}",
+        std::process::id(),
+        port
+    ));
     if persist.exists() {
         fs::remove_dir_all(&persist)?;
     }
@@ -212,8 +215,11 @@ fn start_wrangler(
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("CI", "true");
-    if debug {
-        cmd = cmd.args(["--var", "XWS_DEBUG:1"]);
+    if let Some(token) = token {
+        // The statistics route and a token, so the auth scenarios run too.
+        cmd = cmd
+            .args(["--var", "XWS_DEBUG:1", "--var"])
+            .arg(format!("CHAT_TOKEN:{token}"));
     }
     let mut guard = cmd.spawn()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -262,7 +268,7 @@ fn free_port() -> Result<u16> {
 pub fn dev(workspace: &Workspace, port: u16) -> Result<()> {
     let tools = tools()?;
     let built = build_with(workspace, &tools)?;
-    let mut wrangler = start_wrangler(workspace, &tools, &built, port, false)?;
+    let mut wrangler = start_wrangler(workspace, &tools, &built, port, None)?;
     eprintln!(
         "xtask: the chat is served at {0}/ (WebSocket {1}/api/ws); Ctrl-C stops it",
         wrangler.url,
@@ -281,7 +287,8 @@ pub fn dev(workspace: &Workspace, port: u16) -> Result<()> {
 pub fn test(workspace: &Workspace) -> Result<()> {
     let tools = tools()?;
     let built = build_with(workspace, &tools)?;
-    let wrangler = start_wrangler(workspace, &tools, &built, free_port()?, true)?;
+    let token = format!("t{}", std::process::id());
+    let wrangler = start_wrangler(workspace, &tools, &built, free_port()?, Some(&token))?;
     workspace
         .cargo()
         .args([
@@ -292,6 +299,8 @@ pub fn test(workspace: &Workspace) -> Result<()> {
             "--features",
             "workerd",
             "--test",
+            "conformance",
+            "--test",
             "workerd",
             "--",
             // The tests share one Durable Object; the hibernation test needs
@@ -299,6 +308,7 @@ pub fn test(workspace: &Workspace) -> Result<()> {
             "--test-threads=1",
         ])
         .env("XWS_CF_URL", &wrangler.url)
+        .env("XWS_CF_TOKEN", &token)
         .timeout(TESTS_TIMEOUT)
         .run()
         .context("the workerd tests failed")

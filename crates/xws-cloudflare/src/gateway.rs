@@ -26,6 +26,11 @@ impl<H: Handler> Gateway<H> {
         Self { handler, config }
     }
 
+    /// The handler, for routes that share its checks (a token, say).
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
@@ -85,11 +90,16 @@ impl<H: Handler> Gateway<H> {
             .unwrap_or_else(|| self.config.namespace.resolve(&info));
         let headers = public_headers(&request);
         headers.set(OP_HEADER, op.as_str())?;
-        headers.set(ACCEPT_HEADER, &AcceptWire::encode(accept).map_err(to_worker)?)?;
+        headers.set(
+            ACCEPT_HEADER,
+            &AcceptWire::encode(accept).map_err(to_worker)?,
+        )?;
         let mut init = RequestInit::new();
         init.with_method(request.method()).with_headers(headers);
         let forwarded = Request::new_with_init(request.url()?.as_str(), &init)?;
-        self.stub(env, &namespace)?.fetch_with_request(forwarded).await
+        self.stub(env, &namespace)?
+            .fetch_with_request(forwarded)
+            .await
     }
 }
 

@@ -2,9 +2,7 @@
 //! every call becomes a request to the object's stub.
 
 use worker::{Headers, Method, Request, RequestInit, Stub, Url};
-use xws::{
-    BoxFuture, Delivery, Error, Message, PeerId, Topic, adapter::HubTransport,
-};
+use xws::{BoxFuture, Delivery, Error, Message, PeerId, Topic, adapter::HubTransport};
 
 use crate::wire::{HubCommand, HubOp, HubReply, OP_HEADER, Op};
 
@@ -71,7 +69,12 @@ fn op_name(op: HubOp) -> &'static str {
     }
 }
 
-fn command(op: HubOp, topic: Option<String>, peer: Option<PeerId>, message: &Message) -> HubCommand {
+fn command(
+    op: HubOp,
+    topic: Option<String>,
+    peer: Option<PeerId>,
+    message: &Message,
+) -> HubCommand {
     HubCommand {
         op,
         topic,

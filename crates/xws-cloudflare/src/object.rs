@@ -1,12 +1,7 @@
 //! The Durable Object side: accepts hibernatable sockets and runs the
 //! handler's hooks for them.
 
-use std::{
-    cell::RefCell,
-    collections::HashMap,
-    rc::Rc,
-    sync::Arc,
-};
+use std::{cell::RefCell, collections::HashMap, rc::Rc, sync::Arc};
 
 use serde::Serialize;
 use worker::{
@@ -222,7 +217,8 @@ impl<H: Handler> Object<H> {
             }
         }
         let outcome = self.handler.message(&peer, message).await;
-        self.after_hook(&peer, outcome.map_err(Error::Handler)).await;
+        self.after_hook(&peer, outcome.map_err(Error::Handler))
+            .await;
         Ok(())
     }
 
@@ -291,7 +287,10 @@ impl<H: Handler> Object<H> {
         let mut reply = HubReply::default();
         match command.op {
             HubOp::Publish => {
-                let Some(topic) = command.topic.as_deref().and_then(|t| xws::Topic::new(t).ok())
+                let Some(topic) = command
+                    .topic
+                    .as_deref()
+                    .and_then(|t| xws::Topic::new(t).ok())
                 else {
                     return Response::error("publish needs a valid topic", 400);
                 };

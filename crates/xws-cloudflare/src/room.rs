@@ -132,10 +132,17 @@ where
     }
 
     /// Sends `message` to `topic`'s subscribers except `exclude`.
-    pub fn publish(self: &Rc<Self>, topic: &Topic, message: &Message, exclude: Option<&PeerId>) -> usize {
-        self.deliver(message, |peer| {
-            Some(peer.id()) != exclude && peer.is_subscribed(topic.as_str())
-        }, false)
+    pub fn publish(
+        self: &Rc<Self>,
+        topic: &Topic,
+        message: &Message,
+        exclude: Option<&PeerId>,
+    ) -> usize {
+        self.deliver(
+            message,
+            |peer| Some(peer.id()) != exclude && peer.is_subscribed(topic.as_str()),
+            false,
+        )
     }
 
     /// Sends `message` to every WebSocket peer (SSE streams only get topics).

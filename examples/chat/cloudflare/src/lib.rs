@@ -50,6 +50,11 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
         (Method::Get, "/api/ws") => gateway.upgrade(request, &env).await,
         (Method::Get, "/api/sse") => gateway.sse(request, &env).await,
         (Method::Post, "/api/broadcast") => {
+            let url = request.url()?;
+            let token = url.query_pairs().find(|(key, _)| key == "token");
+            if !gateway.handler().accepts(token.map(|(_, t)| t).as_deref()) {
+                return Response::error("missing or wrong token", 401);
+            }
             let Ok(body) = request.json::<BroadcastRequest>().await else {
                 return Response::error(r#"expected {"event":…,"data":…}"#, 400);
             };
@@ -60,7 +65,7 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
             }
         }
         (Method::Get, "/api/__stats") if debug(&env) => gateway.stats(&env, OBJECT_NAME).await,
-        (Method::Get, "/") => Response::from_html(include_str!("../static/index.html")),
+        (Method::Get, "/") => Response::from_html(include_str!("../../static/index.html")),
         _ => Response::error("not found", 404),
     }
 }
@@ -74,7 +79,9 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         data: serde_json::json!({ "cron": event.cron(), "scheduledTime": event.schedule() }),
     };
     let outcome = match gateway(&env).hub(&env, OBJECT_NAME) {
-        Ok(hub) => chat::broadcast(&hub, request).await.map_err(|e| e.to_string()),
+        Ok(hub) => chat::broadcast(&hub, request)
+            .await
+            .map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
     match outcome {

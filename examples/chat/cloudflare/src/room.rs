@@ -42,7 +42,9 @@ impl DurableObject for ChatRoom {
         reason: String,
         was_clean: bool,
     ) -> worker::Result<()> {
-        self.object.websocket_close(ws, code, reason, was_clean).await
+        self.object
+            .websocket_close(ws, code, reason, was_clean)
+            .await
     }
 
     async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> worker::Result<()> {

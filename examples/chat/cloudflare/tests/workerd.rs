@@ -25,8 +25,19 @@ fn base_url() -> String {
         .expect("XWS_CF_URL must point at `wrangler dev`; run `cargo xtask test cloudflare`")
 }
 
+/// The `CHAT_TOKEN` the xtask step gave the worker.
+fn token() -> String {
+    std::env::var("XWS_CF_TOKEN").expect("XWS_CF_TOKEN must hold the worker's CHAT_TOKEN")
+}
+
 fn ws_url(query: &str) -> String {
-    format!("{}/api/ws?{query}", base_url().replacen("http", "ws", 1))
+    let base = base_url().replacen("http", "ws", 1);
+    format!("{base}/api/ws?{query}&token={}", token())
+}
+
+/// An HTTP URL with the token.
+fn http_url(path: &str, query: &str) -> String {
+    format!("{}{path}?{query}token={}", base_url(), token())
 }
 
 struct Client {
@@ -37,16 +48,25 @@ struct Client {
 impl Client {
     /// Connects as `user` and reads the welcome.
     async fn connect(user: &str) -> Result<Self> {
-        let (socket, _) = timeout(FRAME_TIMEOUT, connect_async(ws_url(&format!("user={user}"))))
-            .await
-            .context("connect timed out")??;
+        let (socket, _) = timeout(
+            FRAME_TIMEOUT,
+            connect_async(ws_url(&format!("user={user}"))),
+        )
+        .await
+        .context("connect timed out")??;
         let mut client = Client {
             socket,
             id: String::new(),
         };
         let welcome = client.recv().await?;
-        ensure!(welcome["type"] == "welcome", "expected welcome, got {welcome}");
-        client.id = welcome["id"].as_str().context("welcome without id")?.to_owned();
+        ensure!(
+            welcome["type"] == "welcome",
+            "expected welcome, got {welcome}"
+        );
+        client.id = welcome["id"]
+            .as_str()
+            .context("welcome without id")?
+            .to_owned();
         Ok(client)
     }
 
@@ -71,9 +91,13 @@ impl Client {
     }
 
     async fn join(&mut self, room: &str) -> Result<()> {
-        self.send(json!({"type": "join-room", "roomId": room})).await?;
+        self.send(json!({"type": "join-room", "roomId": room}))
+            .await?;
         let joined = self.recv().await?;
-        ensure!(joined == json!({"type": "joined", "roomId": room}), "got {joined}");
+        ensure!(
+            joined == json!({"type": "joined", "roomId": room}),
+            "got {joined}"
+        );
         Ok(())
     }
 
@@ -91,14 +115,14 @@ impl Client {
 }
 
 async fn stats() -> Result<Value> {
-    let url = format!("{}/api/__stats", base_url());
+    let url = http_url("/api/__stats", "");
     let response = reqwest::get(url).await?.error_for_status()?;
     Ok(response.json().await?)
 }
 
 async fn post_broadcast(event: &str, data: Value) -> Result<Value> {
     let response = reqwest::Client::new()
-        .post(format!("{}/api/broadcast", base_url()))
+        .post(http_url("/api/broadcast", ""))
         .json(&json!({"event": event, "data": data}))
         .send()
         .await?
@@ -149,7 +173,10 @@ async fn context_ids_and_topics_survive_hibernation() -> Result<()> {
     bob.send(json!({"type": "send-to-room", "roomId": "hib-1", "text": "back"}))
         .await?;
     let got = ada.recv().await?;
-    ensure!(got["from"] == bob.id.as_str() && got["user"] == "bob", "got {got}");
+    ensure!(
+        got["from"] == bob.id.as_str() && got["user"] == "bob",
+        "got {got}"
+    );
     cy.expect_silence(Duration::from_millis(500)).await?;
     for client in [ada, bob, cy] {
         client.close().await;
@@ -172,11 +199,15 @@ async fn a_worker_route_publishes_to_every_peer() -> Result<()> {
         );
     }
     let bad = reqwest::Client::new()
-        .post(format!("{}/api/broadcast", base_url()))
+        .post(http_url("/api/broadcast", ""))
         .body("not json")
         .send()
         .await?;
-    ensure!(bad.status() == 400, "malformed broadcast answered {}", bad.status());
+    ensure!(
+        bad.status() == 400,
+        "malformed broadcast answered {}",
+        bad.status()
+    );
     ada.close().await;
     bob.close().await;
     Ok(())
@@ -190,7 +221,10 @@ async fn the_scheduled_handler_publishes_to_every_peer() -> Result<()> {
     reqwest::get(url).await?.error_for_status()?;
     for client in [&mut ada, &mut bob] {
         let got = client.recv().await?;
-        ensure!(got["type"] == "broadcast" && got["event"] == "cron", "got {got}");
+        ensure!(
+            got["type"] == "broadcast" && got["event"] == "cron",
+            "got {got}"
+        );
         ensure!(got["data"]["cron"] == "*/30 * * * *", "got {got}");
     }
     ada.close().await;
@@ -200,10 +234,14 @@ async fn the_scheduled_handler_publishes_to_every_peer() -> Result<()> {
 
 #[tokio::test]
 async fn sse_streams_a_room_and_refuses_other_topics() -> Result<()> {
-    let refused = reqwest::get(format!("{}/api/sse?topic=user:1", base_url())).await?;
-    ensure!(refused.status() == 403, "user topic answered {}", refused.status());
+    let refused = reqwest::get(http_url("/api/sse", "topic=user:1&")).await?;
+    ensure!(
+        refused.status() == 403,
+        "user topic answered {}",
+        refused.status()
+    );
 
-    let response = reqwest::get(format!("{}/api/sse?topic=room:sse-1", base_url()))
+    let response = reqwest::get(http_url("/api/sse", "topic=room:sse-1&"))
         .await?
         .error_for_status()?;
     ensure!(
@@ -230,7 +268,10 @@ async fn sse_streams_a_room_and_refuses_other_topics() -> Result<()> {
     ensure!(seen.contains("event: message\n"), "got {seen:?}");
     ensure!(seen.contains("id: 1\n"), "got {seen:?}");
     let event: Value = serde_json::from_str(data)?;
-    ensure!(event["type"] == "message" && event["text"] == "to sse", "got {event}");
+    ensure!(
+        event["type"] == "message" && event["text"] == "to sse",
+        "got {event}"
+    );
     ensure!(event["from"] == ada.id.as_str(), "got {event}");
     ada.close().await;
     Ok(())
@@ -242,7 +283,8 @@ async fn peer_state_over_16_kib_is_a_clear_error() -> Result<()> {
     let long = "r".repeat(200);
     for n in 0..100 {
         let room = format!("{long}-{n}");
-        ada.send(json!({"type": "join-room", "roomId": room})).await?;
+        ada.send(json!({"type": "join-room", "roomId": room}))
+            .await?;
         let frame = timeout(FRAME_TIMEOUT, ada.socket.next())
             .await
             .context("no answer in time")?
@@ -250,8 +292,16 @@ async fn peer_state_over_16_kib_is_a_clear_error() -> Result<()> {
         match frame {
             Message::Text(_) => continue,
             Message::Close(Some(close)) => {
-                ensure!(close.code == CloseCode::Error, "close code {:?}", close.code);
-                ensure!(close.reason == "peer state too large", "reason {}", close.reason);
+                ensure!(
+                    close.code == CloseCode::Error,
+                    "close code {:?}",
+                    close.code
+                );
+                ensure!(
+                    close.reason == "peer state too large",
+                    "reason {}",
+                    close.reason
+                );
                 ensure!(n > 50, "closed after only {n} rooms");
                 return Ok(());
             }
