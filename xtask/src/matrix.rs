@@ -250,6 +250,12 @@ fn check_scenarios_exist(root: &Path) -> Result<()> {
     }
     let mut sources = String::new();
     collect_sources(&testkit, &mut sources)?;
+    // Platform-specific proofs (hibernation under workerd) live with the
+    // example that runs them.
+    let workerd_tests = root.join("examples/chat/cloudflare/tests");
+    if workerd_tests.is_dir() {
+        collect_sources(&workerd_tests, &mut sources)?;
+    }
     let missing: Vec<String> = DeploymentTarget::ALL
         .iter()
         .flat_map(|target| target.column().cells.iter().map(move |cell| (target, cell)))

@@ -14,7 +14,7 @@ use xws::{
 
 use crate::{
     Config, attachment, ids,
-    room::Room,
+    room::{Link, Room},
     transport::SocketTransport,
     wire::{AcceptWire, HubCommand, HubOp, HubReply, Op, request_info},
 };
@@ -140,7 +140,7 @@ impl<H: Handler> Object<H> {
             return Response::error(error.to_string(), 500);
         }
         self.room.state().accept_web_socket(&pair.server);
-        self.room.insert(peer.clone(), Some(pair.server));
+        self.room.insert(peer.clone(), Link::Socket(pair.server));
         let opened = self.handler.open(&peer).await;
         self.after_hook(&peer, opened.map_err(Error::Handler)).await;
 

@@ -12,12 +12,34 @@ use serde::{Serialize, de::DeserializeOwned};
 use worker::{State, WebSocket};
 use xws::{Error, Message, Peer, PeerId, PeerSnapshot, Topic, adapter::SubscribePolicy};
 
-use crate::{attachment, transport::SocketTransport};
+use futures_channel::mpsc::UnboundedSender;
 
-/// A peer and, for WebSockets, its socket (SSE streams have none).
+use crate::{
+    attachment,
+    transport::{SocketTransport, SseChunk},
+};
+
+/// How a peer is connected.
+pub enum Link {
+    /// A hibernatable WebSocket.
+    Socket(WebSocket),
+    /// An SSE stream, through this sender.
+    Sse(UnboundedSender<SseChunk>),
+}
+
+/// A peer and its link.
 struct Member<C> {
     peer: Peer<C>,
-    socket: Option<WebSocket>,
+    link: Link,
+}
+
+impl<C> Member<C> {
+    fn socket(&self) -> Option<&WebSocket> {
+        match &self.link {
+            Link::Socket(socket) => Some(socket),
+            Link::Sse(_) => None,
+        }
+    }
 }
 
 /// The peers of one Durable Object instance.
@@ -64,8 +86,10 @@ where
         self.members.borrow().len()
     }
 
-    /// Restores every hibernated socket's peer, once per instance.
+    /// Restores every hibernated socket's peer, once per instance, and
+    /// drops SSE streams whose client went away.
     pub fn ensure_loaded(self: &Rc<Self>) {
+        self.sweep_closed_streams();
         if self.loaded.replace(true) {
             return;
         }
@@ -82,6 +106,14 @@ where
                 }
             }
         }
+    }
+
+    /// An SSE stream whose client left must not hold the object awake, or
+    /// keep its peer in memory until the next publication to its topics.
+    fn sweep_closed_streams(&self) {
+        self.members
+            .borrow_mut()
+            .retain(|_, member| !matches!(&member.link, Link::Sse(sender) if sender.is_closed()));
     }
 
     /// The socket's peer, restoring it if this instance has not seen it.
@@ -103,15 +135,15 @@ where
             room: Rc::downgrade(self),
         };
         let peer = snapshot.into_peer(Box::new(transport), self.policy());
-        self.insert(peer.clone(), Some(socket));
+        self.insert(peer.clone(), Link::Socket(socket));
         peer
     }
 
     /// Adds a peer.
-    pub fn insert(&self, peer: Peer<C>, socket: Option<WebSocket>) {
+    pub fn insert(&self, peer: Peer<C>, link: Link) {
         self.members
             .borrow_mut()
-            .insert(peer.id().clone(), Member { peer, socket });
+            .insert(peer.id().clone(), Member { peer, link });
     }
 
     /// Removes a peer.
@@ -125,7 +157,7 @@ where
             return Ok(());
         }
         let members = self.members.borrow();
-        match members.get(peer.id()).and_then(|m| m.socket.as_ref()) {
+        match members.get(peer.id()).and_then(Member::socket) {
             Some(socket) => attachment::store(socket, &peer.snapshot()),
             None => Ok(()),
         }
@@ -161,7 +193,7 @@ where
         self.members
             .borrow()
             .values()
-            .filter(|m| m.socket.is_some())
+            .filter(|m| m.socket().is_some())
             .map(|m| m.peer.id().clone())
             .collect()
     }
@@ -180,8 +212,8 @@ where
             .members
             .borrow()
             .values()
-            .filter(|m| (!sockets_only || m.socket.is_some()) && wanted(&m.peer))
-            .map(|m| (m.peer.clone(), m.socket.is_some()))
+            .filter(|m| (!sockets_only || m.socket().is_some()) && wanted(&m.peer))
+            .map(|m| (m.peer.clone(), m.socket().is_some()))
             .collect();
         let mut delivered = 0;
         for (peer, is_socket) in targets {

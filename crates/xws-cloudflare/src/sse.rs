@@ -4,12 +4,12 @@
 use std::{cell::Cell, rc::Rc};
 
 use worker::{Headers, Request, Response};
-use xws::{Handler, Peer, PeerId};
+use xws::{Handler, Peer, PeerId, Topic};
 
 use crate::{
     ids,
     object::to_worker,
-    room::Room,
+    room::{Link, Room},
     transport::SseTransport,
     wire::{AcceptWire, request_info},
 };
@@ -23,10 +23,12 @@ pub fn open<H: Handler>(
 ) -> worker::Result<Response> {
     let accept = AcceptWire::<H::Context>::decode(request).map_err(to_worker)?;
     let info = request_info(request).map_err(to_worker)?;
-    let topics: Vec<String> = info.query_params("topic").map(Into::into).collect();
-    if topics.is_empty() {
-        return Response::error("at least one ?topic= is required", 400);
-    }
+    let topics: Result<Vec<Topic>, _> = info.query_params("topic").map(Topic::new).collect();
+    let topics = match topics {
+        Ok(topics) if !topics.is_empty() => topics,
+        Ok(_) => return Response::error("at least one ?topic= is required", 400),
+        Err(error) => return Response::error(error.to_string(), 400),
+    };
     let (sender, receiver) = futures_channel::mpsc::unbounded();
     let id = PeerId::new(format!("sse-{}", ids::random_uuid().map_err(to_worker)?));
     let transport = SseTransport {
@@ -41,7 +43,7 @@ pub fn open<H: Handler>(
             return Response::error(error.to_string(), 403);
         }
     }
-    room.insert(peer, None);
+    room.insert(peer, Link::Sse(sender.clone()));
     // A first chunk makes the runtime send the headers right away.
     let _ = sender.unbounded_send(Ok(xws::sse::comment("connected").to_vec()));
 
