@@ -55,7 +55,7 @@ impl<H: Handler> Gateway<H> {
     /// Opens an SSE stream of the `?topic=` topics; auth runs through the
     /// same `upgrade` hook as WebSockets.
     pub async fn sse(&self, request: Request, env: &Env) -> worker::Result<Response> {
-        self.forward(request, env, Op::Sse).await
+        crate::sse::serve(self.forward(request, env, Op::Sse).await?)
     }
 
     /// A hub publishing to the peers of the object named `namespace`.
@@ -90,6 +90,10 @@ impl<H: Handler> Gateway<H> {
             .unwrap_or_else(|| self.config.namespace.resolve(&info));
         let headers = public_headers(&request);
         headers.set(OP_HEADER, op.as_str())?;
+        if op == Op::Sse {
+            // The object answers with a socket that carries the stream.
+            headers.set("upgrade", "websocket")?;
+        }
         headers.set(
             ACCEPT_HEADER,
             &AcceptWire::encode(accept).map_err(to_worker)?,

@@ -14,7 +14,7 @@ use xws::{
 
 use crate::{
     Config, attachment, ids,
-    room::{Link, Room},
+    room::{Room, is_stream},
     transport::SocketTransport,
     wire::{AcceptWire, HubCommand, HubOp, HubReply, Op, request_info},
 };
@@ -105,7 +105,7 @@ impl<H: Handler> Object<H> {
         self.room.ensure_loaded();
         match Op::of(&request) {
             Some(Op::Upgrade) => self.accept(&request).await,
-            Some(Op::Sse) => crate::sse::open(&self.room, &*self.handler, &request),
+            Some(Op::Sse) => crate::sse::accept::<H>(&self.room, &request),
             Some(Op::Hub) => self.hub(&mut request).await,
             Some(Op::Stats) => Response::from_json(&self.stats()),
             None => Response::error("not an xws request", 400),
@@ -140,7 +140,7 @@ impl<H: Handler> Object<H> {
             return Response::error(error.to_string(), 500);
         }
         self.room.state().accept_web_socket(&pair.server);
-        self.room.insert(peer.clone(), Link::Socket(pair.server));
+        self.room.insert(peer.clone(), pair.server);
         let opened = self.handler.open(&peer).await;
         self.after_hook(&peer, opened.map_err(Error::Handler)).await;
 
@@ -192,6 +192,9 @@ impl<H: Handler> Object<H> {
             let _ = socket.close(Some(1011), Some("unknown peer"));
             return Ok(());
         };
+        if is_stream(&peer) {
+            return Ok(());
+        }
         let message = match incoming {
             WebSocketIncomingMessage::String(text) => Message::from(text),
             WebSocketIncomingMessage::Binary(bytes) => Message::from(bytes),
@@ -248,7 +251,9 @@ impl<H: Handler> Object<H> {
         let reply = if frame.code.is_sendable() { code } else { 1000 };
         let _ = socket.close(Some(reply), Some(frame.reason.clone()));
         if let Some(peer) = self.room.peer_for(&socket).map_err(to_worker)? {
-            self.handler.close(&peer, frame).await;
+            if !is_stream(&peer) {
+                self.handler.close(&peer, frame).await;
+            }
             self.forget(&peer);
         }
         Ok(())
@@ -262,7 +267,9 @@ impl<H: Handler> Object<H> {
     ) -> worker::Result<()> {
         let error = Error::transport(error.to_string());
         if let Some(peer) = self.room.peer_for(&socket).map_err(to_worker)? {
-            self.handler.error(&peer, &error).await;
+            if !is_stream(&peer) {
+                self.handler.error(&peer, &error).await;
+            }
             self.forget(&peer);
         }
         Ok(())

@@ -12,34 +12,22 @@ use serde::{Serialize, de::DeserializeOwned};
 use worker::{State, WebSocket};
 use xws::{Error, Message, Peer, PeerId, PeerSnapshot, Topic, adapter::SubscribePolicy};
 
-use futures_channel::mpsc::UnboundedSender;
+use crate::{attachment, transport::SocketTransport};
 
-use crate::{
-    attachment,
-    transport::{SocketTransport, SseChunk},
-};
+/// Ids of SSE streams start with this. A stream is a hibernatable socket
+/// from the Worker that serves it, so it survives hibernation like any peer,
+/// but it only receives publications: no hooks, no broadcasts.
+pub const STREAM_PREFIX: &str = "sse-";
 
-/// How a peer is connected.
-pub enum Link {
-    /// A hibernatable WebSocket.
-    Socket(WebSocket),
-    /// An SSE stream, through this sender.
-    Sse(UnboundedSender<SseChunk>),
+/// Whether `peer` is an SSE stream.
+pub fn is_stream<C>(peer: &Peer<C>) -> bool {
+    peer.id().as_str().starts_with(STREAM_PREFIX)
 }
 
-/// A peer and its link.
+/// A peer and its socket.
 struct Member<C> {
     peer: Peer<C>,
-    link: Link,
-}
-
-impl<C> Member<C> {
-    fn socket(&self) -> Option<&WebSocket> {
-        match &self.link {
-            Link::Socket(socket) => Some(socket),
-            Link::Sse(_) => None,
-        }
-    }
+    socket: WebSocket,
 }
 
 /// The peers of one Durable Object instance.
@@ -86,10 +74,8 @@ where
         self.members.borrow().len()
     }
 
-    /// Restores every hibernated socket's peer, once per instance, and
-    /// drops SSE streams whose client went away.
+    /// Restores every hibernated socket's peer, once per instance.
     pub fn ensure_loaded(self: &Rc<Self>) {
-        self.sweep_closed_streams();
         if self.loaded.replace(true) {
             return;
         }
@@ -106,14 +92,6 @@ where
                 }
             }
         }
-    }
-
-    /// An SSE stream whose client left must not hold the object awake, or
-    /// keep its peer in memory until the next publication to its topics.
-    fn sweep_closed_streams(&self) {
-        self.members
-            .borrow_mut()
-            .retain(|_, member| !matches!(&member.link, Link::Sse(sender) if sender.is_closed()));
     }
 
     /// The socket's peer, restoring it if this instance has not seen it.
@@ -135,15 +113,15 @@ where
             room: Rc::downgrade(self),
         };
         let peer = snapshot.into_peer(Box::new(transport), self.policy());
-        self.insert(peer.clone(), Link::Socket(socket));
+        self.insert(peer.clone(), socket);
         peer
     }
 
     /// Adds a peer.
-    pub fn insert(&self, peer: Peer<C>, link: Link) {
+    pub fn insert(&self, peer: Peer<C>, socket: WebSocket) {
         self.members
             .borrow_mut()
-            .insert(peer.id().clone(), Member { peer, link });
+            .insert(peer.id().clone(), Member { peer, socket });
     }
 
     /// Removes a peer.
@@ -157,8 +135,8 @@ where
             return Ok(());
         }
         let members = self.members.borrow();
-        match members.get(peer.id()).and_then(Member::socket) {
-            Some(socket) => attachment::store(socket, &peer.snapshot()),
+        match members.get(peer.id()) {
+            Some(member) => attachment::store(&member.socket, &peer.snapshot()),
             None => Ok(()),
         }
     }
@@ -177,7 +155,7 @@ where
         )
     }
 
-    /// Sends `message` to every WebSocket peer (SSE streams only get topics).
+    /// Sends `message` to every WebSocket peer (SSE streams get topics only).
     pub fn broadcast(self: &Rc<Self>, message: &Message) -> usize {
         self.deliver(message, |_| true, true)
     }
@@ -193,13 +171,13 @@ where
         self.members
             .borrow()
             .values()
-            .filter(|m| m.socket().is_some())
+            .filter(|m| !is_stream(&m.peer))
             .map(|m| m.peer.id().clone())
             .collect()
     }
 
     /// Hands `message` to the matching peers; one failed peer never stops
-    /// the fan-out, and a closed SSE stream leaves the table.
+    /// the fan-out.
     fn deliver(
         self: &Rc<Self>,
         message: &Message,
@@ -208,23 +186,19 @@ where
     ) -> usize {
         self.ensure_loaded();
         // Collected first: sending must not hold the table borrowed.
-        let targets: Vec<(Peer<C>, bool)> = self
+        let targets: Vec<Peer<C>> = self
             .members
             .borrow()
             .values()
-            .filter(|m| (!sockets_only || m.socket().is_some()) && wanted(&m.peer))
-            .map(|m| (m.peer.clone(), m.socket().is_some()))
+            .filter(|m| (!sockets_only || !is_stream(&m.peer)) && wanted(&m.peer))
+            .map(|m| m.peer.clone())
             .collect();
         let mut delivered = 0;
-        for (peer, is_socket) in targets {
+        for peer in targets {
             match peer.send(message.clone()) {
                 Ok(()) => delivered += 1,
-                Err(error) => {
-                    tracing::debug!(peer = %peer.id(), %error, "delivery failed");
-                    if !is_socket {
-                        self.remove(peer.id());
-                    }
-                }
+                // A closing socket; its close event removes the peer.
+                Err(error) => tracing::debug!(peer = %peer.id(), %error, "delivery failed"),
             }
         }
         delivered

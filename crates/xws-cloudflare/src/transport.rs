@@ -1,10 +1,9 @@
 //! What a peer's operations do inside the Durable Object.
 
-use std::{cell::Cell, rc::Weak};
+use std::rc::Weak;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use futures_channel::mpsc::UnboundedSender;
 use worker::WebSocket;
 use xws::{CloseFrame, Error, Message, PeerId, Topic, adapter::PeerTransport};
 
@@ -48,45 +47,6 @@ impl<C: Serialize + DeserializeOwned + Clone + 'static> PeerTransport for Socket
         if let Err(e) = self.socket.close(Some(code), Some(frame.reason)) {
             tracing::debug!(peer = %self.id, error = %e, "closing an already closed socket");
         }
-    }
-}
-
-/// One chunk of an SSE body, as `Response::from_stream` takes it.
-pub type SseChunk = Result<Vec<u8>, worker::Error>;
-
-/// A Server-Sent Events stream: it lives in memory only, so an object with
-/// open SSE streams stays awake until they end.
-pub struct SseTransport<C> {
-    pub(crate) id: PeerId,
-    pub(crate) sender: UnboundedSender<SseChunk>,
-    pub(crate) next_event_id: Cell<u64>,
-    pub(crate) room: Weak<Room<C>>,
-}
-
-impl<C: Serialize + DeserializeOwned + Clone + 'static> PeerTransport for SseTransport<C> {
-    fn send(&self, message: Message) -> Result<(), Error> {
-        let id = self.next_event_id.get() + 1;
-        self.next_event_id.set(id);
-        let event = xws::sse::encode_message(id, &message);
-        self.sender
-            .unbounded_send(Ok(event.to_vec()))
-            .map_err(|_| Error::PeerClosed)
-    }
-
-    fn subscribe(&self, _: &Topic) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn unsubscribe(&self, _: &Topic) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn publish(&self, topic: &Topic, message: Message) -> Result<(), Error> {
-        publish_from(&self.room, &self.id, topic, message)
-    }
-
-    fn close(&self, _: CloseFrame) {
-        self.sender.close_channel();
     }
 }
 
