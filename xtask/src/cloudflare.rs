@@ -285,6 +285,24 @@ pub fn dev(workspace: &Workspace, port: u16) -> Result<()> {
 /// fresh state directory, runs the conformance suite and the workerd tests
 /// against it, and stops workerd whatever happens.
 pub fn test(workspace: &Workspace) -> Result<()> {
+    // The workerd tests compile only with their feature, which the
+    // workspace-wide clippy step does not turn on.
+    workspace
+        .cargo()
+        .args([
+            "clippy",
+            "--locked",
+            "--package",
+            "chat-cloudflare",
+            "--features",
+            "workerd",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .timeout(TESTS_TIMEOUT)
+        .run()?;
     let tools = tools()?;
     let built = build_with(workspace, &tools)?;
     let token = format!("t{}", std::process::id());
