@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod browser;
+mod cloudflare;
 mod matrix;
 mod process;
 mod services;
@@ -42,6 +43,26 @@ enum Command {
     Wasm,
     /// Check (and start, where possible) the services the tests need.
     Services,
+    /// Build an example for a deployment target (`cloudflare`).
+    Build {
+        /// The target: `cloudflare`.
+        target: Target,
+    },
+    /// Build an example and serve it locally until Ctrl-C (`cloudflare`: `wrangler dev --local`).
+    Dev {
+        /// The target: `cloudflare`.
+        target: Target,
+        /// The port on 127.0.0.1.
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+    },
+}
+
+/// A deployment target with its own build.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Target {
+    /// Cloudflare Workers (Durable Objects).
+    Cloudflare,
 }
 
 /// The repository the commands work on.
@@ -78,6 +99,13 @@ fn main() -> ExitCode {
         Command::Matrix { check } => matrix::run(&workspace, *check),
         Command::Wasm => wasm::build_core(&workspace),
         Command::Services => services::check(&workspace),
+        Command::Build {
+            target: Target::Cloudflare,
+        } => cloudflare::build(&workspace).map(drop),
+        Command::Dev {
+            target: Target::Cloudflare,
+            port,
+        } => cloudflare::dev(&workspace, *port),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,18 +1,18 @@
 //! A Cloudflare Durable Object holding the sockets, with the hibernation API.
 
-use super::shared::cloudflare;
 use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const STATE: &str = "Cloudflare docs: durable-objects/api/state";
 const WEBSOCKETS: &str = "Cloudflare docs: durable-objects/best-practices/websockets";
 const LIMITS: &str = "Cloudflare docs: durable-objects/platform/limits";
+const FLAGS: &str = "Cloudflare docs: workers/configuration/compatibility-flags";
 
 /// The Cloudflare Durable Object's column.
 pub const COLUMN: Column = Column {
     target: DeploymentTarget::CloudflareDurableObject,
     name: "Cloudflare Durable Object",
     also: "Workers + Durable Objects",
-    adapter: AdapterStatus::Planned {
+    adapter: AdapterStatus::Available {
         krate: "xws-cloudflare",
     },
     cells: [
@@ -20,18 +20,21 @@ pub const COLUMN: Column = Column {
             WebSocket,
             "state.acceptWebSocket (hibernatable)",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("echo_json"),
         Cell::limited(
             Sse,
             "keeps the object awake",
             "a streamed response; no hibernation while it is open",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("sse_receives_room_messages"),
         Cell::full(
             PubSubInstance,
             "the sockets of one object (one room or namespace)",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("publish_skips_sender"),
         Cell::emulated(
             PubSubAcrossInstances,
             "one object per room; a publish to another room is a fetch to its object",
@@ -42,15 +45,21 @@ pub const COLUMN: Column = Column {
             PublishFromOutside,
             "any Worker route reaches the object through its stub",
             STATE,
-        ),
+        )
+        .proved_by("broadcast_from_http"),
         Cell::limited(
             PeersListing,
             "32,768 sockets per object",
             "state.getWebSockets(tag); CPU and memory may lower the count",
             LIMITS,
         ),
-        cloudflare::BINARY,
-        cloudflare::PROTOCOL_PING,
+        Cell::full(Binary, "ArrayBuffer messages", WEBSOCKETS).proved_by("binary_roundtrip"),
+        Cell::limited(
+            ProtocolPing,
+            "runtime only",
+            "the runtime answers protocol pings; the application neither sends nor sees them",
+            WEBSOCKETS,
+        ),
         Cell::limited(
             HeartbeatWithoutWaking,
             "2,048 characters",
@@ -61,14 +70,21 @@ pub const COLUMN: Column = Column {
             Hibernation,
             "no duration charge while hibernated; messages bill 20:1 as requests",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("context_ids_and_topics_survive_hibernation"),
         Cell::limited(
             ContextSurvives,
             "16,384 bytes",
             "the serialized socket attachment survives hibernation and is lost on close",
             STATE,
-        ),
-        cloudflare::SEND_FROM_OPEN,
+        )
+        .proved_by("context_ids_and_topics_survive_hibernation"),
+        Cell::full(
+            SendFromOpen,
+            "the socket is accepted before the response returns",
+            WEBSOCKETS,
+        )
+        .proved_by("welcome"),
         Cell::limited(
             MaxMessageSize,
             "32 MiB",
@@ -85,9 +101,22 @@ pub const COLUMN: Column = Column {
             "none documented; hibernation makes idle sockets free",
             WEBSOCKETS,
         ),
-        cloudflare::REMOTE_ADDRESS,
-        cloudflare::SUBPROTOCOLS,
-        cloudflare::COMPRESSION,
+        Cell::full(
+            RemoteAddress,
+            "the CF-Connecting-IP header",
+            "Cloudflare docs: fundamentals/reference/http-request-headers",
+        ),
+        Cell::full(
+            Subprotocols,
+            "the Sec-WebSocket-Protocol response header",
+            WEBSOCKETS,
+        ),
+        Cell::limited(
+            Compression,
+            "compatibility flag",
+            "permessage-deflate with the `web_socket_compression` flag",
+            FLAGS,
+        ),
     ],
 }
 .checked();
