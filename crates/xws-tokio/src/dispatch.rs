@@ -1,7 +1,6 @@
 //! Running a peer's hooks the same way whatever its transport.
 
 use std::sync::Arc;
-use tokio::sync::mpsc;
 use xws::{
     CloseCode, CloseFrame, Error, Handler, Message, Peer, RateDecision, RateLimiter, RequestInfo,
     adapter::SubscribePolicy,
@@ -12,6 +11,7 @@ use crate::{
     app_ping,
     hooks::{contained, guarded},
     link::{Frame, LinkKind, PeerLink},
+    outbox::OutboxReader,
     transport::TokioTransport,
 };
 
@@ -33,7 +33,7 @@ pub(crate) fn new_peer<H: Handler>(
     kind: LinkKind,
     info: RequestInfo,
     context: H::Context,
-) -> (Peer<H::Context>, Arc<PeerLink>, mpsc::Receiver<Frame>) {
+) -> (Peer<H::Context>, Arc<PeerLink>, OutboxReader) {
     let id = shared.registry.new_peer_id();
     let limits = &shared.config.limits;
     let (link, queue) = PeerLink::new(id.clone(), kind, limits.send_queue, limits.slow_consumer);

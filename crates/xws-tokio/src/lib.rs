@@ -71,6 +71,7 @@ mod gate;
 mod handshake;
 mod hooks;
 mod link;
+mod outbox;
 mod registry;
 mod serve;
 mod service;

@@ -11,7 +11,7 @@ use std::{
     sync::Arc,
     task::{Context, Poll},
 };
-use tokio::{sync::mpsc, time::Interval};
+use tokio::time::Interval;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 use xws::{Error, Handler, PeerId, Topic, sse};
 
@@ -22,6 +22,7 @@ use crate::{
     gate::{self, Admitted},
     handshake::plain,
     link::{Frame, LinkKind, PeerLink},
+    outbox::OutboxReader,
     registry::Registry,
     service::endpoint_service,
 };
@@ -130,7 +131,7 @@ impl Drop for Subscription {
 /// shutdown.
 struct SseBody {
     first: Option<Bytes>,
-    queue: mpsc::Receiver<Frame>,
+    queue: OutboxReader,
     keep_alive: Interval,
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     _stream: Subscription,
@@ -152,15 +153,14 @@ impl http_body::Body for SseBody {
             // A slow reader under the Close policy, or a shutdown: end the stream.
             return Poll::Ready(None);
         }
-        match self.queue.poll_recv(cx) {
-            Poll::Ready(Some(Frame::Encoded(bytes))) => {
-                return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
-            }
-            Poll::Ready(Some(Frame::Message(message))) => {
-                return Poll::Ready(Some(Ok(BodyFrame::data(sse::encode_message(0, &message)))));
-            }
-            Poll::Ready(None) => return Poll::Ready(None),
-            Poll::Pending => {}
+        if let Poll::Ready(frame) = self.queue.poll_recv(cx) {
+            let bytes = match frame {
+                Frame::Encoded(bytes) => bytes,
+                // Only WebSocket links receive converted frames.
+                Frame::Message(message) => sse::encode_message(0, &message),
+                Frame::WebSocket(_) => Bytes::new(),
+            };
+            return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
         }
         if self.shutdown.as_mut().poll(cx).is_ready() {
             return Poll::Ready(None);

@@ -7,8 +7,13 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use std::{pin::pin, sync::Arc, time::Duration};
-use tokio::{sync::mpsc, time::Instant};
+use std::{
+    future::Future,
+    pin::{Pin, pin},
+    sync::Arc,
+    time::Duration,
+};
+use tokio::time::Instant;
 use tokio_tungstenite::{
     WebSocketStream,
     tungstenite::{self, Utf8Bytes, protocol::Role, protocol::WebSocketConfig},
@@ -20,6 +25,7 @@ use crate::{
     app::Shared,
     dispatch::{Dispatcher, new_peer},
     link::{Frame, LinkKind},
+    outbox::OutboxReader,
 };
 use ending::Ending;
 use heartbeat::{Beat, Heartbeat};
@@ -67,6 +73,7 @@ pub(crate) async fn run<H: Handler>(
         dispatch: Dispatcher::new(shared, peer, link),
         ws,
         queue,
+        batch: Vec::new(),
     };
     connection.run().await;
     drop(permit);
@@ -75,7 +82,9 @@ pub(crate) async fn run<H: Handler>(
 struct Connection<H: Handler> {
     dispatch: Dispatcher<H>,
     ws: Socket,
-    queue: mpsc::Receiver<Frame>,
+    queue: OutboxReader,
+    /// Frames taken from the queue for the next write, reused.
+    batch: Vec<Frame>,
     heartbeat: Option<Heartbeat>,
     last_seen: Instant,
 }
@@ -84,7 +93,7 @@ struct Connection<H: Handler> {
 enum Event {
     CloseRequested,
     Shutdown,
-    Outgoing(Option<Frame>),
+    Outgoing,
     Incoming(Option<Result<tungstenite::Message, tungstenite::Error>>),
     Heartbeat,
 }
@@ -121,7 +130,7 @@ impl<H: Handler> Connection<H> {
                 biased;
                 () = &mut closing => Event::CloseRequested,
                 () = &mut shutting_down => Event::Shutdown,
-                frame = self.queue.recv() => Event::Outgoing(frame),
+                _ = self.queue.batch(&mut self.batch, WRITE_BATCH) => Event::Outgoing,
                 incoming = self.ws.next() => Event::Incoming(incoming),
                 () = &mut heartbeat_timer, if self.heartbeat.is_some() => Event::Heartbeat,
             };
@@ -134,9 +143,8 @@ impl<H: Handler> Connection<H> {
                     ));
                 }
                 // The link holds a sender for as long as the peer lives.
-                Event::Outgoing(None) => return Ending::Dropped,
-                Event::Outgoing(Some(frame)) => {
-                    if let Err(ending) = self.write_batch(frame).await {
+                Event::Outgoing => {
+                    if let Err(ending) = self.write_batch(closing.as_mut()).await {
                         return ending;
                     }
                 }
@@ -190,24 +198,25 @@ impl<H: Handler> Connection<H> {
         }
     }
 
-    /// Writes `first` and whatever else is queued, then flushes once. A close
-    /// request interrupts a write stuck on a reader that does not read.
-    async fn write_batch(&mut self, first: Frame) -> Result<(), Ending> {
-        let link = Arc::clone(&self.dispatch.link);
+    /// Writes the taken batch and flushes once. A close request interrupts
+    /// a write stuck on a reader that does not read.
+    async fn write_batch(
+        &mut self,
+        closing: Pin<&mut impl Future<Output = ()>>,
+    ) -> Result<(), Ending> {
         let write = async {
-            feed(&mut self.ws, first).await?;
-            for _ in 1..WRITE_BATCH {
-                match self.queue.try_recv() {
-                    Ok(frame) => feed(&mut self.ws, frame).await?,
-                    Err(_) => break,
-                }
+            for frame in self.batch.drain(..) {
+                feed(&mut self.ws, frame).await?;
             }
             self.ws.flush().await
         };
         tokio::select! {
             biased;
             result = write => result.map_err(|_| Ending::Dropped),
-            () = link.closing() => Err(Ending::Close(link.close_frame().unwrap_or_else(CloseFrame::normal))),
+            () = closing => {
+                let frame = self.dispatch.link.close_frame().unwrap_or_else(CloseFrame::normal);
+                Err(Ending::Close(frame))
+            }
         }
     }
 
@@ -224,7 +233,8 @@ impl<H: Handler> Connection<H> {
         let close = async {
             if let Some(frame) = frame {
                 // What was queued before the close is delivered before it.
-                while let Ok(queued) = self.queue.try_recv() {
+                self.queue.take(&mut self.batch, usize::MAX);
+                for queued in self.batch.drain(..) {
                     feed(&mut self.ws, queued).await?;
                 }
                 self.ws.close(Some(ending::to_tungstenite(&frame))).await?;
@@ -242,6 +252,7 @@ impl<H: Handler> Connection<H> {
 /// Queues one frame in tungstenite's write buffer.
 async fn feed(ws: &mut Socket, frame: Frame) -> Result<(), tungstenite::Error> {
     let message = match frame {
+        Frame::WebSocket(message) => message,
         Frame::Message(Message::Binary(bytes)) => tungstenite::Message::Binary(bytes),
         Frame::Message(Message::Text(text)) => match Utf8Bytes::try_from(text.into_bytes()) {
             Ok(text) => tungstenite::Message::Text(text),

@@ -25,6 +25,7 @@ use crate::{
     gate::{self, Admitted},
     handshake::plain,
     link::{Frame, LinkKind, PeerLink},
+    outbox::OutboxReader,
 };
 
 /// Messages a session buffers from POSTs before they wait.
@@ -101,7 +102,7 @@ pub(super) async fn open<H: Handler, B>(
 /// session.
 struct FallbackBody {
     first: Option<Bytes>,
-    queue: mpsc::Receiver<Frame>,
+    queue: OutboxReader,
     keep_alive: Interval,
     ended: Pin<Box<WaitForCancellationFutureOwned>>,
     link: Arc<PeerLink>,
@@ -135,20 +136,18 @@ impl http_body::Body for FallbackBody {
             return Poll::Ready(Some(Ok(BodyFrame::data(first))));
         }
         // What was queued before the close goes out before the close event.
-        match self.queue.poll_recv(cx) {
-            Poll::Ready(Some(Frame::Message(message))) => {
-                let id = self.next_event;
-                self.next_event += 1;
-                return Poll::Ready(Some(Ok(BodyFrame::data(sse::encode_message(id, &message)))));
-            }
-            Poll::Ready(Some(Frame::Encoded(bytes))) => {
-                return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
-            }
-            Poll::Ready(None) => {
-                self.finished = true;
-                return Poll::Ready(Some(Ok(BodyFrame::data(self.close_event()))));
-            }
-            Poll::Pending => {}
+        if let Poll::Ready(frame) = self.queue.poll_recv(cx) {
+            let bytes = match frame {
+                Frame::Message(message) => {
+                    let id = self.next_event;
+                    self.next_event += 1;
+                    sse::encode_message(id, &message)
+                }
+                Frame::Encoded(bytes) => bytes,
+                // Only WebSocket links receive converted frames.
+                Frame::WebSocket(_) => Bytes::new(),
+            };
+            return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
         }
         if self.ended.as_mut().poll(cx).is_ready() {
             self.finished = true;
