@@ -1,0 +1,230 @@
+//! The chat's JSON messages, exactly as on the wire.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A room id as the client sent it: a string or a number, echoed back as is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RoomId {
+    /// `"roomId": "lobby"`
+    Name(String),
+    /// `"roomId": 7`
+    Number(serde_json::Number),
+}
+
+impl RoomId {
+    /// Topics of rooms start with this prefix.
+    pub const TOPIC_PREFIX: &'static str = "room:";
+
+    /// The topic of this room: `room:{id}`.
+    pub fn topic(&self) -> String {
+        match self {
+            RoomId::Name(name) => format!("{}{name}", Self::TOPIC_PREFIX),
+            RoomId::Number(n) => format!("{}{n}", Self::TOPIC_PREFIX),
+        }
+    }
+}
+
+/// What a client sends.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ClientMessage {
+    /// Subscribe to `room:{roomId}`.
+    #[serde(rename_all = "camelCase")]
+    JoinRoom {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// Unsubscribe from `room:{roomId}`.
+    #[serde(rename_all = "camelCase")]
+    LeaveRoom {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// Publish `text` to the room's other members.
+    #[serde(rename_all = "camelCase")]
+    SendToRoom {
+        /// The room.
+        room_id: RoomId,
+        /// The message text.
+        text: String,
+    },
+    /// Tell the room's other members this peer is typing.
+    #[serde(rename_all = "camelCase")]
+    Typing {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// Answered with `pong`.
+    Ping,
+}
+
+impl ClientMessage {
+    const TYPES: [&'static str; 5] = ["join-room", "leave-room", "send-to-room", "typing", "ping"];
+}
+
+/// Parses a text frame: `Ok(Some)` for a chat command, `Ok(None)` for any
+/// other JSON (echoed back), `Err` with a message for the client when the
+/// text is not JSON or a known command is malformed.
+///
+/// ```
+/// use chat::protocol::{parse, ClientMessage};
+/// assert_eq!(parse(r#"{"type":"ping"}"#), Ok(Some(ClientMessage::Ping)));
+/// assert_eq!(parse(r#"{"hello":1}"#), Ok(None));
+/// assert!(parse("not json").is_err());
+/// assert!(parse(r#"{"type":"join-room"}"#).unwrap_err().contains("roomId"));
+/// ```
+pub fn parse(text: &str) -> Result<Option<ClientMessage>, String> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| format!("message is not valid JSON: {e}"))?;
+    let known = value
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| ClientMessage::TYPES.contains(&t));
+    if !known {
+        return Ok(None);
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| format!("malformed command: {e}"))
+}
+
+/// What the server sends.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ServerMessage {
+    /// First message on every connection.
+    Welcome {
+        /// The peer's id.
+        id: String,
+    },
+    /// Answer to `join-room`.
+    #[serde(rename_all = "camelCase")]
+    Joined {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// Answer to `leave-room`.
+    #[serde(rename_all = "camelCase")]
+    Left {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// A room message, to every member but the sender.
+    #[serde(rename_all = "camelCase")]
+    Message {
+        /// The room.
+        room_id: RoomId,
+        /// The sender's peer id.
+        from: String,
+        /// The sender's user name, or `null`.
+        user: Option<String>,
+        /// The text.
+        text: String,
+        /// Milliseconds since the Unix epoch.
+        timestamp: u64,
+        /// The room's topic (not on the wire).
+        #[serde(skip)]
+        topic: String,
+    },
+    /// Someone in the room is typing.
+    #[serde(rename_all = "camelCase")]
+    UserTyping {
+        /// The room.
+        room_id: RoomId,
+        /// The typing peer's id.
+        user_id: String,
+        /// The room's topic (not on the wire).
+        #[serde(skip)]
+        topic: String,
+    },
+    /// Answer to `ping`.
+    Pong,
+    /// Any other JSON, sent back.
+    Echo {
+        /// The JSON the client sent.
+        data: Value,
+    },
+    /// The client sent something the chat cannot use.
+    Error {
+        /// What was wrong.
+        message: String,
+    },
+    /// A broadcast from `POST /api/broadcast`.
+    Broadcast {
+        /// The event name.
+        event: Value,
+        /// The payload.
+        data: Value,
+    },
+}
+
+impl ServerMessage {
+    /// The topic a room message goes to (empty for the others).
+    pub fn topic(&self) -> &str {
+        match self {
+            ServerMessage::Message { topic, .. } | ServerMessage::UserTyping { topic, .. } => topic,
+            _ => "",
+        }
+    }
+}
+
+/// The body of `POST /api/broadcast`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct BroadcastRequest {
+    /// The event name.
+    pub event: Value,
+    /// The payload.
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// The answer to `POST /api/broadcast`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BroadcastReply {
+    /// Always `true` when the broadcast was sent.
+    pub success: bool,
+    /// Peers it was handed to.
+    pub delivered: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_ids_keep_their_json_type() {
+        let Some(ClientMessage::JoinRoom { room_id }) =
+            parse(r#"{"type":"join-room","roomId":7}"#).unwrap()
+        else {
+            panic!("expected join-room");
+        };
+        assert_eq!(room_id.topic(), "room:7");
+        let joined = serde_json::to_string(&ServerMessage::Joined { room_id }).unwrap();
+        assert_eq!(joined, r#"{"type":"joined","roomId":7}"#);
+    }
+
+    #[test]
+    fn message_serializes_exactly_as_the_protocol_says() {
+        let msg = ServerMessage::Message {
+            room_id: RoomId::Name("a".into()),
+            from: "p1".into(),
+            user: None,
+            text: "hi".into(),
+            timestamp: 5,
+            topic: "room:a".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&msg).unwrap(),
+            r#"{"type":"message","roomId":"a","from":"p1","user":null,"text":"hi","timestamp":5}"#
+        );
+    }
+
+    #[test]
+    fn unknown_types_and_untyped_json_are_echoed() {
+        assert_eq!(parse(r#"{"type":"dance"}"#), Ok(None));
+        assert_eq!(parse("[1,2]"), Ok(None));
+        assert_eq!(parse("42"), Ok(None));
+    }
+}
