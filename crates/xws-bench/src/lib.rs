@@ -14,6 +14,7 @@ pub mod baseline;
 pub mod build;
 pub mod chart;
 pub mod load;
+pub mod machine;
 pub mod peers;
 pub mod protocol;
 pub mod results;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::build;
+use crate::{build, machine};
 use crate::load::{chat, connect, echo, fanout};
 use crate::peers::Peers;
 use crate::results::Results;
@@ -29,6 +29,10 @@ pub struct Options {
     pub servers: Vec<String>,
     /// Scenarios to run (all when empty).
     pub scenarios: Vec<Scenario>,
+    /// The runner's arguments as given, for the record.
+    pub arguments: String,
+    /// Also write the report to `BENCHMARKS.md` at the workspace root.
+    pub record: bool,
 }
 
 /// Every server name, in column order.
@@ -78,6 +82,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Results> {
         .filter(|contender| wanted(contender.name))
         .collect();
     let mut results = Results::new(contenders.iter().map(|c| c.name.to_owned()).collect());
+    let load_before = machine::load_average();
 
     for round in 0..options.plan.rounds {
         let mut order: Vec<&Contender> = contenders.iter().collect();
@@ -90,7 +95,12 @@ pub async fn run(options: &Options) -> anyhow::Result<Results> {
         }
     }
 
-    write_outputs(&results, &scenarios, &options.out_dir, peers.ok().as_ref())?;
+    let report = Report {
+        options,
+        scenarios: &scenarios,
+        load: (load_before, machine::load_average()),
+    };
+    write_outputs(&results, &report, peers.ok().as_ref())?;
     Ok(results)
 }
 
@@ -188,7 +198,7 @@ async fn connect_idle(
 
 /// The xws examples: package and binary names, and where each speaks.
 const XWS_ECHO: (&str, &str, &str) = ("echo", "echo", "/");
-const XWS_CHAT: (&str, &str, &str) = ("chat", "chat", "/ws");
+const XWS_CHAT: (&str, &str, &str) = ("chat", "chat", "/api/ws");
 
 /// Builds the Rust servers and describes every contender.
 fn contenders(workspace: &Path, peers: Result<&Peers, &anyhow::Error>) -> anyhow::Result<Vec<Contender>> {
@@ -241,20 +251,62 @@ fn contenders(workspace: &Path, peers: Result<&Peers, &anyhow::Error>) -> anyhow
     ])
 }
 
-/// Writes `results.json`, `results.md` and `ratios.png` into `out_dir`.
-fn write_outputs(
-    results: &Results,
-    scenarios: &[Scenario],
-    out_dir: &Path,
-    peers: Option<&Peers>,
-) -> anyhow::Result<()> {
+/// What the written report says besides the numbers.
+struct Report<'a> {
+    options: &'a Options,
+    scenarios: &'a [Scenario],
+    /// 1-minute load average at the start and at the end of the run.
+    load: (String, String),
+}
+
+impl Report<'_> {
+    fn markdown(&self, results: &Results) -> String {
+        let (start, end) = &self.load;
+        format!(
+            "Measured {date} with `cargo xtask bench {args}` (which runs \
+             `cargo run -p xws-bench --release --bin xws-bench -- {args}`).\n\n\
+             Machine:\n\n{machine}- load average (1 min) at start {start}, at end {end}: \
+             anything else running shares these cores and skews every number\n\n\
+             Loads:\n\n{plan}\n{table}",
+            date = utc_now(),
+            args = self.options.arguments,
+            machine = machine::Machine::describe().markdown(),
+            plan = self.options.plan.markdown(),
+            table = results.markdown(self.scenarios),
+        )
+    }
+}
+
+/// Writes `results.json`, `results.md` and `ratios.png` into the output directory, and
+/// `BENCHMARKS.md` when asked to.
+fn write_outputs(results: &Results, report: &Report<'_>, peers: Option<&Peers>) -> anyhow::Result<()> {
+    let out_dir = &report.options.out_dir;
     let json = serde_json::to_string_pretty(&results.rows())?;
     std::fs::write(out_dir.join("results.json"), json)?;
-    std::fs::write(out_dir.join("results.md"), results.markdown(scenarios))?;
+    let markdown = report.markdown(results);
+    std::fs::write(out_dir.join("results.md"), &markdown)?;
+    if report.options.record {
+        let path = report.options.workspace.join("BENCHMARKS.md");
+        std::fs::write(&path, format!("{BENCHMARKS_INTRO}\n{markdown}"))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let font = peers.context("no chart font without the npm peers").and_then(Peers::font);
     match font.and_then(crate::chart::use_font) {
-        Ok(()) => crate::chart::draw(results, scenarios, &out_dir.join("ratios.png"))?,
+        Ok(()) => crate::chart::draw(results, report.scenarios, &out_dir.join("ratios.png"))?,
         Err(error) => tracing::warn!("no chart: {error:#}"),
     }
     Ok(())
+}
+
+/// The top of `BENCHMARKS.md`, above the latest report.
+const BENCHMARKS_INTRO: &str = include_str!("../BENCHMARKS-intro.md");
+
+/// The current UTC time, as `date -u` gives it (the bench avoids a date crate for one line).
+fn utc_now() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        .unwrap_or_else(|| "at an unknown time".to_owned())
 }

@@ -173,6 +173,40 @@ impl Plan {
         Self::with_durations(4, Duration::from_secs(10), Duration::from_secs(10))
     }
 
+    /// The loads as a markdown list, for the record.
+    pub fn markdown(&self) -> String {
+        let echo = |load: &EchoLoad| {
+            format!(
+                "{} connections, {} B {} messages, each waiting for its echo, {:?}",
+                load.connections,
+                load.message_size,
+                if load.binary { "binary" } else { "text" },
+                load.duration
+            )
+        };
+        format!(
+            "- rounds: {} (servers alternate order every round; values are means, `lost` a sum, \
+             `max_ms` the largest)\n\
+             - echo-small: {}\n- echo-16k: {}\n\
+             - chat-room: {} clients in one room, batches of {} per round, {:?}\n\
+             - fanout-10k: {} subscribers, one publisher connection in the room sending \
+             `send-to-room` at {}/s for {:?}; latency = until the last subscriber has it\n\
+             - idle-memory / connect-10k: {} connections, at most {} handshakes in flight; \
+             RSS from /proc/PID/status before and 1 s after\n",
+            self.rounds,
+            echo(&self.echo_small),
+            echo(&self.echo_16k),
+            self.chat_room.clients,
+            self.chat_room.batch,
+            self.chat_room.duration,
+            self.fanout.subscribers,
+            self.fanout.rate_per_s,
+            self.fanout.duration,
+            self.idle_connections,
+            crate::load::connect::CONNECT_CONCURRENCY,
+        )
+    }
+
     fn with_durations(rounds: usize, load: Duration, fanout: Duration) -> Self {
         Self {
             rounds,

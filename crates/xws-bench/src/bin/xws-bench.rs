@@ -30,6 +30,9 @@ struct Cli {
     /// Output directory (default: the target dir's `xws-bench`).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also write the report to BENCHMARKS.md at the workspace root (the table of record).
+    #[arg(long)]
+    record: bool,
 }
 
 #[tokio::main]
@@ -41,6 +44,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    let arguments = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     let cli = Cli::parse();
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
     let mut plan = if cli.quick { Plan::quick() } else { Plan::full() };
@@ -62,6 +66,8 @@ async fn main() -> anyhow::Result<()> {
         plan,
         servers: cli.servers,
         scenarios,
+        arguments,
+        record: cli.record,
     };
     // Dropping the run on Ctrl-C drops every running server guard, which kills the server.
     let results = tokio::select! {

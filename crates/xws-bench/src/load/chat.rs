@@ -78,7 +78,8 @@ pub async fn run(url: &str, load: ChatLoad) -> Outcome {
     Outcome {
         msgs_per_s: if window > 0.0 { received as f64 / window } else { 0.0 },
         latencies,
-        lost: expected.saturating_sub(received) + opened.failed as u64 * others.max(1),
+        // A client that never joined counts once: it is a lost connection, not lost messages.
+        lost: expected.saturating_sub(received) + opened.failed as u64,
     }
 }
 
