@@ -9,12 +9,20 @@ use anyhow::{Context as _, bail};
 
 /// Runs `cargo build --release` for `packages` in `workspace` and returns each built binary
 /// by target name.
-pub fn build_release(workspace: &Path, packages: &[&str]) -> anyhow::Result<HashMap<String, PathBuf>> {
+pub fn build_release(
+    workspace: &Path,
+    packages: &[&str],
+) -> anyhow::Result<HashMap<String, PathBuf>> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace)
-        .args(["build", "--release", "--bins", "--message-format=json-render-diagnostics"])
+        .args([
+            "build",
+            "--release",
+            "--bins",
+            "--message-format=json-render-diagnostics",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     for package in packages {
@@ -25,13 +33,16 @@ pub fn build_release(workspace: &Path, packages: &[&str]) -> anyhow::Result<Hash
     let mut executables = HashMap::new();
     for line in std::io::BufReader::new(stdout).lines() {
         let line = line?;
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
         if message["reason"] != "compiler-artifact" {
             continue;
         }
-        if let (Some(name), Some(path)) =
-            (message["target"]["name"].as_str(), message["executable"].as_str())
-        {
+        if let (Some(name), Some(path)) = (
+            message["target"]["name"].as_str(),
+            message["executable"].as_str(),
+        ) {
             executables.insert(name.to_owned(), PathBuf::from(path));
         }
     }
@@ -54,7 +65,10 @@ pub fn workspace_packages(workspace: &Path) -> anyhow::Result<Vec<String>> {
     Ok(metadata["packages"]
         .as_array()
         .map(|packages| {
-            packages.iter().filter_map(|p| p["name"].as_str().map(str::to_owned)).collect()
+            packages
+                .iter()
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect()
         })
         .unwrap_or_default())
 }

@@ -35,7 +35,12 @@ pub fn draw(results: &Results, scenarios: &[Scenario], path: &Path) -> anyhow::R
     let servers = results.servers();
     let ratios: Vec<Vec<Option<f64>>> = scenarios
         .iter()
-        .map(|&scenario| servers.iter().map(|s| results.relative(scenario, s)).collect())
+        .map(|&scenario| {
+            servers
+                .iter()
+                .map(|s| results.relative(scenario, s))
+                .collect()
+        })
         .collect();
     let known = ratios.iter().flatten().flatten().copied();
     let (low, high) = known.fold((1.0_f64, 1.0_f64), |(lo, hi), r| (lo.min(r), hi.max(r)));
@@ -69,7 +74,10 @@ pub fn draw(results: &Results, scenarios: &[Scenario], path: &Path) -> anyhow::R
         let bars = ratios.iter().enumerate().filter_map(|(row, per_server)| {
             let ratio = per_server[column]?;
             let left = row as f64 + 0.1 + column as f64 * width;
-            Some(Rectangle::new([(left, 1.0), (left + width * 0.9, ratio)], color.filled()))
+            Some(Rectangle::new(
+                [(left, 1.0), (left + width * 0.9, ratio)],
+                color.filled(),
+            ))
         });
         chart
             .draw_series(bars)
@@ -82,15 +90,18 @@ pub fn draw(results: &Results, scenarios: &[Scenario], path: &Path) -> anyhow::R
                 Some(ratio) => (format!("{ratio:.2}"), ratio.max(1.0)),
                 None => ("n/a".to_owned(), 1.0),
             };
-            let style = TextStyle::from((FONT, 13).into_font())
-                .pos(Pos::new(HPos::Center, VPos::Bottom));
+            let style =
+                TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
             chart
                 .draw_series(std::iter::once(Text::new(label, (center, at), style)))
                 .map_err(|e| anyhow!("{e}"))?;
         }
     }
     chart
-        .draw_series(LineSeries::new([(0.0, 1.0), (scenarios.len() as f64, 1.0)], BLACK))
+        .draw_series(LineSeries::new(
+            [(0.0, 1.0), (scenarios.len() as f64, 1.0)],
+            BLACK,
+        ))
         .map_err(|e| anyhow!("{e}"))?;
     chart
         .configure_series_labels()
@@ -101,13 +112,13 @@ pub fn draw(results: &Results, scenarios: &[Scenario], path: &Path) -> anyhow::R
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
 
-    let axis_style =
-        TextStyle::from((FONT, 17).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    let axis_style = TextStyle::from((FONT, 17).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     for (row, scenario) in scenarios.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(row as f64 + 0.5, low));
         let label = format!("{} ({})", scenario.name(), scenario.key_metric().name());
         root.draw(&Text::new(label, (x, y + 10), axis_style.clone()))
             .map_err(|e| anyhow!("{e}"))?;
     }
-    root.present().with_context(|| format!("writing {}", path.display()))
+    root.present()
+        .with_context(|| format!("writing {}", path.display()))
 }

@@ -20,7 +20,9 @@ pub fn default_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os(PEERS_DIR_ENV) {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache/xws/bench-peers")
 }
 
@@ -29,7 +31,11 @@ const PLACEHOLDER_MAX: u64 = 1 << 20;
 
 /// Bun's name for this machine's architecture in its platform package names.
 fn bun_arch() -> &'static str {
-    if cfg!(target_arch = "aarch64") { "aarch64" } else { "x64" }
+    if cfg!(target_arch = "aarch64") {
+        "aarch64"
+    } else {
+        "x64"
+    }
 }
 
 /// Installed JavaScript peers.
@@ -54,7 +60,13 @@ impl Peers {
             // already holds, and nothing else here needs one.
             let status = Command::new("npm")
                 .current_dir(dir)
-                .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"])
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--ignore-scripts",
+                    "--loglevel=error",
+                ])
                 .stdout(Stdio::null())
                 .status()
                 .context("running npm (is Node installed?)")?;
@@ -63,7 +75,9 @@ impl Peers {
             }
             std::fs::write(&stamp, PACKAGE_JSON)?;
         }
-        Ok(Self { dir: dir.to_owned() })
+        Ok(Self {
+            dir: dir.to_owned(),
+        })
     }
 
     /// crossws with its Node adapter, on the `node` found on PATH.
@@ -81,17 +95,29 @@ impl Peers {
     /// own `bin/bun.exe` is a placeholder until its postinstall script (skipped here) runs.
     pub fn bun(&self) -> anyhow::Result<Launch> {
         let platform = format!("node_modules/@oven/bun-linux-{}/bin/bun", bun_arch());
-        let candidates = [self.dir.join(platform), self.dir.join("node_modules/bun/bin/bun.exe")];
+        let candidates = [
+            self.dir.join(platform),
+            self.dir.join("node_modules/bun/bin/bun.exe"),
+        ];
         let program = candidates
             .iter()
-            .find(|path| path.metadata().is_ok_and(|m| m.is_file() && m.len() > PLACEHOLDER_MAX))
+            .find(|path| {
+                path.metadata()
+                    .is_ok_and(|m| m.is_file() && m.len() > PLACEHOLDER_MAX)
+            })
             .with_context(|| format!("no Bun binary in {}", self.dir.display()))?;
-        Ok(Launch { program: program.clone(), args: vec!["bun.mjs".into()], cwd: Some(self.dir.clone()) })
+        Ok(Launch {
+            program: program.clone(),
+            args: vec!["bun.mjs".into()],
+            cwd: Some(self.dir.clone()),
+        })
     }
 
     /// The DejaVu Sans font from npm, for the chart's labels.
     pub fn font(&self) -> anyhow::Result<Vec<u8>> {
-        let path = self.dir.join("node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf");
+        let path = self
+            .dir
+            .join("node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf");
         std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
     }
 }

@@ -61,7 +61,10 @@ const STAMP_PREFIX: &str = "xb!";
 impl Stamp {
     /// Encodes the stamp as text with no character JSON would escape.
     pub fn encode(&self) -> String {
-        format!("{STAMP_PREFIX}{}.{}.{}!", self.sender, self.seq, self.sent_us)
+        format!(
+            "{STAMP_PREFIX}{}.{}.{}!",
+            self.sender, self.seq, self.sent_us
+        )
     }
 
     /// Finds a stamp anywhere inside `text` (for example inside a JSON envelope).
@@ -85,7 +88,11 @@ mod tests {
 
     #[test]
     fn stamp_survives_a_json_envelope() {
-        let stamp = Stamp { sender: 7, seq: 42, sent_us: 123_456 };
+        let stamp = Stamp {
+            sender: 7,
+            seq: 42,
+            sent_us: 123_456,
+        };
         let wrapped = room_message_json("r", 3, &stamp.encode());
         assert_eq!(Stamp::find(&wrapped), Some(stamp));
     }
@@ -100,7 +107,12 @@ mod tests {
     fn chat_requests_use_the_wire_names() {
         let join: ChatRequest =
             serde_json::from_str(r#"{"type":"join-room","roomId":"bench"}"#).unwrap();
-        assert_eq!(join, ChatRequest::JoinRoom { room_id: "bench".into() });
+        assert_eq!(
+            join,
+            ChatRequest::JoinRoom {
+                room_id: "bench".into()
+            }
+        );
         let send = serde_json::to_value(ChatRequest::SendToRoom {
             room_id: "r".into(),
             text: "t".into(),

@@ -45,12 +45,18 @@ pub struct Results {
 impl Results {
     /// Starts empty results for `servers`, in the order columns should appear.
     pub fn new(servers: Vec<String>) -> Self {
-        Self { servers, ..Self::default() }
+        Self {
+            servers,
+            ..Self::default()
+        }
     }
 
     /// Records one value of one round.
     pub fn record(&mut self, scenario: Scenario, server: &str, metric: Metric, value: f64) {
-        self.samples.entry((scenario, server.to_owned(), metric)).or_default().push(value);
+        self.samples
+            .entry((scenario, server.to_owned(), metric))
+            .or_default()
+            .push(value);
     }
 
     /// Records what a load run measured.
@@ -70,6 +76,20 @@ impl Results {
         self.record(scenario, server, Metric::Lost, outcome.lost as f64);
     }
 
+    /// Records the server's CPU time per delivered message of a load run.
+    pub fn record_cpu(
+        &mut self,
+        scenario: Scenario,
+        server: &str,
+        cpu: std::time::Duration,
+        outcome: &Outcome,
+    ) {
+        if outcome.delivered > 0 {
+            let per_msg = cpu.as_secs_f64() * 1e6 / outcome.delivered as f64;
+            self.record(scenario, server, Metric::CpuUsPerMsg, per_msg);
+        }
+    }
+
     /// Notes that `server` could not run `scenario` (once per pair).
     pub fn note(&mut self, scenario: Scenario, server: &str, reason: impl Into<String>) {
         let note = Note {
@@ -77,7 +97,11 @@ impl Results {
             server: server.to_owned(),
             reason: reason.into(),
         };
-        if !self.notes.iter().any(|n| n.scenario == note.scenario && n.server == note.server) {
+        if !self
+            .notes
+            .iter()
+            .any(|n| n.scenario == note.scenario && n.server == note.server)
+        {
             self.notes.push(note);
         }
     }
@@ -141,15 +165,26 @@ impl Results {
     pub fn relative(&self, scenario: Scenario, server: &str) -> Option<f64> {
         let metric = scenario.key_metric();
         let value = self.value(scenario, server, metric)?.max(f64::EPSILON);
-        let reference = self.value(scenario, self.reference(scenario)?, metric)?.max(f64::EPSILON);
-        Some(if metric.higher_is_better() { value / reference } else { reference / value })
+        let reference = self
+            .value(scenario, self.reference(scenario)?, metric)?
+            .max(f64::EPSILON);
+        Some(if metric.higher_is_better() {
+            value / reference
+        } else {
+            reference / value
+        })
     }
 
     /// The markdown tables: every metric, then the key-metric ratios, then the notes.
     pub fn markdown(&self, scenarios: &[Scenario]) -> String {
         let mut out = String::new();
         let header = self.servers.join(" | ");
-        let rule = self.servers.iter().map(|_| "---:").collect::<Vec<_>>().join(" | ");
+        let rule = self
+            .servers
+            .iter()
+            .map(|_| "---:")
+            .collect::<Vec<_>>()
+            .join(" | ");
         let _ = writeln!(out, "| scenario | metric | {header} |\n|---|---|{rule}|");
         for &scenario in scenarios {
             for metric in Metric::ALL {
@@ -187,14 +222,23 @@ impl Results {
                 })
                 .collect();
             let key = scenario.key_metric().name();
-            let _ = writeln!(out, "| {} | {key} | {} |", scenario.name(), cells.join(" | "));
+            let _ = writeln!(
+                out,
+                "| {} | {key} | {} |",
+                scenario.name(),
+                cells.join(" | ")
+            );
         }
         if !self.notes.is_empty() {
             let _ = writeln!(out, "\nNot measured:\n");
             let mut notes = self.notes.clone();
             notes.sort();
             for note in notes {
-                let _ = writeln!(out, "- {} on {}: {}", note.server, note.scenario, note.reason);
+                let _ = writeln!(
+                    out,
+                    "- {} on {}: {}",
+                    note.server, note.scenario, note.reason
+                );
             }
         }
         out
@@ -205,7 +249,7 @@ fn format_value(value: Option<f64>, metric: Metric) -> String {
     match (value, metric) {
         (None, _) => "n/a".to_owned(),
         (Some(v), Metric::MsgsPerS | Metric::Lost | Metric::BytesPerConn) => format!("{v:.0}"),
-        (Some(v), Metric::Seconds) => format!("{v:.2}"),
+        (Some(v), Metric::Seconds | Metric::CpuUsPerMsg) => format!("{v:.2}"),
         (Some(v), _) => format!("{v:.1}"),
     }
 }
@@ -225,13 +269,25 @@ mod tests {
             results.record(Scenario::Fanout10k, server, Metric::Lost, 1.0);
             results.record(Scenario::Fanout10k, server, Metric::Lost, 2.0);
         }
-        assert_eq!(results.value(Scenario::EchoSmall, "bun", Metric::MsgsPerS), Some(250.0));
-        assert_eq!(results.value(Scenario::Fanout10k, "bun", Metric::Lost), Some(3.0));
-        assert_eq!(results.relative(Scenario::EchoSmall, "bun"), Some(250.0 / 150.0));
+        assert_eq!(
+            results.value(Scenario::EchoSmall, "bun", Metric::MsgsPerS),
+            Some(250.0)
+        );
+        assert_eq!(
+            results.value(Scenario::Fanout10k, "bun", Metric::Lost),
+            Some(3.0)
+        );
+        assert_eq!(
+            results.relative(Scenario::EchoSmall, "bun"),
+            Some(250.0 / 150.0)
+        );
         assert_eq!(results.relative(Scenario::Fanout10k, "bun"), Some(2.0));
         results.note(Scenario::IdleMemory, "bun", "no RSS");
         let table = results.markdown(&[Scenario::EchoSmall, Scenario::Fanout10k]);
-        assert!(table.contains("| echo-small | msgs_per_s (msg/s) | 150 | 250 |"), "{table}");
+        assert!(
+            table.contains("| echo-small | msgs_per_s (msg/s) | 150 | 250 |"),
+            "{table}"
+        );
         assert!(table.contains("- bun on idle-memory: no RSS"), "{table}");
         let rows = results.rows();
         assert_eq!(rows[0].server, "xws-tokio");

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::{build, machine};
 use crate::load::{chat, connect, echo, fanout};
 use crate::peers::Peers;
 use crate::results::Results;
 use crate::scenario::{Metric, Plan, Role, Scenario};
 use crate::server::{Launch, RunningServer};
+use crate::{build, machine};
 
 /// Options of a run.
 #[derive(Debug, Clone)]
@@ -36,7 +36,13 @@ pub struct Options {
 }
 
 /// Every server name, in column order.
-pub const SERVERS: [&str; 5] = ["xws-tokio", "tokio-tungstenite", "fastwebsockets", "crossws-node", "bun"];
+pub const SERVERS: [&str; 5] = [
+    "xws-tokio",
+    "tokio-tungstenite",
+    "fastwebsockets",
+    "crossws-node",
+    "bun",
+];
 
 /// Where a server answers one role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,9 +76,13 @@ pub async fn run(options: &Options) -> anyhow::Result<Results> {
     let scenarios: Vec<Scenario> = if options.scenarios.is_empty() {
         Scenario::ALL.to_vec()
     } else {
-        Scenario::ALL.into_iter().filter(|s| options.scenarios.contains(s)).collect()
+        Scenario::ALL
+            .into_iter()
+            .filter(|s| options.scenarios.contains(s))
+            .collect()
     };
-    let wanted = |name: &str| options.servers.is_empty() || options.servers.iter().any(|s| s == name);
+    let wanted =
+        |name: &str| options.servers.is_empty() || options.servers.iter().any(|s| s == name);
     let peers = Peers::install(&options.peers_dir);
     if let Err(error) = &peers {
         tracing::warn!(%error, "the JavaScript peers are not available");
@@ -91,7 +101,14 @@ pub async fn run(options: &Options) -> anyhow::Result<Results> {
         }
         for contender in order {
             tracing::info!(round, server = contender.name, "running scenarios");
-            run_contender(contender, &scenarios, &options.plan, &options.out_dir, &mut results).await;
+            run_contender(
+                contender,
+                &scenarios,
+                &options.plan,
+                &options.out_dir,
+                &mut results,
+            )
+            .await;
         }
     }
 
@@ -123,46 +140,58 @@ async fn run_contender(
                 continue;
             }
         };
-        if running.as_ref().is_none_or(|(current, _)| *current != endpoint) {
+        if running
+            .as_ref()
+            .is_none_or(|(current, _)| *current != endpoint)
+        {
             running = None;
             let log = out_dir.join(format!("{}-{:?}.log", contender.name, scenario.role()));
             match RunningServer::start(&endpoint.launch, &log).await {
                 Ok(server) => running = Some((endpoint.clone(), server)),
                 Err(error) => {
-                    results.note(scenario, contender.name, format!("server did not start: {error:#}"));
+                    results.note(
+                        scenario,
+                        contender.name,
+                        format!("server did not start: {error:#}"),
+                    );
                     continue;
                 }
             }
         }
-        let Some((_, server)) = running.as_ref() else { continue };
+        let Some((_, server)) = running.as_ref() else {
+            continue;
+        };
         let url = format!("ws://127.0.0.1:{}{}", server.port(), endpoint.path);
-        let outcome = match scenario {
-            Scenario::IdleMemory | Scenario::Connect10k if connect_idle_done => Ok(()),
+        let cpu_before = server.cpu_time().unwrap_or_default();
+        let load_run = match scenario {
+            Scenario::IdleMemory | Scenario::Connect10k if connect_idle_done => Ok(None),
             Scenario::IdleMemory | Scenario::Connect10k => {
                 connect_idle_done = true;
-                connect_idle(server, &url, plan.idle_connections, contender.name, results).await
+                connect_idle(server, &url, plan.idle_connections, contender.name, results)
+                    .await
+                    .map(|()| None)
             }
-            Scenario::EchoSmall => {
-                let outcome = echo::run(&url, plan.echo_small).await;
-                results.record_outcome(scenario, contender.name, &outcome);
-                Ok(())
-            }
-            Scenario::Echo16k => {
-                let outcome = echo::run(&url, plan.echo_16k).await;
-                results.record_outcome(scenario, contender.name, &outcome);
-                Ok(())
-            }
-            Scenario::ChatRoom => {
-                let outcome = chat::run(&url, plan.chat_room).await;
-                results.record_outcome(scenario, contender.name, &outcome);
-                Ok(())
-            }
-            Scenario::Fanout10k => fanout::run(&url, plan.fanout)
-                .await
-                .map(|outcome| results.record_outcome(scenario, contender.name, &outcome)),
+            Scenario::EchoSmall => Ok(Some(echo::run(&url, plan.echo_small).await)),
+            Scenario::Echo16k => Ok(Some(echo::run(&url, plan.echo_16k).await)),
+            Scenario::ChatRoom => Ok(Some(chat::run(&url, plan.chat_room).await)),
+            Scenario::Fanout10k => fanout::run(&url, plan.fanout).await.map(Some),
         };
+        let cpu = server
+            .cpu_time()
+            .unwrap_or_default()
+            .saturating_sub(cpu_before);
+        let outcome = load_run.map(|measured| {
+            if let Some(measured) = measured {
+                results.record_outcome(scenario, contender.name, &measured);
+                results.record_cpu(scenario, contender.name, cpu, &measured);
+            }
+        });
         if let Err(error) = outcome {
-            tracing::warn!(server = contender.name, scenario = scenario.name(), "{error:#}");
+            tracing::warn!(
+                server = contender.name,
+                scenario = scenario.name(),
+                "{error:#}"
+            );
             results.note(scenario, contender.name, format!("{error:#}"));
             running = None;
         }
@@ -182,14 +211,29 @@ async fn connect_idle(
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = server.rss_bytes()?;
     let opened = connect::connect_many(url, connections, connect::ClientProfile::Many).await;
-    results.record(Scenario::Connect10k, name, Metric::Seconds, opened.elapsed.as_secs_f64());
-    results.record(Scenario::Connect10k, name, Metric::Lost, opened.failed as f64);
+    results.record(
+        Scenario::Connect10k,
+        name,
+        Metric::Seconds,
+        opened.elapsed.as_secs_f64(),
+    );
+    results.record(
+        Scenario::Connect10k,
+        name,
+        Metric::Lost,
+        opened.failed as f64,
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = server.rss_bytes()?;
     let held = opened.clients.len().max(1) as f64;
     let per_conn = after.saturating_sub(before) as f64 / held;
     results.record(Scenario::IdleMemory, name, Metric::BytesPerConn, per_conn);
-    results.record(Scenario::IdleMemory, name, Metric::Lost, opened.failed as f64);
+    results.record(
+        Scenario::IdleMemory,
+        name,
+        Metric::Lost,
+        opened.failed as f64,
+    );
     drop(opened);
     // Give the server a moment to tear the connections down before the next scenario.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -201,7 +245,10 @@ const XWS_ECHO: (&str, &str, &str) = ("echo", "echo", "/");
 const XWS_CHAT: (&str, &str, &str) = ("chat", "chat", "/api/ws");
 
 /// Builds the Rust servers and describes every contender.
-fn contenders(workspace: &Path, peers: Result<&Peers, &anyhow::Error>) -> anyhow::Result<Vec<Contender>> {
+fn contenders(
+    workspace: &Path,
+    peers: Result<&Peers, &anyhow::Error>,
+) -> anyhow::Result<Vec<Contender>> {
     let packages = build::workspace_packages(workspace)?;
     let mut to_build = vec!["xws-bench"];
     for (package, _, _) in [XWS_ECHO, XWS_CHAT] {
@@ -211,8 +258,17 @@ fn contenders(workspace: &Path, peers: Result<&Peers, &anyhow::Error>) -> anyhow
     }
     let executables = build::build_release(workspace, &to_build)?;
     let native = |bin: &str, path: &'static str| -> Result<Endpoint, String> {
-        let program = executables.get(bin).ok_or_else(|| format!("binary `{bin}` was not built"))?;
-        Ok(Endpoint { launch: Launch { program: program.clone(), args: vec![], cwd: None }, path })
+        let program = executables
+            .get(bin)
+            .ok_or_else(|| format!("binary `{bin}` was not built"))?;
+        Ok(Endpoint {
+            launch: Launch {
+                program: program.clone(),
+                args: vec![],
+                cwd: None,
+            },
+            path,
+        })
     };
     let xws = |(package, bin, path): (&str, &'static str, &'static str)| {
         if packages.iter().any(|p| p == package) {
@@ -222,20 +278,29 @@ fn contenders(workspace: &Path, peers: Result<&Peers, &anyhow::Error>) -> anyhow
         }
     };
     let js = |launch: anyhow::Result<Launch>| -> Result<Endpoint, String> {
-        launch.map(|launch| Endpoint { launch, path: "/" }).map_err(|e| format!("{e:#}"))
+        launch
+            .map(|launch| Endpoint { launch, path: "/" })
+            .map_err(|e| format!("{e:#}"))
     };
     let peer_error = |e: &anyhow::Error| format!("JavaScript peers not installed: {e:#}");
     let crossws = peers.map(Peers::crossws_node).map_err(peer_error);
     let bun = peers.map_err(peer_error).and_then(|peers| js(peers.bun()));
     let with_chat_path = |endpoint: Result<Endpoint, String>| {
-        endpoint.map(|endpoint| Endpoint { path: crate::protocol::CHAT_PATH, ..endpoint })
+        endpoint.map(|endpoint| Endpoint {
+            path: crate::protocol::CHAT_PATH,
+            ..endpoint
+        })
     };
     let baseline_tungstenite = native("baseline-tungstenite", "/");
     let baseline_fastwebsockets = native("baseline-fastwebsockets", "/");
     let crossws = crossws.map(|launch| Endpoint { launch, path: "/" });
     let _: &HashMap<String, PathBuf> = &executables;
     Ok(vec![
-        Contender { name: SERVERS[0], echo: xws(XWS_ECHO), chat: xws(XWS_CHAT) },
+        Contender {
+            name: SERVERS[0],
+            echo: xws(XWS_ECHO),
+            chat: xws(XWS_CHAT),
+        },
         Contender {
             name: SERVERS[1],
             echo: baseline_tungstenite.clone(),
@@ -246,8 +311,16 @@ fn contenders(workspace: &Path, peers: Result<&Peers, &anyhow::Error>) -> anyhow
             echo: baseline_fastwebsockets.clone(),
             chat: with_chat_path(baseline_fastwebsockets),
         },
-        Contender { name: SERVERS[3], echo: crossws.clone(), chat: with_chat_path(crossws) },
-        Contender { name: SERVERS[4], echo: bun.clone(), chat: with_chat_path(bun) },
+        Contender {
+            name: SERVERS[3],
+            echo: crossws.clone(),
+            chat: with_chat_path(crossws),
+        },
+        Contender {
+            name: SERVERS[4],
+            echo: bun.clone(),
+            chat: with_chat_path(bun),
+        },
     ])
 }
 
@@ -279,7 +352,11 @@ impl Report<'_> {
 
 /// Writes `results.json`, `results.md` and `ratios.png` into the output directory, and
 /// `BENCHMARKS.md` when asked to.
-fn write_outputs(results: &Results, report: &Report<'_>, peers: Option<&Peers>) -> anyhow::Result<()> {
+fn write_outputs(
+    results: &Results,
+    report: &Report<'_>,
+    peers: Option<&Peers>,
+) -> anyhow::Result<()> {
     let out_dir = &report.options.out_dir;
     let json = serde_json::to_string_pretty(&results.rows())?;
     std::fs::write(out_dir.join("results.json"), json)?;
@@ -290,7 +367,9 @@ fn write_outputs(results: &Results, report: &Report<'_>, peers: Option<&Peers>) 
         std::fs::write(&path, format!("{BENCHMARKS_INTRO}\n{markdown}"))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let font = peers.context("no chart font without the npm peers").and_then(Peers::font);
+    let font = peers
+        .context("no chart font without the npm peers")
+        .and_then(Peers::font);
     match font.and_then(crate::chart::use_font) {
         Ok(()) => crate::chart::draw(results, report.scenarios, &out_dir.join("ratios.png"))?,
         Err(error) => tracing::warn!("no chart: {error:#}"),

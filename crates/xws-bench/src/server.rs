@@ -22,6 +22,9 @@ pub struct Launch {
 /// Time a server gets to start listening.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// `sysconf(_SC_CLK_TCK)`, 100 on every Linux the bench runs on.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
+
 /// A running server; killed when dropped, so no path out of the runner leaves one behind.
 #[derive(Debug)]
 pub struct RunningServer {
@@ -76,17 +79,44 @@ impl RunningServer {
         Ok(kib * 1024)
     }
 
+    /// CPU time the server has used so far (user + system), from `/proc/PID/stat`.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
+        // Fields after the command name (which may hold spaces) start after the last ')'.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |index: usize| -> anyhow::Result<u64> {
+            Ok(fields.get(index).context("short /proc/PID/stat")?.parse()?)
+        };
+        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+        let total = ticks(11)? + ticks(12)?;
+        Ok(Duration::from_secs_f64(
+            total as f64 / CLOCK_TICKS_PER_SECOND,
+        ))
+    }
+
     async fn wait_listening(&mut self, log: &Path) -> anyhow::Result<()> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait()? {
-                bail!("server exited with {status} before listening; see {}", log.display());
+                bail!(
+                    "server exited with {status} before listening; see {}",
+                    log.display()
+                );
             }
-            if tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).await.is_ok() {
+            if tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, self.port))
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                bail!("server did not listen within {START_TIMEOUT:?}; see {}", log.display());
+                bail!(
+                    "server did not listen within {START_TIMEOUT:?}; see {}",
+                    log.display()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -102,5 +132,7 @@ impl Drop for RunningServer {
 
 /// A port free right now on 127.0.0.1 (the kernel picks it).
 fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
 }

@@ -24,14 +24,22 @@ impl ChatSession {
     /// Starts a session whose deliveries go to `outgoing` (drained by the connection's writer).
     pub fn new(rooms: Arc<Rooms>, outgoing: UnboundedSender<Bytes>) -> Self {
         let id = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
-        Self { id, rooms, joined: Vec::new(), outgoing }
+        Self {
+            id,
+            rooms,
+            joined: Vec::new(),
+            outgoing,
+        }
     }
 
     /// Handles one text message; anything that is not a chat request is ignored, as the xws
     /// chat example answers it with an error the load generator does not read.
     pub fn on_text(&mut self, text: &str) {
         let Ok(request) = serde_json::from_str::<ChatRequest>(text) else {
-            tracing::debug!(conn = self.id, "ignoring a message that is not a chat request");
+            tracing::debug!(
+                conn = self.id,
+                "ignoring a message that is not a chat request"
+            );
             return;
         };
         match request {

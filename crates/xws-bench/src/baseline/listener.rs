@@ -14,7 +14,9 @@ pub const LISTEN_BACKLOG: u32 = 16_384;
 /// Binds 127.0.0.1 on the port given in the `PORT` environment variable (8080 if unset).
 pub fn bind_from_env() -> anyhow::Result<TcpListener> {
     let port: u16 = match std::env::var("PORT") {
-        Ok(value) => value.parse().with_context(|| format!("PORT={value} is not a port"))?,
+        Ok(value) => value
+            .parse()
+            .with_context(|| format!("PORT={value} is not a port"))?,
         Err(_) => 8080,
     };
     bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
@@ -24,6 +26,8 @@ pub fn bind_from_env() -> anyhow::Result<TcpListener> {
 pub fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     let socket = TcpSocket::new_v4()?;
     socket.set_reuseaddr(true)?;
-    socket.bind(addr).with_context(|| format!("binding {addr}"))?;
+    socket
+        .bind(addr)
+        .with_context(|| format!("binding {addr}"))?;
     Ok(socket.listen(LISTEN_BACKLOG)?)
 }

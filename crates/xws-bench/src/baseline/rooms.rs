@@ -18,7 +18,11 @@ pub struct Rooms {
 impl Rooms {
     /// Adds `conn` to `room`; joining twice is harmless.
     pub fn join(&self, room: &str, conn: ConnId, outgoing: UnboundedSender<Bytes>) {
-        self.members.lock().entry(room.to_owned()).or_default().insert(conn, outgoing);
+        self.members
+            .lock()
+            .entry(room.to_owned())
+            .or_default()
+            .insert(conn, outgoing);
     }
 
     /// Removes `conn` from `room`, dropping the room once empty.

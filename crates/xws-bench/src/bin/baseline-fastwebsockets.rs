@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use fastwebsockets::upgrade::{self, UpgradeFut};
-use fastwebsockets::{FragmentCollector, FragmentCollectorRead, Frame, OpCode, Payload, WebSocketError};
+use fastwebsockets::{
+    FragmentCollector, FragmentCollectorRead, Frame, OpCode, Payload, WebSocketError,
+};
 use http_body_util::Empty;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -20,7 +22,9 @@ use xws_bench::protocol::CHAT_PATH;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let listener = listener::bind_from_env()?;
     tracing::info!(addr = %listener.local_addr()?, "baseline-fastwebsockets listening");
     let rooms = Arc::new(Rooms::default());
@@ -36,8 +40,9 @@ async fn main() -> anyhow::Result<()> {
         let rooms = Arc::clone(&rooms);
         tokio::spawn(async move {
             let service = service_fn(move |request| upgrade_request(request, Arc::clone(&rooms)));
-            let connection =
-                http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades();
+            let connection = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "http connection failed");
             }
@@ -52,7 +57,11 @@ async fn upgrade_request(
     let (response, upgrade) = upgrade::upgrade(&mut request)?;
     let is_chat = request.uri().path() == CHAT_PATH;
     tokio::spawn(async move {
-        let outcome = if is_chat { chat(upgrade, rooms).await } else { echo(upgrade).await };
+        let outcome = if is_chat {
+            chat(upgrade, rooms).await
+        } else {
+            echo(upgrade).await
+        };
         if let Err(error) = outcome {
             tracing::debug!(%error, "connection ended with an error");
         }
@@ -93,7 +102,9 @@ async fn chat(upgrade: UpgradeFut, rooms: Arc<Rooms>) -> Result<(), WebSocketErr
             };
             match next {
                 Outgoing::Text(payload) => {
-                    write.write_frame(Frame::text(Payload::Borrowed(&payload))).await?;
+                    write
+                        .write_frame(Frame::text(Payload::Borrowed(&payload)))
+                        .await?;
                 }
                 Outgoing::Control(opcode, payload) => {
                     let frame = Frame::new(true, opcode, None, Payload::Owned(payload));

@@ -17,7 +17,9 @@ use xws_bench::protocol::CHAT_PATH;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let listener = listener::bind_from_env()?;
     tracing::info!(addr = %listener.local_addr()?, "baseline-tungstenite listening");
     let rooms = Arc::new(Rooms::default());
@@ -43,7 +45,11 @@ async fn serve(stream: TcpStream, rooms: Arc<Rooms>) {
         Ok(ws) => ws,
         Err(error) => return tracing::debug!(%error, "handshake failed"),
     };
-    let outcome = if path == CHAT_PATH { chat(ws, rooms).await } else { echo(ws).await };
+    let outcome = if path == CHAT_PATH {
+        chat(ws, rooms).await
+    } else {
+        echo(ws).await
+    };
     if let Err(error) = outcome {
         tracing::debug!(%error, "connection ended with an error");
     }
@@ -65,9 +71,11 @@ async fn chat(ws: WebSocketStream<TcpStream>, rooms: Arc<Rooms>) -> anyhow::Resu
     let (outgoing, mut queue) = mpsc::unbounded_channel::<Bytes>();
     let writer = tokio::spawn(async move {
         while let Some(payload) = queue.recv().await {
-            sink.feed(Message::Text(Utf8Bytes::try_from(payload)?)).await?;
+            sink.feed(Message::Text(Utf8Bytes::try_from(payload)?))
+                .await?;
             while let Ok(payload) = queue.try_recv() {
-                sink.feed(Message::Text(Utf8Bytes::try_from(payload)?)).await?;
+                sink.feed(Message::Text(Utf8Bytes::try_from(payload)?))
+                    .await?;
             }
             sink.flush().await?;
         }

@@ -39,15 +39,20 @@ struct Cli {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let arguments = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     let cli = Cli::parse();
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
-    let mut plan = if cli.quick { Plan::quick() } else { Plan::full() };
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()?;
+    let mut plan = if cli.quick {
+        Plan::quick()
+    } else {
+        Plan::full()
+    };
     if let Some(rounds) = cli.rounds {
         plan.rounds = rounds.max(1);
     }
@@ -56,11 +61,17 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .map(|name| Scenario::from_name(name).ok_or_else(|| anyhow!("unknown scenario `{name}`")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if let Some(unknown) = cli.servers.iter().find(|name| !SERVERS.contains(&name.as_str())) {
+    if let Some(unknown) = cli
+        .servers
+        .iter()
+        .find(|name| !SERVERS.contains(&name.as_str()))
+    {
         bail!("unknown server `{unknown}`; known: {}", SERVERS.join(", "));
     }
     let options = Options {
-        out_dir: cli.out.unwrap_or_else(|| build::target_dir(&workspace).join("xws-bench")),
+        out_dir: cli
+            .out
+            .unwrap_or_else(|| build::target_dir(&workspace).join("xws-bench")),
         workspace,
         peers_dir: peers::default_dir(),
         plan,
@@ -74,7 +85,11 @@ async fn main() -> anyhow::Result<()> {
         results = runner::run(&options) => results?,
         _ = tokio::signal::ctrl_c() => bail!("interrupted"),
     };
-    let scenarios = if options.scenarios.is_empty() { Scenario::ALL.to_vec() } else { options.scenarios };
+    let scenarios = if options.scenarios.is_empty() {
+        Scenario::ALL.to_vec()
+    } else {
+        options.scenarios
+    };
     let table = results.markdown(&scenarios);
     tracing::info!("results in {}", options.out_dir.display());
     #[allow(clippy::print_stdout, reason = "the table is this command's output")]

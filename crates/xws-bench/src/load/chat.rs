@@ -54,7 +54,13 @@ pub async fn run(url: &str, load: ChatLoad) -> Outcome {
             stopped: stopped.clone(),
         };
         listeners.push(tokio::spawn(listen(stream, index as u32, progress, shared)));
-        let rounds = Rounds { index: index as u32, batch: load.batch, others, deadline, clock };
+        let rounds = Rounds {
+            index: index as u32,
+            batch: load.batch,
+            others,
+            deadline,
+            clock,
+        };
         senders.push(tokio::spawn(send_rounds(sink, watcher, rounds)));
     }
     let mut sent = 0_u64;
@@ -76,7 +82,12 @@ pub async fn run(url: &str, load: ChatLoad) -> Outcome {
     let received = latencies.len();
     let window = Duration::from_micros(last_delivery_us.load(Ordering::Relaxed)).as_secs_f64();
     Outcome {
-        msgs_per_s: if window > 0.0 { received as f64 / window } else { 0.0 },
+        msgs_per_s: if window > 0.0 {
+            received as f64 / window
+        } else {
+            0.0
+        },
+        delivered: received,
         latencies,
         // A client that never joined counts once: it is a lost connection, not lost messages.
         lost: expected.saturating_sub(received) + opened.failed as u64,
@@ -113,9 +124,13 @@ async fn send_rounds(
                 seq,
                 sent_us: rounds.clock.elapsed().as_micros() as u64,
             };
-            let request =
-                ChatRequest::SendToRoom { room_id: ROOM.to_owned(), text: stamp.encode() };
-            let Ok(json) = serde_json::to_string(&request) else { return u64::from(seq) };
+            let request = ChatRequest::SendToRoom {
+                room_id: ROOM.to_owned(),
+                text: stamp.encode(),
+            };
+            let Ok(json) = serde_json::to_string(&request) else {
+                return u64::from(seq);
+            };
             if sink.feed(Message::text(json)).await.is_err() {
                 return u64::from(seq);
             }
@@ -150,8 +165,12 @@ async fn listen(
             message = stream.next() => message,
         };
         let Some(Ok(message)) = message else { break };
-        let Message::Text(text) = message else { continue };
-        let Some(stamp) = Stamp::find(&text) else { continue };
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let Some(stamp) = Stamp::find(&text) else {
+            continue;
+        };
         if stamp.sender == own_index {
             continue;
         }

@@ -41,7 +41,9 @@ impl ClientProfile {
     fn config(self) -> WebSocketConfig {
         match self {
             Self::Throughput => WebSocketConfig::default(),
-            Self::Many => WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0),
+            Self::Many => WebSocketConfig::default()
+                .read_buffer_size(4096)
+                .write_buffer_size(0),
         }
     }
 }
@@ -77,7 +79,10 @@ pub async fn connect_many(url: &str, count: usize, profile: ClientProfile) -> Op
             let url = url.to_owned();
             tokio::spawn(async move {
                 let _permit = permits.acquire_owned().await.ok()?;
-                connect(&url, profile).await.map_err(|error| tracing::debug!(%error)).ok()
+                connect(&url, profile)
+                    .await
+                    .map_err(|error| tracing::debug!(%error))
+                    .ok()
             })
         })
         .collect();
@@ -89,12 +94,18 @@ pub async fn connect_many(url: &str, count: usize, profile: ClientProfile) -> Op
             _ => failed += 1,
         }
     }
-    Opened { clients, failed, elapsed: started.elapsed() }
+    Opened {
+        clients,
+        failed,
+        elapsed: started.elapsed(),
+    }
 }
 
 /// Joins `room` and waits for the server's `joined` answer.
 pub async fn join_room(client: &mut Client, room: &str) -> anyhow::Result<()> {
-    let join = serde_json::to_string(&ChatRequest::JoinRoom { room_id: room.to_owned() })?;
+    let join = serde_json::to_string(&ChatRequest::JoinRoom {
+        room_id: room.to_owned(),
+    })?;
     client.send(Message::text(join)).await?;
     tokio::time::timeout(REPLY_TIMEOUT, async {
         while let Some(message) = client.next().await {
@@ -141,5 +152,9 @@ pub async fn connect_and_join_many(url: &str, room: &str, count: usize) -> Opene
             _ => failed += 1,
         }
     }
-    Opened { clients, failed, elapsed: opened.elapsed + started.elapsed() }
+    Opened {
+        clients,
+        failed,
+        elapsed: opened.elapsed + started.elapsed(),
+    }
 }

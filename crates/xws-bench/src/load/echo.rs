@@ -49,7 +49,12 @@ pub async fn run(url: &str, load: EchoLoad) -> Outcome {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    Outcome { msgs_per_s: latencies.len() as f64 / elapsed, latencies, lost }
+    Outcome {
+        msgs_per_s: latencies.len() as f64 / elapsed,
+        delivered: latencies.len(),
+        latencies,
+        lost,
+    }
 }
 
 struct ConnectionResult {

@@ -66,15 +66,32 @@ pub async fn run(url: &str, load: FanoutLoad) -> anyhow::Result<Outcome> {
     let mut published = 0;
     for seq in 0..messages {
         ticks.tick().await;
-        let stamp = Stamp { sender: PUBLISHER, seq: seq as u32, sent_us: micros(clock) };
-        let request = ChatRequest::SendToRoom { room_id: ROOM.to_owned(), text: stamp.encode() };
-        if publisher.send(Message::text(serde_json::to_string(&request)?)).await.is_err() {
+        let stamp = Stamp {
+            sender: PUBLISHER,
+            seq: seq as u32,
+            sent_us: micros(clock),
+        };
+        let request = ChatRequest::SendToRoom {
+            room_id: ROOM.to_owned(),
+            text: stamp.encode(),
+        };
+        if publisher
+            .send(Message::text(serde_json::to_string(&request)?))
+            .await
+            .is_err()
+        {
             break;
         }
         published += 1;
     }
     let expected = published as u64 * subscribers;
-    let delivered = || tally.deliveries.iter().map(|count| count.load(Ordering::Relaxed)).sum::<u64>();
+    let delivered = || {
+        tally
+            .deliveries
+            .iter()
+            .map(|count| count.load(Ordering::Relaxed))
+            .sum::<u64>()
+    };
     let drain_deadline = Instant::now() + DRAIN_TIMEOUT;
     while delivered() < expected && Instant::now() < drain_deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -84,7 +101,12 @@ pub async fn run(url: &str, load: FanoutLoad) -> anyhow::Result<Outcome> {
         let _ = listener.await;
     }
     let _ = publisher.close(None).await;
-    Ok(summarize(&tally, published, subscribers, opened.failed as u64))
+    Ok(summarize(
+        &tally,
+        published,
+        subscribers,
+        opened.failed as u64,
+    ))
 }
 
 fn summarize(tally: &Tally, published: usize, subscribers: u64, failed: u64) -> Outcome {
@@ -102,7 +124,12 @@ fn summarize(tally: &Tally, published: usize, subscribers: u64, failed: u64) -> 
     let window =
         Duration::from_micros(tally.last_delivery_us.load(Ordering::Relaxed)).as_secs_f64();
     Outcome {
-        msgs_per_s: if window > 0.0 { delivered as f64 / window } else { 0.0 },
+        msgs_per_s: if window > 0.0 {
+            delivered as f64 / window
+        } else {
+            0.0
+        },
+        delivered,
         latencies,
         lost: (published as u64 * subscribers).saturating_sub(delivered)
             + failed * published as u64,
@@ -126,8 +153,12 @@ async fn listen(
             message = client.next() => message,
         };
         let Some(Ok(message)) = message else { break };
-        let Message::Text(text) = message else { continue };
-        let Some(stamp) = Stamp::find(&text) else { continue };
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let Some(stamp) = Stamp::find(&text) else {
+            continue;
+        };
         let seq = stamp.seq as usize;
         if stamp.sender != PUBLISHER || seq >= tally.deliveries.len() {
             continue;

@@ -57,6 +57,8 @@ impl Latencies {
 pub struct Outcome {
     /// Messages delivered per second (echo replies, or chat deliveries to each receiver).
     pub msgs_per_s: f64,
+    /// Messages delivered in all.
+    pub delivered: u64,
     /// Per-message latency.
     pub latencies: Latencies,
     /// Messages (or connections) expected but never seen.
