@@ -362,20 +362,35 @@ fn write_outputs(
     std::fs::write(out_dir.join("results.json"), json)?;
     let markdown = report.markdown(results);
     std::fs::write(out_dir.join("results.md"), &markdown)?;
-    if report.options.record {
-        let path = report.options.workspace.join("BENCHMARKS.md");
-        std::fs::write(&path, format!("{BENCHMARKS_INTRO}\n{markdown}"))
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    let chart = out_dir.join("ratios.png");
     let font = peers
         .context("no chart font without the npm peers")
         .and_then(Peers::font);
-    match font.and_then(crate::chart::use_font) {
-        Ok(()) => crate::chart::draw(results, report.scenarios, &out_dir.join("ratios.png"))?,
-        Err(error) => tracing::warn!("no chart: {error:#}"),
+    let charted = match font.and_then(crate::chart::use_font) {
+        Ok(()) => {
+            crate::chart::draw(results, report.scenarios, &chart)?;
+            true
+        }
+        Err(error) => {
+            tracing::warn!("no chart: {error:#}");
+            false
+        }
+    };
+    if report.options.record {
+        let workspace = &report.options.workspace;
+        let mut record = format!("{BENCHMARKS_INTRO}\n{markdown}");
+        if charted {
+            std::fs::copy(&chart, workspace.join(RECORDED_CHART))?;
+            record.push_str(&format!("\n![ratios to xws-tokio]({RECORDED_CHART})\n"));
+        }
+        let path = workspace.join("BENCHMARKS.md");
+        std::fs::write(&path, record).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
+
+/// Where `--record` keeps the chart, relative to the workspace root.
+const RECORDED_CHART: &str = "crates/xws-bench/ratios.png";
 
 /// The top of `BENCHMARKS.md`, above the latest report.
 const BENCHMARKS_INTRO: &str = include_str!("../BENCHMARKS-intro.md");
