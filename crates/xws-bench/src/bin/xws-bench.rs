@@ -1,0 +1,100 @@
+//! `xws-bench`: the benchmark runner behind `cargo xtask bench`.
+//!
+//! Builds the Rust servers, installs the JavaScript peers from npm (pinned, outside the
+//! clone), runs every scenario against each server in turn and writes `results.json`,
+//! `results.md` and `ratios.png` into `target/xws-bench/`.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail};
+use clap::Parser;
+use xws_bench::runner::{self, Options, SERVERS};
+use xws_bench::scenario::{Plan, Scenario};
+use xws_bench::{build, peers};
+
+/// Side-by-side WebSocket benchmarks: xws-tokio against its fastest peers.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// Short runs, the benchmark of record (under five minutes).
+    #[arg(long)]
+    quick: bool,
+    /// Run only these servers (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    servers: Vec<String>,
+    /// Run only these scenarios (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Number of passes over the servers (defaults: 2 quick, 4 full).
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Output directory (default: the target dir's `xws-bench`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also write the report to BENCHMARKS.md at the workspace root (the table of record).
+    #[arg(long)]
+    record: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let arguments = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+    let cli = Cli::parse();
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()?;
+    let mut plan = if cli.quick {
+        Plan::quick()
+    } else {
+        Plan::full()
+    };
+    if let Some(rounds) = cli.rounds {
+        plan.rounds = rounds.max(1);
+    }
+    let scenarios = cli
+        .scenarios
+        .iter()
+        .map(|name| Scenario::from_name(name).ok_or_else(|| anyhow!("unknown scenario `{name}`")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(unknown) = cli
+        .servers
+        .iter()
+        .find(|name| !SERVERS.contains(&name.as_str()))
+    {
+        bail!("unknown server `{unknown}`; known: {}", SERVERS.join(", "));
+    }
+    let options = Options {
+        out_dir: cli
+            .out
+            .unwrap_or_else(|| build::target_dir(&workspace).join("xws-bench")),
+        workspace,
+        peers_dir: peers::default_dir(),
+        plan,
+        servers: cli.servers,
+        scenarios,
+        arguments,
+        record: cli.record,
+    };
+    // Dropping the run on Ctrl-C drops every running server guard, which kills the server.
+    let results = tokio::select! {
+        results = runner::run(&options) => results?,
+        _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+    };
+    let scenarios = if options.scenarios.is_empty() {
+        Scenario::ALL.to_vec()
+    } else {
+        options.scenarios
+    };
+    let table = results.markdown(&scenarios);
+    tracing::info!("results in {}", options.out_dir.display());
+    #[allow(clippy::print_stdout, reason = "the table is this command's output")]
+    {
+        println!("{table}");
+    }
+    Ok(())
+}

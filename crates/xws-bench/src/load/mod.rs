@@ -1,0 +1,18 @@
+//! The load generator: many tokio-tungstenite clients in one process, counting every loss.
+//!
+//! Each mode returns an [`stats::Outcome`]: throughput, latency percentiles and the number of
+//! messages (or connections) that never arrived.
+
+pub mod chat;
+pub mod connect;
+pub mod echo;
+pub mod fanout;
+pub mod stats;
+
+use std::time::Duration;
+
+/// How long a client waits for any single expected reply before counting it lost.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a mode waits, after its last send, for deliveries still in flight.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,0 +1,138 @@
+//! Starting a server under test as a child process, and always stopping it.
+
+use std::fs::File;
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+/// How to start one server process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    /// The executable.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Working directory (for the JS peers: where their `node_modules` is).
+    pub cwd: Option<PathBuf>,
+}
+
+/// Time a server gets to start listening.
+pub const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `sysconf(_SC_CLK_TCK)`, 100 on every Linux the bench runs on.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
+
+/// A running server; killed when dropped, so no path out of the runner leaves one behind.
+#[derive(Debug)]
+pub struct RunningServer {
+    child: Child,
+    port: u16,
+}
+
+impl RunningServer {
+    /// Starts `launch` on a free loopback port (given as `PORT`, with `HOST=127.0.0.1`) and
+    /// waits until it accepts TCP connections. Output goes to `log`.
+    pub async fn start(launch: &Launch, log: &Path) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let output = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let mut command = Command::new(&launch.program);
+        command
+            .args(&launch.args)
+            .env("PORT", port.to_string())
+            .env("HOST", "127.0.0.1")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(output.try_clone()?)
+            .stderr(output);
+        if let Some(cwd) = &launch.cwd {
+            command.current_dir(cwd);
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {}", launch.program.display()))?;
+        let mut server = Self { child, port };
+        server.wait_listening(log).await?;
+        Ok(server)
+    }
+
+    /// The port the server listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's resident memory, from `/proc/PID/status` (VmRSS).
+    pub fn rss_bytes(&self) -> anyhow::Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS line in /proc/PID/status")?;
+        Ok(kib * 1024)
+    }
+
+    /// CPU time the server has used so far (user + system), from `/proc/PID/stat`.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
+        // Fields after the command name (which may hold spaces) start after the last ')'.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |index: usize| -> anyhow::Result<u64> {
+            Ok(fields.get(index).context("short /proc/PID/stat")?.parse()?)
+        };
+        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+        let total = ticks(11)? + ticks(12)?;
+        Ok(Duration::from_secs_f64(
+            total as f64 / CLOCK_TICKS_PER_SECOND,
+        ))
+    }
+
+    async fn wait_listening(&mut self, log: &Path) -> anyhow::Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "server exited with {status} before listening; see {}",
+                    log.display()
+                );
+            }
+            if tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, self.port))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "server did not listen within {START_TIMEOUT:?}; see {}",
+                    log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port free right now on 127.0.0.1 (the kernel picks it).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}

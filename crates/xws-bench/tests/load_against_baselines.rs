@@ -1,0 +1,157 @@
+//! The load generator against the real baseline servers: every mode delivers everything to
+//! a correct server, and losses are counted when a server does not answer.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use xws_bench::load::chat::{self, ChatLoad};
+use xws_bench::load::echo::{self, EchoLoad};
+use xws_bench::load::fanout::{self, FanoutLoad};
+use xws_bench::protocol::CHAT_PATH;
+use xws_bench::server::{Launch, RunningServer};
+
+const TEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+async fn start(bin: &str) -> RunningServer {
+    let launch = Launch {
+        program: PathBuf::from(bin),
+        args: vec![],
+        cwd: None,
+    };
+    let log = std::env::temp_dir().join(format!("xws-bench-test-{}.log", std::process::id()));
+    RunningServer::start(&launch, &log)
+        .await
+        .expect("baseline starts")
+}
+
+const BASELINES: [&str; 2] = [
+    env!("CARGO_BIN_EXE_baseline-tungstenite"),
+    env!("CARGO_BIN_EXE_baseline-fastwebsockets"),
+];
+
+#[tokio::test]
+async fn echo_mode_gets_every_echo_from_each_baseline() {
+    for bin in BASELINES {
+        let server = start(bin).await;
+        let url = format!("ws://127.0.0.1:{}/", server.port());
+        for (message_size, binary) in [(32, false), (16 * 1024, true)] {
+            let load = EchoLoad {
+                connections: 8,
+                message_size,
+                binary,
+                duration: Duration::from_millis(300),
+            };
+            let outcome = tokio::time::timeout(TEST_TIMEOUT, echo::run(&url, load))
+                .await
+                .unwrap();
+            assert_eq!(outcome.lost, 0, "{bin}");
+            assert!(
+                outcome.latencies.len() >= 8,
+                "{bin}: {}",
+                outcome.latencies.len()
+            );
+            assert!(outcome.msgs_per_s > 0.0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn chat_room_mode_delivers_every_message_to_every_other_client() {
+    for bin in BASELINES {
+        let server = start(bin).await;
+        let url = format!("ws://127.0.0.1:{}{CHAT_PATH}", server.port());
+        let load = ChatLoad {
+            clients: 5,
+            batch: 4,
+            duration: Duration::from_millis(300),
+        };
+        let outcome = tokio::time::timeout(TEST_TIMEOUT, chat::run(&url, load))
+            .await
+            .unwrap();
+        assert_eq!(outcome.lost, 0, "{bin}");
+        // At least one full round: 5 senders × 4 messages × 4 receivers each.
+        assert!(
+            outcome.latencies.len() >= 80,
+            "{bin}: {}",
+            outcome.latencies.len()
+        );
+        assert_eq!(
+            outcome.latencies.len() % 16,
+            0,
+            "whole batches reach all four others"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fanout_mode_measures_each_publication_at_its_last_subscriber() {
+    let server = start(BASELINES[0]).await;
+    let url = format!("ws://127.0.0.1:{}{CHAT_PATH}", server.port());
+    let load = FanoutLoad {
+        subscribers: 50,
+        rate_per_s: 20,
+        duration: Duration::from_millis(500),
+    };
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, fanout::run(&url, load))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(outcome.lost, 0);
+    assert_eq!(
+        outcome.latencies.len(),
+        10,
+        "one last-subscriber latency per publication"
+    );
+}
+
+#[tokio::test]
+async fn subscribers_that_cannot_join_count_as_lost() {
+    // The echo endpoint echoes the join request but never answers `joined`.
+    let server = start(BASELINES[1]).await;
+    let url = format!("ws://127.0.0.1:{}/", server.port());
+    let load = FanoutLoad {
+        subscribers: 3,
+        rate_per_s: 10,
+        duration: Duration::from_millis(200),
+    };
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, fanout::run(&url, load))
+        .await
+        .unwrap();
+    assert!(outcome.is_err(), "the publisher cannot join either");
+    let chat = ChatLoad {
+        clients: 3,
+        batch: 2,
+        duration: Duration::from_millis(200),
+    };
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, chat::run(&url, chat))
+        .await
+        .unwrap();
+    assert!(
+        outcome.lost > 0,
+        "nobody joined, so every expected delivery is lost"
+    );
+}
+
+#[tokio::test]
+async fn connections_a_server_never_answers_count_as_lost() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", silent.local_addr().unwrap());
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let load = EchoLoad {
+        connections: 3,
+        message_size: 32,
+        binary: false,
+        duration: Duration::from_millis(100),
+    };
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, echo::run(&url, load))
+        .await
+        .unwrap();
+    assert_eq!(outcome.lost, 3);
+    assert!(outcome.latencies.is_empty());
+    hold.abort();
+}
