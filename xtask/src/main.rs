@@ -5,6 +5,7 @@
 // A command-line tool talks to its user on stdout/stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod browser;
 mod cloudflare;
 mod matrix;
@@ -43,6 +44,13 @@ enum Command {
     Wasm,
     /// Check (and start, where possible) the services the tests need.
     Services,
+    /// Benchmarks against tokio-tungstenite, fastwebsockets, crossws and Bun
+    /// (`--quick` for the run of record, `--record` to rewrite BENCHMARKS.md).
+    Bench {
+        /// Arguments for the runner: --quick, --record, --servers, --scenarios, --rounds, --out.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Build an example for a deployment target (`cloudflare`).
     Build {
         /// The target: `cloudflare`.
@@ -99,6 +107,7 @@ fn main() -> ExitCode {
         Command::Matrix { check } => matrix::run(&workspace, *check),
         Command::Wasm => wasm::build_core(&workspace),
         Command::Services => services::check(&workspace),
+        Command::Bench { args } => bench::run(&workspace, args),
         Command::Build {
             target: Target::Cloudflare,
         } => cloudflare::build(&workspace).map(drop),

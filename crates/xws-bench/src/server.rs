@@ -44,6 +44,9 @@ impl RunningServer {
             .env("PORT", port.to_string())
             .env("HOST", "127.0.0.1")
             .env("RUST_LOG", "warn")
+            // The peers have no per-connection rate limit; the chat-room
+            // clients send above the chat's default 1,000 messages/s.
+            .env("CHAT_RATE_LIMIT", "off")
             .stdin(Stdio::null())
             .stdout(output.try_clone()?)
             .stderr(output);

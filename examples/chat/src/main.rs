@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = xws_tokio::listen(addr).with_context(|| format!("cannot listen on {addr}"))?;
-    let mut xws = Xws::new(chat::ChatHandler::from_env());
+    let mut xws = Xws::with_config(chat::ChatHandler::from_env(), config_from_env()?);
     if let Ok(url) = std::env::var("XWS_REDIS_URL") {
         let channel = std::env::var("XWS_REDIS_CHANNEL").unwrap_or_else(|_| "xws-chat".into());
         let config = RedisBrokerConfig::new(url).with_channel(&channel);
@@ -40,6 +40,21 @@ async fn main() -> anyhow::Result<()> {
     chat::server::serve_with(listener, xws, options, shutdown_signal()).await?;
     tracing::info!("chat stopped");
     Ok(())
+}
+
+/// The server's limits, with `CHAT_RATE_LIMIT` (messages per second and
+/// peer, or `off`) overriding the default rate limit.
+fn config_from_env() -> anyhow::Result<xws_tokio::Config> {
+    let mut config = xws_tokio::Config::default();
+    if let Ok(rate) = std::env::var("CHAT_RATE_LIMIT") {
+        config.limits.rate = match rate.trim() {
+            "off" | "0" => None,
+            n => Some(xws::RateLimit::per_second(n.parse().context(
+                "CHAT_RATE_LIMIT must be messages per second, or `off`",
+            )?)),
+        };
+    }
+    Ok(config)
 }
 
 /// Ctrl-C or SIGTERM.
