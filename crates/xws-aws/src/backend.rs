@@ -21,11 +21,16 @@ pub struct Aws {
 
 impl Aws {
     /// Loads the SDK configuration (region, credentials, `AWS_ENDPOINT_URL_*`)
-    /// and [`AwsConfig::from_env`].
+    /// and [`AwsConfig::from_env`]. With `XWS_CREATE_TABLE=1` (local runs)
+    /// the table is created if it is missing.
     pub async fn from_env() -> Result<Self, AwsError> {
         let config = AwsConfig::from_env()?;
         let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
-        Ok(Self::new(&sdk, config))
+        let aws = Self::new(&sdk, config);
+        if std::env::var("XWS_CREATE_TABLE").is_ok_and(|v| v == "1") {
+            aws.table.create_if_missing().await?;
+        }
+        Ok(aws)
     }
 
     /// Builds the clients from an SDK configuration.

@@ -133,7 +133,8 @@ impl Table {
                 .build()
                 .expect("name and type are set")
         };
-        self.client
+        let created = self
+            .client
             .create_table()
             .table_name(&self.name)
             .billing_mode(BillingMode::PayPerRequest)
@@ -142,8 +143,15 @@ impl Table {
             .attribute_definitions(attr("pk"))
             .attribute_definitions(attr("sk"))
             .send()
-            .await
-            .map_err(|e| AwsError::dynamodb("CreateTable", e))?;
+            .await;
+        match created {
+            Ok(_) => {}
+            // Another function created it meanwhile.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
+                return Ok(());
+            }
+            Err(e) => return Err(AwsError::dynamodb("CreateTable", e)),
+        }
         let ttl = TimeToLiveSpecification::builder()
             .enabled(true)
             .attribute_name("expires_at")
