@@ -5,6 +5,8 @@
 //! host it unchanged. The wire protocol is in [`protocol`].
 
 pub mod protocol;
+#[cfg(feature = "tokio")]
+pub mod server;
 
 use xws::{Error, Handler, HookResult, Hub, Message, Peer, Reject, RequestInfo, Topic, Upgrade};
 
@@ -37,6 +39,14 @@ impl ChatHandler {
     /// A chat configured from the `CHAT_TOKEN` environment variable.
     pub fn from_env() -> Self {
         Self::new(std::env::var("CHAT_TOKEN").ok())
+    }
+
+    /// Whether `token` (the `?token=` of a request) lets a client in:
+    /// always when no token is configured.
+    pub fn accepts(&self, token: Option<&str>) -> bool {
+        self.token
+            .as_deref()
+            .is_none_or(|expected| token == Some(expected))
     }
 
     fn handle(&self, peer: &Peer<ChatContext>, command: ClientMessage) -> Result<(), Error> {
@@ -78,9 +88,7 @@ impl Handler for ChatHandler {
     type Context = ChatContext;
 
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
-        if let Some(expected) = &self.token
-            && request.query_param("token").as_deref() != Some(expected.as_str())
-        {
+        if !self.accepts(request.query_param("token").as_deref()) {
             return Reject::unauthorized("missing or wrong token").into();
         }
         let user = request

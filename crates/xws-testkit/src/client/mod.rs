@@ -1,0 +1,11 @@
+//! Small real-socket clients the scenarios are written with, reusable by load and
+//! reliability tools: a WebSocket peer that remembers what it passed over, an HTTP
+//! request helper and an SSE subscriber. Every wait has a timeout.
+
+mod http;
+mod sse;
+mod ws;
+
+pub use http::{HttpResponse, get, post_json, post_raw};
+pub use sse::{SseClient, sse_connect};
+pub use ws::{Frame, WsClient, connect_rejected};

@@ -1,0 +1,73 @@
+//! Server configuration.
+
+use std::time::Duration;
+use xws::Limits;
+
+/// Which `Origin` headers may open a connection (against cross-site
+/// WebSocket hijacking).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum OriginPolicy {
+    /// Any origin, and requests without one. The default, as for most
+    /// servers; set an allow-list when cookies authenticate users.
+    #[default]
+    Any,
+    /// Only these origins (exact match, such as `https://app.example.com`).
+    /// Requests without an `Origin` header (non-browser clients) pass.
+    AllowList(Vec<String>),
+}
+
+impl OriginPolicy {
+    /// Whether a request with this `Origin` header may connect.
+    pub fn allows(&self, origin: Option<&str>) -> bool {
+        match (self, origin) {
+            (OriginPolicy::Any, _) | (OriginPolicy::AllowList(_), None) => true,
+            (OriginPolicy::AllowList(list), Some(origin)) => list.iter().any(|o| o == origin),
+        }
+    }
+}
+
+/// Everything configurable about an [`Xws`](crate::Xws) server.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = xws_tokio::Config {
+///     shutdown_timeout: Duration::from_secs(5),
+///     ..Default::default()
+/// };
+/// assert_eq!(config.read_buffer_size, 4096);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Limits enforced on every peer.
+    pub limits: Limits,
+    /// Allowed `Origin`s; a disallowed one gets HTTP 403 before the upgrade.
+    pub origins: OriginPolicy,
+    /// Initial read buffer per connection. tokio-tungstenite's default is
+    /// 128 KiB, which costs ~1.2 GB at 10,000 idle connections; 4 KiB keeps
+    /// an idle connection small while larger messages still arrive (the
+    /// buffer grows for them).
+    pub read_buffer_size: usize,
+    /// Bytes written to a slow socket are held up to this amount before the
+    /// peer's queue backs up.
+    pub max_write_buffer_size: usize,
+    /// Interval of SSE keep-alive comments (proxies close silent streams).
+    pub sse_keep_alive: Duration,
+    /// The `retry:` an SSE stream suggests to `EventSource`.
+    pub sse_retry: Duration,
+    /// How long graceful shutdown waits for peers to close.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            origins: OriginPolicy::Any,
+            read_buffer_size: 4096,
+            max_write_buffer_size: 1024 * 1024,
+            sse_keep_alive: Duration::from_secs(15),
+            sse_retry: Duration::from_secs(3),
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}

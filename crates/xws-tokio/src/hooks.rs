@@ -1,0 +1,29 @@
+//! Running handler hooks so that an error or a panic stays with its peer.
+
+use futures_util::FutureExt;
+use std::{any::Any, future::Future, panic::AssertUnwindSafe};
+use xws::{Error, HookResult};
+
+/// Runs a hook, turning a returned error or a panic into an [`Error`].
+pub(crate) async fn guarded(hook: impl Future<Output = HookResult>) -> Result<(), Error> {
+    match AssertUnwindSafe(hook).catch_unwind().await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(Error::Handler(error)),
+        Err(panic) => Err(Error::Panic(panic_message(&*panic))),
+    }
+}
+
+/// Runs a hook that returns nothing, containing a panic.
+pub(crate) async fn contained(hook: impl Future<Output = ()>) {
+    if let Err(panic) = AssertUnwindSafe(hook).catch_unwind().await {
+        tracing::error!(panic = %panic_message(&*panic), "a handler hook panicked");
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}

@@ -1,0 +1,72 @@
+//! # xws-tokio: xws handlers on Tokio
+//!
+//! A WebSocket and Server-Sent Events server for any [`xws::Handler`], built
+//! on hyper 1 and tokio-tungstenite. Run it standalone with [`serve`], or
+//! mount its services on routes of an existing axum app.
+//!
+//! ```no_run
+//! use xws::{Handler, HookResult, Message, Peer};
+//! use xws_tokio::Xws;
+//!
+//! struct Echo;
+//!
+//! impl Handler for Echo {
+//!     type Context = ();
+//!     async fn message(&self, peer: &Peer<()>, message: Message) -> HookResult {
+//!         peer.send(message)?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let xws = Xws::new(Echo);
+//! let listener = xws_tokio::listen("127.0.0.1:3000".parse().unwrap())?;
+//! xws_tokio::serve(listener, xws, std::future::pending()).await
+//! # }
+//! ```
+//!
+//! Mounted in axum, next to ordinary routes that publish through the
+//! [`xws::Hub`]:
+//!
+//! ```no_run
+//! # use xws::Handler;
+//! # #[derive(Default)] struct Chat;
+//! # impl Handler for Chat { type Context = (); }
+//! let xws = xws_tokio::Xws::new(Chat);
+//! let hub = xws.hub();
+//! let app: axum::Router = axum::Router::new()
+//!     .route_service("/api/ws", xws.ws())
+//!     .route_service("/api/sse", xws.sse())
+//!     .route("/api/hello", axum::routing::post(move || {
+//!         let hub = hub.clone();
+//!         async move { hub.broadcast("hello").await.map(|d| d.delivered.to_string()).unwrap_or_default() }
+//!     }));
+//! ```
+//!
+//! ## How a connection works
+//! Each connection is one Tokio task that reads frames, runs the handler's
+//! hooks one at a time (so a peer's messages are handled in order), and
+//! writes what is queued for the peer. Everything sent to a peer goes
+//! through its bounded queue ([`xws::Limits::send_queue`]); a published
+//! message is encoded once and shared by every subscriber.
+
+mod admission;
+mod body;
+mod config;
+mod connection;
+mod handshake;
+mod hooks;
+mod link;
+mod registry;
+mod serve;
+mod sse;
+mod transport;
+mod ws;
+mod xws;
+
+pub use body::Body;
+pub use config::{Config, OriginPolicy};
+pub use serve::{RemoteAddr, listen, serve};
+pub use sse::SseService;
+pub use ws::WsService;
+pub use xws::Xws;

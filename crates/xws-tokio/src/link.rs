@@ -1,0 +1,103 @@
+//! A peer's outgoing side: its bounded queue and its close signal.
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::{Notify, mpsc};
+use xws::{CloseCode, CloseFrame, Error, Message, PeerId, SlowConsumer};
+
+/// What travels through a peer's queue.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    /// A message for a WebSocket peer.
+    Message(Message),
+    /// Bytes already encoded for the wire (an SSE event, shared by every
+    /// SSE subscriber of one publication).
+    Encoded(Bytes),
+}
+
+/// How a peer is connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LinkKind {
+    WebSocket,
+    Sse,
+}
+
+/// The handle through which everyone else reaches one peer: the registry's
+/// fan-out, the peer's own transport and the hub.
+#[derive(Debug)]
+pub(crate) struct PeerLink {
+    pub(crate) id: PeerId,
+    pub(crate) kind: LinkKind,
+    queue: mpsc::Sender<Frame>,
+    slow_consumer: SlowConsumer,
+    close: Mutex<Option<CloseFrame>>,
+    /// Set with `close`, read without a lock on every loop iteration.
+    closing: AtomicBool,
+    close_requested: Notify,
+}
+
+impl PeerLink {
+    pub(crate) fn new(
+        id: PeerId,
+        kind: LinkKind,
+        capacity: usize,
+        slow_consumer: SlowConsumer,
+    ) -> (Self, mpsc::Receiver<Frame>) {
+        let (queue, receiver) = mpsc::channel(capacity.max(1));
+        let link = Self {
+            id,
+            kind,
+            queue,
+            slow_consumer,
+            close: Mutex::new(None),
+            closing: AtomicBool::new(false),
+            close_requested: Notify::new(),
+        };
+        (link, receiver)
+    }
+
+    /// Queues a frame without waiting. A full queue applies the
+    /// slow-consumer policy: close with 1013, or drop this frame only.
+    pub(crate) fn push(&self, frame: Frame) -> Result<(), Error> {
+        match self.queue.try_send(frame) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Error::PeerClosed),
+            Err(mpsc::error::TrySendError::Full(_)) => match self.slow_consumer {
+                SlowConsumer::Close => {
+                    tracing::warn!(peer = %self.id, "send queue full: closing slow reader with 1013");
+                    self.request_close(CloseFrame::new(
+                        CloseCode::TRY_AGAIN_LATER,
+                        "send queue full: reading too slowly",
+                    ));
+                    Err(Error::QueueFull)
+                }
+                SlowConsumer::DropMessage => {
+                    tracing::debug!(peer = %self.id, "send queue full: message dropped for this peer");
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    /// Asks the connection to close; the first request wins.
+    pub(crate) fn request_close(&self, frame: CloseFrame) {
+        self.close.lock().get_or_insert(frame);
+        self.closing.store(true, Ordering::Release);
+        self.close_requested.notify_one();
+    }
+
+    /// The close frame asked for, if any.
+    pub(crate) fn close_frame(&self) -> Option<CloseFrame> {
+        if !self.closing.load(Ordering::Acquire) {
+            return None;
+        }
+        self.close.lock().clone()
+    }
+
+    /// Resolves when a close is requested (a request made before the call
+    /// is not lost: `Notify` keeps the permit).
+    pub(crate) async fn closing(&self) {
+        self.close_requested.notified().await;
+    }
+}

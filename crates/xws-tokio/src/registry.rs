@@ -1,0 +1,249 @@
+//! The local topic table: who is connected, who listens to what, and the
+//! fan-out of publications (with forwarding to a cross-node broker).
+
+use bytes::Bytes;
+use parking_lot::RwLock;
+use std::{
+    collections::HashMap,
+    hash::{BuildHasher, RandomState},
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+use xws::{
+    BoxFuture, Broker, Delivery, Envelope, Error, Message, NodeId, PeerId, Target, Topic,
+    adapter::HubTransport, sse,
+};
+
+use crate::link::{Frame, LinkKind, PeerLink};
+
+type Subscribers = HashMap<PeerId, Arc<PeerLink>>;
+
+/// Peers and topics of one server process.
+pub(crate) struct Registry {
+    node: NodeId,
+    next_peer: AtomicU64,
+    next_event: AtomicU64,
+    peers: RwLock<Subscribers>,
+    topics: RwLock<HashMap<Topic, Subscribers>>,
+    broker: OnceLock<Arc<dyn Broker>>,
+}
+
+impl Registry {
+    pub(crate) fn new() -> Self {
+        // A random node id without a dependency: std seeds RandomState from
+        // the OS for every new instance.
+        let node = NodeId(RandomState::new().hash_one(std::process::id()));
+        Self {
+            node,
+            next_peer: AtomicU64::new(1),
+            next_event: AtomicU64::new(1),
+            peers: RwLock::default(),
+            topics: RwLock::default(),
+            broker: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn node(&self) -> NodeId {
+        self.node
+    }
+
+    /// Attaches the cross-node broker; returns false if one was attached.
+    pub(crate) fn set_broker(&self, broker: Arc<dyn Broker>) -> bool {
+        self.broker.set(broker).is_ok()
+    }
+
+    /// A peer id unique across nodes: this node's id and a counter.
+    pub(crate) fn new_peer_id(&self) -> PeerId {
+        let n = self.next_peer.fetch_add(1, Ordering::Relaxed);
+        PeerId::new(format!("{}-{n:x}", self.node))
+    }
+
+    /// Lists a connected WebSocket peer (SSE streams only join topics).
+    pub(crate) fn insert(&self, link: &Arc<PeerLink>) {
+        self.peers.write().insert(link.id.clone(), Arc::clone(link));
+    }
+
+    /// Forgets a peer and its subscriptions.
+    pub(crate) fn remove(&self, id: &PeerId, topics: &[Topic]) {
+        self.peers.write().remove(id);
+        if topics.is_empty() {
+            return;
+        }
+        let mut table = self.topics.write();
+        for topic in topics {
+            if let Some(subscribers) = table.get_mut(topic) {
+                subscribers.remove(id);
+                if subscribers.is_empty() {
+                    table.remove(topic);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn subscribe(&self, topic: &Topic, link: &Arc<PeerLink>) {
+        self.topics
+            .write()
+            .entry(topic.clone())
+            .or_default()
+            .insert(link.id.clone(), Arc::clone(link));
+    }
+
+    pub(crate) fn unsubscribe(&self, topic: &Topic, id: &PeerId) {
+        let mut table = self.topics.write();
+        if let Some(subscribers) = table.get_mut(topic) {
+            subscribers.remove(id);
+            if subscribers.is_empty() {
+                table.remove(topic);
+            }
+        }
+    }
+
+    /// Number of listed peers.
+    pub(crate) fn peer_count(&self) -> usize {
+        self.peers.read().len()
+    }
+
+    /// Number of topics with at least one local subscriber.
+    pub(crate) fn topic_count(&self) -> usize {
+        self.topics.read().len()
+    }
+
+    /// Publishes locally and to the other nodes.
+    pub(crate) fn publish(
+        &self,
+        topic: &Topic,
+        message: Message,
+        exclude: Option<&PeerId>,
+    ) -> usize {
+        let delivered = self.deliver_topic(topic, &message, exclude);
+        self.forward(
+            Target::Topic {
+                topic: topic.clone(),
+                exclude: exclude.cloned(),
+            },
+            message,
+        );
+        delivered
+    }
+
+    /// Sends to every listed peer, here and on the other nodes.
+    pub(crate) fn broadcast(&self, message: Message) -> usize {
+        let delivered = self.deliver_broadcast(&message);
+        self.forward(Target::Broadcast, message);
+        delivered
+    }
+
+    /// Sends to one peer, wherever it is connected. Returns whether it is
+    /// connected here; if not, the broker (when there is one) carries it.
+    pub(crate) fn send_to(&self, peer: &PeerId, message: Message) -> bool {
+        if self.deliver_to(peer, message.clone()) {
+            return true;
+        }
+        self.forward(Target::Peer(peer.clone()), message);
+        false
+    }
+
+    /// Delivers an envelope that arrived from another node.
+    pub(crate) fn deliver(&self, envelope: Envelope) {
+        if envelope.origin == self.node {
+            return;
+        }
+        match envelope.target {
+            Target::Topic { topic, exclude } => {
+                self.deliver_topic(&topic, &envelope.message, exclude.as_ref());
+            }
+            Target::Broadcast => {
+                self.deliver_broadcast(&envelope.message);
+            }
+            Target::Peer(peer) => {
+                self.deliver_to(&peer, envelope.message);
+            }
+        }
+    }
+
+    fn forward(&self, target: Target, message: Message) {
+        if let Some(broker) = self.broker.get() {
+            broker.forward(&Envelope {
+                origin: self.node,
+                target,
+                message,
+            });
+        }
+    }
+
+    fn deliver_topic(&self, topic: &Topic, message: &Message, exclude: Option<&PeerId>) -> usize {
+        let table = self.topics.read();
+        let Some(subscribers) = table.get(topic) else {
+            return 0;
+        };
+        // SSE streams share one encoding of this publication.
+        let mut sse_event: Option<Bytes> = None;
+        let mut delivered = 0;
+        for (id, link) in subscribers {
+            if Some(id) == exclude {
+                continue;
+            }
+            let frame = match link.kind {
+                LinkKind::WebSocket => Frame::Message(message.clone()),
+                LinkKind::Sse => Frame::Encoded(
+                    sse_event
+                        .get_or_insert_with(|| {
+                            let id = self.next_event.fetch_add(1, Ordering::Relaxed);
+                            sse::encode_message(id, message)
+                        })
+                        .clone(),
+                ),
+            };
+            if link.push(frame).is_ok() {
+                delivered += 1;
+            }
+        }
+        delivered
+    }
+
+    fn deliver_broadcast(&self, message: &Message) -> usize {
+        self.peers
+            .read()
+            .values()
+            .filter(|link| link.push(Frame::Message(message.clone())).is_ok())
+            .count()
+    }
+
+    fn deliver_to(&self, peer: &PeerId, message: Message) -> bool {
+        let link = self.peers.read().get(peer).cloned();
+        link.is_some_and(|link| link.push(Frame::Message(message)).is_ok())
+    }
+
+    fn peer_ids(&self) -> Vec<PeerId> {
+        self.peers.read().keys().cloned().collect()
+    }
+}
+
+/// The [`xws::Hub`] of a Tokio server publishes straight into the registry.
+impl HubTransport for Registry {
+    fn publish(
+        &self,
+        topic: Topic,
+        message: Message,
+        exclude: Option<PeerId>,
+    ) -> BoxFuture<'_, Result<Delivery, Error>> {
+        let delivered = Registry::publish(self, &topic, message, exclude.as_ref());
+        Box::pin(std::future::ready(Ok(Delivery { delivered })))
+    }
+
+    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
+        let delivered = Registry::broadcast(self, message);
+        Box::pin(std::future::ready(Ok(Delivery { delivered })))
+    }
+
+    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
+        let here = Registry::send_to(self, &peer, message);
+        Box::pin(std::future::ready(Ok(here)))
+    }
+
+    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
+        Box::pin(std::future::ready(Ok(self.peer_ids())))
+    }
+}

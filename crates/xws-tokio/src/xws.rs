@@ -1,0 +1,153 @@
+//! [`Xws`]: one handler served on Tokio, with its peers, topics and hub.
+
+use std::{net::SocketAddr, sync::Arc};
+use tokio::time::Instant;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use xws::{Broker, Handler, Hub};
+
+use crate::{Config, SseService, WsService, admission::Admission, registry::Registry};
+
+/// A handler served on Tokio: hand its [`ws`](Self::ws) and
+/// [`sse`](Self::sse) services to axum, or run it with
+/// [`serve`](crate::serve). Cloning is cheap and shares everything.
+pub struct Xws<H: Handler> {
+    pub(crate) shared: Arc<Shared<H>>,
+}
+
+impl<H: Handler> Clone for Xws<H> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// What every connection of one server shares.
+pub(crate) struct Shared<H> {
+    pub(crate) handler: Arc<H>,
+    pub(crate) config: Config,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) admission: Arc<Admission>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) tasks: TaskTracker,
+    pub(crate) started: Instant,
+}
+
+impl<H: Handler> Shared<H> {
+    /// Milliseconds since the server started: the rate limiter's clock.
+    pub(crate) fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+impl<H: Handler> Xws<H> {
+    /// Serves `handler` with the default [`Config`].
+    pub fn new(handler: H) -> Self {
+        Self::with_config(handler, Config::default())
+    }
+
+    /// Serves `handler` with `config`.
+    pub fn with_config(handler: H, config: Config) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                handler: Arc::new(handler),
+                admission: Arc::new(Admission::new(&config.limits)),
+                config,
+                registry: Arc::new(Registry::new()),
+                shutdown: CancellationToken::new(),
+                tasks: TaskTracker::new(),
+                started: Instant::now(),
+            }),
+        }
+    }
+
+    /// Joins the topics of other nodes through `broker` (for example
+    /// `xws-redis`): publications, broadcasts and `send_to` reach peers on
+    /// every node. Call once, before serving; a second broker is ignored.
+    pub fn with_broker(self, broker: Arc<dyn Broker>) -> Self {
+        let registry = Arc::downgrade(&self.shared.registry);
+        let node = self.shared.registry.node();
+        if self.shared.registry.set_broker(Arc::clone(&broker)) {
+            broker.start(
+                node,
+                Arc::new(move |envelope| {
+                    if let Some(registry) = registry.upgrade() {
+                        registry.deliver(envelope);
+                    }
+                }),
+            );
+        } else {
+            tracing::warn!("a broker is already attached; ignoring the second one");
+        }
+        self
+    }
+
+    /// The hub: publish, broadcast and send from outside a connection.
+    pub fn hub(&self) -> Hub {
+        Hub::new(self.shared.registry.clone())
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &H {
+        &self.shared.handler
+    }
+
+    /// The service that upgrades requests to WebSocket peers.
+    pub fn ws(&self) -> WsService<H> {
+        WsService::new(self.clone())
+    }
+
+    /// The service that streams topics as Server-Sent Events
+    /// (`GET ?topic=a&topic=b`).
+    pub fn sse(&self) -> SseService<H> {
+        SseService::new(self.clone())
+    }
+
+    /// Open connections (WebSocket peers and SSE streams).
+    pub fn connections(&self) -> usize {
+        self.shared.admission.open()
+    }
+
+    /// Listed WebSocket peers.
+    pub fn peer_count(&self) -> usize {
+        self.shared.registry.peer_count()
+    }
+
+    /// Topics with at least one local subscriber.
+    pub fn topic_count(&self) -> usize {
+        self.shared.registry.topic_count()
+    }
+
+    /// Closes every peer with 1001 (Going Away) after delivering what was
+    /// already queued for it, lets running hooks finish, and waits for the
+    /// connections to end, at most [`Config::shutdown_timeout`]. New
+    /// upgrades are refused with 503 from the moment it is called.
+    pub async fn shutdown(&self) {
+        self.shared.shutdown.cancel();
+        self.shared.tasks.close();
+        let timeout = self.shared.config.shutdown_timeout;
+        if tokio::time::timeout(timeout, self.shared.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                remaining = self.shared.tasks.len(),
+                "shutdown timed out; remaining connections are dropped"
+            );
+        }
+    }
+
+    pub(crate) fn remote_addr<B>(request: &http::Request<B>) -> Option<SocketAddr> {
+        if let Some(crate::RemoteAddr(addr)) = request.extensions().get() {
+            return Some(*addr);
+        }
+        #[cfg(feature = "axum")]
+        if let Some(axum::extract::ConnectInfo(addr)) = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>(
+        ) {
+            return Some(*addr);
+        }
+        None
+    }
+}
