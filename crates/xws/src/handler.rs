@@ -3,6 +3,7 @@
 use serde::{Serialize, de::DeserializeOwned};
 use std::future::Future;
 
+use crate::caps::Needs;
 use crate::{
     BoxError, CloseFrame, Error, MaybeSend, MaybeSync, Message, Peer, RequestInfo, Topic, Upgrade,
 };
@@ -53,6 +54,12 @@ pub trait Handler: MaybeSend + MaybeSync + 'static {
     /// survives hibernation and stateless invocations. Keep it small: 16 KiB
     /// is the Cloudflare limit for everything a peer stores.
     type Context: Serialize + DeserializeOwned + Clone + Default + MaybeSend + MaybeSync + 'static;
+
+    /// What this handler needs from its deployment target. Deploying it
+    /// where a need is missing fails to compile (see [`crate::caps`]).
+    /// The default is WebSocket alone; an SSE-only handler states
+    /// [`Needs::SSE`] and builds for Vercel and Netlify too.
+    const NEEDS: Needs = Needs::WEBSOCKET;
 
     /// Decides whether a connection may open, and with which context.
     ///

@@ -29,6 +29,7 @@
 
 pub mod adapter;
 mod broker;
+pub mod caps;
 mod close;
 mod error;
 mod handler;

@@ -14,7 +14,13 @@ use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 use serde_json::json;
 use xws::Hub;
 
-use chat::protocol::{BroadcastRequest, RoomId};
+use chat::{
+    ChatHandler,
+    protocol::{BroadcastRequest, RoomId},
+};
+
+/// The chat's web page, the same as the Tokio build serves.
+const PAGE: &str = include_str!("../../chat/static/index.html");
 
 /// Logs to CloudWatch (stdout) at `RUST_LOG` or `info`.
 pub fn init_tracing() {
@@ -37,15 +43,24 @@ fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body
 
 /// The HTTP function's routes:
 ///
-/// - `POST /api/broadcast {"event","data"}` → `{"success":true,"delivered":N}`;
-///   a body that is not JSON or lacks `event` is 400.
+/// - `GET /`: the chat's page.
+/// - `POST /api/broadcast?token= {"event","data"}` → `{"success":true,"delivered":N}`;
+///   a body that is not JSON or lacks `event` is 400, a wrong token 401.
 /// - `GET /api/sse?topic=room:R`: 400 without a topic, 403 for a topic that
 ///   is not a room's, otherwise 501: SSE needs Lambda response streaming,
 ///   which this build does not provide (see the capability matrix).
-pub async fn route(hub: &Hub, request: Request) -> Response<Body> {
+pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
     match (request.method().as_str(), path.as_str()) {
+        ("GET", "/") => Response::builder()
+            .header("content-type", "text/html; charset=utf-8")
+            .body(Body::from(PAGE))
+            .unwrap_or_else(|_| Response::new(Body::Empty)),
         ("POST", "/api/broadcast") => {
+            let params = request.query_string_parameters();
+            if !handler.accepts(params.first("token")) {
+                return json_response(StatusCode::UNAUTHORIZED, &json!({ "error": "missing or wrong token" }));
+            }
             let body: &[u8] = request.body();
             let broadcast: BroadcastRequest = match serde_json::from_slice(body) {
                 Ok(broadcast) => broadcast,
@@ -58,7 +73,8 @@ pub async fn route(hub: &Hub, request: Request) -> Response<Body> {
                 Ok(reply) => json_response(StatusCode::OK, &json!(reply)),
                 Err(e) => {
                     tracing::error!(error = %e, "broadcast failed");
-                    json_response(StatusCode::BAD_GATEWAY, &json!({ "error": e.to_string() }))
+                    let body = json!({ "success": false, "error": e.to_string() });
+                    json_response(StatusCode::INTERNAL_SERVER_ERROR, &body)
                 }
             }
         }

@@ -1,0 +1,110 @@
+//! An AWS API Gateway WebSocket API whose routes invoke Lambda.
+
+use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
+
+const LIMITS: &str = "AWS docs: apigateway-execution-service-websocket-limits-table";
+const CONNECTIONS: &str = "AWS docs: apigateway-how-to-call-websocket-api-connections";
+const BINARY: &str = "AWS docs: websocket-api-develop-binary-media-types";
+const ROUTES: &str = "AWS docs: apigateway-websocket-api-route-keys-connect-disconnect";
+const TABLE: &str = "a DynamoDB table of connections and topics, fan-out with PostToConnection";
+
+/// The AWS API Gateway WebSocket column.
+pub const COLUMN: Column = Column {
+    target: DeploymentTarget::AwsApiGateway,
+    name: "AWS API Gateway WebSocket + Lambda",
+    also: "API Gateway v2 WebSocket API",
+    adapter: AdapterStatus::Planned { krate: "xws-aws" },
+    cells: [
+        Cell::full(
+            WebSocket,
+            "API Gateway holds the socket; $connect/$default/$disconnect invoke Lambda",
+            ROUTES,
+        ),
+        Cell::none(
+            Sse,
+            "use a Lambda function URL with response streaming",
+            "WebSocket APIs carry WebSockets only",
+            ROUTES,
+        ),
+        Cell::emulated(
+            PubSubInstance,
+            TABLE,
+            "there is no long-lived instance",
+            CONNECTIONS,
+        ),
+        Cell::emulated(
+            PubSubAcrossInstances,
+            TABLE,
+            "every invocation sees the same table",
+            CONNECTIONS,
+        ),
+        Cell::full(
+            PublishFromOutside,
+            "any code with IAM rights posts to @connections",
+            CONNECTIONS,
+        ),
+        Cell::emulated(
+            PeersListing,
+            "a query of the connections table",
+            "",
+            CONNECTIONS,
+        ),
+        Cell::none(
+            Binary,
+            "send binary as base64 in text messages, or use a Durable Object or a Tokio server",
+            "API Gateway rejects incoming binary frames and closes with 1003",
+            BINARY,
+        ),
+        Cell::limited(
+            ProtocolPing,
+            "gateway only",
+            "API Gateway answers protocol pings; Lambda never sees them",
+            LIMITS,
+        ),
+        Cell::limited(
+            HeartbeatWithoutWaking,
+            "protocol pings only",
+            "an application-level heartbeat message invokes Lambda",
+            LIMITS,
+        ),
+        Cell::emulated(
+            Hibernation,
+            "always: Lambda runs per message, API Gateway holds idle sockets",
+            "billed per message and per connection-minute",
+            LIMITS,
+        ),
+        Cell::emulated(
+            ContextSurvives,
+            "stored in the connection's DynamoDB item",
+            "each message is a separate invocation",
+            CONNECTIONS,
+        ),
+        Cell::emulated(
+            SendFromOpen,
+            "queued and posted right after $connect returns",
+            "the socket is not open until $connect returns (410 GoneException before)",
+            CONNECTIONS,
+        ),
+        Cell::limited(
+            MaxMessageSize,
+            "128 KB (32 KB frames)",
+            "larger messages close with 1009; also for @connections posts; cannot be raised",
+            LIMITS,
+        ),
+        Cell::limited(MaxConnectionDuration, "2 h", "cannot be raised", LIMITS),
+        Cell::limited(IdleTimeout, "10 min", "cannot be raised", LIMITS),
+        Cell::full(RemoteAddress, "requestContext.identity.sourceIp", ROUTES),
+        Cell::full(
+            Subprotocols,
+            "$connect answers with a Sec-WebSocket-Protocol header",
+            ROUTES,
+        ),
+        Cell::none(
+            Compression,
+            "compress payloads in the application",
+            "no permessage-deflate",
+            LIMITS,
+        ),
+    ],
+}
+.checked();

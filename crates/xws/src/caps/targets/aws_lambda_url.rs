@@ -1,0 +1,93 @@
+//! An AWS Lambda function URL in `RESPONSE_STREAM` mode: SSE only.
+
+use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
+
+const STREAMING: &str = "AWS docs: configuration-response-streaming";
+const URLS: &str = "AWS docs: urls-invocation";
+const BROKER: &str =
+    "through a Broker (e.g. Redis pub/sub): one environment serves one request at a time";
+const NO_WS: &str = "WebSocket only; a function URL has no WebSockets";
+
+/// The AWS Lambda function URL column.
+pub const COLUMN: Column = Column {
+    target: DeploymentTarget::AwsLambdaUrl,
+    name: "AWS Lambda function URL (streaming)",
+    also: "Lambda response streaming",
+    adapter: AdapterStatus::GuardOnly,
+    cells: [
+        Cell::none(
+            WebSocket,
+            "use AWS API Gateway WebSocket (xws-aws), or SSE on the function URL",
+            "function URLs answer HTTP requests only",
+            URLS,
+        ),
+        Cell::limited(
+            Sse,
+            "15 min, 200 MB per response",
+            "first 6 MB uncapped, then up to 2 MB/s; not through a VPC function URL",
+            STREAMING,
+        ),
+        Cell::emulated(PubSubInstance, BROKER, "", STREAMING),
+        Cell::emulated(PubSubAcrossInstances, BROKER, "", STREAMING),
+        Cell::emulated(PublishFromOutside, BROKER, "", STREAMING),
+        Cell::none(
+            PeersListing,
+            "keep a registry of streams in a database",
+            "no invocation sees another",
+            STREAMING,
+        ),
+        Cell::emulated(
+            Binary,
+            "base64 in an `event: binary` SSE event (xws::sse::encode_message)",
+            "",
+            "xws::sse",
+        ),
+        Cell::none(
+            ProtocolPing,
+            "SSE keep-alive comments (xws::sse::comment)",
+            NO_WS,
+            URLS,
+        ),
+        Cell::none(
+            HeartbeatWithoutWaking,
+            "use AWS API Gateway WebSocket",
+            "the function runs, and bills, for the whole stream",
+            STREAMING,
+        ),
+        Cell::none(
+            Hibernation,
+            "use AWS API Gateway WebSocket",
+            "the function runs for the whole stream",
+            STREAMING,
+        ),
+        Cell::limited(
+            ContextSurvives,
+            "one stream",
+            "one stream is one invocation",
+            STREAMING,
+        ),
+        Cell::full(SendFromOpen, "the first events of the stream", STREAMING),
+        Cell::limited(MaxMessageSize, "200 MB per response", "", STREAMING),
+        Cell::limited(
+            MaxConnectionDuration,
+            "15 min",
+            "the function timeout",
+            STREAMING,
+        ),
+        Cell::full(IdleTimeout, "none beyond the function timeout", STREAMING),
+        Cell::full(RemoteAddress, "requestContext.http.sourceIp", URLS),
+        Cell::none(
+            Subprotocols,
+            "pass the protocol as a query parameter",
+            NO_WS,
+            URLS,
+        ),
+        Cell::none(
+            Compression,
+            "compress payloads in the application",
+            "streamed responses are not compressed",
+            STREAMING,
+        ),
+    ],
+}
+.checked();

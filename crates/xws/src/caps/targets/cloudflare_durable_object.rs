@@ -1,0 +1,115 @@
+//! A Cloudflare Durable Object holding the sockets, with the hibernation API.
+
+use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
+
+const STATE: &str = "Cloudflare docs: durable-objects/api/state";
+const WEBSOCKETS: &str = "Cloudflare docs: durable-objects/best-practices/websockets";
+const LIMITS: &str = "Cloudflare docs: durable-objects/platform/limits";
+const FLAGS: &str = "Cloudflare docs: workers/configuration/compatibility-flags";
+
+/// The Cloudflare Durable Object's column.
+pub const COLUMN: Column = Column {
+    target: DeploymentTarget::CloudflareDurableObject,
+    name: "Cloudflare Durable Object",
+    also: "Workers + Durable Objects",
+    adapter: AdapterStatus::Planned {
+        krate: "xws-cloudflare",
+    },
+    cells: [
+        Cell::full(
+            WebSocket,
+            "state.acceptWebSocket (hibernatable)",
+            WEBSOCKETS,
+        ),
+        Cell::limited(
+            Sse,
+            "keeps the object awake",
+            "a streamed response; no hibernation while it is open",
+            WEBSOCKETS,
+        ),
+        Cell::full(
+            PubSubInstance,
+            "the sockets of one object (one room or namespace)",
+            WEBSOCKETS,
+        ),
+        Cell::emulated(
+            PubSubAcrossInstances,
+            "one object per room; a publish to another room is a fetch to its object",
+            "each object is single-threaded, ~1,000 requests/s soft limit",
+            LIMITS,
+        ),
+        Cell::full(
+            PublishFromOutside,
+            "any Worker route reaches the object through its stub",
+            STATE,
+        ),
+        Cell::limited(
+            PeersListing,
+            "32,768 sockets per object",
+            "state.getWebSockets(tag); CPU and memory may lower the count",
+            LIMITS,
+        ),
+        Cell::full(Binary, "ArrayBuffer messages", WEBSOCKETS),
+        Cell::limited(
+            ProtocolPing,
+            "runtime only",
+            "the runtime answers protocol pings; the application neither sends nor sees them",
+            WEBSOCKETS,
+        ),
+        Cell::limited(
+            HeartbeatWithoutWaking,
+            "2,048 characters",
+            "setWebSocketAutoResponse answers a fixed request without waking the object",
+            STATE,
+        ),
+        Cell::full(
+            Hibernation,
+            "no duration charge while hibernated; messages bill 20:1 as requests",
+            WEBSOCKETS,
+        ),
+        Cell::limited(
+            ContextSurvives,
+            "16,384 bytes",
+            "the serialized socket attachment survives hibernation and is lost on close",
+            STATE,
+        ),
+        Cell::full(
+            SendFromOpen,
+            "the socket is accepted before the response returns",
+            WEBSOCKETS,
+        ),
+        Cell::limited(
+            MaxMessageSize,
+            "32 MiB",
+            "received messages; older pages said 1 MiB",
+            LIMITS,
+        ),
+        Cell::full(
+            MaxConnectionDuration,
+            "none documented; a deploy or an object reset closes the sockets",
+            LIMITS,
+        ),
+        Cell::full(
+            IdleTimeout,
+            "none documented; hibernation makes idle sockets free",
+            WEBSOCKETS,
+        ),
+        Cell::full(
+            RemoteAddress,
+            "the CF-Connecting-IP header",
+            "Cloudflare docs: fundamentals/reference/http-request-headers",
+        ),
+        Cell::full(
+            Subprotocols,
+            "the Sec-WebSocket-Protocol response header",
+            WEBSOCKETS,
+        ),
+        Cell::limited(
+            Compression,
+            "compatibility flag",
+            "permessage-deflate with the `web_socket_compression` flag",
+            FLAGS,
+        ),
+    ],
+}
+.checked();

@@ -1,0 +1,79 @@
+//! A long-running Tokio server: a VPS, a container, a Kubernetes pod.
+
+use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
+
+const ADAPTER: &str = "xws-tokio";
+const LIMITS: &str = "xws::Limits";
+
+/// The Tokio server's column.
+pub const COLUMN: Column = Column {
+    target: DeploymentTarget::Tokio,
+    name: "Tokio server",
+    also: "VPS, container, Kubernetes",
+    adapter: AdapterStatus::Available { krate: ADAPTER },
+    cells: [
+        Cell::full(WebSocket, "hyper 1 + tokio-tungstenite", ADAPTER).proved_by("echo_json"),
+        Cell::full(Sse, "a streaming HTTP response per subscriber", ADAPTER)
+            .proved_by("sse_receives_room_messages"),
+        Cell::full(PubSubInstance, "local topic table; a publish skips its sender", ADAPTER)
+            .proved_by("publish_skips_sender"),
+        Cell::emulated(
+            PubSubAcrossInstances,
+            "a Broker (xws-redis: Redis pub/sub) relays publications between nodes",
+            "without a Broker, topics are per process",
+            "xws::Broker",
+        ),
+        Cell::full(PublishFromOutside, "xws::Hub from any route or task", ADAPTER)
+            .proved_by("broadcast_from_http"),
+        Cell::limited(
+            PeersListing,
+            "this process",
+            "Hub::peers lists the peers of the local node",
+            ADAPTER,
+        ),
+        Cell::full(Binary, "binary frames as they are", ADAPTER).proved_by("binary_roundtrip"),
+        Cell::full(ProtocolPing, "pings answered; heartbeat pings sent", ADAPTER)
+            .proved_by("ping_pong"),
+        Cell::full(
+            HeartbeatWithoutWaking,
+            "nothing sleeps: the server answers pings without calling the handler",
+            ADAPTER,
+        ),
+        Cell::none(
+            Hibernation,
+            "not needed: an idle connection costs only memory; for scale-to-zero use a Cloudflare Durable Object or AWS API Gateway",
+            "the process keeps every socket",
+            ADAPTER,
+        ),
+        Cell::full(ContextSurvives, "in memory for the connection's life", ADAPTER)
+            .proved_by("user_in_context"),
+        Cell::full(SendFromOpen, "the socket is open when `open` runs", ADAPTER)
+            .proved_by("welcome"),
+        Cell::limited(
+            MaxMessageSize,
+            "64 KiB default, configurable",
+            "larger messages close with 1009",
+            LIMITS,
+        )
+        .proved_by("oversize_closes_1009"),
+        Cell::full(
+            MaxConnectionDuration,
+            "no limit in xws; a proxy or load balancer in front may set one",
+            ADAPTER,
+        ),
+        Cell::full(IdleTimeout, "configurable heartbeat (xws::Heartbeat)", LIMITS),
+        Cell::full(
+            RemoteAddress,
+            "the socket's peer address; behind a proxy, read X-Forwarded-For",
+            ADAPTER,
+        ),
+        Cell::full(Subprotocols, "chosen in `upgrade` with Accept::protocol", ADAPTER),
+        Cell::none(
+            Compression,
+            "compress payloads in the application, or terminate compression at a proxy",
+            "tokio-tungstenite does not implement permessage-deflate (Autobahn 12.*/13.* UNIMPLEMENTED)",
+            "tokio-tungstenite 0.30",
+        ),
+    ],
+}
+.checked();

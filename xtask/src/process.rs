@@ -1,0 +1,295 @@
+//! Running commands so that nothing can stall CI: every command has a
+//! timeout, runs in its own process group, and is killed with its children
+//! when it times out, when `cargo xtask` is interrupted, or when its guard
+//! is dropped.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use std::os::unix::process::CommandExt as _;
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// How often waits look at the clock and at Ctrl-C.
+const TICK: Duration = Duration::from_millis(200);
+
+/// Makes Ctrl-C and SIGTERM stop the running command (and its process
+/// group) instead of leaving it behind; a second signal exits at once.
+pub fn install_interrupt_handler() -> Result<()> {
+    ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    })
+    .context("installing the Ctrl-C handler")
+}
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// A command with a timeout and a readable name for errors.
+pub struct Cmd {
+    command: Command,
+    timeout: Duration,
+}
+
+impl Cmd {
+    /// `program` with a 10-minute timeout until [`Cmd::timeout`] says otherwise.
+    pub fn new(program: impl AsRef<OsStr>) -> Self {
+        let mut command = Command::new(program);
+        // Its own process group, so a timeout kills the test binaries or
+        // servers it started too, not only the direct child.
+        command.process_group(0).stdin(Stdio::null());
+        Cmd {
+            command,
+            timeout: Duration::from_secs(600),
+        }
+    }
+
+    /// Adds one argument.
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.command.arg(arg);
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Self {
+        self.command.args(args);
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    /// Removes an environment variable.
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
+    /// Sets the working directory.
+    pub fn current_dir(mut self, dir: impl AsRef<std::path::Path>) -> Self {
+        self.command.current_dir(dir);
+        self
+    }
+
+    /// Kills the command when it runs longer than `timeout`.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Runs the command with inherited output; fails when it exits non-zero,
+    /// times out or is interrupted.
+    pub fn run(self) -> Result<()> {
+        let name = self.to_string();
+        let output = self.wait(false)?;
+        check_status(&name, output.status)
+    }
+
+    /// Runs the command and returns its stdout; fails like [`Cmd::run`].
+    pub fn read(self) -> Result<String> {
+        let name = self.to_string();
+        let output = self.wait(true)?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            bail!("`{name}` failed ({}): {}", output.status, stderr.trim());
+        }
+        String::from_utf8(output.stdout).with_context(|| format!("`{name}` printed non-UTF-8"))
+    }
+
+    /// Runs the command and tells only whether it succeeded (for probes
+    /// such as `dpkg -s`); output is discarded.
+    pub fn succeeds(mut self) -> bool {
+        self.command.stdout(Stdio::null()).stderr(Stdio::null());
+        self.wait(false).is_ok_and(|output| output.status.success())
+    }
+
+    /// Starts the command in the background; it is killed when the guard drops.
+    pub fn spawn(mut self) -> Result<ChildGuard> {
+        let name = self.to_string();
+        let child = self
+            .command
+            .spawn()
+            .with_context(|| format!("could not start `{name}`: is it installed?"))?;
+        Ok(ChildGuard { child, name })
+    }
+
+    fn wait(mut self, capture: bool) -> Result<Output> {
+        let name = self.to_string();
+        if capture {
+            self.command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        }
+        let child = self
+            .command
+            .spawn()
+            .with_context(|| format!("could not start `{name}`: is it installed?"))?;
+        let group = pid_of(&child);
+        // A thread owns the child so that pipes are drained while we watch
+        // the clock; the group is killed from here on timeout.
+        let (done, finished) = mpsc::channel();
+        thread::spawn(move || done.send(child.wait_with_output()));
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            match finished.recv_timeout(TICK) {
+                Ok(output) => return output.with_context(|| format!("waiting for `{name}`")),
+                Err(mpsc::RecvTimeoutError::Disconnected) => bail!("lost track of `{name}`"),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if interrupted() {
+                kill_group(group);
+                bail!("`{name}` was interrupted (killed)");
+            }
+            if Instant::now() >= deadline {
+                kill_group(group);
+                bail!(
+                    "`{name}` timed out after {} s and was killed",
+                    self.timeout.as_secs()
+                );
+            }
+        }
+    }
+}
+
+impl fmt::Display for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.command.get_program().to_string_lossy())?;
+        for arg in self.command.get_args() {
+            write!(f, " {}", arg.to_string_lossy())?;
+        }
+        Ok(())
+    }
+}
+
+fn check_status(name: &str, status: ExitStatus) -> Result<()> {
+    if status.success() {
+        Ok(())
+    } else {
+        bail!("`{name}` failed ({status})")
+    }
+}
+
+fn pid_of(child: &Child) -> Pid {
+    Pid::from_raw(i32::try_from(child.id()).expect("process ids fit in i32"))
+}
+
+fn kill_group(group: Pid) {
+    // ESRCH (already gone) is the only expected error and needs no action.
+    let _ = killpg(group, Signal::SIGKILL);
+}
+
+/// A background process (a server for the tests) that is killed, with its
+/// process group, when the guard is dropped: on success, on error and on
+/// unwinding alike.
+pub struct ChildGuard {
+    child: Child,
+    name: String,
+}
+
+impl ChildGuard {
+    /// Fails when the process already exited (it could not bind its port,
+    /// for instance), naming the command and its exit status.
+    pub fn ensure_running(&mut self) -> Result<()> {
+        match self.child.try_wait()? {
+            None => Ok(()),
+            Some(status) => bail!("`{}` exited early ({status})", self.name),
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        kill_group(pid_of(&self.child));
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether something accepts TCP connections at `addr` right now.
+pub fn port_is_open(addr: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+}
+
+/// Waits until `addr` accepts TCP connections; `what` names the server in
+/// the error.
+pub fn wait_for_port(addr: SocketAddr, timeout: Duration, what: &str) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while !port_is_open(addr) {
+        if interrupted() {
+            bail!("interrupted while waiting for {what} on {addr}");
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "{what} did not listen on {addr} within {} s",
+                timeout.as_secs()
+            );
+        }
+        thread::sleep(TICK);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hung_command_is_killed_at_its_timeout() {
+        let started = Instant::now();
+        let error = Cmd::new("sleep")
+            .arg("30")
+            .timeout(Duration::from_millis(300))
+            .run()
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(
+            error.to_string().contains("`sleep 30` timed out"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_failing_command_is_named_in_the_error() {
+        let error = Cmd::new("false").run().unwrap_err();
+        assert!(error.to_string().starts_with("`false` failed"), "{error}");
+    }
+
+    #[test]
+    fn read_returns_stdout() {
+        assert_eq!(Cmd::new("echo").arg("hi").read().unwrap(), "hi\n");
+    }
+
+    #[test]
+    fn dropping_the_guard_kills_the_process_group() {
+        // The shell's child (`sleep`) is in the same group and must die too.
+        let guard = Cmd::new("sh")
+            .args(["-c", "sleep 60 & wait"])
+            .spawn()
+            .unwrap();
+        let group = pid_of(&guard.child);
+        drop(guard);
+        thread::sleep(Duration::from_millis(200));
+        assert!(killpg(group, None).is_err(), "process group still alive");
+    }
+
+    #[test]
+    fn waiting_for_a_closed_port_times_out() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let error = wait_for_port(addr, Duration::from_millis(300), "nothing").unwrap_err();
+        assert!(error.to_string().contains("did not listen"), "{error}");
+    }
+}

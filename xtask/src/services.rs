@@ -1,0 +1,78 @@
+//! `cargo xtask services`: the servers the tests talk to must be listening.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+
+use crate::Workspace;
+use crate::process::{Cmd, port_is_open, wait_for_port};
+
+/// The Redis the tests use; nothing may be persisted.
+const REDIS: &str = "127.0.0.1:6379";
+const REDIS_START: [&str; 10] = [
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+];
+
+/// Checks Redis (required: started when `redis-server` is installed) and
+/// PostgreSQL and NATS (optional for now: a warning).
+pub fn check(_: &Workspace) -> Result<()> {
+    ensure_redis()?;
+    for (name, addr) in [("PostgreSQL", "127.0.0.1:5432"), ("NATS", "127.0.0.1:4222")] {
+        if port_is_open(parse(addr)) {
+            eprintln!("xtask: {name} listens on {addr}");
+        } else {
+            eprintln!("xtask: warning: {name} is not listening on {addr} (no test needs it yet)");
+        }
+    }
+    Ok(())
+}
+
+fn ensure_redis() -> Result<()> {
+    let addr = parse(REDIS);
+    if port_is_open(addr) {
+        eprintln!("xtask: Redis listens on {REDIS}");
+        return Ok(());
+    }
+    let how = format!("redis-server {}", shell_words(&REDIS_START));
+    eprintln!("xtask: Redis is not listening on {REDIS}; starting it: {how}");
+    let started = Cmd::new("redis-server")
+        .args(REDIS_START)
+        .timeout(Duration::from_secs(10))
+        .run();
+    if let Err(error) = started.and_then(|()| wait_for_port(addr, Duration::from_secs(10), "Redis"))
+    {
+        bail!(
+            "Redis is required at {REDIS} and could not be started ({error:#}).\n\
+             Install it (`apt-get install -y redis-server`) and start it with:\n    {how}"
+        );
+    }
+    Ok(())
+}
+
+fn parse(addr: &str) -> SocketAddr {
+    addr.parse().expect("service addresses are valid literals")
+}
+
+fn shell_words(words: &[&str]) -> String {
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|word| {
+            if word.is_empty() {
+                "\"\"".to_owned()
+            } else {
+                (*word).to_owned()
+            }
+        })
+        .collect();
+    quoted.join(" ")
+}
