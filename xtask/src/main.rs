@@ -5,6 +5,7 @@
 // A command-line tool talks to its user on stdout/stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod aws;
 mod matrix;
 mod process;
 mod services;
@@ -41,6 +42,16 @@ enum Command {
     Wasm,
     /// Check (and start, where possible) the services the tests need.
     Services,
+    /// Run an example locally on an emulated platform: `cargo xtask dev aws --port P`.
+    Dev {
+        /// The platform (only `aws` for now).
+        platform: String,
+        /// The port on 127.0.0.1.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// Run the AWS tests (moto, cargo lambda watch, the API Gateway emulator, cfn-lint).
+    TestAws,
 }
 
 /// The repository the commands work on.
@@ -77,6 +88,11 @@ fn main() -> ExitCode {
         Command::Matrix { check } => matrix::run(&workspace, *check),
         Command::Wasm => wasm::build_core(&workspace),
         Command::Services => services::check(&workspace),
+        Command::Dev { platform, port } => match platform.as_str() {
+            "aws" => aws::dev(&workspace, *port),
+            other => Err(anyhow::anyhow!("no dev stack for {other:?}; try `aws`")),
+        },
+        Command::TestAws => aws::test(&workspace),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -33,7 +33,8 @@ pub fn install_interrupt_handler() -> Result<()> {
     .context("installing the Ctrl-C handler")
 }
 
-fn interrupted() -> bool {
+/// Whether Ctrl-C or SIGTERM arrived.
+pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
