@@ -82,7 +82,30 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Why a connection ended: the code and reason `$disconnect` reports.
-struct Ending(u16, String);
+struct Ending {
+    code: u16,
+    reason: String,
+    /// The client sent a close frame (or vanished): nothing to send.
+    by_client: bool,
+}
+
+impl Ending {
+    fn server(code: u16, reason: &str) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+            by_client: false,
+        }
+    }
+
+    fn client(code: u16, reason: &str) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+            by_client: true,
+        }
+    }
+}
 
 async fn run(
     emulator: Arc<Emulator>,
@@ -115,13 +138,17 @@ async fn run(
     let ending = read(&emulator, &connection, &mut stream).await;
     // Gone from now on: posts answer 410 while `$disconnect` runs.
     emulator.registry.remove(&connection.facts.id);
-    if !matches!(ending.0, 1005 | 1006) {
-        let _ = connection.outbound.send(Outbound::Close(ending.0, ending.1.clone()));
+    if ending.by_client {
+        // The WebSocket library queued the answering close frame; polling
+        // the stream until it ends sends it (RFC 6455 5.5.1).
+        let drain = async { while stream.next().await.is_some() {} };
+        let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
+    } else if !matches!(ending.code, 1005 | 1006) {
+        let _ = connection.outbound.send(Outbound::Close(ending.code, ending.reason.clone()));
     }
-    drop(connection.outbound.clone());
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     Stats::bump(&emulator.stats.disconnects);
-    let event = events::disconnect(&connection.facts, ending.0, &ending.1);
+    let event = events::disconnect(&connection.facts, ending.code, &ending.reason);
     if let Err(error) = invoke(&emulator.client, &emulator.config.ws_function, &event).await {
         tracing::error!(%error, "$disconnect failed");
     }
@@ -136,29 +163,29 @@ async fn read(
     loop {
         let quiet_for = Duration::from_millis(u64::try_from(now_ms() - connection.last_active_ms()).unwrap_or(0));
         let Some(wait) = idle.checked_sub(quiet_for).filter(|w| !w.is_zero()) else {
-            return Ending(1001, "Going away".into());
+            return Ending::server(1001, "Going away");
         };
         let frame = match tokio::time::timeout(wait, stream.next()).await {
             Err(_) => continue,
-            Ok(None) | Ok(Some(Err(_))) => return Ending(1006, String::new()),
+            Ok(None) | Ok(Some(Err(_))) => return Ending::client(1006, ""),
             Ok(Some(Ok(frame))) => frame,
         };
         connection.touch();
         match frame {
             Message::Text(text) => {
                 if text.len() > emulator.config.max_message_bytes {
-                    return Ending(1009, "Message too big".into());
+                    return Ending::server(1009, "Message too big");
                 }
                 deliver(emulator, connection, text.as_str()).await;
             }
             Message::Binary(_) => {
                 // API Gateway WebSocket APIs refuse binary frames with 1003.
-                return Ending(1003, "Binary frames are not supported".into());
+                return Ending::server(1003, "Binary frames are not supported");
             }
             Message::Close(frame) => {
                 return match frame {
-                    Some(f) => Ending(f.code, f.reason.to_string()),
-                    None => Ending(1005, String::new()),
+                    Some(f) => Ending::client(f.code, f.reason.as_str()),
+                    None => Ending::client(1005, ""),
                 };
             }
             Message::Ping(_) | Message::Pong(_) => {}
