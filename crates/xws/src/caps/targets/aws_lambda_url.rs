@@ -24,7 +24,7 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             Sse,
             "15 min, 200 MB per response",
-            "first 6 MB uncapped, then up to 2 MB/s; not through a VPC function URL",
+            "first 6 MB uncapped, then up to 2 MB/s; not through a VPC function URL; xws-aws has no streaming entry yet (gap: untested under cargo lambda watch)",
             STREAMING,
         ),
         Cell::emulated(PubSubInstance, BROKER, "", STREAMING),
