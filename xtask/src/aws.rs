@@ -36,7 +36,9 @@ struct Stack {
 
 impl Stack {
     fn ensure_running(&mut self) -> Result<()> {
-        self.children.iter_mut().try_for_each(ChildGuard::ensure_running)
+        self.children
+            .iter_mut()
+            .try_for_each(ChildGuard::ensure_running)
     }
 }
 
@@ -108,10 +110,19 @@ fn start(workspace: &Workspace, port: u16, token: Option<&str>) -> Result<Stack>
     children.push(
         Cmd::new(workspace.target_dir.join("debug/xws-aws-local"))
             .args(["--port", &port.to_string(), "--ws-path", "/api/ws"])
-            .args(["--function", &invoke("ws"), "--http-function", &invoke("http")])
+            .args([
+                "--function",
+                &invoke("ws"),
+                "--http-function",
+                &invoke("http"),
+            ])
             .spawn()?,
     );
-    wait_for_port(emulator, Duration::from_secs(30), "the API Gateway emulator")?;
+    wait_for_port(
+        emulator,
+        Duration::from_secs(30),
+        "the API Gateway emulator",
+    )?;
     let mut stack = Stack {
         emulator,
         moto,
@@ -123,7 +134,9 @@ fn start(workspace: &Workspace, port: u16, token: Option<&str>) -> Result<Stack>
 
 fn path_with(bin: &std::path::Path) -> Result<std::ffi::OsString> {
     let mut paths = vec![bin.to_path_buf()];
-    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     std::env::join_paths(paths).context("building PATH")
 }
 
@@ -155,7 +168,15 @@ pub fn test(workspace: &Workspace) -> Result<()> {
     let stack = start(workspace, free_port()?, Some(TEST_TOKEN))?;
     workspace
         .cargo()
-        .args(["test", "-p", FUNCTIONS, "--features", "live", "--test", "live"])
+        .args([
+            "test",
+            "-p",
+            FUNCTIONS,
+            "--features",
+            "live",
+            "--test",
+            "live",
+        ])
         .env("CARGO_TARGET_DIR", &workspace.target_dir)
         .env("XWS_AWS_EMULATOR", stack.emulator.to_string())
         .env("XWS_AWS_TOKEN", TEST_TOKEN)
@@ -163,7 +184,10 @@ pub fn test(workspace: &Workspace) -> Result<()> {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{}", stack.moto))
+        .env(
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            format!("http://{}", stack.moto),
+        )
         .env("XWS_TABLE", "xws-chat")
         .env("XWS_APIGW_ENDPOINT", format!("http://{}", stack.emulator))
         .timeout(Duration::from_secs(1800))

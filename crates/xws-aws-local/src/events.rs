@@ -36,21 +36,30 @@ fn single_and_multi_headers(headers: &HeaderMap) -> (Map<String, Value>, Map<Str
     let mut multi: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (name, value) in headers {
         if let Ok(value) = value.to_str() {
-            multi.entry(name.as_str().to_owned()).or_default().push(value.into());
+            multi
+                .entry(name.as_str().to_owned())
+                .or_default()
+                .push(value.into());
         }
     }
     let single = multi
         .iter()
         .filter_map(|(k, v)| Some((k.clone(), v.last()?.clone())))
         .collect();
-    let multi = multi.into_iter().map(|(k, v)| (k, Value::Array(v))).collect();
+    let multi = multi
+        .into_iter()
+        .map(|(k, v)| (k, Value::Array(v)))
+        .collect();
     (single, multi)
 }
 
 fn query_maps(query: Option<&str>) -> (Value, Value) {
     let mut multi: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        multi.entry(k.into_owned()).or_default().push(v.into_owned().into());
+        multi
+            .entry(k.into_owned())
+            .or_default()
+            .push(v.into_owned().into());
     }
     if multi.is_empty() {
         return (Value::Null, Value::Null);
@@ -59,7 +68,10 @@ fn query_maps(query: Option<&str>) -> (Value, Value) {
         .iter()
         .filter_map(|(k, v)| Some((k.clone(), v.last()?.clone())))
         .collect();
-    let multi: Map<String, Value> = multi.into_iter().map(|(k, v)| (k, Value::Array(v))).collect();
+    let multi: Map<String, Value> = multi
+        .into_iter()
+        .map(|(k, v)| (k, Value::Array(v)))
+        .collect();
     (Value::Object(single), Value::Object(multi))
 }
 

@@ -23,13 +23,20 @@ pub(crate) async fn forward(
         return (StatusCode::NOT_FOUND, "no HTTP function configured").into_response();
     };
     Stats::bump(&emulator.stats.http_requests);
-    let domain = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    let domain = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
     let event = events::http(method, uri, headers, &body, source, domain);
     match invoke(&emulator.client, function, &event).await {
         Ok(answer) => response(&answer),
         Err(error) => {
             tracing::error!(%error, "HTTP function failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, r#"{"message":"Internal Server Error"}"#).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"message":"Internal Server Error"}"#,
+            )
+                .into_response()
         }
     }
 }
@@ -63,7 +70,12 @@ fn response(answer: &Value) -> Response {
             }
         }
     }
-    for cookie in answer.get("cookies").and_then(Value::as_array).into_iter().flatten() {
+    for cookie in answer
+        .get("cookies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(Ok(value)) = cookie.as_str().map(HeaderValue::from_str) {
             headers.append("set-cookie", value);
         }

@@ -24,13 +24,18 @@ pub enum InvokeError {
 }
 
 /// Invokes the function at `url` synchronously and returns its result.
-pub async fn invoke(client: &reqwest::Client, url: &str, event: &Value) -> Result<Value, InvokeError> {
+pub async fn invoke(
+    client: &reqwest::Client,
+    url: &str,
+    event: &Value,
+) -> Result<Value, InvokeError> {
     let http = |source| InvokeError::Http {
         url: url.to_owned(),
         source,
     };
     let response = client.post(url).json(event).send().await.map_err(http)?;
-    let failed = !response.status().is_success() || response.headers().contains_key("x-amz-function-error");
+    let failed =
+        !response.status().is_success() || response.headers().contains_key("x-amz-function-error");
     let body: Value = response.json().await.map_err(http)?;
     if failed || body.get("errorType").is_some() {
         return Err(InvokeError::Function {

@@ -24,7 +24,9 @@ pub(crate) async fn invoke(
     );
     let event: Value = match serde_json::from_slice(&body) {
         Ok(event) => event,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("payload is not JSON: {e}")).into_response(),
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("payload is not JSON: {e}")).into_response();
+        }
     };
     let asynchronous = headers
         .get("x-amz-invocation-type")

@@ -92,7 +92,10 @@ impl Emulator {
                     .get(management::get)
                     .delete(management::delete),
             )
-            .route("/2015-03-31/functions/{name}/invocations", post(lambda_api::invoke))
+            .route(
+                "/2015-03-31/functions/{name}/invocations",
+                post(lambda_api::invoke),
+            )
             .route("/@xws/stats", get(stats))
             .fallback(route)
             .with_state(self.clone())
@@ -100,7 +103,9 @@ impl Emulator {
 
     /// Serves on `listener` until the future is dropped.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
-        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).await
     }
 }
@@ -124,13 +129,25 @@ async fn route(
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if is_upgrade && parts.uri.path() == emulator.config.ws_path {
         return match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
-            Ok(ws) => websocket::upgrade(emulator.clone(), ws, &parts.uri, &parts.headers, source).await,
+            Ok(ws) => {
+                websocket::upgrade(emulator.clone(), ws, &parts.uri, &parts.headers, source).await
+            }
             Err(rejection) => rejection.into_response(),
         };
     }
     let body: Bytes = match axum::body::to_bytes(body, 10 * 1024 * 1024).await {
         Ok(body) => body,
-        Err(_) => return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "body over 10 MB").into_response(),
+        Err(_) => {
+            return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "body over 10 MB").into_response();
+        }
     };
-    http_api::forward(&emulator, &parts.method, &parts.uri, &parts.headers, body, source).await
+    http_api::forward(
+        &emulator,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        body,
+        source,
+    )
+    .await
 }

@@ -47,8 +47,7 @@ fn parse() -> Result<(EmulatorConfig, u16), lexopt::Error> {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let (config, port) = parse().map_err(|e| anyhow::anyhow!("{e}\n{USAGE}"))?;

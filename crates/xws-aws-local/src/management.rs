@@ -7,13 +7,24 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::json;
-use std::{sync::Arc, time::{Duration, UNIX_EPOCH}};
+use std::{
+    sync::Arc,
+    time::{Duration, UNIX_EPOCH},
+};
 
 use crate::{Emulator, Stats, registry::Outbound};
 
 fn aws_error(status: StatusCode, kind: &str, message: &str) -> Response {
     let body = json!({ "message": message }).to_string();
-    (status, [("x-amzn-errortype", kind), ("content-type", "application/json")], body).into_response()
+    (
+        status,
+        [
+            ("x-amzn-errortype", kind),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 fn gone(emulator: &Emulator) -> Response {
@@ -35,7 +46,11 @@ pub(crate) async fn post(
     Stats::bump(&emulator.stats.posts);
     if body.len() > emulator.config.max_message_bytes {
         let message = format!("Message of {} bytes exceeds the 128 KB limit", body.len());
-        return aws_error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeException", &message);
+        return aws_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PayloadTooLargeException",
+            &message,
+        );
     }
     let Some(connection) = emulator.registry.get(&id) else {
         return gone(&emulator);
@@ -74,6 +89,8 @@ pub(crate) async fn delete(
     let Some(connection) = emulator.registry.get(&id) else {
         return gone(&emulator);
     };
-    let _ = connection.outbound.send(Outbound::Close(1000, String::new()));
+    let _ = connection
+        .outbound
+        .send(Outbound::Close(1000, String::new()));
     StatusCode::NO_CONTENT.into_response()
 }

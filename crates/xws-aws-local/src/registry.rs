@@ -55,7 +55,8 @@ impl Registry {
             outbound,
             last_active_ms: AtomicI64::new(now_ms()),
         });
-        self.lock().insert(connection.facts.id.clone(), connection.clone());
+        self.lock()
+            .insert(connection.facts.id.clone(), connection.clone());
         (connection, receiver)
     }
 
@@ -72,6 +73,8 @@ impl Registry {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Connection>>> {
-        self.connections.lock().unwrap_or_else(PoisonError::into_inner)
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -78,7 +78,9 @@ pub(crate) async fn upgrade(
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok())
+    headers
+        .get(name)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
 }
 
 /// Why a connection ended: the code and reason `$disconnect` reports.
@@ -144,7 +146,9 @@ async fn run(
         let drain = async { while stream.next().await.is_some() {} };
         let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
     } else if !matches!(ending.code, 1005 | 1006) {
-        let _ = connection.outbound.send(Outbound::Close(ending.code, ending.reason.clone()));
+        let _ = connection
+            .outbound
+            .send(Outbound::Close(ending.code, ending.reason.clone()));
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     Stats::bump(&emulator.stats.disconnects);
@@ -161,7 +165,9 @@ async fn read(
 ) -> Ending {
     let idle = emulator.config.idle_timeout;
     loop {
-        let quiet_for = Duration::from_millis(u64::try_from(now_ms() - connection.last_active_ms()).unwrap_or(0));
+        let quiet_for = Duration::from_millis(
+            u64::try_from(now_ms() - connection.last_active_ms()).unwrap_or(0),
+        );
         let Some(wait) = idle.checked_sub(quiet_for).filter(|w| !w.is_zero()) else {
             return Ending::server(1001, "Going away");
         };

@@ -91,7 +91,9 @@ impl<H: Handler> App<H> {
             "MESSAGE" => self.message(&event, &connection).await?,
             "DISCONNECT" => self.disconnect(&event, &connection).await?,
             other => {
-                return Err(Error::malformed("API Gateway event", format!("eventType {other:?}")).into());
+                return Err(
+                    Error::malformed("API Gateway event", format!("eventType {other:?}")).into(),
+                );
             }
         };
         Ok(serde_json::to_value(answer)?)
@@ -110,7 +112,11 @@ impl<H: Handler> App<H> {
         let accept = match self.handler.upgrade(&request).await {
             Upgrade::Reject(reject) => {
                 tracing::debug!(status = %reject.status, "upgrade rejected");
-                return Ok(response(reject.status.as_u16(), &reject.body, reject.headers));
+                return Ok(response(
+                    reject.status.as_u16(),
+                    &reject.body,
+                    reject.headers,
+                ));
             }
             Upgrade::Accept(accept) => accept,
         };
@@ -143,7 +149,9 @@ impl<H: Handler> App<H> {
             id: connection.id.to_owned(),
             peer: serde_json::to_string(&peer.snapshot())?,
             since_ms: connection.since_ms,
-            pending: (!pending.is_empty()).then(|| serde_json::to_string(&pending)).transpose()?,
+            pending: (!pending.is_empty())
+                .then(|| serde_json::to_string(&pending))
+                .transpose()?,
         };
         self.aws.table.put_connection(&item).await?;
         self.apply(ops, connection, Phase::Connect).await?;
@@ -180,7 +188,10 @@ impl<H: Handler> App<H> {
         connection: &Connection<'_>,
     ) -> Result<aws_lambda_events::apigw::ApiGatewayProxyResponse, lambda_runtime::Error> {
         let Some(item) = self.aws.table.get_connection(connection.id).await? else {
-            tracing::warn!(connection = connection.id, "message from an unknown connection");
+            tracing::warn!(
+                connection = connection.id,
+                "message from an unknown connection"
+            );
             return Ok(response(410, "unknown connection", HeaderMap::new()));
         };
         if item.pending.is_some() {
@@ -233,7 +244,10 @@ impl<H: Handler> App<H> {
         self.handler.close(&peer, frame).await;
         self.apply(queue.drain(), connection, Phase::Open).await?;
         for topic in peer.topics() {
-            self.aws.table.unsubscribe(topic.as_str(), connection.id).await?;
+            self.aws
+                .table
+                .unsubscribe(topic.as_str(), connection.id)
+                .await?;
         }
         Ok(response(200, "", HeaderMap::new()))
     }
@@ -249,7 +263,11 @@ impl<H: Handler> App<H> {
         let (aws, id, endpoint) = (&self.aws, connection.id, connection.endpoint);
         for op in ops {
             match op {
-                Op::Subscribe(topic) => aws.table.subscribe(topic.as_str(), id, connection.since_ms).await?,
+                Op::Subscribe(topic) => {
+                    aws.table
+                        .subscribe(topic.as_str(), id, connection.since_ms)
+                        .await?
+                }
                 Op::Unsubscribe(topic) => aws.table.unsubscribe(topic.as_str(), id).await?,
                 Op::Publish(topic, message) => {
                     let ids = aws.table.subscribers(topic.as_str()).await?;

@@ -67,7 +67,11 @@ pub(crate) fn message(event: &ApiGatewayWebsocketProxyRequest) -> Result<Message
 }
 
 /// A proxy response with `status` and a text body.
-pub(crate) fn response(status: u16, body: &str, headers: http::HeaderMap) -> ApiGatewayProxyResponse {
+pub(crate) fn response(
+    status: u16,
+    body: &str,
+    headers: http::HeaderMap,
+) -> ApiGatewayProxyResponse {
     let mut response = ApiGatewayProxyResponse::default();
     response.status_code = i64::from(status);
     response.headers = headers;

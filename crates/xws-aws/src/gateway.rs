@@ -61,7 +61,12 @@ impl Gateway {
     }
 
     /// Posts `message` to connection `id`.
-    pub async fn post(&self, endpoint: &str, id: &str, message: &Message) -> Result<Reach, AwsError> {
+    pub async fn post(
+        &self,
+        endpoint: &str,
+        id: &str,
+        message: &Message,
+    ) -> Result<Reach, AwsError> {
         check_size(message).map_err(|e| AwsError::Management {
             operation: "PostToConnection",
             connection: id.into(),

@@ -31,7 +31,15 @@ impl AwsHub {
         exclude: Option<&str>,
     ) -> Result<Delivery, Error> {
         let ids = self.aws.table.subscribers(topic.as_str()).await?;
-        fan_out(&self.aws, &self.endpoint, ids, exclude, Some(topic.as_str()), message).await
+        fan_out(
+            &self.aws,
+            &self.endpoint,
+            ids,
+            exclude,
+            Some(topic.as_str()),
+            message,
+        )
+        .await
     }
 }
 
@@ -57,11 +65,19 @@ impl HubTransport for AwsHub {
     fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
         Box::pin(async move {
             crate::gateway::check_size(&message)?;
-            match self.aws.gateway.post(&self.endpoint, peer.as_str(), &message).await? {
+            match self
+                .aws
+                .gateway
+                .post(&self.endpoint, peer.as_str(), &message)
+                .await?
+            {
                 Reach::Delivered => Ok(true),
                 Reach::Gone => {
                     let cutoff = now_ms() - self.aws.config.connect_grace.as_millis() as i64;
-                    self.aws.table.remove_stale(peer.as_str(), None, cutoff).await?;
+                    self.aws
+                        .table
+                        .remove_stale(peer.as_str(), None, cutoff)
+                        .await?;
                     Ok(false)
                 }
             }

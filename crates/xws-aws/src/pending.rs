@@ -89,10 +89,11 @@ impl Aws {
         let Some(json) = self.table.take_pending(id).await? else {
             return Ok(());
         };
-        let ops: Vec<PendingOp> = serde_json::from_str(&json).map_err(|e| AwsError::MalformedItem {
-            key: format!("conn/{id}"),
-            reason: format!("pending: {e}"),
-        })?;
+        let ops: Vec<PendingOp> =
+            serde_json::from_str(&json).map_err(|e| AwsError::MalformedItem {
+                key: format!("conn/{id}"),
+                reason: format!("pending: {e}"),
+            })?;
         let deadline = Instant::now() + self.config.pending_retry_for;
         for op in ops {
             let mut backoff = Duration::from_millis(20);

@@ -20,8 +20,8 @@
 use aws_sdk_dynamodb::{
     Client,
     types::{
-        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-        ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
+        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
+        ScalarAttributeType, TimeToLiveSpecification,
     },
 };
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -115,7 +115,12 @@ impl Table {
     /// Creates the table (on-demand billing, TTL on `expires_at`) unless it
     /// exists; for local runs. Real deployments create it from the template.
     pub async fn create_if_missing(&self) -> Result<(), AwsError> {
-        let exists = self.client.describe_table().table_name(&self.name).send().await;
+        let exists = self
+            .client
+            .describe_table()
+            .table_name(&self.name)
+            .send()
+            .await;
         if exists.is_ok() {
             return Ok(());
         }
@@ -147,7 +152,10 @@ impl Table {
         match created {
             Ok(_) => {}
             // Another function created it meanwhile.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
                 return Ok(());
             }
             Err(e) => return Err(AwsError::dynamodb("CreateTable", e)),
@@ -222,7 +230,10 @@ impl Table {
         match result {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => {
-                tracing::debug!(connection = id, "connection removed meanwhile; state not saved");
+                tracing::debug!(
+                    connection = id,
+                    "connection removed meanwhile; state not saved"
+                );
                 Ok(())
             }
             Err(e) => Err(AwsError::dynamodb("UpdateItem", e)),
@@ -307,7 +318,11 @@ impl Table {
                 .send()
                 .await
                 .map_err(|e| AwsError::dynamodb("Query", e))?;
-            ids.extend(out.items().iter().filter_map(|item| string_attr(item, "sk")));
+            ids.extend(
+                out.items()
+                    .iter()
+                    .filter_map(|item| string_attr(item, "sk")),
+            );
             match out.last_evaluated_key() {
                 Some(key) if !key.is_empty() => start = Some(key.clone()),
                 _ => return Ok(ids),

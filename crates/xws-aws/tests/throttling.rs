@@ -62,7 +62,11 @@ async fn throttled_requests_are_retried_until_they_succeed() {
     .expect("retries finish in time")
     .expect("the third attempt succeeds");
     assert_eq!(found, None);
-    assert_eq!(requests.load(Ordering::SeqCst), 3, "two throttled attempts, then success");
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        3,
+        "two throttled attempts, then success"
+    );
 }
 
 #[tokio::test]
@@ -70,7 +74,20 @@ async fn other_errors_fail_at_once_and_say_what_failed() {
     let (url, requests) = fake_dynamodb(usize::MAX, "ValidationException").await;
     let aws = aws_at(&url).await;
     let error = aws.table().get_connection("c1").await.unwrap_err();
-    assert_eq!(requests.load(Ordering::SeqCst), 1, "no retry of a validation error");
-    assert!(matches!(error, AwsError::DynamoDb { operation: "GetItem", .. }), "{error}");
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        1,
+        "no retry of a validation error"
+    );
+    assert!(
+        matches!(
+            error,
+            AwsError::DynamoDb {
+                operation: "GetItem",
+                ..
+            }
+        ),
+        "{error}"
+    );
     assert!(error.to_string().contains("ValidationException"), "{error}");
 }

@@ -26,8 +26,7 @@ const PAGE: &str = include_str!("../../chat/static/index.html");
 pub fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .without_time()
         .init();
@@ -59,7 +58,10 @@ pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Respon
         ("POST", "/api/broadcast") => {
             let params = request.query_string_parameters();
             if !handler.accepts(params.first("token")) {
-                return json_response(StatusCode::UNAUTHORIZED, &json!({ "error": "missing or wrong token" }));
+                return json_response(
+                    StatusCode::UNAUTHORIZED,
+                    &json!({ "error": "missing or wrong token" }),
+                );
             }
             let body: &[u8] = request.body();
             let broadcast: BroadcastRequest = match serde_json::from_slice(body) {
@@ -81,7 +83,10 @@ pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Respon
         ("GET", "/api/sse") => {
             let params = request.query_string_parameters();
             match params.first("topic").filter(|t| !t.is_empty()) {
-                None => json_response(StatusCode::BAD_REQUEST, &json!({ "error": "missing ?topic=" })),
+                None => json_response(
+                    StatusCode::BAD_REQUEST,
+                    &json!({ "error": "missing ?topic=" }),
+                ),
                 Some(topic) if !topic.starts_with(RoomId::TOPIC_PREFIX) => json_response(
                     StatusCode::FORBIDDEN,
                     &json!({ "error": "only room topics can be streamed" }),

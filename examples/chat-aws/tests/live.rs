@@ -59,9 +59,12 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn stats() -> Value {
-    let answer = get(&format!("http://{}/@xws/stats", emulator()), Duration::from_secs(5))
-        .await
-        .expect("emulator stats");
+    let answer = get(
+        &format!("http://{}/@xws/stats", emulator()),
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("emulator stats");
     serde_json::from_slice(&answer.body).expect("stats are JSON")
 }
 
@@ -70,11 +73,17 @@ fn delta(after: &Value, before: &Value, key: &str) -> u64 {
 }
 
 async fn aws() -> Arc<Aws> {
-    Arc::new(Aws::from_env().await.expect("the test environment configures xws-aws"))
+    Arc::new(
+        Aws::from_env()
+            .await
+            .expect("the test environment configures xws-aws"),
+    )
 }
 
 async fn peers_in_room(target: &Target, count: usize, room: &str) -> Vec<ChatPeer> {
-    let mut peers = ChatPeer::open_many(target, count, Some("fan")).await.expect("peers open");
+    let mut peers = ChatPeer::open_many(target, count, Some("fan"))
+        .await
+        .expect("peers open");
     for peer in &mut peers {
         peer.join(room).await.expect("join");
     }
@@ -94,14 +103,23 @@ fn stale_subscribers_do_not_stop_the_fan_out() {
         let aws = aws().await;
         let an_hour_ago = now_ms() - 3_600_000;
         for i in 0..5 {
-            aws.table().subscribe(&topic, &format!("stale-{i}"), an_hour_ago).await.unwrap();
+            aws.table()
+                .subscribe(&topic, &format!("stale-{i}"), an_hour_ago)
+                .await
+                .unwrap();
         }
-        aws.table().subscribe(&topic, "still-connecting", now_ms()).await.unwrap();
+        aws.table()
+            .subscribe(&topic, "still-connecting", now_ms())
+            .await
+            .unwrap();
 
         let (before, metrics) = (stats().await, aws.metrics());
         let hub = aws.hub().unwrap();
         let delivery = hub
-            .publish_json(&topic, &json!({"type": "message", "roomId": room, "text": "to all"}))
+            .publish_json(
+                &topic,
+                &json!({"type": "message", "roomId": room, "text": "to all"}),
+            )
             .await
             .expect("the publish succeeds despite stale subscribers");
         let (after, cost) = (stats().await, aws.metrics().since(&metrics));
@@ -114,19 +132,30 @@ fn stale_subscribers_do_not_stop_the_fan_out() {
                 .expect("every live subscriber gets the message");
         }
         // The hub's own counters: the emulator's also count concurrent tests.
-        assert_eq!(cost.posts, 9, "one PostToConnection per subscriber: {cost:?}");
+        assert_eq!(
+            cost.posts, 9,
+            "one PostToConnection per subscriber: {cost:?}"
+        );
         assert_eq!(cost.gone, 6, "stale ones answer 410: {cost:?}");
         assert_eq!(cost.dynamodb_reads, 1, "one Query per publish: {cost:?}");
-        assert!(delta(&after, &before, "gone") >= 6, "the emulator answered 410");
+        assert!(
+            delta(&after, &before, "gone") >= 6,
+            "the emulator answered 410"
+        );
         eprintln!("publish to 3 live + 6 gone subscribers: {cost:?}");
 
         let mut left = aws.table().subscribers(&topic).await.unwrap();
         left.sort();
-        let mut expected: Vec<String> =
-            live.iter().map(|p| p.id.as_str().unwrap().to_owned()).collect();
+        let mut expected: Vec<String> = live
+            .iter()
+            .map(|p| p.id.as_str().unwrap().to_owned())
+            .collect();
         expected.push("still-connecting".into());
         expected.sort();
-        assert_eq!(left, expected, "stale subscriptions removed, the connecting one kept");
+        assert_eq!(
+            left, expected,
+            "stale subscriptions removed, the connecting one kept"
+        );
     });
 }
 
@@ -138,9 +167,13 @@ fn the_http_function_publishes_to_websocket_peers() {
         let mut peers = ChatPeer::open_many(&target, 2, Some("http")).await.unwrap();
         let event = unique_name("from-http");
         let url = target.http_url(0, "/api/broadcast");
-        let answer = post_json(&url, &json!({"event": event, "data": {"n": 1}}), target.timeout)
-            .await
-            .unwrap();
+        let answer = post_json(
+            &url,
+            &json!({"event": event, "data": {"n": 1}}),
+            target.timeout,
+        )
+        .await
+        .unwrap();
         assert_eq!(answer.status, 200, "{:?}", answer.body);
         let reply: Value = serde_json::from_slice(&answer.body).unwrap();
         assert_eq!(reply["success"], true);
@@ -151,7 +184,10 @@ fn the_http_function_publishes_to_websocket_peers() {
                 .recv_json_matching("the broadcast", |f| f["event"] == event.as_str())
                 .await
                 .unwrap();
-            assert_eq!(frame, json!({"type": "broadcast", "event": event, "data": {"n": 1}}));
+            assert_eq!(
+                frame,
+                json!({"type": "broadcast", "event": event, "data": {"n": 1}})
+            );
         }
     });
 }
@@ -171,7 +207,10 @@ fn context_survives_between_invocations() {
             let text = format!("hello {n}");
             ada.say(&room, &text).await.unwrap();
             let message = bob.recv_message(&room, &text).await.unwrap();
-            assert_eq!(message["user"], "ada", "context read back in invocation {n}");
+            assert_eq!(
+                message["user"], "ada",
+                "context read back in invocation {n}"
+            );
         }
         let stored = aws()
             .await
@@ -192,11 +231,22 @@ fn context_survives_between_invocations() {
 fn open_hook_messages_arrive_without_the_client_speaking() {
     runtime().block_on(async {
         let before = stats().await;
-        let peer = ChatPeer::open(&target(), 0, None).await.expect("welcome arrives");
+        let peer = ChatPeer::open(&target(), 0, None)
+            .await
+            .expect("welcome arrives");
         let after = stats().await;
         assert!(delta(&after, &before, "async_invokes") >= 1);
-        let stored = aws().await.table().get_connection(peer.id.as_str().unwrap()).await.unwrap();
-        assert_eq!(stored.expect("connection item").pending, None, "pending messages were claimed");
+        let stored = aws()
+            .await
+            .table()
+            .get_connection(peer.id.as_str().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            stored.expect("connection item").pending,
+            None,
+            "pending messages were claimed"
+        );
     });
 }
 
@@ -208,8 +258,14 @@ fn messages_over_128_kb_are_a_clear_error() {
         let id = peer.id.as_str().unwrap().to_owned();
         let hub = aws().await.hub().unwrap();
         let big = "x".repeat(xws_aws::MAX_MESSAGE_BYTES + 1);
-        let error = hub.send_to(&id.clone().into(), big.clone()).await.unwrap_err();
-        assert!(matches!(error, xws::Error::MessageTooLarge { .. }), "{error}");
+        let error = hub
+            .send_to(&id.clone().into(), big.clone())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, xws::Error::MessageTooLarge { .. }),
+            "{error}"
+        );
         let url = format!("http://{}/@connections/{id}", emulator());
         let answer = post_raw(&url, &big, Duration::from_secs(5)).await.unwrap();
         assert_eq!(answer.status, 413);
