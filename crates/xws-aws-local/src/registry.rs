@@ -8,7 +8,7 @@ use std::{
         atomic::{AtomicI64, Ordering},
     },
 };
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use crate::events::{ConnectionFacts, now_ms};
 
@@ -24,6 +24,8 @@ pub(crate) enum Outbound {
 pub(crate) struct Connection {
     pub(crate) facts: ConnectionFacts,
     pub(crate) outbound: mpsc::UnboundedSender<Outbound>,
+    /// Signalled by the writer once it sent a close frame of its own.
+    pub(crate) closed_by_server: Notify,
     last_active_ms: AtomicI64,
 }
 
@@ -53,6 +55,7 @@ impl Registry {
         let connection = Arc::new(Connection {
             facts,
             outbound,
+            closed_by_server: Notify::new(),
             last_active_ms: AtomicI64::new(now_ms()),
         });
         self.lock()

@@ -132,6 +132,7 @@ async fn run(
                         reason: reason.into(),
                     };
                     let _ = sink.send(Message::Close(Some(frame))).await;
+                    writer_connection.closed_by_server.notify_one();
                     return;
                 }
             }
@@ -140,16 +141,16 @@ async fn run(
     let ending = read(&emulator, &connection, &mut stream).await;
     // Gone from now on: posts answer 410 while `$disconnect` runs.
     emulator.registry.remove(&connection.facts.id);
-    if ending.by_client {
-        // The WebSocket library queued the answering close frame; polling
-        // the stream until it ends sends it (RFC 6455 5.5.1).
-        let drain = async { while stream.next().await.is_some() {} };
-        let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
-    } else if !matches!(ending.code, 1005 | 1006) {
+    if !ending.by_client && !matches!(ending.code, 1005 | 1006) {
         let _ = connection
             .outbound
             .send(Outbound::Close(ending.code, ending.reason.clone()));
     }
+    // Polling the stream until it ends sends the close frame the WebSocket
+    // library queued in answer to the client's, or reads the client's
+    // answer to ours (RFC 6455 5.5.1); a silent client gets 2 s.
+    let drain = async { while stream.next().await.is_some() {} };
+    let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     Stats::bump(&emulator.stats.disconnects);
     let event = events::disconnect(&connection.facts, ending.code, &ending.reason);
@@ -171,7 +172,14 @@ async fn read(
         let Some(wait) = idle.checked_sub(quiet_for).filter(|w| !w.is_zero()) else {
             return Ending::server(1001, "Going away");
         };
-        let frame = match tokio::time::timeout(wait, stream.next()).await {
+        let next = tokio::select! {
+            next = tokio::time::timeout(wait, stream.next()) => next,
+            () = connection.closed_by_server.notified() => {
+                // DeleteConnection: the close frame is already sent.
+                return Ending::client(1000, "");
+            }
+        };
+        let frame = match next {
             Err(_) => continue,
             Ok(None) | Ok(Some(Err(_))) => return Ending::client(1006, ""),
             Ok(Some(Ok(frame))) => frame,
