@@ -6,6 +6,8 @@
 //!   [`chat::ChatHandler`] unchanged behind [`xws_aws::run`].
 //! - `http` (`src/bin/http.rs`): the HTTP API's function,
 //!   `POST /api/broadcast` publishing through an [`xws::Hub`] ([`route`]).
+//! - `tick` (`src/bin/tick.rs`): a scheduled EventBridge function
+//!   broadcasting the time through the same hub ([`tick`]).
 //!
 //! `template.yaml` deploys both; `cargo xtask dev aws --port P` runs them
 //! locally behind the `xws-aws-local` emulator.
@@ -99,4 +101,15 @@ pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Respon
         }
         _ => json_response(StatusCode::NOT_FOUND, &json!({ "error": "not found" })),
     }
+}
+
+/// The scheduled function: broadcasts `{"event":"tick","data":{"time"}}`
+/// (the EventBridge event's `time`) to every peer.
+pub async fn tick(hub: &Hub, event: &serde_json::Value) -> Result<serde_json::Value, xws::Error> {
+    let request = BroadcastRequest {
+        event: json!("tick"),
+        data: json!({ "time": event.get("time").cloned().unwrap_or_default() }),
+    };
+    let reply = chat::broadcast(hub, request).await?;
+    Ok(json!(reply))
 }
