@@ -30,7 +30,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run every check CI runs: services, fmt, clippy, tests, doctests, wasm32 build, matrix.
+    /// Run every check CI runs: services, fmt, clippy, tests, doctests, wasm32 build, AWS stack, matrix.
     Test(test::Args),
     /// Generate adapters-matrix.md from the capability table in crates/xws.
     Matrix {

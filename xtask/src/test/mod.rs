@@ -50,6 +50,10 @@ const STEPS: &[Step] = &[
         run: wasm::build_core,
     },
     Step {
+        name: "aws",
+        run: crate::aws::test,
+    },
+    Step {
         name: "matrix",
         run: |workspace| matrix::run(workspace, true),
     },
