@@ -56,6 +56,11 @@ pub struct Config {
     pub sse_retry: Duration,
     /// How long graceful shutdown waits for peers to close.
     pub shutdown_timeout: Duration,
+    /// Answer the app-level ping ([`APP_PING`](crate::APP_PING)) with
+    /// [`APP_PONG`](crate::APP_PONG) without calling the handler. Browsers
+    /// cannot send protocol pings, so this is how `xws.js` finds dead
+    /// connections.
+    pub answer_app_ping: bool,
 }
 
 impl Default for Config {
@@ -68,6 +73,7 @@ impl Default for Config {
             sse_keep_alive: Duration::from_secs(15),
             sse_retry: Duration::from_secs(3),
             shutdown_timeout: Duration::from_secs(10),
+            answer_app_ping: true,
         }
     }
 }

@@ -43,6 +43,14 @@
 //!     }));
 //! ```
 //!
+//! ## Clients that survive real networks
+//! [`client_js`] serves `xws.js`, a browser client that reconnects with
+//! backoff, queues what is sent while disconnected, detects dead
+//! connections with the app-level heartbeat ([`APP_PING`], answered by
+//! the server without calling the handler), and falls back to the
+//! SSE + POST transport of [`Xws::fallback`] when WebSockets are blocked.
+//! A handler cannot tell which transport a peer uses.
+//!
 //! ## How a connection works
 //! Each connection is one Tokio task that reads frames, runs the handler's
 //! hooks one at a time (so a peer's messages are handled in order), and
@@ -51,9 +59,13 @@
 //! message is encoded once and shared by every subscriber.
 
 mod admission;
+mod app;
+mod app_ping;
 mod body;
+mod client_js;
 mod config;
 mod connection;
+mod fallback;
 mod handshake;
 mod hooks;
 mod link;
@@ -62,11 +74,13 @@ mod serve;
 mod sse;
 mod transport;
 mod ws;
-mod xws;
 
+pub use app::Xws;
+pub use app_ping::{APP_PING, APP_PONG};
 pub use body::Body;
+pub use client_js::{CLIENT_JS, ClientJsService, client_js};
 pub use config::{Config, OriginPolicy};
+pub use fallback::FallbackService;
 pub use serve::{RemoteAddr, listen, serve};
 pub use sse::SseService;
 pub use ws::WsService;
-pub use xws::Xws;

@@ -21,6 +21,9 @@ pub(crate) enum Frame {
 pub(crate) enum LinkKind {
     WebSocket,
     Sse,
+    /// A full peer over SSE + HTTP POST (see `fallback`): it gets every
+    /// `Frame::Message` and encodes it itself, like a WebSocket peer.
+    Fallback,
 }
 
 /// The handle through which everyone else reaches one peer: the registry's

@@ -186,7 +186,7 @@ impl Registry {
                 continue;
             }
             let frame = match link.kind {
-                LinkKind::WebSocket => Frame::Message(message.clone()),
+                LinkKind::WebSocket | LinkKind::Fallback => Frame::Message(message.clone()),
                 LinkKind::Sse => Frame::Encoded(
                     sse_event
                         .get_or_insert_with(|| {

@@ -1,7 +1,7 @@
 //! The traits an adapter implements. Handlers never need this module.
 //!
 //! An adapter does the IO for one runtime: it accepts connections, calls the
-//! [`Handler`](crate::Handler) hooks, and implements [`PeerTransport`] (what a
+//! [`Handler`] hooks, and implements [`PeerTransport`] (what a
 //! [`Peer`] does) and [`HubTransport`] (what a [`Hub`](crate::Hub) does).
 
 use crate::{

@@ -24,6 +24,9 @@ use chat::{
 /// The chat's web page, the same as the Tokio build serves.
 const PAGE: &str = include_str!("../../chat/static/index.html");
 
+/// The browser client the page loads.
+const CLIENT_JS: &str = include_str!("../../../crates/xws-tokio/js/xws.js");
+
 /// Logs to CloudWatch (stdout) at `RUST_LOG` or `info`.
 pub fn init_tracing() {
     tracing_subscriber::fmt()
@@ -44,7 +47,7 @@ fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body
 
 /// The HTTP function's routes:
 ///
-/// - `GET /`: the chat's page.
+/// - `GET /`: the chat's page, and `GET /xws.js` its client.
 /// - `POST /api/broadcast?token= {"event","data"}` → `{"success":true,"delivered":N}`;
 ///   a body that is not JSON or lacks `event` is 400, a wrong token 401.
 /// - `GET /api/sse?topic=room:R`: 400 without a topic, 403 for a topic that
@@ -56,6 +59,10 @@ pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Respon
         ("GET", "/") => Response::builder()
             .header("content-type", "text/html; charset=utf-8")
             .body(Body::from(PAGE))
+            .unwrap_or_else(|_| Response::new(Body::Empty)),
+        ("GET", "/xws.js") => Response::builder()
+            .header("content-type", "text/javascript; charset=utf-8")
+            .body(Body::from(CLIENT_JS))
             .unwrap_or_else(|_| Response::new(Body::Empty)),
         ("POST", "/api/broadcast") => {
             let params = request.query_string_parameters();

@@ -1,5 +1,6 @@
-//! The chat on Tokio: the handler on `/api/ws`, SSE on `/api/sse`, the
-//! broadcast route and the page, in one axum app.
+//! The chat on Tokio: the handler on `/api/ws` (and its SSE + POST fallback
+//! on `/api/fallback`), SSE on `/api/sse`, the broadcast route, the page and
+//! its client `/xws.js`, in one axum app.
 
 use axum::{
     Json, Router,
@@ -18,6 +19,24 @@ use crate::{ChatHandler, broadcast, protocol::BroadcastRequest};
 /// The chat page.
 const PAGE: &str = include_str!("../static/index.html");
 
+/// How the server runs, beyond the handler's own settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Answer WebSocket upgrades on `/api/ws` with 403, as a proxy that
+    /// blocks them would, so clients use the SSE + POST fallback. Set by
+    /// `CHAT_REFUSE_WEBSOCKET=1`; the browser tests use it.
+    pub refuse_websocket: bool,
+}
+
+impl Options {
+    /// Options from the environment (`CHAT_REFUSE_WEBSOCKET`).
+    pub fn from_env() -> Self {
+        let refuse_websocket = std::env::var("CHAT_REFUSE_WEBSOCKET")
+            .is_ok_and(|value| !value.is_empty() && value != "0");
+        Self { refuse_websocket }
+    }
+}
+
 /// What the HTTP routes share.
 #[derive(Clone)]
 struct ChatState {
@@ -33,16 +52,35 @@ struct TokenQuery {
 
 /// The chat's routes around `xws`.
 pub fn app(xws: &Xws<ChatHandler>) -> Router {
+    app_with(xws, Options::default())
+}
+
+/// The chat's routes around `xws`, run as `options` say.
+pub fn app_with(xws: &Xws<ChatHandler>, options: Options) -> Router {
     let state = ChatState {
         hub: xws.hub(),
         handler: xws.handler().clone(),
     };
-    Router::new()
+    let router = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
-        .route_service("/api/ws", xws.ws())
+        .route_service("/xws.js", xws_tokio::client_js())
+        .route_service("/api/fallback", xws.fallback());
+    let router = if options.refuse_websocket {
+        router.route("/api/ws", get(refused_upgrade))
+    } else {
+        router.route_service("/api/ws", xws.ws())
+    };
+    router
         .route_service("/api/sse", xws.sse())
         .route("/api/broadcast", post(broadcast_route))
         .with_state(state)
+}
+
+async fn refused_upgrade() -> (StatusCode, &'static str) {
+    (
+        StatusCode::FORBIDDEN,
+        "WebSocket upgrades are refused here (CHAT_REFUSE_WEBSOCKET)",
+    )
 }
 
 /// `POST /api/broadcast`; like the WebSocket, it needs `?token=` when
@@ -72,7 +110,17 @@ pub async fn serve(
     xws: Xws<ChatHandler>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(&xws).into_make_service_with_connect_info::<SocketAddr>();
+    serve_with(listener, xws, Options::default(), shutdown).await
+}
+
+/// [`serve`] with `options`.
+pub async fn serve_with(
+    listener: TcpListener,
+    xws: Xws<ChatHandler>,
+    options: Options,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app_with(&xws, options).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -20,10 +20,11 @@ use xws::{
 
 use crate::{
     admission::Permit,
+    app::Shared,
+    app_ping,
     hooks::{contained, guarded},
     link::{Frame, LinkKind, PeerLink},
     transport::TokioTransport,
-    xws::Shared,
 };
 use ending::Ending;
 use heartbeat::{Beat, Heartbeat};
@@ -243,6 +244,10 @@ impl<H: Handler> Connection<H> {
                     return;
                 }
             }
+        }
+        if self.shared.config.answer_app_ping && app_ping::is_ping(&message) {
+            let _ = self.link.push(Frame::Message(app_ping::pong()));
+            return;
         }
         if let Err(error) = guarded(self.shared.handler.message(&self.peer, message)).await {
             self.fail(error).await;

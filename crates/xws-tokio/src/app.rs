@@ -5,7 +5,9 @@ use tokio::time::Instant;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use xws::{Broker, Handler, Hub};
 
-use crate::{Config, SseService, WsService, admission::Admission, registry::Registry};
+use crate::{
+    Config, FallbackService, SseService, WsService, admission::Admission, registry::Registry,
+};
 
 /// A handler served on Tokio: hand its [`ws`](Self::ws) and
 /// [`sse`](Self::sse) services to axum, or run it with
@@ -101,6 +103,13 @@ impl<H: Handler> Xws<H> {
     /// (`GET ?topic=a&topic=b`).
     pub fn sse(&self) -> SseService<H> {
         SseService::new(self.clone())
+    }
+
+    /// The SSE + POST fallback for clients that cannot open a WebSocket:
+    /// full peers of the same handler. Mount the one service on one path
+    /// (its clones share sessions); see [`FallbackService`].
+    pub fn fallback(&self) -> FallbackService<H> {
+        FallbackService::new(self.clone())
     }
 
     /// Open connections (WebSocket peers and SSE streams).

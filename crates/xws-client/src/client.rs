@@ -1,0 +1,210 @@
+//! The handle the app holds, the events it reads, and the task that keeps
+//! a connection up.
+
+use parking_lot::Mutex;
+use serde::{Serialize, de::DeserializeOwned};
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+use tokio::sync::{Notify, mpsc};
+use xws::Message;
+
+use crate::{
+    ClientConfig, CloseInfo, Event, SendError,
+    backoff::random_unit,
+    connection::{self, Ended},
+    queue::Queue,
+};
+
+/// Where the client is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// The first attempt is under way.
+    Connecting,
+    /// Connected.
+    Open,
+    /// Between attempts after a drop or a failure.
+    Reconnecting,
+    /// Closed by the app, or gave up.
+    Closed,
+}
+
+/// What the handle and the task share.
+pub(crate) struct Shared {
+    pub(crate) queue: Queue,
+    state: Mutex<State>,
+    pub(crate) closing: AtomicBool,
+    pub(crate) close_requested: Notify,
+}
+
+impl Shared {
+    fn set_state(&self, state: State) {
+        *self.state.lock() = state;
+    }
+}
+
+/// Sends messages and closes; cheap to clone. Messages go through the
+/// bounded queue, so they wait there while the client is disconnected.
+#[derive(Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+}
+
+impl Client {
+    /// Queues a message (text or binary).
+    pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        if self.shared.closing.load(Ordering::Acquire) {
+            return Err(SendError::Closed);
+        }
+        self.shared.queue.push(message.into())
+    }
+
+    /// Queues `value` as a JSON text message.
+    pub fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), SendError> {
+        let message = Message::json(value).map_err(|e| SendError::Json(e.to_string()))?;
+        self.send(message)
+    }
+
+    /// Where the client is now.
+    pub fn state(&self) -> State {
+        *self.shared.state.lock()
+    }
+
+    /// Messages waiting for the socket.
+    pub fn queued(&self) -> usize {
+        self.shared.queue.len()
+    }
+
+    /// Closes for good with 1000: no reconnection, queued messages are
+    /// dropped. The events end with a `Close`.
+    pub fn close(&self) {
+        self.shared.closing.store(true, Ordering::Release);
+        self.shared.queue.clear();
+        self.shared.close_requested.notify_one();
+    }
+}
+
+/// The client's events, in order; `None` once it closed for good.
+pub struct Events<T> {
+    receiver: mpsc::Receiver<Event<T>>,
+}
+
+impl<T> Events<T> {
+    /// The next event.
+    pub async fn next(&mut self) -> Option<Event<T>> {
+        self.receiver.recv().await
+    }
+}
+
+/// Starts a client on the current Tokio runtime. Text messages that decode
+/// as `T` arrive as [`Event::Message`]; use `serde_json::Value` to take any
+/// JSON.
+pub fn connect<T: DeserializeOwned + Send + 'static>(config: ClientConfig) -> (Client, Events<T>) {
+    let shared = Arc::new(Shared {
+        queue: Queue::new(config.queue_limit),
+        state: Mutex::new(State::Connecting),
+        closing: AtomicBool::new(false),
+        close_requested: Notify::new(),
+    });
+    let (sender, receiver) = mpsc::channel(config.event_capacity.max(1));
+    tokio::spawn(run(config, Arc::clone(&shared), sender));
+    (Client { shared }, Events { receiver })
+}
+
+/// Connects, serves, and reconnects until closed or out of attempts.
+async fn run<T: DeserializeOwned + Send + 'static>(
+    config: ClientConfig,
+    shared: Arc<Shared>,
+    events: mpsc::Sender<Event<T>>,
+) {
+    let mut attempt: u32 = 0;
+    let mut opened_before = false;
+    loop {
+        if shared.closing.load(Ordering::Acquire) {
+            break;
+        }
+        let connecting = tokio::time::timeout(
+            config.connect_timeout,
+            tokio_tungstenite::connect_async(config.url.as_str()),
+        );
+        let connected = tokio::select! {
+            result = connecting => result,
+            () = shared.close_requested.notified() => break,
+        };
+        match connected {
+            Ok(Ok((ws, _response))) => {
+                attempt = 0;
+                shared.set_state(State::Open);
+                let _ = events
+                    .send(Event::Open {
+                        reconnected: opened_before,
+                    })
+                    .await;
+                opened_before = true;
+                match connection::serve(ws, &config, &shared, &events).await {
+                    Ended::ByApp => {
+                        let _ = events.send(Event::Close(closed_by_app())).await;
+                        shared.set_state(State::Closed);
+                        return;
+                    }
+                    Ended::Closed { code, reason } => {
+                        let will_reconnect = config.max_attempts != Some(0);
+                        let info = CloseInfo {
+                            code,
+                            reason,
+                            will_reconnect,
+                        };
+                        tracing::debug!(?info, "connection ended");
+                        let _ = events.send(Event::Close(info)).await;
+                        if !will_reconnect {
+                            shared.set_state(State::Closed);
+                            return;
+                        }
+                    }
+                }
+            }
+            Ok(Err(error)) => {
+                let _ = events
+                    .send(Event::Error(format!("cannot connect: {error}")))
+                    .await;
+            }
+            Err(_) => {
+                let _ = events
+                    .send(Event::Error("connecting timed out".to_owned()))
+                    .await;
+            }
+        }
+        attempt = attempt.saturating_add(1);
+        if config.max_attempts.is_some_and(|max| attempt > max) {
+            shared.set_state(State::Closed);
+            let reason = format!("gave up after {} reconnection attempts", attempt - 1);
+            let _ = events.send(Event::Error(reason.clone())).await;
+            let _ = events
+                .send(Event::Close(CloseInfo {
+                    code: 1006,
+                    reason,
+                    will_reconnect: false,
+                }))
+                .await;
+            return;
+        }
+        shared.set_state(State::Reconnecting);
+        let delay = config.backoff.delay(attempt, random_unit());
+        let _ = events.send(Event::Reconnecting { attempt, delay }).await;
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shared.close_requested.notified() => break,
+        }
+    }
+    shared.set_state(State::Closed);
+    let _ = events.send(Event::Close(closed_by_app())).await;
+}
+
+fn closed_by_app() -> CloseInfo {
+    CloseInfo {
+        code: 1000,
+        reason: String::new(),
+        will_reconnect: false,
+    }
+}

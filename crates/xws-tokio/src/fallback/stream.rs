@@ -1,0 +1,196 @@
+//! `GET`: a fallback peer is born, and its messages stream out as SSE.
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body::Frame as BodyFrame;
+use http_body_util::BodyExt;
+use std::{
+    convert::Infallible,
+    future::Future,
+    panic::AssertUnwindSafe,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+use tokio::{sync::mpsc, time::Interval};
+use tokio_util::sync::{CancellationToken, DropGuard, WaitForCancellationFutureOwned};
+use xws::{CloseFrame, Handler, Peer, Upgrade, adapter::SubscribePolicy, sse};
+
+use super::{
+    session::{self, Inbound, Session},
+    sessions::Sessions,
+};
+use crate::{
+    Body, Xws,
+    handshake::{self, plain, rejection},
+    link::{Frame, LinkKind, PeerLink},
+    transport::TokioTransport,
+};
+
+/// Messages a session buffers from POSTs before they wait.
+const INBOX_CAPACITY: usize = 64;
+
+pub(super) async fn open<H: Handler, B>(
+    xws: Xws<H>,
+    sessions: Arc<Sessions>,
+    request: Request<B>,
+) -> Response<Body> {
+    let shared = &xws.shared;
+    if shared.shutdown.is_cancelled() {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
+    }
+    let info = handshake::request_info(&request, Xws::<H>::remote_addr(&request));
+    if !shared.config.origins.allows(info.origin()) {
+        return plain(StatusCode::FORBIDDEN, "origin not allowed");
+    }
+    let permit = match shared
+        .admission
+        .admit(info.remote_addr.map(|addr| addr.ip()))
+    {
+        Ok(permit) => permit,
+        Err(reject) => return rejection(reject),
+    };
+    let context = match AssertUnwindSafe(shared.handler.upgrade(&info))
+        .catch_unwind()
+        .await
+    {
+        Ok(Upgrade::Accept(accepted)) => accepted.context,
+        Ok(Upgrade::Reject(reject)) => return rejection(reject),
+        Err(_) => {
+            tracing::error!(path = %info.path, "the upgrade hook panicked");
+            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
+        }
+    };
+
+    let (inbox_sender, inbox) = mpsc::channel::<Inbound>(INBOX_CAPACITY);
+    let session_id = match sessions.insert(inbox_sender) {
+        Ok(id) => id,
+        Err(error) => {
+            tracing::error!(%error, "no randomness for a session id");
+            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
+        }
+    };
+    let id = shared.registry.new_peer_id();
+    let limits = &shared.config.limits;
+    let (link, queue) = PeerLink::new(
+        id.clone(),
+        LinkKind::Fallback,
+        limits.send_queue,
+        limits.slow_consumer,
+    );
+    let link = Arc::new(link);
+    let transport = TokioTransport {
+        link: Arc::clone(&link),
+        registry: Arc::clone(&shared.registry),
+    };
+    let policy: Arc<dyn SubscribePolicy<H::Context>> = shared.handler.clone();
+    let peer = Peer::new(id, info, context, Box::new(transport), policy);
+    shared.registry.insert(&link);
+
+    let stream_gone = CancellationToken::new();
+    let ended = CancellationToken::new();
+    let session = Session::new(Arc::clone(shared), peer, Arc::clone(&link), inbox);
+    shared.tasks.spawn(session::run(
+        session,
+        session::Ending {
+            id: session_id.clone(),
+            sessions,
+            stream_gone: stream_gone.clone(),
+            ended: ended.clone(),
+            permit,
+        },
+    ));
+
+    let mut keep_alive = tokio::time::interval(shared.config.sse_keep_alive);
+    keep_alive.reset();
+    let hello = format!(
+        ": xws fallback\nretry: {}\n\n{}",
+        shared.config.sse_retry.as_millis(),
+        String::from_utf8_lossy(&sse::SseEvent::new(session_id).event("xws-session").encode())
+    );
+    let body = FallbackBody {
+        first: Some(Bytes::from(hello)),
+        queue,
+        keep_alive,
+        ended: Box::pin(ended.cancelled_owned()),
+        link,
+        next_event: 1,
+        finished: false,
+        _stream_gone: stream_gone.drop_guard(),
+    };
+    let mut response = Response::new(body.boxed_unsync());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(sse::CONTENT_TYPE),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+/// The stream: the session id, the peer's messages, keep-alive comments,
+/// and a last `xws-close` event. Dropping it (the client left) ends the
+/// session.
+struct FallbackBody {
+    first: Option<Bytes>,
+    queue: mpsc::Receiver<Frame>,
+    keep_alive: Interval,
+    ended: Pin<Box<WaitForCancellationFutureOwned>>,
+    link: Arc<PeerLink>,
+    next_event: u64,
+    finished: bool,
+    _stream_gone: DropGuard,
+}
+
+impl FallbackBody {
+    fn close_event(&self) -> Bytes {
+        let frame = self.link.close_frame().unwrap_or_else(CloseFrame::normal);
+        let data = serde_json::json!({ "code": frame.code.as_u16(), "reason": frame.reason });
+        sse::SseEvent::new(data.to_string())
+            .event("xws-close")
+            .encode()
+    }
+}
+
+impl http_body::Body for FallbackBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<BodyFrame<Bytes>, Infallible>>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        if let Some(first) = self.first.take() {
+            return Poll::Ready(Some(Ok(BodyFrame::data(first))));
+        }
+        // What was queued before the close goes out before the close event.
+        match self.queue.poll_recv(cx) {
+            Poll::Ready(Some(Frame::Message(message))) => {
+                let id = self.next_event;
+                self.next_event += 1;
+                return Poll::Ready(Some(Ok(BodyFrame::data(sse::encode_message(id, &message)))));
+            }
+            Poll::Ready(Some(Frame::Encoded(bytes))) => {
+                return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
+            }
+            Poll::Ready(None) => {
+                self.finished = true;
+                return Poll::Ready(Some(Ok(BodyFrame::data(self.close_event()))));
+            }
+            Poll::Pending => {}
+        }
+        if self.ended.as_mut().poll(cx).is_ready() {
+            self.finished = true;
+            return Poll::Ready(Some(Ok(BodyFrame::data(self.close_event()))));
+        }
+        if self.keep_alive.poll_tick(cx).is_ready() {
+            return Poll::Ready(Some(Ok(BodyFrame::data(sse::comment("keep-alive")))));
+        }
+        Poll::Pending
+    }
+}
