@@ -80,3 +80,50 @@ pub(crate) fn response(
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `$connect` event in the shape API Gateway sends (trimmed).
+    const CONNECT: &str = r#"{
+        "headers": {"Host": "abc.execute-api.eu-west-1.amazonaws.com", "Cookie": "s=1"},
+        "multiValueHeaders": {"Host": ["abc.execute-api.eu-west-1.amazonaws.com"], "Cookie": ["s=1"]},
+        "queryStringParameters": {"user": "ada b", "token": "t"},
+        "multiValueQueryStringParameters": {"user": ["ada b"], "token": ["t"]},
+        "requestContext": {
+            "routeKey": "$connect", "eventType": "CONNECT", "stage": "prod",
+            "connectedAt": 1700000000000, "requestTimeEpoch": 1700000000001,
+            "identity": {"sourceIp": "203.0.113.9"}, "requestId": "r",
+            "domainName": "abc.execute-api.eu-west-1.amazonaws.com",
+            "connectionId": "Zk9=", "apiId": "abc"
+        },
+        "isBase64Encoded": false
+    }"#;
+
+    #[test]
+    fn connect_events_map_to_the_request_and_endpoint() {
+        let event: ApiGatewayWebsocketProxyRequest = serde_json::from_str(CONNECT).unwrap();
+        let request = request_info(&event);
+        assert_eq!(request.path, "/prod");
+        assert_eq!(request.query_param("user").as_deref(), Some("ada b"));
+        assert_eq!(request.cookie("s"), Some("1"));
+        assert_eq!(request.remote_addr.unwrap().ip().to_string(), "203.0.113.9");
+        assert_eq!(connection_id(&event).unwrap(), "Zk9=");
+        assert_eq!(
+            endpoint(&event).unwrap(),
+            "https://abc.execute-api.eu-west-1.amazonaws.com/prod"
+        );
+    }
+
+    #[test]
+    fn message_bodies_decode_text_and_base64() {
+        let mut event = ApiGatewayWebsocketProxyRequest::default();
+        event.body = Some("aGk=".into());
+        assert_eq!(message(&event).unwrap(), Message::from("aGk="));
+        event.is_base64_encoded = true;
+        assert_eq!(message(&event).unwrap(), Message::from(b"hi".to_vec()));
+        event.body = Some("%%%".into());
+        assert!(message(&event).is_err());
+    }
+}
