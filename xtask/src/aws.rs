@@ -140,6 +140,20 @@ fn path_with(bin: &std::path::Path) -> Result<std::ffi::OsString> {
     std::env::join_paths(paths).context("building PATH")
 }
 
+/// `cargo xtask build aws`: `cargo lambda build --release` of the chat's
+/// functions (`$CARGO_TARGET_DIR/lambda/{ws,http,tick}/bootstrap`).
+pub fn build(workspace: &Workspace) -> Result<()> {
+    let bin = venv()?;
+    Cmd::new(bin.join("cargo-lambda"))
+        .args(["lambda", "build", "--release", "-p", FUNCTIONS])
+        .current_dir(workspace.root.join("examples/chat-aws"))
+        .env("PATH", path_with(&bin)?)
+        .env("CARGO_TARGET_DIR", &workspace.target_dir)
+        .timeout(Duration::from_secs(3600))
+        .run()
+        .context("cargo lambda build --release")
+}
+
 /// `cargo xtask dev aws --port P`: serves the chat until Ctrl-C.
 pub fn dev(workspace: &Workspace, port: u16) -> Result<()> {
     let token = std::env::var("CHAT_TOKEN").ok().filter(|t| !t.is_empty());

@@ -49,7 +49,10 @@ pub fn run(workspace: &Workspace) -> Result<()> {
         .current_dir(&workspace.root)
         .env("XWS_PLAYWRIGHT_DIR", prefix)
         .env("XWS_CHROMIUM", "/usr/bin/chromium")
-        .env("XWS_CHAT_BIN", workspace.target_dir.join("debug").join("chat"))
+        .env(
+            "XWS_CHAT_BIN",
+            workspace.target_dir.join("debug").join("chat"),
+        )
         .env(
             "XWS_ARTIFACTS",
             workspace.root.join("target").join("xws-artifacts"),

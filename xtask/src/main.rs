@@ -6,6 +6,8 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod aws;
+mod browser;
+mod cloudflare;
 mod matrix;
 mod process;
 mod services;
@@ -42,16 +44,31 @@ enum Command {
     Wasm,
     /// Check (and start, where possible) the services the tests need.
     Services,
-    /// Run an example locally on an emulated platform: `cargo xtask dev aws --port P`.
-    Dev {
-        /// The platform (only `aws` for now).
-        platform: String,
-        /// The port on 127.0.0.1.
-        #[arg(long, default_value_t = 3000)]
-        port: u16,
-    },
     /// Run the AWS tests (moto, cargo lambda watch, the API Gateway emulator, cfn-lint).
     TestAws,
+    /// Build an example for a deployment target (`cloudflare`, `aws`).
+    Build {
+        /// The target: `cloudflare`.
+        target: Target,
+    },
+    /// Build an example and serve it locally until Ctrl-C (`cloudflare`: `wrangler dev --local`;
+    /// `aws`: moto, `cargo lambda watch` and the API Gateway emulator).
+    Dev {
+        /// The target: `cloudflare`.
+        target: Target,
+        /// The port on 127.0.0.1.
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+    },
+}
+
+/// A deployment target with its own build.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Target {
+    /// Cloudflare Workers (Durable Objects).
+    Cloudflare,
+    /// AWS Lambda behind API Gateway (the chat's `ws`, `http` and `tick` functions).
+    Aws,
 }
 
 /// The repository the commands work on.
@@ -88,10 +105,20 @@ fn main() -> ExitCode {
         Command::Matrix { check } => matrix::run(&workspace, *check),
         Command::Wasm => wasm::build_core(&workspace),
         Command::Services => services::check(&workspace),
-        Command::Dev { platform, port } => match platform.as_str() {
-            "aws" => aws::dev(&workspace, *port),
-            other => Err(anyhow::anyhow!("no dev stack for {other:?}; try `aws`")),
-        },
+        Command::Build {
+            target: Target::Cloudflare,
+        } => cloudflare::build(&workspace).map(drop),
+        Command::Dev {
+            target: Target::Cloudflare,
+            port,
+        } => cloudflare::dev(&workspace, *port),
+        Command::Build {
+            target: Target::Aws,
+        } => aws::build(&workspace),
+        Command::Dev {
+            target: Target::Aws,
+            port,
+        } => aws::dev(&workspace, *port),
         Command::TestAws => aws::test(&workspace),
     });
     match result {

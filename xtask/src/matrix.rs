@@ -4,8 +4,7 @@
 //! The rendering lives here rather than in `xws`: Markdown is a concern of
 //! the repository's documentation, not of a library compiled into every
 //! deployment (wasm32 workers included), and xtask can also check what only
-//! the repository knows, such as whether a cell's scenario exists in
-//! `xws-testkit`.
+//! the repository knows, such as whether a cell's scenario is a real test.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -33,11 +32,32 @@ pub fn run(workspace: &Workspace, check: bool) -> Result<()> {
     if current != generated {
         bail!(
             "{FILE} is out of date with the table in crates/xws/src/caps/ \
-             (it is generated: edit the table, not the file); run `cargo xtask matrix`"
+             (it is generated: edit the table, not the file); run `cargo xtask matrix`.\n{}",
+            first_difference(&current, &generated)
         );
     }
     eprintln!("xtask: {FILE} matches the capability table");
     Ok(())
+}
+
+/// Where the file on disk first differs from the generated one.
+fn first_difference(current: &str, generated: &str) -> String {
+    let mut current_lines = current.lines();
+    let mut generated_lines = generated.lines();
+    for number in 1.. {
+        match (current_lines.next(), generated_lines.next()) {
+            (None, None) => break,
+            (on_disk, expected) if on_disk != expected => {
+                return format!(
+                    "first difference at line {number}:\n  file:     {}\n  expected: {}",
+                    on_disk.unwrap_or("(end of file)"),
+                    expected.unwrap_or("(end of file)")
+                );
+            }
+            _ => {}
+        }
+    }
+    "the files differ in line endings".to_owned()
 }
 
 /// The whole Markdown document.
@@ -63,7 +83,9 @@ What each deployment target offers a real-time application, and what xws deliver
 
 Legend: ✅ full · ⚠️ limited (the limit is given) · 🔁 emulated (how is given) · ❌ none (an alternative is given).
 Cells state what the **platform** allows. A cell is backed by an xws test only where it names a
-conformance scenario of `xws-testkit` (🧪); the adapter status of each target says what xws implements.
+test scenario (🧪: a conformance scenario of `xws-testkit`, or an adapter's own test where the behaviour is
+specific to it); `cargo xtask matrix --check` fails when a named scenario does not exist. The adapter status
+of each target says what xws implements.
 A handler that needs a ❌ capability on its target does not compile: see the README.
 
 ";
@@ -238,24 +260,28 @@ fn escape(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// Every scenario a cell names must exist in `xws-testkit`, so that no claim
-/// points at a test that is not there.
+/// Every scenario a cell names must be an `fn` somewhere in the crates or
+/// examples (the portable ones live in `xws-testkit`, target-specific ones
+/// such as hibernation next to their adapter), so that no claim points at a
+/// test that is not there.
 fn check_scenarios_exist(root: &Path) -> Result<()> {
-    let testkit = root.join("crates/xws-testkit/src");
-    if !testkit.is_dir() {
-        eprintln!(
-            "xtask: warning: crates/xws-testkit is not in the tree; scenario names are unchecked"
-        );
+    let mut sources = String::new();
+    for dir in ["crates", "examples"] {
+        let dir = root.join(dir);
+        if dir.is_dir() {
+            collect_sources(&dir, &mut sources)?;
+        }
+    }
+    if sources.is_empty() {
+        eprintln!("xtask: warning: no crates in the tree; scenario names are unchecked");
         return Ok(());
     }
-    let mut sources = String::new();
-    collect_sources(&testkit, &mut sources)?;
     let missing: Vec<String> = DeploymentTarget::ALL
         .iter()
         .flat_map(|target| target.column().cells.iter().map(move |cell| (target, cell)))
         .filter_map(|(target, cell)| {
             let scenario = cell.proved_by?;
-            (!sources.contains(scenario)).then(|| {
+            (!sources.contains(&format!("fn {scenario}("))).then(|| {
                 format!(
                     "{} / {}: `{scenario}`",
                     target.name(),
@@ -266,7 +292,7 @@ fn check_scenarios_exist(root: &Path) -> Result<()> {
         .collect();
     if !missing.is_empty() {
         bail!(
-            "the capability table names scenarios that xws-testkit does not have:\n  {}",
+            "the capability table names scenarios that no crate or example defines (as `fn NAME(`):\n  {}",
             missing.join("\n  ")
         );
     }
@@ -277,7 +303,13 @@ fn collect_sources(dir: &Path, into: &mut String) -> Result<()> {
     for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
         if path.is_dir() {
-            collect_sources(&path, into)?;
+            // Build output and npm trees hold no scenarios and can be huge.
+            let skip = path
+                .file_name()
+                .is_some_and(|name| name == "target" || name == "node_modules");
+            if !skip {
+                collect_sources(&path, into)?;
+            }
         } else if path.extension().is_some_and(|ext| ext == "rs") {
             into.push_str(&fs::read_to_string(&path)?);
         }

@@ -280,9 +280,36 @@ mod tests {
             .spawn()
             .unwrap();
         let group = pid_of(&guard.child);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while live_members(group) < 2 {
+            assert!(Instant::now() < deadline, "sh never started sleep");
+            thread::sleep(Duration::from_millis(20));
+        }
         drop(guard);
-        thread::sleep(Duration::from_millis(200));
-        assert!(killpg(group, None).is_err(), "process group still alive");
+        // The orphaned `sleep` is reaped by init whenever it gets to it; a
+        // zombie is dead already, so only live members count.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while live_members(group) > 0 {
+            assert!(Instant::now() < deadline, "process group still alive");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Processes of `group` that are not zombies, read from /proc.
+    fn live_members(group: Pid) -> usize {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("stat")).ok())
+            .filter(|stat| {
+                // Fields after the parenthesized command: state, ppid, pgrp.
+                let fields: Vec<&str> = stat
+                    .rsplit_once(')')
+                    .map_or("", |(_, rest)| rest)
+                    .split_whitespace()
+                    .collect();
+                fields.get(2) == Some(&group.as_raw().to_string().as_str()) && fields[0] != "Z"
+            })
+            .count()
     }
 
     #[test]

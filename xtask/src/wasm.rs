@@ -2,15 +2,18 @@
 //! (Cloudflare Workers).
 //!
 //! rustup cannot download the wasm32 standard library on these machines, so
-//! the build uses Debian's Rust (`rustc-web`, `/usr/bin/cargo`) and builds
-//! std from its packaged source (`rust-web-src`) with `-Zbuild-std`, linked
-//! by `wasm-ld-22`. The flags are passed on the command line rather than in
+//! the build uses Debian's Rust (`rustc-web`, `/usr/bin/cargo`) and its
+//! packaged std source (`rust-web-src`), linked by `wasm-ld-22`. Std is built
+//! from that source once per machine and compiler (`-Zbuild-std`, ~3 min) into
+//! a sysroot in the tools cache; every later build, in any clone, links
+//! against it. The flags are passed on the command line rather than in
 //! `.cargo/config.toml`, where they would break every native build.
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::Workspace;
 use crate::process::Cmd;
@@ -22,6 +25,9 @@ pub const APT_PACKAGES: [&str; 4] = ["rustc-web", "cargo-web", "rust-web-src", "
 /// The wasm32 target triple.
 pub const TARGET: &str = "wasm32-unknown-unknown";
 
+const LINKER: &str = "wasm-ld-22";
+const BUILD_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
 /// A toolchain able to build for [`TARGET`]; other steps (the Cloudflare
 /// worker build) reuse it through [`WasmToolchain::cargo`].
 #[derive(Clone, Debug)]
@@ -30,40 +36,56 @@ pub struct WasmToolchain {
     pub cargo: PathBuf,
     /// Debian's rustc, whose version matches the packaged std source.
     pub rustc: PathBuf,
-    /// Environment for every wasm32 cargo invocation.
+    /// A sysroot holding the wasm32 std built by that rustc: pass
+    /// `--sysroot` to rustc (tools such as worker-build look for
+    /// `lib/rustlib/wasm32-unknown-unknown/lib` in it).
+    pub sysroot: PathBuf,
+    /// Environment every wasm32 cargo invocation of this toolchain needs
+    /// (`RUSTC_BOOTSTRAP` for `-Zbuild-std`, Debian's rustdoc).
     pub env: Vec<(&'static str, String)>,
-    /// Arguments every wasm32 cargo invocation takes after its subcommand.
-    pub args: Vec<String>,
 }
 
-/// Installs the toolchain when missing (apt) and describes it.
+/// Installs the toolchain when missing (apt), builds the wasm32 std once
+/// per machine, and describes the result.
 pub fn toolchain() -> Result<WasmToolchain> {
     tools::apt_install(&APT_PACKAGES)?;
+    let cargo = PathBuf::from("/usr/bin/cargo");
+    let rustc = PathBuf::from("/usr/bin/rustc");
+    let env = vec![
+        // build-std is a nightly feature; Debian's stable compiler allows it
+        // with this switch.
+        ("RUSTC_BOOTSTRAP", "1".to_owned()),
+        ("RUSTDOC", "/usr/bin/rustdoc".to_owned()),
+    ];
+    let sysroot = ensure_sysroot(&cargo, &rustc, &env)?;
     Ok(WasmToolchain {
-        cargo: "/usr/bin/cargo".into(),
-        rustc: "/usr/bin/rustc".into(),
-        env: vec![
-            // build-std is a nightly feature; Debian's stable compiler allows
-            // it with this switch.
-            ("RUSTC_BOOTSTRAP", "1".into()),
-            ("RUSTDOC", "/usr/bin/rustdoc".into()),
-        ],
-        args: vec![
-            "-Zbuild-std=std,panic_abort".into(),
-            "--target".into(),
-            TARGET.into(),
-            "--config".into(),
-            format!("target.{TARGET}.linker=\"wasm-ld-22\""),
-        ],
+        cargo,
+        rustc,
+        sysroot,
+        env,
     })
 }
 
 impl WasmToolchain {
-    /// `cargo <subcommand>` for wasm32, building into `target_dir`.
-    pub fn cargo(&self, subcommand: &str, target_dir: &std::path::Path) -> Cmd {
-        let mut cmd = Cmd::new(&self.cargo)
-            .arg(subcommand)
-            .args(&self.args)
+    /// `cargo <subcommand>` for wasm32 against the prebuilt std, building
+    /// into `target_dir`.
+    pub fn cargo(&self, subcommand: &str, target_dir: &Path) -> Cmd {
+        let rustflags = format!(
+            "target.{TARGET}.rustflags=[\"--sysroot\", \"{}\"]",
+            self.sysroot.display()
+        );
+        self.bare_cargo(subcommand, target_dir)
+            .args(["--config", &rustflags])
+            // RUSTFLAGS would replace the `rustflags` above and lose the sysroot.
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+    }
+
+    /// Debian's cargo for wasm32, with no std chosen yet.
+    fn bare_cargo(&self, subcommand: &str, target_dir: &Path) -> Cmd {
+        let cmd = Cmd::new(&self.cargo)
+            .args([subcommand, "--target", TARGET, "--config"])
+            .arg(format!("target.{TARGET}.linker=\"{LINKER}\""))
             .arg("--target-dir")
             .arg(target_dir)
             // rustup's variables would send the Debian cargo to rustup's
@@ -73,22 +95,113 @@ impl WasmToolchain {
             .env_remove("RUSTC_WORKSPACE_WRAPPER")
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("CARGO")
-            .env("RUSTC", &self.rustc);
-        for (key, value) in &self.env {
-            cmd = cmd.env(key, value);
-        }
-        cmd
+            .env("RUSTC", &self.rustc)
+            .timeout(BUILD_TIMEOUT);
+        self.env
+            .iter()
+            .fold(cmd, |cmd, (key, value)| cmd.env(key, value))
     }
+}
+
+/// The sysroot for this rustc, built from the packaged std source if the
+/// cache does not have it yet.
+fn ensure_sysroot(cargo: &Path, rustc: &Path, env: &[(&'static str, String)]) -> Result<PathBuf> {
+    let version = Cmd::new(rustc)
+        .arg("-vV")
+        .timeout(Duration::from_secs(30))
+        .read()?;
+    let cache = tools::cache_dir()?.join("wasm-sysroot");
+    let sysroot = cache.join(compiler_key(&version));
+    let lib = sysroot.join("lib/rustlib").join(TARGET).join("lib");
+    let complete = sysroot.join(".complete");
+    if complete.is_file() {
+        return Ok(sysroot);
+    }
+    eprintln!(
+        "xtask: building the wasm32 standard library once into {}",
+        sysroot.display()
+    );
+    let scratch = cache.join("build");
+    write_empty_crate(&scratch)?;
+    let partial = WasmToolchain {
+        cargo: cargo.to_path_buf(),
+        rustc: rustc.to_path_buf(),
+        sysroot: sysroot.clone(),
+        env: env.to_vec(),
+    };
+    partial
+        .bare_cargo("build", &scratch.join("target"))
+        .args([
+            "--release",
+            "-Zbuild-std=std,panic_abort",
+            "--manifest-path",
+        ])
+        .arg(scratch.join("Cargo.toml"))
+        // Bitcode lets later builds use LTO on this std.
+        .env("RUSTFLAGS", "-Cembed-bitcode=yes")
+        .run()
+        .context("building the wasm32 standard library")?;
+    let deps = scratch.join("target").join(TARGET).join("release/deps");
+    let _ = fs::remove_dir_all(&sysroot);
+    fs::create_dir_all(&lib)?;
+    for entry in fs::read_dir(&deps).with_context(|| format!("reading {}", deps.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.ends_with(".rlib") && !name.starts_with("libxws_wasm_std") {
+            fs::copy(&path, lib.join(path.file_name().unwrap_or_default()))?;
+        }
+    }
+    fs::write(&complete, &version)?;
+    fs::remove_dir_all(&scratch)?;
+    Ok(sysroot)
+}
+
+/// A directory name for one compiler build: its release and commit.
+fn compiler_key(version_verbose: &str) -> String {
+    let field = |name: &str| {
+        version_verbose
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or("unknown")
+    };
+    let commit = field("commit-hash:");
+    format!(
+        "{}-{}",
+        field("release:"),
+        commit.get(..12).unwrap_or(commit)
+    )
+}
+
+fn write_empty_crate(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir.join("src"))?;
+    fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"xws-wasm-std\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
+         [workspace]\n[profile.release]\npanic = \"abort\"\n",
+    )?;
+    fs::write(dir.join("src/lib.rs"), "//! Only here to build std.\n")?;
+    Ok(())
 }
 
 /// Builds `crates/xws` for wasm32 into `target/wasm` (apart from native
 /// builds: another compiler, other artifacts).
 pub fn build_core(workspace: &Workspace) -> Result<()> {
-    let toolchain = toolchain()?;
-    toolchain
+    toolchain()?
         .cargo("build", &workspace.target_dir.join("wasm"))
         .args(["--package", "xws", "--locked"])
         .current_dir(&workspace.root)
-        .timeout(Duration::from_secs(20 * 60))
         .run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiler_key_names_release_and_commit() {
+        let version =
+            "rustc 1.96.0\nbinary: rustc\ncommit-hash: 0123456789abcdef\nrelease: 1.96.0\n";
+        assert_eq!(compiler_key(version), "1.96.0-0123456789ab");
+    }
 }

@@ -49,7 +49,11 @@ impl<H: Handler> Xws<H> {
     }
 
     /// Serves `handler` with `config`.
+    ///
+    /// A handler whose [`Handler::NEEDS`] a Tokio server cannot give (see
+    /// `adapters-matrix.md`) does not compile.
     pub fn with_config(handler: H, config: Config) -> Self {
+        const { xws::caps::check::<xws::caps::Tokio, H>() };
         Self {
             shared: Arc::new(Shared {
                 handler: Arc::new(handler),

@@ -3,14 +3,19 @@
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use xws::{CloseCode, CloseFrame, Error, Message, PeerId, SlowConsumer};
+
+use crate::outbox::{Outbox, OutboxReader, PushError, outbox};
 
 /// What travels through a peer's queue.
 #[derive(Debug)]
 pub(crate) enum Frame {
-    /// A message for a WebSocket peer.
+    /// A message for a peer, encoded by its connection.
     Message(Message),
+    /// A WebSocket message converted once per publication and shared by
+    /// every WebSocket subscriber (no per-subscriber UTF-8 check).
+    WebSocket(tokio_tungstenite::tungstenite::Message),
     /// Bytes already encoded for the wire (an SSE event, shared by every
     /// SSE subscriber of one publication).
     Encoded(Bytes),
@@ -32,12 +37,23 @@ pub(crate) enum LinkKind {
 pub(crate) struct PeerLink {
     pub(crate) id: PeerId,
     pub(crate) kind: LinkKind,
-    queue: mpsc::Sender<Frame>,
+    queue: Outbox,
     slow_consumer: SlowConsumer,
     close: Mutex<Option<CloseFrame>>,
     /// Set with `close`, read without a lock on every loop iteration.
     closing: AtomicBool,
     close_requested: Notify,
+}
+
+/// A message in tungstenite's terms: payloads are shared, not copied.
+pub(crate) fn to_websocket(message: &Message) -> Option<tokio_tungstenite::tungstenite::Message> {
+    use tokio_tungstenite::tungstenite::{Message as Ws, Utf8Bytes};
+    match message {
+        Message::Binary(bytes) => Some(Ws::Binary(bytes.clone())),
+        Message::Text(text) => Utf8Bytes::try_from(text.as_bytes().clone())
+            .ok()
+            .map(Ws::Text),
+    }
 }
 
 impl PeerLink {
@@ -46,8 +62,8 @@ impl PeerLink {
         kind: LinkKind,
         capacity: usize,
         slow_consumer: SlowConsumer,
-    ) -> (Self, mpsc::Receiver<Frame>) {
-        let (queue, receiver) = mpsc::channel(capacity.max(1));
+    ) -> (Self, OutboxReader) {
+        let (queue, receiver) = outbox(capacity);
         let link = Self {
             id,
             kind,
@@ -63,10 +79,10 @@ impl PeerLink {
     /// Queues a frame without waiting. A full queue applies the
     /// slow-consumer policy: close with 1013, or drop this frame only.
     pub(crate) fn push(&self, frame: Frame) -> Result<(), Error> {
-        match self.queue.try_send(frame) {
+        match self.queue.push(frame) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Error::PeerClosed),
-            Err(mpsc::error::TrySendError::Full(_)) => match self.slow_consumer {
+            Err(PushError::Closed) => Err(Error::PeerClosed),
+            Err(PushError::Full) => match self.slow_consumer {
                 SlowConsumer::Close => {
                     tracing::warn!(peer = %self.id, "send queue full: closing slow reader with 1013");
                     self.request_close(CloseFrame::new(

@@ -16,7 +16,9 @@ use xws::{
     adapter::HubTransport, sse,
 };
 
-use crate::link::{Frame, LinkKind, PeerLink};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::link::{Frame, LinkKind, PeerLink, to_websocket};
 
 type Subscribers = HashMap<PeerId, Arc<PeerLink>>;
 
@@ -178,7 +180,8 @@ impl Registry {
         let Some(subscribers) = table.get(topic) else {
             return 0;
         };
-        // SSE streams share one encoding of this publication.
+        // WebSocket peers share one conversion, SSE streams one encoding.
+        let mut websocket: Option<Option<WsMessage>> = None;
         let mut sse_event: Option<Bytes> = None;
         let mut delivered = 0;
         for (id, link) in subscribers {
@@ -186,7 +189,8 @@ impl Registry {
                 continue;
             }
             let frame = match link.kind {
-                LinkKind::WebSocket | LinkKind::Fallback => Frame::Message(message.clone()),
+                LinkKind::WebSocket => websocket_frame(&mut websocket, message),
+                LinkKind::Fallback => Frame::Message(message.clone()),
                 LinkKind::Sse => Frame::Encoded(
                     sse_event
                         .get_or_insert_with(|| {
@@ -204,10 +208,17 @@ impl Registry {
     }
 
     fn deliver_broadcast(&self, message: &Message) -> usize {
+        let mut websocket = None;
         self.peers
             .read()
             .values()
-            .filter(|link| link.push(Frame::Message(message.clone())).is_ok())
+            .filter(|link| {
+                let frame = match link.kind {
+                    LinkKind::WebSocket => websocket_frame(&mut websocket, message),
+                    _ => Frame::Message(message.clone()),
+                };
+                link.push(frame).is_ok()
+            })
             .count()
     }
 
@@ -218,6 +229,14 @@ impl Registry {
 
     fn peer_ids(&self) -> Vec<PeerId> {
         self.peers.read().keys().cloned().collect()
+    }
+}
+
+/// The frame for a WebSocket subscriber: the publication converted once.
+fn websocket_frame(converted: &mut Option<Option<WsMessage>>, message: &Message) -> Frame {
+    match converted.get_or_insert_with(|| to_websocket(message)) {
+        Some(ws) => Frame::WebSocket(ws.clone()),
+        None => Frame::Message(message.clone()),
     }
 }
 

@@ -1,29 +1,30 @@
 //! Topics as Server-Sent Events.
 
 use bytes::Bytes;
-use futures_util::FutureExt;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::Frame as BodyFrame;
 use http_body_util::BodyExt;
 use std::{
     convert::Infallible,
     future::Future,
-    panic::AssertUnwindSafe,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
-use tokio::{sync::mpsc, time::Interval};
+use tokio::time::Interval;
 use tokio_util::sync::WaitForCancellationFutureOwned;
-use xws::{Error, Handler, Peer, PeerId, Topic, Upgrade, adapter::SubscribePolicy, sse};
+use xws::{Error, Handler, PeerId, Topic, sse};
 
 use crate::{
     Body, Xws,
     admission::Permit,
-    handshake::{self, plain, rejection},
+    dispatch::new_peer,
+    gate::{self, Admitted},
+    handshake::plain,
     link::{Frame, LinkKind, PeerLink},
+    outbox::OutboxReader,
     registry::Registry,
-    transport::TokioTransport,
+    service::endpoint_service,
 };
 
 /// Streams the topics named in the query (`?topic=room:1&topic=news`) as
@@ -38,82 +39,36 @@ pub struct SseService<H: Handler> {
     xws: Xws<H>,
 }
 
-impl<H: Handler> Clone for SseService<H> {
-    fn clone(&self) -> Self {
-        Self {
-            xws: self.xws.clone(),
-        }
-    }
-}
-
-impl<H: Handler> SseService<H> {
-    pub(crate) fn new(xws: Xws<H>) -> Self {
-        Self { xws }
-    }
-}
-
-impl<H: Handler, B: Send + 'static> tower_service::Service<Request<B>> for SseService<H> {
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let xws = self.xws.clone();
-        Box::pin(async move { Ok(stream(xws, request).await) })
-    }
-}
+endpoint_service!(SseService, stream);
 
 pub(crate) async fn stream<H: Handler, B>(xws: Xws<H>, request: Request<B>) -> Response<Body> {
     let shared = &xws.shared;
     if request.method() != http::Method::GET {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "SSE streams use GET");
     }
-    if shared.shutdown.is_cancelled() {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
-    }
-    let info = handshake::request_info(&request, Xws::<H>::remote_addr(&request));
-    let topics: Vec<String> = info.query_params("topic").map(|t| t.into_owned()).collect();
+    let topics: Vec<String> = request
+        .uri()
+        .query()
+        .map(|query| {
+            form_urlencoded::parse(query.as_bytes())
+                .filter(|(key, _)| key == "topic")
+                .map(|(_, topic)| topic.into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     if topics.is_empty() {
         return plain(StatusCode::BAD_REQUEST, "name at least one ?topic=");
     }
-    if !shared.config.origins.allows(info.origin()) {
-        return plain(StatusCode::FORBIDDEN, "origin not allowed");
-    }
-    let permit = match shared
-        .admission
-        .admit(info.remote_addr.map(|addr| addr.ip()))
-    {
-        Ok(permit) => permit,
-        Err(reject) => return rejection(reject),
+    let Admitted {
+        info,
+        permit,
+        accepted,
+    } = match gate::admit(shared, gate::request_info::<H, B>(&request)).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
     };
-    let context = match AssertUnwindSafe(shared.handler.upgrade(&info))
-        .catch_unwind()
-        .await
-    {
-        Ok(Upgrade::Accept(accepted)) => accepted.context,
-        Ok(Upgrade::Reject(reject)) => return rejection(reject),
-        Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error"),
-    };
-
-    let id = shared.registry.new_peer_id();
-    let limits = &shared.config.limits;
-    let (link, queue) = PeerLink::new(
-        id.clone(),
-        LinkKind::Sse,
-        limits.send_queue,
-        limits.slow_consumer,
-    );
-    let link = Arc::new(link);
-    let transport = TokioTransport {
-        link: Arc::clone(&link),
-        registry: Arc::clone(&shared.registry),
-    };
-    let policy: Arc<dyn SubscribePolicy<H::Context>> = shared.handler.clone();
-    let peer = Peer::new(id.clone(), info, context, Box::new(transport), policy);
+    let (peer, link, queue) = new_peer(shared, LinkKind::Sse, info, accepted.context);
+    let id = peer.id().clone();
     let mut subscribed = Vec::with_capacity(topics.len());
     for topic in &topics {
         match peer.subscribe(topic) {
@@ -176,7 +131,7 @@ impl Drop for Subscription {
 /// shutdown.
 struct SseBody {
     first: Option<Bytes>,
-    queue: mpsc::Receiver<Frame>,
+    queue: OutboxReader,
     keep_alive: Interval,
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
     _stream: Subscription,
@@ -198,15 +153,14 @@ impl http_body::Body for SseBody {
             // A slow reader under the Close policy, or a shutdown: end the stream.
             return Poll::Ready(None);
         }
-        match self.queue.poll_recv(cx) {
-            Poll::Ready(Some(Frame::Encoded(bytes))) => {
-                return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
-            }
-            Poll::Ready(Some(Frame::Message(message))) => {
-                return Poll::Ready(Some(Ok(BodyFrame::data(sse::encode_message(0, &message)))));
-            }
-            Poll::Ready(None) => return Poll::Ready(None),
-            Poll::Pending => {}
+        if let Poll::Ready(frame) = self.queue.poll_recv(cx) {
+            let bytes = match frame {
+                Frame::Encoded(bytes) => bytes,
+                // Only WebSocket links receive converted frames.
+                Frame::Message(message) => sse::encode_message(0, &message),
+                Frame::WebSocket(_) => Bytes::new(),
+            };
+            return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
         }
         if self.shutdown.as_mut().poll(cx).is_ready() {
             return Poll::Ready(None);

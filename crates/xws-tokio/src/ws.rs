@@ -1,20 +1,14 @@
 //! The WebSocket endpoint as a `tower` service (for axum and hyper).
 
-use futures_util::FutureExt;
-use http::{Request, Response, StatusCode};
-use std::{
-    convert::Infallible,
-    future::Future,
-    panic::AssertUnwindSafe,
-    pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
-};
-use xws::{Handler, Upgrade};
+use http::{Request, Response};
+use std::sync::Arc;
+use xws::Handler;
 
 use crate::{
     Body, Xws, connection,
-    handshake::{self, plain, rejection},
+    gate::{self, Admitted},
+    handshake,
+    service::endpoint_service,
 };
 
 /// Upgrades requests to WebSocket peers of one handler.
@@ -28,73 +22,25 @@ pub struct WsService<H: Handler> {
     xws: Xws<H>,
 }
 
-impl<H: Handler> Clone for WsService<H> {
-    fn clone(&self) -> Self {
-        Self {
-            xws: self.xws.clone(),
-        }
-    }
-}
-
-impl<H: Handler> WsService<H> {
-    pub(crate) fn new(xws: Xws<H>) -> Self {
-        Self { xws }
-    }
-}
-
-impl<H: Handler, B: Send + 'static> tower_service::Service<Request<B>> for WsService<H> {
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let xws = self.xws.clone();
-        Box::pin(async move { Ok(accept(xws, request).await) })
-    }
-}
+endpoint_service!(WsService, accept);
 
 async fn accept<H: Handler, B: Send + 'static>(
     xws: Xws<H>,
     mut request: Request<B>,
 ) -> Response<Body> {
-    let shared = &xws.shared;
-    if shared.shutdown.is_cancelled() {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
-    }
     let key = match handshake::validate(&request) {
         Ok(key) => key,
         Err(response) => return response,
     };
-    let info = handshake::request_info(&request, Xws::<H>::remote_addr(&request));
-    if !shared.config.origins.allows(info.origin()) {
-        tracing::info!(origin = ?info.origin(), "refused an upgrade from a disallowed origin");
-        return plain(StatusCode::FORBIDDEN, "origin not allowed");
-    }
-    let permit = match shared
-        .admission
-        .admit(info.remote_addr.map(|addr| addr.ip()))
-    {
-        Ok(permit) => permit,
-        Err(reject) => return rejection(reject),
+    let admitted = match gate::admit(&xws.shared, gate::request_info::<H, B>(&request)).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
     };
-    let decision = match AssertUnwindSafe(shared.handler.upgrade(&info))
-        .catch_unwind()
-        .await
-    {
-        Ok(decision) => decision,
-        Err(_) => {
-            tracing::error!(path = %info.path, "the upgrade hook panicked");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
-        }
-    };
-    let accepted = match decision {
-        Upgrade::Accept(accepted) => accepted,
-        Upgrade::Reject(reject) => return rejection(reject),
-    };
+    let Admitted {
+        info,
+        permit,
+        accepted,
+    } = admitted;
     let on_upgrade = hyper::upgrade::on(&mut request);
     let response =
         handshake::switching_protocols(&key, accepted.protocol.as_deref(), accepted.headers);

@@ -11,6 +11,10 @@
 //! `xws-aws`) do the IO for one runtime each and implement the small traits in
 //! [`adapter`].
 //!
+//! [`caps`] holds what each deployment target can do: a handler states what it
+//! needs in [`Handler::NEEDS`], and deploying it where a need is missing is a
+//! compile error that names the alternative.
+//!
 //! ```
 //! use xws::{Handler, HookResult, Message, Peer};
 //!

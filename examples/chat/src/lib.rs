@@ -8,6 +8,7 @@ pub mod protocol;
 #[cfg(feature = "tokio")]
 pub mod server;
 
+use xws::caps::{Capability, Needs};
 use xws::{Error, Handler, HookResult, Hub, Message, Peer, Reject, RequestInfo, Topic, Upgrade};
 
 use protocol::{BroadcastReply, BroadcastRequest, ClientMessage, RoomId, ServerMessage};
@@ -86,6 +87,14 @@ impl ChatHandler {
 
 impl Handler for ChatHandler {
     type Context = ChatContext;
+
+    /// Rooms need topics, and `POST /api/broadcast` publishes from outside a
+    /// connection; SSE and binary echo are extras a target may lack.
+    const NEEDS: Needs = Needs::of(&[
+        Capability::WebSocket,
+        Capability::PubSubInstance,
+        Capability::PublishFromOutside,
+    ]);
 
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
         if !self.accepts(request.query_param("token").as_deref()) {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{Workspace, matrix, services, wasm};
+use crate::{Workspace, browser, cloudflare, matrix, services, wasm};
 
 /// One step of the test command.
 struct Step {
@@ -50,6 +50,10 @@ const STEPS: &[Step] = &[
         run: wasm::build_core,
     },
     Step {
+        name: "cloudflare",
+        run: cloudflare::test,
+    },
+    Step {
         name: "aws",
         run: crate::aws::test,
     },
@@ -57,12 +61,16 @@ const STEPS: &[Step] = &[
         name: "matrix",
         run: |workspace| matrix::run(workspace, true),
     },
+    Step {
+        name: "browser",
+        run: browser::run,
+    },
 ];
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Skip a step by name (repeatable): services, fmt, clippy, tests, doctests, wasm, matrix.
+    /// Skip a step by name (repeatable): services, fmt, clippy, tests, doctests, wasm, cloudflare, matrix.
     #[arg(long, value_name = "STEP")]
     skip: Vec<String>,
 }

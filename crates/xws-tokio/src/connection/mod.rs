@@ -7,24 +7,25 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use std::{pin::pin, sync::Arc, time::Duration};
-use tokio::{sync::mpsc, time::Instant};
+use std::{
+    future::Future,
+    pin::{Pin, pin},
+    sync::Arc,
+    time::Duration,
+};
+use tokio::time::Instant;
 use tokio_tungstenite::{
     WebSocketStream,
     tungstenite::{self, Utf8Bytes, protocol::Role, protocol::WebSocketConfig},
 };
-use xws::{
-    CloseCode, CloseFrame, Error, Handler, Message, Peer, RateDecision, RateLimiter, RequestInfo,
-    Text, adapter::SubscribePolicy,
-};
+use xws::{CloseCode, CloseFrame, Handler, Message, RequestInfo, Text};
 
 use crate::{
     admission::Permit,
     app::Shared,
-    app_ping,
-    hooks::{contained, guarded},
-    link::{Frame, LinkKind, PeerLink},
-    transport::TokioTransport,
+    dispatch::{Dispatcher, new_peer},
+    link::{Frame, LinkKind},
+    outbox::OutboxReader,
 };
 use ending::Ending;
 use heartbeat::{Beat, Heartbeat};
@@ -64,46 +65,26 @@ pub(crate) async fn run<H: Handler>(
         WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config))
             .await;
 
-    let id = shared.registry.new_peer_id();
-    let (link, queue) = PeerLink::new(
-        id.clone(),
-        LinkKind::WebSocket,
-        limits.send_queue,
-        limits.slow_consumer,
-    );
-    let link = Arc::new(link);
-    let transport = TokioTransport {
-        link: Arc::clone(&link),
-        registry: Arc::clone(&shared.registry),
-    };
-    let policy: Arc<dyn SubscribePolicy<H::Context>> = shared.handler.clone();
-    let peer = Peer::new(id, request, context, Box::new(transport), policy);
-    shared.registry.insert(&link);
-
+    let (peer, link, queue) = new_peer(&shared, LinkKind::WebSocket, request, context);
     let now = Instant::now();
     let connection = Connection {
-        limiter: limits
-            .rate
-            .map(|rate| RateLimiter::new(rate, shared.now_ms())),
         heartbeat: limits.heartbeat.map(|hb| Heartbeat::new(hb, now)),
         last_seen: now,
-        shared,
+        dispatch: Dispatcher::new(shared, peer, link),
         ws,
-        peer,
-        link,
         queue,
+        batch: Vec::new(),
     };
     connection.run().await;
     drop(permit);
 }
 
 struct Connection<H: Handler> {
-    shared: Arc<Shared<H>>,
+    dispatch: Dispatcher<H>,
     ws: Socket,
-    peer: Peer<H::Context>,
-    link: Arc<PeerLink>,
-    queue: mpsc::Receiver<Frame>,
-    limiter: Option<RateLimiter>,
+    queue: OutboxReader,
+    /// Frames taken from the queue for the next write, reused.
+    batch: Vec<Frame>,
     heartbeat: Option<Heartbeat>,
     last_seen: Instant,
 }
@@ -112,25 +93,18 @@ struct Connection<H: Handler> {
 enum Event {
     CloseRequested,
     Shutdown,
-    Outgoing(Option<Frame>),
+    Outgoing,
     Incoming(Option<Result<tungstenite::Message, tungstenite::Error>>),
     Heartbeat,
 }
 
 impl<H: Handler> Connection<H> {
     async fn run(mut self) {
-        tracing::debug!(peer = %self.peer.id(), path = %self.peer.request().path, "peer open");
-        if let Err(error) = guarded(self.shared.handler.open(&self.peer)).await {
-            self.fail(error).await;
-        }
+        self.dispatch.open().await;
         let ending = self.serve().await;
         let frame = ending.frame();
         self.finish(ending).await;
-        tracing::debug!(peer = %self.peer.id(), code = %frame.code, "peer closed");
-        contained(self.shared.handler.close(&self.peer, frame)).await;
-        self.shared
-            .registry
-            .remove(self.peer.id(), &self.peer.topics());
+        self.dispatch.close(frame).await;
     }
 
     /// The loop: writes first (latency), then reads, then the heartbeat.
@@ -138,8 +112,8 @@ impl<H: Handler> Connection<H> {
         // The close, shutdown and heartbeat futures live across iterations:
         // re-creating them would register a waiter (a lock) or a timer per
         // message.
-        let link = Arc::clone(&self.link);
-        let shutdown = self.shared.shutdown.clone();
+        let link = Arc::clone(&self.dispatch.link);
+        let shutdown = self.dispatch.shared.shutdown.clone();
         let mut closing = pin!(link.closing());
         let mut shutting_down = pin!(shutdown.cancelled());
         let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
@@ -149,14 +123,14 @@ impl<H: Handler> Connection<H> {
                 .map_or(far_future, Heartbeat::deadline)
         ));
         loop {
-            if let Some(frame) = self.link.close_frame() {
+            if let Some(frame) = self.dispatch.link.close_frame() {
                 return Ending::Close(frame);
             }
             let event = tokio::select! {
                 biased;
                 () = &mut closing => Event::CloseRequested,
                 () = &mut shutting_down => Event::Shutdown,
-                frame = self.queue.recv() => Event::Outgoing(frame),
+                _ = self.queue.batch(&mut self.batch, WRITE_BATCH) => Event::Outgoing,
                 incoming = self.ws.next() => Event::Incoming(incoming),
                 () = &mut heartbeat_timer, if self.heartbeat.is_some() => Event::Heartbeat,
             };
@@ -169,9 +143,8 @@ impl<H: Handler> Connection<H> {
                     ));
                 }
                 // The link holds a sender for as long as the peer lives.
-                Event::Outgoing(None) => return Ending::Dropped,
-                Event::Outgoing(Some(frame)) => {
-                    if let Err(ending) = self.write_batch(frame).await {
+                Event::Outgoing => {
+                    if let Err(ending) = self.write_batch(closing.as_mut()).await {
                         return ending;
                     }
                 }
@@ -184,11 +157,11 @@ impl<H: Handler> Connection<H> {
                             let text = Text::from_utf8(Bytes::from(text));
                             // tungstenite already validated UTF-8.
                             if let Ok(text) = text {
-                                self.on_message(Message::Text(text)).await;
+                                self.dispatch.message(Message::Text(text)).await;
                             }
                         }
                         tungstenite::Message::Binary(bytes) => {
-                            self.on_message(Message::Binary(bytes)).await;
+                            self.dispatch.message(Message::Binary(bytes)).await;
                         }
                         tungstenite::Message::Close(frame) => {
                             return Ending::ClosedByClient(ending::from_tungstenite(frame));
@@ -216,7 +189,7 @@ impl<H: Handler> Connection<H> {
                             }
                         }
                         Beat::Dead => {
-                            tracing::debug!(peer = %self.peer.id(), "heartbeat timed out");
+                            tracing::debug!(peer = %self.dispatch.peer.id(), "heartbeat timed out");
                             return Ending::Dropped;
                         }
                     }
@@ -225,67 +198,25 @@ impl<H: Handler> Connection<H> {
         }
     }
 
-    /// Handles one message: rate limit, then the `message` hook.
-    async fn on_message(&mut self, message: Message) {
-        if let Some(limiter) = self.limiter.as_mut() {
-            match limiter.check(self.shared.now_ms()) {
-                RateDecision::Allow => {}
-                RateDecision::Refuse => {
-                    self.report(&Error::RateLimited).await;
-                    return;
-                }
-                RateDecision::Close => {
-                    tracing::warn!(peer = %self.peer.id(), "sustained flood: closing with 1008");
-                    self.report(&Error::RateLimited).await;
-                    self.link.request_close(CloseFrame::new(
-                        CloseCode::POLICY_VIOLATION,
-                        "rate limit exceeded",
-                    ));
-                    return;
-                }
-            }
-        }
-        if self.shared.config.answer_app_ping && app_ping::is_ping(&message) {
-            let _ = self.link.push(Frame::Message(app_ping::pong()));
-            return;
-        }
-        if let Err(error) = guarded(self.shared.handler.message(&self.peer, message)).await {
-            self.fail(error).await;
-        }
-    }
-
-    /// A hook failed or panicked: log it, tell the handler, close with 1011.
-    async fn fail(&mut self, error: Error) {
-        tracing::error!(peer = %self.peer.id(), %error, "handler failed; closing the peer with 1011");
-        self.report(&error).await;
-        self.link.request_close(CloseFrame::new(
-            CloseCode::INTERNAL_ERROR,
-            "internal server error",
-        ));
-    }
-
-    async fn report(&mut self, error: &Error) {
-        contained(self.shared.handler.error(&self.peer, error)).await;
-    }
-
-    /// Writes `first` and whatever else is queued, then flushes once. A close
-    /// request interrupts a write stuck on a reader that does not read.
-    async fn write_batch(&mut self, first: Frame) -> Result<(), Ending> {
-        let link = Arc::clone(&self.link);
+    /// Writes the taken batch and flushes once. A close request interrupts
+    /// a write stuck on a reader that does not read.
+    async fn write_batch(
+        &mut self,
+        closing: Pin<&mut impl Future<Output = ()>>,
+    ) -> Result<(), Ending> {
         let write = async {
-            feed(&mut self.ws, first).await?;
-            for _ in 1..WRITE_BATCH {
-                match self.queue.try_recv() {
-                    Ok(frame) => feed(&mut self.ws, frame).await?,
-                    Err(_) => break,
-                }
+            for frame in self.batch.drain(..) {
+                feed(&mut self.ws, frame).await?;
             }
             self.ws.flush().await
         };
         tokio::select! {
             biased;
             result = write => result.map_err(|_| Ending::Dropped),
-            () = link.closing() => Err(Ending::Close(link.close_frame().unwrap_or_else(CloseFrame::normal))),
+            () = closing => {
+                let frame = self.dispatch.link.close_frame().unwrap_or_else(CloseFrame::normal);
+                Err(Ending::Close(frame))
+            }
         }
     }
 
@@ -302,7 +233,8 @@ impl<H: Handler> Connection<H> {
         let close = async {
             if let Some(frame) = frame {
                 // What was queued before the close is delivered before it.
-                while let Ok(queued) = self.queue.try_recv() {
+                self.queue.take(&mut self.batch, usize::MAX);
+                for queued in self.batch.drain(..) {
                     feed(&mut self.ws, queued).await?;
                 }
                 self.ws.close(Some(ending::to_tungstenite(&frame))).await?;
@@ -312,7 +244,7 @@ impl<H: Handler> Connection<H> {
             Ok::<_, tungstenite::Error>(())
         };
         if tokio::time::timeout(timeout, close).await.is_err() {
-            tracing::debug!(peer = %self.peer.id(), "close handshake timed out");
+            tracing::debug!(peer = %self.dispatch.peer.id(), "close handshake timed out");
         }
     }
 }
@@ -320,6 +252,7 @@ impl<H: Handler> Connection<H> {
 /// Queues one frame in tungstenite's write buffer.
 async fn feed(ws: &mut Socket, frame: Frame) -> Result<(), tungstenite::Error> {
     let message = match frame {
+        Frame::WebSocket(message) => message,
         Frame::Message(Message::Binary(bytes)) => tungstenite::Message::Binary(bytes),
         Frame::Message(Message::Text(text)) => match Utf8Bytes::try_from(text.into_bytes()) {
             Ok(text) => tungstenite::Message::Text(text),

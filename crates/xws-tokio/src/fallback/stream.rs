@@ -1,21 +1,19 @@
 //! `GET`: a fallback peer is born, and its messages stream out as SSE.
 
 use bytes::Bytes;
-use futures_util::FutureExt;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::Frame as BodyFrame;
 use http_body_util::BodyExt;
 use std::{
     convert::Infallible,
     future::Future,
-    panic::AssertUnwindSafe,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
 use tokio::{sync::mpsc, time::Interval};
 use tokio_util::sync::{CancellationToken, DropGuard, WaitForCancellationFutureOwned};
-use xws::{CloseFrame, Handler, Peer, Upgrade, adapter::SubscribePolicy, sse};
+use xws::{CloseFrame, Handler, sse};
 
 use super::{
     session::{self, Inbound, Session},
@@ -23,9 +21,11 @@ use super::{
 };
 use crate::{
     Body, Xws,
-    handshake::{self, plain, rejection},
+    dispatch::new_peer,
+    gate::{self, Admitted},
+    handshake::plain,
     link::{Frame, LinkKind, PeerLink},
-    transport::TokioTransport,
+    outbox::OutboxReader,
 };
 
 /// Messages a session buffers from POSTs before they wait.
@@ -37,32 +37,14 @@ pub(super) async fn open<H: Handler, B>(
     request: Request<B>,
 ) -> Response<Body> {
     let shared = &xws.shared;
-    if shared.shutdown.is_cancelled() {
-        return plain(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down");
-    }
-    let info = handshake::request_info(&request, Xws::<H>::remote_addr(&request));
-    if !shared.config.origins.allows(info.origin()) {
-        return plain(StatusCode::FORBIDDEN, "origin not allowed");
-    }
-    let permit = match shared
-        .admission
-        .admit(info.remote_addr.map(|addr| addr.ip()))
-    {
-        Ok(permit) => permit,
-        Err(reject) => return rejection(reject),
+    let Admitted {
+        info,
+        permit,
+        accepted,
+    } = match gate::admit(shared, gate::request_info::<H, B>(&request)).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
     };
-    let context = match AssertUnwindSafe(shared.handler.upgrade(&info))
-        .catch_unwind()
-        .await
-    {
-        Ok(Upgrade::Accept(accepted)) => accepted.context,
-        Ok(Upgrade::Reject(reject)) => return rejection(reject),
-        Err(_) => {
-            tracing::error!(path = %info.path, "the upgrade hook panicked");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
-        }
-    };
-
     let (inbox_sender, inbox) = mpsc::channel::<Inbound>(INBOX_CAPACITY);
     let session_id = match sessions.insert(inbox_sender) {
         Ok(id) => id,
@@ -71,22 +53,7 @@ pub(super) async fn open<H: Handler, B>(
             return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
         }
     };
-    let id = shared.registry.new_peer_id();
-    let limits = &shared.config.limits;
-    let (link, queue) = PeerLink::new(
-        id.clone(),
-        LinkKind::Fallback,
-        limits.send_queue,
-        limits.slow_consumer,
-    );
-    let link = Arc::new(link);
-    let transport = TokioTransport {
-        link: Arc::clone(&link),
-        registry: Arc::clone(&shared.registry),
-    };
-    let policy: Arc<dyn SubscribePolicy<H::Context>> = shared.handler.clone();
-    let peer = Peer::new(id, info, context, Box::new(transport), policy);
-    shared.registry.insert(&link);
+    let (peer, link, queue) = new_peer(shared, LinkKind::Fallback, info, accepted.context);
 
     let stream_gone = CancellationToken::new();
     let ended = CancellationToken::new();
@@ -135,7 +102,7 @@ pub(super) async fn open<H: Handler, B>(
 /// session.
 struct FallbackBody {
     first: Option<Bytes>,
-    queue: mpsc::Receiver<Frame>,
+    queue: OutboxReader,
     keep_alive: Interval,
     ended: Pin<Box<WaitForCancellationFutureOwned>>,
     link: Arc<PeerLink>,
@@ -169,20 +136,18 @@ impl http_body::Body for FallbackBody {
             return Poll::Ready(Some(Ok(BodyFrame::data(first))));
         }
         // What was queued before the close goes out before the close event.
-        match self.queue.poll_recv(cx) {
-            Poll::Ready(Some(Frame::Message(message))) => {
-                let id = self.next_event;
-                self.next_event += 1;
-                return Poll::Ready(Some(Ok(BodyFrame::data(sse::encode_message(id, &message)))));
-            }
-            Poll::Ready(Some(Frame::Encoded(bytes))) => {
-                return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
-            }
-            Poll::Ready(None) => {
-                self.finished = true;
-                return Poll::Ready(Some(Ok(BodyFrame::data(self.close_event()))));
-            }
-            Poll::Pending => {}
+        if let Poll::Ready(frame) = self.queue.poll_recv(cx) {
+            let bytes = match frame {
+                Frame::Message(message) => {
+                    let id = self.next_event;
+                    self.next_event += 1;
+                    sse::encode_message(id, &message)
+                }
+                Frame::Encoded(bytes) => bytes,
+                // Only WebSocket links receive converted frames.
+                Frame::WebSocket(_) => Bytes::new(),
+            };
+            return Poll::Ready(Some(Ok(BodyFrame::data(bytes))));
         }
         if self.ended.as_mut().poll(cx).is_ready() {
             self.finished = true;

@@ -1,12 +1,12 @@
 //! An AWS Lambda function URL in `RESPONSE_STREAM` mode: SSE only.
 
+use super::shared::sse_function;
 use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const STREAMING: &str = "AWS docs: configuration-response-streaming";
 const URLS: &str = "AWS docs: urls-invocation";
 const BROKER: &str =
     "through a Broker (e.g. Redis pub/sub): one environment serves one request at a time";
-const NO_WS: &str = "WebSocket only; a function URL has no WebSockets";
 
 /// The AWS Lambda function URL column.
 pub const COLUMN: Column = Column {
@@ -36,18 +36,8 @@ pub const COLUMN: Column = Column {
             "no invocation sees another",
             STREAMING,
         ),
-        Cell::emulated(
-            Binary,
-            "base64 in an `event: binary` SSE event (xws::sse::encode_message)",
-            "",
-            "xws::sse",
-        ),
-        Cell::none(
-            ProtocolPing,
-            "SSE keep-alive comments (xws::sse::comment)",
-            NO_WS,
-            URLS,
-        ),
+        sse_function::BINARY,
+        sse_function::PROTOCOL_PING,
         Cell::none(
             HeartbeatWithoutWaking,
             "use AWS API Gateway WebSocket",
@@ -66,7 +56,7 @@ pub const COLUMN: Column = Column {
             "one stream is one invocation",
             STREAMING,
         ),
-        Cell::full(SendFromOpen, "the first events of the stream", STREAMING),
+        sse_function::SEND_FROM_OPEN,
         Cell::limited(MaxMessageSize, "200 MB per response", "", STREAMING),
         Cell::limited(
             MaxConnectionDuration,
@@ -76,12 +66,7 @@ pub const COLUMN: Column = Column {
         ),
         Cell::full(IdleTimeout, "none beyond the function timeout", STREAMING),
         Cell::full(RemoteAddress, "requestContext.http.sourceIp", URLS),
-        Cell::none(
-            Subprotocols,
-            "pass the protocol as a query parameter",
-            NO_WS,
-            URLS,
-        ),
+        sse_function::SUBPROTOCOLS,
         Cell::none(
             Compression,
             "compress payloads in the application",

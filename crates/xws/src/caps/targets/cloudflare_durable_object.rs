@@ -12,7 +12,7 @@ pub const COLUMN: Column = Column {
     target: DeploymentTarget::CloudflareDurableObject,
     name: "Cloudflare Durable Object",
     also: "Workers + Durable Objects",
-    adapter: AdapterStatus::Planned {
+    adapter: AdapterStatus::Available {
         krate: "xws-cloudflare",
     },
     cells: [
@@ -20,18 +20,21 @@ pub const COLUMN: Column = Column {
             WebSocket,
             "state.acceptWebSocket (hibernatable)",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("echo_json"),
         Cell::limited(
             Sse,
             "keeps the object awake",
             "a streamed response; no hibernation while it is open",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("sse_receives_room_messages"),
         Cell::full(
             PubSubInstance,
             "the sockets of one object (one room or namespace)",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("publish_skips_sender"),
         Cell::emulated(
             PubSubAcrossInstances,
             "one object per room; a publish to another room is a fetch to its object",
@@ -42,14 +45,15 @@ pub const COLUMN: Column = Column {
             PublishFromOutside,
             "any Worker route reaches the object through its stub",
             STATE,
-        ),
+        )
+        .proved_by("broadcast_from_http"),
         Cell::limited(
             PeersListing,
             "32,768 sockets per object",
             "state.getWebSockets(tag); CPU and memory may lower the count",
             LIMITS,
         ),
-        Cell::full(Binary, "ArrayBuffer messages", WEBSOCKETS),
+        Cell::full(Binary, "ArrayBuffer messages", WEBSOCKETS).proved_by("binary_roundtrip"),
         Cell::limited(
             ProtocolPing,
             "runtime only",
@@ -66,18 +70,21 @@ pub const COLUMN: Column = Column {
             Hibernation,
             "no duration charge while hibernated; messages bill 20:1 as requests",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("context_ids_and_topics_survive_hibernation"),
         Cell::limited(
             ContextSurvives,
             "16,384 bytes",
             "the serialized socket attachment survives hibernation and is lost on close",
             STATE,
-        ),
+        )
+        .proved_by("context_ids_and_topics_survive_hibernation"),
         Cell::full(
             SendFromOpen,
             "the socket is accepted before the response returns",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("welcome"),
         Cell::limited(
             MaxMessageSize,
             "32 MiB",

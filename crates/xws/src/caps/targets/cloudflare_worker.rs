@@ -1,10 +1,10 @@
 //! A plain Cloudflare Worker: no Durable Object, so nothing outlives a request.
 
+use super::shared::cloudflare;
 use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const WEBSOCKETS: &str = "Cloudflare docs: workers/runtime-apis/websockets";
 const LIMITS: &str = "Cloudflare docs: workers/platform/limits";
-const FLAGS: &str = "Cloudflare docs: workers/configuration/compatibility-flags";
 const USE_DO: &str = "use a Cloudflare Durable Object (xws-cloudflare)";
 const WHY: &str = "a Worker cannot do I/O on behalf of another request (\"Cannot perform I/O on behalf of a different request\")";
 
@@ -36,13 +36,8 @@ pub const COLUMN: Column = Column {
             "no request sees another request's sockets",
             WEBSOCKETS,
         ),
-        Cell::full(Binary, "ArrayBuffer messages", WEBSOCKETS),
-        Cell::limited(
-            ProtocolPing,
-            "runtime only",
-            "the runtime answers protocol pings; the application neither sends nor sees them",
-            WEBSOCKETS,
-        ),
+        cloudflare::BINARY,
+        cloudflare::PROTOCOL_PING,
         Cell::none(
             HeartbeatWithoutWaking,
             "use a Durable Object with setWebSocketAutoResponse",
@@ -61,11 +56,7 @@ pub const COLUMN: Column = Column {
             "in memory while the socket's request lives; nothing survives it",
             WEBSOCKETS,
         ),
-        Cell::full(
-            SendFromOpen,
-            "the socket is accepted before the response returns",
-            WEBSOCKETS,
-        ),
+        cloudflare::SEND_FROM_OPEN,
         Cell::limited(MaxMessageSize, "32 MiB", "received messages", LIMITS),
         Cell::limited(
             MaxConnectionDuration,
@@ -74,22 +65,9 @@ pub const COLUMN: Column = Column {
             LIMITS,
         ),
         Cell::full(IdleTimeout, "none documented", LIMITS),
-        Cell::full(
-            RemoteAddress,
-            "the CF-Connecting-IP header",
-            "Cloudflare docs: fundamentals/reference/http-request-headers",
-        ),
-        Cell::full(
-            Subprotocols,
-            "the Sec-WebSocket-Protocol response header",
-            WEBSOCKETS,
-        ),
-        Cell::limited(
-            Compression,
-            "compatibility flag",
-            "permessage-deflate with the `web_socket_compression` flag",
-            FLAGS,
-        ),
+        cloudflare::REMOTE_ADDRESS,
+        cloudflare::SUBPROTOCOLS,
+        cloudflare::COMPRESSION,
     ],
 }
 .checked();

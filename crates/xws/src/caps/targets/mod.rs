@@ -10,5 +10,6 @@ pub mod aws_lambda_url;
 pub mod cloudflare_durable_object;
 pub mod cloudflare_worker;
 pub mod netlify;
+mod shared;
 pub mod tokio;
 pub mod vercel;

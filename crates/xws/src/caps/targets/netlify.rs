@@ -1,11 +1,9 @@
 //! Netlify functions: short SSE streams, no WebSockets.
 
+use super::shared::sse_function;
 use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const CONFIG: &str = "Netlify docs: functions/configuration";
-const BROKER: &str = "publish through a hosted broker (Redis pub/sub), or move real-time to a Cloudflare Durable Object or AWS API Gateway";
-const INVOCATIONS: &str = "functions do not share memory across invocations";
-const NO_WS: &str = "WebSocket only; functions have no WebSockets";
 
 /// The Netlify column.
 pub const COLUMN: Column = Column {
@@ -26,22 +24,12 @@ pub const COLUMN: Column = Column {
             "streamed responses of synchronous functions; background functions cannot stream",
             CONFIG,
         ),
-        Cell::none(PubSubInstance, BROKER, INVOCATIONS, CONFIG),
-        Cell::none(PubSubAcrossInstances, BROKER, INVOCATIONS, CONFIG),
-        Cell::none(PublishFromOutside, BROKER, INVOCATIONS, CONFIG),
-        Cell::none(
-            PeersListing,
-            "keep a registry of streams in a database",
-            INVOCATIONS,
-            CONFIG,
-        ),
-        Cell::emulated(
-            Binary,
-            "base64 in an `event: binary` SSE event (xws::sse::encode_message)",
-            "",
-            "xws::sse",
-        ),
-        Cell::none(ProtocolPing, "SSE keep-alive comments (xws::sse::comment)", NO_WS, CONFIG),
+        sse_function::stateless(PubSubInstance, CONFIG),
+        sse_function::stateless(PubSubAcrossInstances, CONFIG),
+        sse_function::stateless(PublishFromOutside, CONFIG),
+        sse_function::no_peers_listing(CONFIG),
+        sse_function::BINARY,
+        sse_function::PROTOCOL_PING,
         Cell::none(
             HeartbeatWithoutWaking,
             "use a Cloudflare Durable Object",
@@ -55,7 +43,7 @@ pub const COLUMN: Column = Column {
             CONFIG,
         ),
         Cell::limited(ContextSurvives, "one stream", "one stream is one invocation", CONFIG),
-        Cell::full(SendFromOpen, "the first events of the stream", CONFIG),
+        sse_function::SEND_FROM_OPEN,
         Cell::limited(MaxMessageSize, "20 MB per stream", "", CONFIG),
         Cell::limited(MaxConnectionDuration, "60 s", "synchronous functions", CONFIG),
         Cell::limited(IdleTimeout, "60 s", "the function's duration", CONFIG),
@@ -64,7 +52,7 @@ pub const COLUMN: Column = Column {
             "the x-nf-client-connection-ip header",
             "Netlify docs: functions/api",
         ),
-        Cell::none(Subprotocols, "pass the protocol as a query parameter", NO_WS, CONFIG),
+        sse_function::SUBPROTOCOLS,
         Cell::none(Compression, "compress payloads in the application", "", CONFIG),
     ],
 }

@@ -1,12 +1,10 @@
 //! Vercel functions: SSE within the function's duration, no WebSockets.
 
+use super::shared::sse_function;
 use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const FUNCTIONS: &str = "Vercel docs: functions";
 const LIMITS: &str = "Vercel docs: functions/limitations";
-const BROKER: &str = "publish through a hosted broker (Redis pub/sub), or move real-time to a Cloudflare Durable Object or AWS API Gateway";
-const INVOCATIONS: &str = "functions do not share memory across invocations";
-const NO_WS: &str = "WebSocket only; no WebSockets for Rust functions";
 
 /// The Vercel column.
 pub const COLUMN: Column = Column {
@@ -27,22 +25,12 @@ pub const COLUMN: Column = Column {
             "a streamed response bounded by the function's max duration",
             LIMITS,
         ),
-        Cell::none(PubSubInstance, BROKER, INVOCATIONS, FUNCTIONS),
-        Cell::none(PubSubAcrossInstances, BROKER, INVOCATIONS, FUNCTIONS),
-        Cell::none(PublishFromOutside, BROKER, INVOCATIONS, FUNCTIONS),
-        Cell::none(
-            PeersListing,
-            "keep a registry of streams in a database",
-            INVOCATIONS,
-            FUNCTIONS,
-        ),
-        Cell::emulated(
-            Binary,
-            "base64 in an `event: binary` SSE event (xws::sse::encode_message)",
-            "",
-            "xws::sse",
-        ),
-        Cell::none(ProtocolPing, "SSE keep-alive comments (xws::sse::comment)", NO_WS, FUNCTIONS),
+        sse_function::stateless(PubSubInstance, FUNCTIONS),
+        sse_function::stateless(PubSubAcrossInstances, FUNCTIONS),
+        sse_function::stateless(PublishFromOutside, FUNCTIONS),
+        sse_function::no_peers_listing(FUNCTIONS),
+        sse_function::BINARY,
+        sse_function::PROTOCOL_PING,
         Cell::none(
             HeartbeatWithoutWaking,
             "use a Cloudflare Durable Object",
@@ -56,7 +44,7 @@ pub const COLUMN: Column = Column {
             FUNCTIONS,
         ),
         Cell::limited(ContextSurvives, "one stream", "one stream is one invocation", FUNCTIONS),
-        Cell::full(SendFromOpen, "the first events of the stream", FUNCTIONS),
+        sse_function::SEND_FROM_OPEN,
         Cell::full(MaxMessageSize, "no per-event limit documented", LIMITS),
         Cell::limited(
             MaxConnectionDuration,
@@ -66,7 +54,7 @@ pub const COLUMN: Column = Column {
         ),
         Cell::limited(IdleTimeout, "the function's max duration", "", LIMITS),
         Cell::full(RemoteAddress, "the X-Forwarded-For / X-Real-IP headers", "Vercel docs: headers"),
-        Cell::none(Subprotocols, "pass the protocol as a query parameter", NO_WS, FUNCTIONS),
+        sse_function::SUBPROTOCOLS,
         Cell::none(Compression, "compress payloads in the application", "", FUNCTIONS),
     ],
 }

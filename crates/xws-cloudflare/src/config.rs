@@ -1,0 +1,116 @@
+//! How an app configures the Cloudflare adapter.
+
+use std::sync::Arc;
+
+use xws::{Limits, RequestInfo};
+
+/// Which Durable Object instance hosts a connection or an SSE stream.
+#[derive(Clone, Default)]
+pub enum Namespace {
+    /// The URL path, such as `/rooms/lobby` (crossws does the same).
+    #[default]
+    Path,
+    /// One object for everything: simple, and `broadcast` reaches every peer.
+    Fixed(String),
+    /// Any name computed from the request, to shard rooms over objects.
+    /// The `upgrade` hook's [`xws::Accept::namespace`] overrides it.
+    Custom(Arc<dyn Fn(&RequestInfo) -> String>),
+}
+
+impl Namespace {
+    /// The object name for `request`.
+    pub fn resolve(&self, request: &RequestInfo) -> String {
+        match self {
+            Namespace::Path => request.path.clone(),
+            Namespace::Fixed(name) => name.clone(),
+            Namespace::Custom(pick) => pick(request),
+        }
+    }
+}
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Namespace::Path => f.write_str("Path"),
+            Namespace::Fixed(name) => f.debug_tuple("Fixed").field(name).finish(),
+            Namespace::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+/// A text message the runtime answers without waking the object: the
+/// hibernation-friendly heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutoResponse {
+    /// The exact text frame a client sends.
+    pub request: String,
+    /// The exact text frame the runtime sends back.
+    pub response: String,
+}
+
+impl AutoResponse {
+    /// Answers `request` with `response`.
+    pub fn new(request: impl Into<String>, response: impl Into<String>) -> Self {
+        Self {
+            request: request.into(),
+            response: response.into(),
+        }
+    }
+}
+
+impl Default for AutoResponse {
+    fn default() -> Self {
+        Self::new("ping", "pong")
+    }
+}
+
+/// The adapter's settings; the Worker entry and the object must agree on them.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The Durable Object binding in `wrangler.toml`.
+    pub binding: String,
+    /// How requests map to object instances.
+    pub namespace: Namespace,
+    /// Message size, rate and connection limits, as on every adapter.
+    pub limits: Limits,
+    /// The heartbeat answered by the runtime while the object hibernates;
+    /// protocol-level pings are always answered by the runtime too.
+    pub auto_response: Option<AutoResponse>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            binding: "XWS".into(),
+            namespace: Namespace::Path,
+            limits: Limits::default(),
+            auto_response: Some(AutoResponse::default()),
+        }
+    }
+}
+
+impl Config {
+    /// Uses the Durable Object binding `binding`.
+    pub fn binding(mut self, binding: impl Into<String>) -> Self {
+        self.binding = binding.into();
+        self
+    }
+
+    /// Routes requests with `namespace`.
+    pub fn namespace(mut self, namespace: Namespace) -> Self {
+        self.namespace = namespace;
+        self
+    }
+
+    /// Applies `limits`.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets (or with `None` removes) the runtime-answered heartbeat.
+    pub fn auto_response(mut self, auto_response: Option<AutoResponse>) -> Self {
+        self.auto_response = auto_response;
+        self
+    }
+}

@@ -1,0 +1,113 @@
+//! The Worker side: runs the `upgrade` hook, then forwards accepted
+//! WebSockets and SSE streams to the Durable Object of their namespace.
+
+use std::sync::Arc;
+
+use worker::{Env, Method, Request, RequestInit, Response, ResponseBuilder, Stub};
+use xws::{Handler, Hub, Reject, Upgrade};
+
+use crate::{
+    Config,
+    hub::StubHub,
+    object::to_worker,
+    wire::{ACCEPT_HEADER, AcceptWire, OP_HEADER, Op, public_headers, request_info},
+};
+
+/// The handler and configuration as the Worker's `fetch` and `scheduled`
+/// handlers use them. Cheap to build per request.
+pub struct Gateway<H> {
+    handler: H,
+    config: Config,
+}
+
+impl<H: Handler> Gateway<H> {
+    /// A gateway for `handler`; `config` must match the object's.
+    pub fn new(handler: H, config: Config) -> Self {
+        Self { handler, config }
+    }
+
+    /// The handler, for routes that share its checks (a token, say).
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Answers a WebSocket upgrade: 426 for a plain request, the handler's
+    /// rejection, or the object's `101`.
+    pub async fn upgrade(&self, request: Request, env: &Env) -> worker::Result<Response> {
+        let is_upgrade = request
+            .headers()
+            .get("upgrade")?
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+        if !is_upgrade {
+            return ResponseBuilder::new()
+                .with_status(426)
+                .with_header("upgrade", "websocket")?
+                .ok("this route expects a WebSocket upgrade");
+        }
+        self.forward(request, env, Op::Upgrade).await
+    }
+
+    /// Opens an SSE stream of the `?topic=` topics; auth runs through the
+    /// same `upgrade` hook as WebSockets.
+    pub async fn sse(&self, request: Request, env: &Env) -> worker::Result<Response> {
+        crate::sse::serve(self.forward(request, env, Op::Sse).await?)
+    }
+
+    /// A hub publishing to the peers of the object named `namespace`.
+    pub fn hub(&self, env: &Env, namespace: &str) -> worker::Result<Hub> {
+        Ok(Hub::new(Arc::new(StubHub::new(self.stub(env, namespace)?))))
+    }
+
+    /// The statistics of the object named `namespace`, as JSON.
+    pub async fn stats(&self, env: &Env, namespace: &str) -> worker::Result<Response> {
+        let headers = worker::Headers::new();
+        headers.set(OP_HEADER, Op::Stats.as_str())?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get).with_headers(headers);
+        let request = Request::new_with_init("https://xws.internal/stats", &init)?;
+        self.stub(env, namespace)?.fetch_with_request(request).await
+    }
+
+    fn stub(&self, env: &Env, namespace: &str) -> worker::Result<Stub> {
+        env.durable_object(&self.config.binding)?
+            .get_by_name(namespace)
+    }
+
+    async fn forward(&self, request: Request, env: &Env, op: Op) -> worker::Result<Response> {
+        let info = request_info(&request).map_err(to_worker)?;
+        let accept = match self.handler.upgrade(&info).await {
+            Upgrade::Reject(reject) => return rejection(reject),
+            Upgrade::Accept(accept) => accept,
+        };
+        let namespace = accept
+            .namespace
+            .clone()
+            .unwrap_or_else(|| self.config.namespace.resolve(&info));
+        let headers = public_headers(&request);
+        headers.set(OP_HEADER, op.as_str())?;
+        if op == Op::Sse {
+            // The object answers with a socket that carries the stream.
+            headers.set("upgrade", "websocket")?;
+        }
+        headers.set(
+            ACCEPT_HEADER,
+            &AcceptWire::encode(accept).map_err(to_worker)?,
+        )?;
+        let mut init = RequestInit::new();
+        init.with_method(request.method()).with_headers(headers);
+        let forwarded = Request::new_with_init(request.url()?.as_str(), &init)?;
+        self.stub(env, &namespace)?
+            .fetch_with_request(forwarded)
+            .await
+    }
+}
+
+fn rejection(reject: Reject) -> worker::Result<Response> {
+    let headers: worker::Headers = (&reject.headers).into();
+    Ok(Response::error(reject.body, reject.status.as_u16())?.with_headers(headers))
+}

@@ -1,0 +1,130 @@
+//! A [`xws::Hub`] for code outside the object (a Worker route, a cron job):
+//! every call becomes a request to the object's stub.
+
+use worker::{Headers, Method, Request, RequestInit, Stub, Url};
+use xws::{BoxFuture, Delivery, Error, Message, PeerId, Topic, adapter::HubTransport};
+
+use crate::wire::{HubCommand, HubOp, HubReply, OP_HEADER, Op};
+
+/// Publishes through one Durable Object.
+pub struct StubHub {
+    stub: Stub,
+}
+
+impl StubHub {
+    /// A hub for the object behind `stub`.
+    pub fn new(stub: Stub) -> Self {
+        Self { stub }
+    }
+
+    async fn call(&self, command: HubCommand, message: Option<Message>) -> Result<HubReply, Error> {
+        let mut url = Url::parse("https://xws.internal/hub").map_err(Error::transport)?;
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("op", op_name(command.op));
+            if let Some(topic) = &command.topic {
+                query.append_pair("topic", topic);
+            }
+            if let Some(peer) = &command.peer {
+                query.append_pair("peer", peer.as_str());
+            }
+            query.append_pair("binary", if command.binary { "true" } else { "false" });
+        }
+        let headers = Headers::new();
+        headers
+            .set(OP_HEADER, Op::Hub.as_str())
+            .map_err(|e| Error::transport(e.to_string()))?;
+        let body = message.map(|m| js_sys::Uint8Array::from(&m.bytes()[..]).into());
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(body);
+        let request = Request::new_with_init(url.as_str(), &init)
+            .map_err(|e| Error::transport(e.to_string()))?;
+        let mut response = self
+            .stub
+            .fetch_with_request(request)
+            .await
+            .map_err(|e| Error::transport(e.to_string()))?;
+        if response.status_code() != 200 {
+            let text = response.text().await.unwrap_or_default();
+            return Err(Error::transport(format!(
+                "the Durable Object answered {}: {text}",
+                response.status_code()
+            )));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| Error::malformed("hub reply", e))
+    }
+}
+
+fn op_name(op: HubOp) -> &'static str {
+    match op {
+        HubOp::Publish => "publish",
+        HubOp::Broadcast => "broadcast",
+        HubOp::SendTo => "send_to",
+        HubOp::Peers => "peers",
+    }
+}
+
+fn command(
+    op: HubOp,
+    topic: Option<String>,
+    peer: Option<PeerId>,
+    message: &Message,
+) -> HubCommand {
+    HubCommand {
+        op,
+        topic,
+        peer,
+        binary: message.is_binary(),
+    }
+}
+
+impl HubTransport for StubHub {
+    fn publish(
+        &self,
+        topic: Topic,
+        message: Message,
+        exclude: Option<PeerId>,
+    ) -> BoxFuture<'_, Result<Delivery, Error>> {
+        Box::pin(async move {
+            let cmd = command(HubOp::Publish, Some(topic.to_string()), exclude, &message);
+            let reply = self.call(cmd, Some(message)).await?;
+            Ok(Delivery {
+                delivered: reply.delivered,
+            })
+        })
+    }
+
+    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
+        Box::pin(async move {
+            let cmd = command(HubOp::Broadcast, None, None, &message);
+            let reply = self.call(cmd, Some(message)).await?;
+            Ok(Delivery {
+                delivered: reply.delivered,
+            })
+        })
+    }
+
+    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
+        Box::pin(async move {
+            let cmd = command(HubOp::SendTo, None, Some(peer), &message);
+            Ok(self.call(cmd, Some(message)).await?.sent)
+        })
+    }
+
+    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
+        Box::pin(async move {
+            let cmd = HubCommand {
+                op: HubOp::Peers,
+                topic: None,
+                peer: None,
+                binary: false,
+            };
+            Ok(self.call(cmd, None).await?.peers)
+        })
+    }
+}

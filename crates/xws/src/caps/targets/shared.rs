@@ -1,0 +1,98 @@
+//! Cells that several targets share word for word.
+
+use crate::caps::{Capability, Capability::*, Cell};
+
+/// The Cloudflare runtime's WebSockets, the same with or without a Durable Object.
+pub mod cloudflare {
+    use super::*;
+
+    const WEBSOCKETS: &str = "Cloudflare docs: workers/runtime-apis/websockets";
+
+    /// Binary messages.
+    pub const BINARY: Cell = Cell::full(Binary, "ArrayBuffer messages", WEBSOCKETS);
+    /// Protocol ping/pong.
+    pub const PROTOCOL_PING: Cell = Cell::limited(
+        ProtocolPing,
+        "runtime only",
+        "the runtime answers protocol pings; the application neither sends nor sees them",
+        WEBSOCKETS,
+    );
+    /// Sending from `open`.
+    pub const SEND_FROM_OPEN: Cell = Cell::full(
+        SendFromOpen,
+        "the socket is accepted before the response returns",
+        WEBSOCKETS,
+    );
+    /// The client's address.
+    pub const REMOTE_ADDRESS: Cell = Cell::full(
+        RemoteAddress,
+        "the CF-Connecting-IP header",
+        "Cloudflare docs: fundamentals/reference/http-request-headers",
+    );
+    /// Subprotocols.
+    pub const SUBPROTOCOLS: Cell = Cell::full(
+        Subprotocols,
+        "the Sec-WebSocket-Protocol response header",
+        WEBSOCKETS,
+    );
+    /// permessage-deflate.
+    pub const COMPRESSION: Cell = Cell::limited(
+        Compression,
+        "compatibility flag",
+        "permessage-deflate with the `web_socket_compression` flag",
+        "Cloudflare docs: workers/configuration/compatibility-flags",
+    );
+}
+
+/// What every SSE-only function target (Vercel, Netlify, a Lambda function
+/// URL) has or lacks because SSE is not WebSocket.
+pub mod sse_function {
+    use super::*;
+
+    const BROKER: &str = "publish through a hosted broker (Redis pub/sub), or move real-time to a Cloudflare Durable Object or AWS API Gateway";
+    const STATELESS: &str = "functions do not share memory across invocations";
+
+    /// A capability that needs state shared between invocations, which
+    /// function platforms do not keep.
+    pub const fn stateless(capability: Capability, source: &'static str) -> Cell {
+        Cell::none(capability, BROKER, STATELESS, source)
+    }
+
+    /// Listing the open streams.
+    pub const fn no_peers_listing(source: &'static str) -> Cell {
+        Cell::none(
+            PeersListing,
+            "keep a registry of streams in a database",
+            STATELESS,
+            source,
+        )
+    }
+
+    const SSE_SPEC: &str = "WHATWG HTML: server-sent events";
+    const NO_WS: &str = "a WebSocket feature; this target serves SSE only";
+
+    /// Binary messages.
+    pub const BINARY: Cell = Cell::emulated(
+        Binary,
+        "base64 in an `event: binary` SSE event (xws::sse::encode_message)",
+        "",
+        "xws::sse",
+    );
+    /// Protocol ping/pong.
+    pub const PROTOCOL_PING: Cell = Cell::none(
+        ProtocolPing,
+        "SSE keep-alive comments (xws::sse::comment)",
+        NO_WS,
+        SSE_SPEC,
+    );
+    /// Sending from `open`.
+    pub const SEND_FROM_OPEN: Cell =
+        Cell::full(SendFromOpen, "the first events of the stream", SSE_SPEC);
+    /// Subprotocols.
+    pub const SUBPROTOCOLS: Cell = Cell::none(
+        Subprotocols,
+        "pass the protocol as a query parameter",
+        NO_WS,
+        SSE_SPEC,
+    );
+}

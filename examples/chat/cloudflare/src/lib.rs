@@ -1,0 +1,95 @@
+//! The xws chat on Cloudflare Workers: `chat::ChatHandler`, unchanged, in
+//! one Durable Object that holds every room.
+//!
+//! Routes: WebSocket `/api/ws`, `POST /api/broadcast`, `GET /api/sse`, the
+//! browser page at `/`, and, when the `XWS_DEBUG` var is `1`, the object's
+//! statistics at `/api/__stats` (the hibernation test reads them). A cron
+//! trigger broadcasts `{"type":"broadcast","event":"cron",…}`.
+#![cfg(target_arch = "wasm32")]
+
+mod room;
+
+use chat::{ChatHandler, protocol::BroadcastRequest};
+use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
+use xws_cloudflare::{Config, Gateway, Namespace};
+
+/// Every room lives in this one object, so a broadcast reaches every peer.
+/// To shard, route with `Namespace::Custom` (for example by `?room=`) and
+/// publish through the hub of each object.
+const OBJECT_NAME: &str = "chat";
+
+/// The adapter configuration shared by the Worker and the object.
+fn config() -> Config {
+    Config::default()
+        .binding("CHAT")
+        .namespace(Namespace::Fixed(OBJECT_NAME.into()))
+        .auto_response(Some(xws_cloudflare::AutoResponse::new(
+            r#"{"type":"ping"}"#,
+            r#"{"type":"pong"}"#,
+        )))
+}
+
+/// The handler, configured from the Worker's vars and secrets.
+fn handler(env: &Env) -> ChatHandler {
+    let token = env
+        .secret("CHAT_TOKEN")
+        .map(|s| s.to_string())
+        .or_else(|_| env.var("CHAT_TOKEN").map(|v| v.to_string()))
+        .ok();
+    ChatHandler::new(token)
+}
+
+fn gateway(env: &Env) -> Gateway<ChatHandler> {
+    Gateway::new(handler(env), config())
+}
+
+#[event(fetch)]
+async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let gateway = gateway(&env);
+    match (request.method(), request.path().as_str()) {
+        (Method::Get, "/api/ws") => gateway.upgrade(request, &env).await,
+        (Method::Get, "/api/sse") => gateway.sse(request, &env).await,
+        (Method::Post, "/api/broadcast") => {
+            let url = request.url()?;
+            let token = url.query_pairs().find(|(key, _)| key == "token");
+            if !gateway.handler().accepts(token.map(|(_, t)| t).as_deref()) {
+                return Response::error("missing or wrong token", 401);
+            }
+            let Ok(body) = request.json::<BroadcastRequest>().await else {
+                return Response::error(r#"expected {"event":…,"data":…}"#, 400);
+            };
+            let hub = gateway.hub(&env, OBJECT_NAME)?;
+            match chat::broadcast(&hub, body).await {
+                Ok(reply) => Response::from_json(&reply),
+                Err(error) => Response::error(error.to_string(), 502),
+            }
+        }
+        (Method::Get, "/api/__stats") if debug(&env) => gateway.stats(&env, OBJECT_NAME).await,
+        (Method::Get, "/") => Response::from_html(include_str!("../../static/index.html")),
+        _ => Response::error("not found", 404),
+    }
+}
+
+/// The cron trigger (and `/__scheduled` under `wrangler dev --test-scheduled`)
+/// reaches peers through the same hub as the HTTP route.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let request = BroadcastRequest {
+        event: "cron".into(),
+        data: serde_json::json!({ "cron": event.cron(), "scheduledTime": event.schedule() }),
+    };
+    let outcome = match gateway(&env).hub(&env, OBJECT_NAME) {
+        Ok(hub) => chat::broadcast(&hub, request)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match outcome {
+        Ok(reply) => worker::console_log!("cron broadcast delivered to {}", reply.delivered),
+        Err(error) => worker::console_error!("cron broadcast failed: {error}"),
+    }
+}
+
+fn debug(env: &Env) -> bool {
+    env.var("XWS_DEBUG").is_ok_and(|v| v.to_string() == "1")
+}

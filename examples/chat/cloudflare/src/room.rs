@@ -1,0 +1,53 @@
+//! The Durable Object class `ChatRoom`: a thin shell around
+//! [`xws_cloudflare::Object`].
+
+use chat::ChatHandler;
+use worker::{
+    DurableObject, Env, Request, Response, State, WebSocket, WebSocketIncomingMessage,
+    durable_object,
+};
+use xws_cloudflare::Object;
+
+/// Hosts the chat's peers; `wrangler.toml` binds it as `CHAT`.
+#[durable_object]
+pub struct ChatRoom {
+    object: Object<ChatHandler>,
+}
+
+impl DurableObject for ChatRoom {
+    fn new(state: State, env: Env) -> Self {
+        // The log line lets the hibernation test see the constructor run again.
+        worker::console_log!("xws chat: ChatRoom constructed");
+        Self {
+            object: Object::new(state, crate::handler(&env), crate::config()),
+        }
+    }
+
+    async fn fetch(&self, request: Request) -> worker::Result<Response> {
+        self.object.fetch(request).await
+    }
+
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> worker::Result<()> {
+        self.object.websocket_message(ws, message).await
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        reason: String,
+        was_clean: bool,
+    ) -> worker::Result<()> {
+        self.object
+            .websocket_close(ws, code, reason, was_clean)
+            .await
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> worker::Result<()> {
+        self.object.websocket_error(ws, error).await
+    }
+}
