@@ -5,6 +5,7 @@
 // A command-line tool talks to its user on stdout/stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod aws;
 mod bench;
 mod browser;
 mod cloudflare;
@@ -32,7 +33,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run every check CI runs: services, fmt, clippy, tests, doctests, wasm32 build, matrix.
+    /// Run every check CI runs: services, fmt, clippy, tests, doctests, wasm32 build, AWS stack, matrix.
     Test(test::Args),
     /// Generate adapters-matrix.md from the capability table in crates/xws.
     Matrix {
@@ -51,12 +52,15 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Build an example for a deployment target (`cloudflare`).
+    /// Run the AWS tests (moto, cargo lambda watch, the API Gateway emulator, cfn-lint).
+    TestAws,
+    /// Build an example for a deployment target (`cloudflare`, `aws`).
     Build {
         /// The target: `cloudflare`.
         target: Target,
     },
-    /// Build an example and serve it locally until Ctrl-C (`cloudflare`: `wrangler dev --local`).
+    /// Build an example and serve it locally until Ctrl-C (`cloudflare`: `wrangler dev --local`;
+    /// `aws`: moto, `cargo lambda watch` and the API Gateway emulator).
     Dev {
         /// The target: `cloudflare`.
         target: Target,
@@ -71,6 +75,8 @@ enum Command {
 enum Target {
     /// Cloudflare Workers (Durable Objects).
     Cloudflare,
+    /// AWS Lambda behind API Gateway (the chat's `ws`, `http` and `tick` functions).
+    Aws,
 }
 
 /// The repository the commands work on.
@@ -115,6 +121,14 @@ fn main() -> ExitCode {
             target: Target::Cloudflare,
             port,
         } => cloudflare::dev(&workspace, *port),
+        Command::Build {
+            target: Target::Aws,
+        } => aws::build(&workspace),
+        Command::Dev {
+            target: Target::Aws,
+            port,
+        } => aws::dev(&workspace, *port),
+        Command::TestAws => aws::test(&workspace),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

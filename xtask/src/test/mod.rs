@@ -54,6 +54,10 @@ const STEPS: &[Step] = &[
         run: cloudflare::test,
     },
     Step {
+        name: "aws",
+        run: crate::aws::test,
+    },
+    Step {
         name: "matrix",
         run: |workspace| matrix::run(workspace, true),
     },

@@ -13,13 +13,14 @@ pub const COLUMN: Column = Column {
     target: DeploymentTarget::AwsApiGateway,
     name: "AWS API Gateway WebSocket + Lambda",
     also: "API Gateway v2 WebSocket API",
-    adapter: AdapterStatus::Planned { krate: "xws-aws" },
+    adapter: AdapterStatus::Available { krate: "xws-aws" },
     cells: [
         Cell::full(
             WebSocket,
             "API Gateway holds the socket; $connect/$default/$disconnect invoke Lambda",
             ROUTES,
-        ),
+        )
+        .proved_by("echo_json"),
         Cell::none(
             Sse,
             "use a Lambda function URL with response streaming",
@@ -31,18 +32,21 @@ pub const COLUMN: Column = Column {
             TABLE,
             "there is no long-lived instance",
             CONNECTIONS,
-        ),
+        )
+        .proved_by("publish_skips_sender"),
         Cell::emulated(
             PubSubAcrossInstances,
             TABLE,
             "every invocation sees the same table",
             CONNECTIONS,
-        ),
+        )
+        .proved_by("room_fan_out"),
         Cell::full(
             PublishFromOutside,
-            "any code with IAM rights posts to @connections",
+            "any code with IAM rights posts to @connections (xws_aws::Aws::hub)",
             CONNECTIONS,
-        ),
+        )
+        .proved_by("broadcast_from_http"),
         Cell::emulated(
             PeersListing,
             "a query of the connections table",
@@ -78,17 +82,19 @@ pub const COLUMN: Column = Column {
             "stored in the connection's DynamoDB item",
             "each message is a separate invocation",
             CONNECTIONS,
-        ),
+        )
+        .proved_by("user_in_context"),
         Cell::emulated(
             SendFromOpen,
-            "queued and posted right after $connect returns",
+            "stored as pending on the connection item; an asynchronous self-invocation posts them once $connect returned (retrying 410 for 5 s), or the first $default does",
             "the socket is not open until $connect returns (410 GoneException before)",
             CONNECTIONS,
-        ),
+        )
+        .proved_by("welcome"),
         Cell::limited(
             MaxMessageSize,
             "128 KB (32 KB frames)",
-            "larger messages close with 1009; also for @connections posts; cannot be raised",
+            "larger messages close with 1009; larger posts are an error; a lower handler limit closes through DeleteConnection, without 1009",
             LIMITS,
         ),
         Cell::limited(MaxConnectionDuration, "2 h", "cannot be raised", LIMITS),

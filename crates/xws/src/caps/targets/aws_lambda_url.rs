@@ -24,7 +24,7 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             Sse,
             "15 min, 200 MB per response",
-            "first 6 MB uncapped, then up to 2 MB/s; not through a VPC function URL",
+            "first 6 MB uncapped, then up to 2 MB/s; not through a VPC function URL; gap: xws-aws has no streaming SSE entry yet (a stream would need a Broker to hear publications); cargo lambda watch can stream since cargo-lambda PR #920",
             STREAMING,
         ),
         Cell::emulated(PubSubInstance, BROKER, "", STREAMING),

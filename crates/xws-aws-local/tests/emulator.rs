@@ -1,0 +1,237 @@
+//! The emulator against a fake function: a real HTTP server on 127.0.0.1
+//! that records the events it gets and answers like a Lambda function.
+
+use axum::{Json, Router, extract::State, routing::post};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use tokio_tungstenite::tungstenite::{Message, protocol::frame::coding::CloseCode};
+use xws_aws_local::{Emulator, EmulatorConfig};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// What the fake function saw: each event, and for `$connect` the status
+/// of a post to the connecting id (API Gateway answers 410 then).
+#[derive(Default)]
+struct Seen {
+    events: Vec<Value>,
+    post_during_connect: Option<u16>,
+}
+
+#[derive(Clone)]
+struct Fake {
+    seen: Arc<Mutex<Seen>>,
+    emulator: Arc<Mutex<String>>,
+}
+
+async fn function(State(fake): State<Fake>, Json(event): Json<Value>) -> Json<Value> {
+    let route = event["requestContext"]["routeKey"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    if route == "$connect" {
+        if event["queryStringParameters"]["deny"] == "1" {
+            fake.seen.lock().unwrap().events.push(event);
+            return Json(json!({"statusCode": 403}));
+        }
+        let id = event["requestContext"]["connectionId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let url = format!("{}/@connections/{id}", fake.emulator.lock().unwrap());
+        let status = reqwest::Client::new()
+            .post(url)
+            .body("early")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        fake.seen.lock().unwrap().post_during_connect = Some(status.as_u16());
+    }
+    fake.seen.lock().unwrap().events.push(event);
+    Json(json!({"statusCode": 200}))
+}
+
+async fn start(idle: Duration) -> (String, Fake, Arc<Emulator>) {
+    let fake = Fake {
+        seen: Arc::default(),
+        emulator: Arc::default(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let function_url = format!("http://{}/invoke", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/invoke", post(function))
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut config = EmulatorConfig::new(function_url);
+    config.idle_timeout = idle;
+    let emulator = Emulator::new(config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    *fake.emulator.lock().unwrap() = format!("http://{addr}");
+    tokio::spawn(emulator.clone().serve(listener));
+    (format!("{addr}"), fake, emulator)
+}
+
+fn routes(fake: &Fake) -> Vec<String> {
+    let seen = fake.seen.lock().unwrap();
+    seen.events
+        .iter()
+        .map(|e| {
+            e["requestContext"]["routeKey"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn next_close(
+    ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> CloseCode {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a frame in time")
+        {
+            Some(Ok(Message::Close(Some(frame)))) => return frame.code,
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn connect_message_post_and_disconnect() {
+    let (addr, fake, emulator) = start(Duration::from_secs(600)).await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/?user=ada&room=1&room=2"))
+            .await
+            .unwrap();
+    assert_eq!(
+        fake.seen.lock().unwrap().post_during_connect,
+        Some(410),
+        "a post during $connect is Gone, as on AWS"
+    );
+    let connect = fake.seen.lock().unwrap().events[0].clone();
+    assert_eq!(connect["requestContext"]["eventType"], "CONNECT");
+    assert_eq!(connect["queryStringParameters"]["user"], "ada");
+    assert_eq!(
+        connect["multiValueQueryStringParameters"]["room"],
+        json!(["1", "2"])
+    );
+    assert!(connect["headers"]["sec-websocket-key"].is_string());
+    let id = connect["requestContext"]["connectionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    ws.send(Message::text("hello")).await.unwrap();
+    eventually("$default", || routes(&fake).len() == 2).await;
+    assert_eq!(fake.seen.lock().unwrap().events[1]["body"], "hello");
+
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/@connections/{id}");
+    assert_eq!(
+        client
+            .post(&url)
+            .body("from the function")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let frame = tokio::time::timeout(WAIT, ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(frame, Message::text("from the function"));
+    let info: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    assert!(
+        info["ConnectedAt"].as_str().unwrap().ends_with('Z'),
+        "{info}"
+    );
+
+    let gone = client
+        .post(format!("http://{addr}/@connections/nobody"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 410);
+    assert_eq!(gone.headers()["x-amzn-errortype"], "GoneException");
+
+    assert_eq!(client.delete(&url).send().await.unwrap().status(), 204);
+    assert_eq!(next_close(&mut ws).await, CloseCode::Normal);
+    eventually("$disconnect", || routes(&fake).len() == 3).await;
+    assert_eq!(emulator.open_connections(), 0);
+    assert_eq!(
+        client
+            .post(&url)
+            .body("late")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        410
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connect_answers_its_status() {
+    let (addr, _fake, _) = start(Duration::from_secs(600)).await;
+    let error = tokio_tungstenite::connect_async(format!("ws://{addr}/?deny=1"))
+        .await
+        .unwrap_err();
+    match error {
+        tokio_tungstenite::tungstenite::Error::Http(response) => assert_eq!(response.status(), 403),
+        other => panic!("expected an HTTP refusal, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn limits_close_with_the_codes_api_gateway_uses() {
+    let (addr, fake, _) = start(Duration::from_millis(500)).await;
+    let url = format!("ws://{addr}/");
+
+    let (mut big, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    big.send(Message::text("x".repeat(128 * 1024 + 1)))
+        .await
+        .unwrap();
+    assert_eq!(next_close(&mut big).await, CloseCode::Size);
+
+    let (mut binary, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    binary.send(Message::binary(vec![1, 2, 3])).await.unwrap();
+    assert_eq!(next_close(&mut binary).await, CloseCode::Unsupported);
+
+    let (mut idle, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    assert_eq!(next_close(&mut idle).await, CloseCode::Away);
+
+    eventually("three $disconnect events", || {
+        let seen = fake.seen.lock().unwrap();
+        let codes: Vec<i64> = seen
+            .events
+            .iter()
+            .filter_map(|e| e["requestContext"]["disconnectStatusCode"].as_i64())
+            .collect();
+        codes.len() == 3 && [1009, 1003, 1001].iter().all(|c| codes.contains(c))
+    })
+    .await;
+}

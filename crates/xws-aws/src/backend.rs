@@ -1,0 +1,97 @@
+//! The AWS clients and settings one function uses.
+
+use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig};
+use std::{sync::Arc, time::Duration};
+
+use crate::{AwsConfig, AwsError, AwsHub, Gateway, Metrics, MetricsSnapshot, Table};
+
+/// How often a throttled DynamoDB request is tried in all.
+const DYNAMODB_ATTEMPTS: u32 = 6;
+
+/// Everything the adapter talks to: the table, the gateway, Lambda (for the
+/// `open`-hook delivery), with call counters.
+#[derive(Debug)]
+pub struct Aws {
+    pub(crate) config: AwsConfig,
+    pub(crate) table: Table,
+    pub(crate) gateway: Gateway,
+    pub(crate) lambda: aws_sdk_lambda::Client,
+    metrics: Arc<Metrics>,
+}
+
+impl Aws {
+    /// Loads the SDK configuration (region, credentials, `AWS_ENDPOINT_URL_*`)
+    /// and [`AwsConfig::from_env`]. With `XWS_CREATE_TABLE=1` (local runs)
+    /// the table is created if it is missing.
+    pub async fn from_env() -> Result<Self, AwsError> {
+        let config = AwsConfig::from_env()?;
+        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let aws = Self::new(&sdk, config);
+        if std::env::var("XWS_CREATE_TABLE").is_ok_and(|v| v == "1") {
+            aws.table.create_if_missing().await?;
+        }
+        Ok(aws)
+    }
+
+    /// Builds the clients from an SDK configuration.
+    ///
+    /// DynamoDB requests that are throttled (`ProvisionedThroughputExceeded`,
+    /// `ThrottlingException`, `RequestLimitExceeded`) are retried by the SDK's
+    /// standard retry strategy, up to 6 attempts with exponential backoff and
+    /// jitter from 50 ms; any other error is returned at once.
+    pub fn new(sdk: &SdkConfig, config: AwsConfig) -> Self {
+        let metrics = Arc::new(Metrics::default());
+        let retry = RetryConfig::standard()
+            .with_max_attempts(DYNAMODB_ATTEMPTS)
+            .with_initial_backoff(Duration::from_millis(50));
+        let dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk)
+            .retry_config(retry)
+            .build();
+        let table = Table::new(
+            aws_sdk_dynamodb::Client::from_conf(dynamodb),
+            config.table.clone(),
+            metrics.clone(),
+        );
+        Self {
+            table,
+            gateway: Gateway::new(sdk.clone(), metrics.clone()),
+            lambda: aws_sdk_lambda::Client::new(sdk),
+            config,
+            metrics,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &AwsConfig {
+        &self.config
+    }
+
+    /// The connections table.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The API Gateway Management API.
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// The calls made so far.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot()
+    }
+
+    /// A [`xws::Hub`] for functions outside the WebSocket API (an HTTP route,
+    /// a scheduled function); it needs the management endpoint
+    /// (`XWS_APIGW_ENDPOINT`).
+    pub fn hub(self: &Arc<Self>) -> Result<xws::Hub, AwsError> {
+        let endpoint = self.config.endpoint.clone().ok_or_else(|| {
+            AwsError::Config(
+                "XWS_APIGW_ENDPOINT (https://{api-id}.execute-api.{region}.amazonaws.com/{stage}) \
+                 is needed to publish from outside the WebSocket API"
+                    .into(),
+            )
+        })?;
+        Ok(xws::Hub::new(Arc::new(AwsHub::new(self.clone(), endpoint))))
+    }
+}

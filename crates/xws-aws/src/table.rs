@@ -1,0 +1,390 @@
+//! The DynamoDB table: connections and topic subscriptions.
+//!
+//! One table, keys `pk` (string, partition) and `sk` (string, sort), TTL on
+//! `expires_at` (epoch seconds):
+//!
+//! | item | `pk` | `sk` | attributes |
+//! |---|---|---|---|
+//! | connection | `conn` | connection id | `peer` (JSON [`xws::PeerSnapshot`]: request, context, topics), `since` (connect time, ms), `pending` (JSON, messages from `open` not yet delivered), `expires_at` |
+//! | subscription | `topic#{topic}` | connection id | `since`, `expires_at` |
+//!
+//! - `publish` to a topic is one `Query` on `topic#{topic}` (one page per
+//!   1 MB of keys, so one request up to thousands of subscribers).
+//! - `broadcast` and `peers()` are one `Query` on `conn`. All connections
+//!   share that partition: fine up to ~1,000 connects per second (the
+//!   per-partition write limit), where it would need sharding.
+//! - `$default` reads its connection with one consistent `GetItem`.
+//! - Every item expires 2 h 10 min after its connection opened (API Gateway
+//!   closes connections at 2 h), so a lost `$disconnect` leaves no garbage.
+
+use aws_sdk_dynamodb::{
+    Client,
+    types::{
+        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
+        ScalarAttributeType, TimeToLiveSpecification,
+    },
+};
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use crate::{AwsError, MAX_CONNECTION_DURATION, Metrics};
+
+const CONNECTIONS: &str = "conn";
+const TOPIC_PREFIX: &str = "topic#";
+/// Items outlive the connection a little so a late `$disconnect` still finds them.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(10 * 60);
+
+type Item = HashMap<String, AttributeValue>;
+
+/// A connection as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectionItem {
+    /// The API Gateway connection id.
+    pub id: String,
+    /// The peer snapshot, as JSON.
+    pub peer: String,
+    /// When the connection opened, in ms since the epoch.
+    pub since_ms: i64,
+    /// Messages from `open` not yet delivered, as JSON.
+    pub pending: Option<String>,
+}
+
+/// The connections table.
+#[derive(Clone, Debug)]
+pub struct Table {
+    client: Client,
+    name: String,
+    metrics: Arc<Metrics>,
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn topic_key(topic: &str) -> String {
+    format!("{TOPIC_PREFIX}{topic}")
+}
+
+fn expires_at(since_ms: i64) -> i64 {
+    let lifetime = (MAX_CONNECTION_DURATION + EXPIRY_MARGIN).as_secs() as i64;
+    since_ms / 1000 + lifetime
+}
+
+fn string_attr(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn connection_from(item: &Item) -> Result<ConnectionItem, AwsError> {
+    let id = string_attr(item, "sk").unwrap_or_default();
+    let malformed = |reason: &str| AwsError::MalformedItem {
+        key: format!("{CONNECTIONS}/{id}"),
+        reason: reason.into(),
+    };
+    let peer = string_attr(item, "peer").ok_or_else(|| malformed("no `peer` attribute"))?;
+    let since_ms = item
+        .get("since")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| malformed("no numeric `since` attribute"))?;
+    Ok(ConnectionItem {
+        pending: string_attr(item, "pending"),
+        id,
+        peer,
+        since_ms,
+    })
+}
+
+impl Table {
+    /// The table `name`, counting calls in `metrics`.
+    pub fn new(client: Client, name: impl Into<String>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            client,
+            name: name.into(),
+            metrics,
+        }
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Creates the table (on-demand billing, TTL on `expires_at`) unless it
+    /// exists; for local runs. Real deployments create it from the template.
+    pub async fn create_if_missing(&self) -> Result<(), AwsError> {
+        let exists = self
+            .client
+            .describe_table()
+            .table_name(&self.name)
+            .send()
+            .await;
+        if exists.is_ok() {
+            return Ok(());
+        }
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("name and type are set")
+        };
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("name and type are set")
+        };
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .attribute_definitions(attr("pk"))
+            .attribute_definitions(attr("sk"))
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            // Another function created it meanwhile.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                return Ok(());
+            }
+            Err(e) => return Err(AwsError::dynamodb("CreateTable", e)),
+        }
+        let ttl = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name("expires_at")
+            .build()
+            .expect("fields are set");
+        self.client
+            .update_time_to_live()
+            .table_name(&self.name)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .map_err(|e| AwsError::dynamodb("UpdateTimeToLive", e))?;
+        Ok(())
+    }
+
+    /// Stores a new connection.
+    pub async fn put_connection(&self, item: &ConnectionItem) -> Result<(), AwsError> {
+        self.metrics.write();
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .item("pk", s(CONNECTIONS))
+            .item("sk", s(&item.id))
+            .item("peer", s(&item.peer))
+            .item("since", n(item.since_ms))
+            .item("expires_at", n(expires_at(item.since_ms)));
+        if let Some(pending) = &item.pending {
+            put = put.item("pending", s(pending));
+        }
+        put.send()
+            .await
+            .map_err(|e| AwsError::dynamodb("PutItem", e))?;
+        Ok(())
+    }
+
+    /// Reads a connection (strongly consistent: the previous invocation's
+    /// writes are visible).
+    pub async fn get_connection(&self, id: &str) -> Result<Option<ConnectionItem>, AwsError> {
+        self.metrics.read();
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .key("pk", s(CONNECTIONS))
+            .key("sk", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::dynamodb("GetItem", e))?;
+        out.item().map(connection_from).transpose()
+    }
+
+    /// Replaces the stored peer snapshot of a connection that still exists.
+    pub async fn save_peer(&self, id: &str, peer: &str) -> Result<(), AwsError> {
+        self.metrics.write();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(CONNECTIONS))
+            .key("sk", s(id))
+            .update_expression("SET peer = :peer")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":peer", s(peer))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => {
+                tracing::debug!(
+                    connection = id,
+                    "connection removed meanwhile; state not saved"
+                );
+                Ok(())
+            }
+            Err(e) => Err(AwsError::dynamodb("UpdateItem", e)),
+        }
+    }
+
+    /// Atomically removes and returns the connection's pending messages, so
+    /// two deliverers never send them twice.
+    pub async fn take_pending(&self, id: &str) -> Result<Option<String>, AwsError> {
+        self.metrics.write();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(CONNECTIONS))
+            .key("sk", s(id))
+            .update_expression("REMOVE pending")
+            .condition_expression("attribute_exists(pending)")
+            .return_values(ReturnValue::UpdatedOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes().and_then(|a| string_attr(a, "pending"))),
+            Err(e) if is_condition_failure(&e) => Ok(None),
+            Err(e) => Err(AwsError::dynamodb("UpdateItem", e)),
+        }
+    }
+
+    /// Adds `id` to `topic`'s subscribers.
+    pub async fn subscribe(&self, topic: &str, id: &str, since_ms: i64) -> Result<(), AwsError> {
+        self.metrics.write();
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .item("pk", s(topic_key(topic)))
+            .item("sk", s(id))
+            .item("since", n(since_ms))
+            .item("expires_at", n(expires_at(since_ms)))
+            .send()
+            .await
+            .map_err(|e| AwsError::dynamodb("PutItem", e))?;
+        Ok(())
+    }
+
+    /// Removes `id` from `topic`'s subscribers.
+    pub async fn unsubscribe(&self, topic: &str, id: &str) -> Result<(), AwsError> {
+        self.metrics.write();
+        self.client
+            .delete_item()
+            .table_name(&self.name)
+            .key("pk", s(topic_key(topic)))
+            .key("sk", s(id))
+            .send()
+            .await
+            .map_err(|e| AwsError::dynamodb("DeleteItem", e))?;
+        Ok(())
+    }
+
+    /// The connection ids subscribed to `topic`.
+    pub async fn subscribers(&self, topic: &str) -> Result<Vec<String>, AwsError> {
+        self.sort_keys(&topic_key(topic)).await
+    }
+
+    /// Every stored connection id.
+    pub async fn connections(&self) -> Result<Vec<String>, AwsError> {
+        self.sort_keys(CONNECTIONS).await
+    }
+
+    async fn sort_keys(&self, pk: &str) -> Result<Vec<String>, AwsError> {
+        let mut ids = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            self.metrics.read();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .projection_expression("sk")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::dynamodb("Query", e))?;
+            ids.extend(
+                out.items()
+                    .iter()
+                    .filter_map(|item| string_attr(item, "sk")),
+            );
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(ids),
+            }
+        }
+    }
+
+    /// Deletes a connection item and returns what it held.
+    pub async fn remove_connection(&self, id: &str) -> Result<Option<ConnectionItem>, AwsError> {
+        self.metrics.write();
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .key("pk", s(CONNECTIONS))
+            .key("sk", s(id))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| AwsError::dynamodb("DeleteItem", e))?;
+        out.attributes().map(connection_from).transpose()
+    }
+
+    /// Removes items of a connection that answered `410 Gone`, but only those
+    /// older than `cutoff_ms`: a younger connection may still be inside its
+    /// `$connect` (not yet open), which answers 410 too.
+    pub async fn remove_stale(
+        &self,
+        id: &str,
+        topic: Option<&str>,
+        cutoff_ms: i64,
+    ) -> Result<(), AwsError> {
+        let mut keys = vec![CONNECTIONS.to_owned()];
+        keys.extend(topic.map(topic_key));
+        for pk in keys {
+            self.metrics.write();
+            let result = self
+                .client
+                .delete_item()
+                .table_name(&self.name)
+                .key("pk", s(pk))
+                .key("sk", s(id))
+                .condition_expression("attribute_not_exists(since) OR since < :cutoff")
+                .expression_attribute_values(":cutoff", n(cutoff_ms))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(e) if is_condition_failure(&e) => {
+                    tracing::debug!(connection = id, "410 from a connection still connecting");
+                    return Ok(());
+                }
+                Err(e) => return Err(AwsError::dynamodb("DeleteItem", e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_condition_failure<E, R>(error: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
+}
