@@ -48,6 +48,8 @@ const MESSAGES: usize = 3_000;
 const MESSAGE_SIZE: usize = 16 * 1024;
 const SEND_QUEUE: usize = 16;
 
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// What one run of the feed observed.
 struct Run {
     /// Publications that reached both peers before the slow one stopped
@@ -61,6 +63,8 @@ struct Run {
 /// Publishes [`MESSAGES`] to a fast reader and a reader that never reads,
 /// one at a time, timing how long each takes to reach the fast reader.
 async fn feed_a_fast_and_a_stalled_reader(feed: &Arc<Feed>, slow_consumer: SlowConsumer) -> Run {
+    // Both tests measure this process's memory: one at a time.
+    let _alone = ONE_AT_A_TIME.lock().await;
     let config = xws_tokio::Config {
         max_write_buffer_size: 64 * 1024,
         ..test_config(Limits {
