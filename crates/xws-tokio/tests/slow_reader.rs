@@ -65,14 +65,11 @@ struct Run {
 async fn feed_a_fast_and_a_stalled_reader(feed: &Arc<Feed>, slow_consumer: SlowConsumer) -> Run {
     // Both tests measure this process's memory: one at a time.
     let _alone = ONE_AT_A_TIME.lock().await;
-    let config = xws_tokio::Config {
-        max_write_buffer_size: 64 * 1024,
-        ..test_config(Limits {
-            send_queue: SEND_QUEUE,
-            slow_consumer,
-            ..quiet_limits()
-        })
-    };
+    let config = test_config(Limits {
+        send_queue: SEND_QUEUE,
+        slow_consumer,
+        ..quiet_limits()
+    });
     let server = start(FeedHandler(Arc::clone(feed)), config).await;
     let mut fast = server.connect("/?name=fast").await;
     let stalled = raw_upgrade(server.addr, "/?name=slow", Some(4096)).await;

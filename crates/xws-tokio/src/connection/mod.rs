@@ -51,12 +51,11 @@ pub(crate) async fn run<H: Handler>(
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(shared.config.read_buffer_size)
         .write_buffer_size(WRITE_BUFFER_SIZE)
-        .max_write_buffer_size(
-            shared
-                .config
-                .max_write_buffer_size
-                .max(WRITE_BUFFER_SIZE + 1),
-        )
+        // No cap: tungstenite refuses any frame larger than the cap (the
+        // connection then drops), and the buffer cannot grow anyway: when
+        // the socket blocks, tokio-tungstenite flushes it entirely before it
+        // takes the next frame. The peer's queue bounds what waits.
+        .max_write_buffer_size(usize::MAX)
         .max_message_size(Some(limits.max_message_size))
         .max_frame_size(Some(limits.max_message_size));
     let ws =
