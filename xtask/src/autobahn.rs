@@ -42,7 +42,7 @@ const SUITE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// `crates/xws-client` is in the tree, the fuzzing server against it.
 /// `subset` skips the 9.* cases and the deflate cases.
 pub fn run(workspace: &Workspace, subset: bool) -> Result<()> {
-    let wstest = install()?;
+    let wstest = Wstest::install()?;
     let reports = workspace.target_dir.join("autobahn");
     let mut failures = fuzz_the_server(workspace, &wstest, &reports.join("server"), subset)?;
     if workspace.root.join("crates/xws-client").is_dir() {
@@ -61,27 +61,49 @@ pub fn run(workspace: &Workspace, subset: bool) -> Result<()> {
     Ok(())
 }
 
-/// Installs the suite (once) and returns the `wstest` binary.
-fn install() -> Result<PathBuf> {
-    let base = tools::cache_dir()?
-        .join("autobahn")
-        .join(SUITE.replace("==", "-"));
-    let wstest = base.join("bin").join("wstest");
-    if wstest.is_file() {
-        return Ok(wstest);
+/// The suite's `wstest` command, installed in the tools cache.
+struct Wstest {
+    /// The `--user` install prefix; `wstest` finds its modules through it.
+    base: PathBuf,
+}
+
+impl Wstest {
+    /// Installs the suite (once).
+    fn install() -> Result<Self> {
+        let base = tools::cache_dir()?
+            .join("autobahn")
+            .join(SUITE.replace("==", "-"));
+        let suite = Wstest { base };
+        if suite.bin().is_file() {
+            return Ok(suite);
+        }
+        let python = python27()?;
+        eprintln!("xtask: installing {SUITE} into {}", suite.base.display());
+        Cmd::new(&python)
+            .args(["-m", "pip", "install", "--user", "--disable-pip-version-check", SUITE])
+            .env("PYTHONUSERBASE", &suite.base)
+            .timeout(Duration::from_secs(15 * 60))
+            .run()
+            .context("installing the Autobahn testsuite with Python 2.7's pip")?;
+        if !suite.bin().is_file() {
+            bail!("{SUITE} installed, but {} is missing", suite.bin().display());
+        }
+        Ok(suite)
     }
-    let python = python27()?;
-    eprintln!("xtask: installing {SUITE} into {}", base.display());
-    Cmd::new(&python)
-        .args(["-m", "pip", "install", "--user", "--disable-pip-version-check", SUITE])
-        .env("PYTHONUSERBASE", &base)
-        .timeout(Duration::from_secs(15 * 60))
-        .run()
-        .context("installing the Autobahn testsuite with Python 2.7's pip")?;
-    if !wstest.is_file() {
-        bail!("{SUITE} installed, but {} is missing", wstest.display());
+
+    fn bin(&self) -> PathBuf {
+        self.base.join("bin").join("wstest")
     }
-    Ok(wstest)
+
+    /// `wstest -m mode -s spec`, run from the spec's directory.
+    fn command(&self, mode: &str, spec: &Path) -> Cmd {
+        let dir = spec.parent().unwrap_or(Path::new("."));
+        Cmd::new(self.bin())
+            .env("PYTHONUSERBASE", &self.base)
+            .args(["-m", mode, "-s"])
+            .arg(spec)
+            .current_dir(dir)
+    }
 }
 
 /// A Python 2.7 interpreter: `$XWS_PYTHON2`, pyenv's, or one on `PATH`.
@@ -120,7 +142,7 @@ fn python27() -> Result<PathBuf> {
 /// The fuzzing client against `examples/echo`; returns the failed cases.
 fn fuzz_the_server(
     workspace: &Workspace,
-    wstest: &Path,
+    wstest: &Wstest,
     outdir: &Path,
     subset: bool,
 ) -> Result<Vec<String>> {
@@ -146,10 +168,8 @@ fn fuzz_the_server(
     let dir = outdir.parent().context("reports directory")?;
     let spec_file = write_spec(dir, "fuzzingclient.json", &spec)?;
     eprintln!("xtask: autobahn fuzzingclient -> examples/echo on {addr}");
-    Cmd::new(wstest)
-        .args(["-m", "fuzzingclient", "-s"])
-        .arg(&spec_file)
-        .current_dir(dir)
+    wstest
+        .command("fuzzingclient", &spec_file)
         .timeout(SUITE_TIMEOUT)
         .run()?;
     server.ensure_running().context("examples/echo died during the suite")?;
@@ -161,7 +181,7 @@ fn fuzz_the_server(
 /// docs); returns the failed cases.
 fn fuzz_the_client(
     workspace: &Workspace,
-    wstest: &Path,
+    wstest: &Wstest,
     outdir: &Path,
     subset: bool,
 ) -> Result<Vec<String>> {
@@ -181,11 +201,7 @@ fn fuzz_the_client(
     });
     let dir = outdir.parent().context("reports directory")?;
     let spec_file = write_spec(dir, "fuzzingserver.json", &spec)?;
-    let mut suite = Cmd::new(wstest)
-        .args(["-m", "fuzzingserver", "-s"])
-        .arg(&spec_file)
-        .current_dir(dir)
-        .spawn()?;
+    let mut suite = wstest.command("fuzzingserver", &spec_file).spawn()?;
     wait_for_port(addr, Duration::from_secs(60), "the Autobahn fuzzing server")?;
     suite.ensure_running()?;
     eprintln!("xtask: autobahn fuzzingserver on {addr} <- crates/xws-client");
