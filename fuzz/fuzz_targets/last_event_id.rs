@@ -11,7 +11,10 @@ fuzz_target!(|header: &str| {
     let well_formed = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
     match parse_last_event_id(header) {
         Some(n) => {
-            assert!(well_formed && digits.len() <= 20, "{header:?} parsed as {n}");
+            assert!(
+                well_formed && digits.len() <= 20,
+                "{header:?} parsed as {n}"
+            );
             assert_eq!(digits.parse::<u64>().ok(), Some(n));
             assert_eq!(parse_last_event_id(&n.to_string()), Some(n));
         }

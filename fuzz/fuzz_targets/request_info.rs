@@ -30,10 +30,16 @@ fuzz_target!(|input: Input<'_>| {
     }
     let _ = request.path_and_query();
     let json = serde_json::to_vec(&request).unwrap();
-    assert_eq!(serde_json::from_slice::<RequestInfo>(&json).unwrap(), request);
+    assert_eq!(
+        serde_json::from_slice::<RequestInfo>(&json).unwrap(),
+        request
+    );
 
     if let Ok(stored) = serde_json::from_slice::<RequestInfo>(input.stored) {
         let json = serde_json::to_vec(&stored).unwrap();
-        assert_eq!(serde_json::from_slice::<RequestInfo>(&json).unwrap(), stored);
+        assert_eq!(
+            serde_json::from_slice::<RequestInfo>(&json).unwrap(),
+            stored
+        );
     }
 });

@@ -31,12 +31,17 @@ struct Dispatched {
 /// (§9.2.6), minus the BOM and the reconnection time.
 fn parse(stream: &str) -> Vec<Dispatched> {
     let mut events = Vec::new();
-    let (mut data, mut event_type, mut last_event_id) = (String::new(), String::new(), String::new());
+    let (mut data, mut event_type, mut last_event_id) =
+        (String::new(), String::new(), String::new());
     let mut rest = stream;
     while !rest.is_empty() {
         let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
         let line = &rest[..end];
-        let skip = if rest[end..].starts_with("\r\n") { 2 } else { 1 };
+        let skip = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
         if end == rest.len() {
             // A last line without its end is not processed.
             break;
@@ -50,7 +55,11 @@ fn parse(stream: &str) -> Vec<Dispatched> {
             if data.ends_with('\n') {
                 data.pop();
             }
-            let kind = if event_type.is_empty() { "message".to_owned() } else { std::mem::take(&mut event_type) };
+            let kind = if event_type.is_empty() {
+                "message".to_owned()
+            } else {
+                std::mem::take(&mut event_type)
+            };
             events.push(Dispatched {
                 event_type: kind,
                 data: std::mem::take(&mut data),
@@ -99,11 +108,19 @@ fuzz_target!(|input: Input| {
     }
     let wire = event.encode();
     let text = std::str::from_utf8(&wire).expect("SSE is UTF-8");
-    let expected_type = input.event.as_deref().map(one_line).filter(|t| !t.is_empty());
+    let expected_type = input
+        .event
+        .as_deref()
+        .map(one_line)
+        .filter(|t| !t.is_empty());
     let expected = Dispatched {
         event_type: expected_type.unwrap_or_else(|| "message".to_owned()),
         data: normalize_line_breaks(&input.data),
-        last_event_id: input.id.as_deref().map(|id| one_line(id).replace('\0', "")).unwrap_or_default(),
+        last_event_id: input
+            .id
+            .as_deref()
+            .map(|id| one_line(id).replace('\0', ""))
+            .unwrap_or_default(),
     };
     assert_eq!(parse(text), vec![expected], "wire: {text:?}");
 
@@ -123,6 +140,8 @@ fuzz_target!(|input: Input| {
     let events = parse(std::str::from_utf8(&wire).unwrap());
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event_type, "binary");
-    let decoded = base64::engine::general_purpose::STANDARD.decode(&events[0].data).unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(&events[0].data)
+        .unwrap();
     assert_eq!(decoded, input.binary);
 });

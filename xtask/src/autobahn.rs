@@ -46,7 +46,12 @@ pub fn run(workspace: &Workspace, subset: bool) -> Result<()> {
     let reports = workspace.target_dir.join("autobahn");
     let mut failures = fuzz_the_server(workspace, &wstest, &reports.join("server"), subset)?;
     if workspace.root.join("crates/xws-client").is_dir() {
-        failures.extend(fuzz_the_client(workspace, &wstest, &reports.join("client"), subset)?);
+        failures.extend(fuzz_the_client(
+            workspace,
+            &wstest,
+            &reports.join("client"),
+            subset,
+        )?);
     } else {
         eprintln!("xtask: autobahn: crates/xws-client is not in the tree; client cases skipped");
     }
@@ -80,13 +85,23 @@ impl Wstest {
         let python = python27()?;
         eprintln!("xtask: installing {SUITE} into {}", suite.base.display());
         Cmd::new(&python)
-            .args(["-m", "pip", "install", "--user", "--disable-pip-version-check", SUITE])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--user",
+                "--disable-pip-version-check",
+                SUITE,
+            ])
             .env("PYTHONUSERBASE", &suite.base)
             .timeout(Duration::from_secs(15 * 60))
             .run()
             .context("installing the Autobahn testsuite with Python 2.7's pip")?;
         if !suite.bin().is_file() {
-            bail!("{SUITE} installed, but {} is missing", suite.bin().display());
+            bail!(
+                "{SUITE} installed, but {} is missing",
+                suite.bin().display()
+            );
         }
         Ok(suite)
     }
@@ -172,7 +187,9 @@ fn fuzz_the_server(
         .command("fuzzingclient", &spec_file)
         .timeout(SUITE_TIMEOUT)
         .run()?;
-    server.ensure_running().context("examples/echo died during the suite")?;
+    server
+        .ensure_running()
+        .context("examples/echo died during the suite")?;
     grade(&outdir.join("index.json"), AGENT)
 }
 
@@ -251,17 +268,26 @@ struct Case {
 
 /// Reads `index.json`, prints the tally and returns the cases that failed.
 fn grade(index: &Path, agent: &str) -> Result<Vec<String>> {
-    let text =
-        fs::read_to_string(index).with_context(|| format!("reading {}", index.display()))?;
+    let text = fs::read_to_string(index).with_context(|| format!("reading {}", index.display()))?;
     let mut agents: BTreeMap<String, BTreeMap<String, Case>> =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", index.display()))?;
     let cases = agents
         .remove(agent)
         .with_context(|| format!("{} has no results for {agent}", index.display()))?;
     let (tally, failures) = judge(&cases);
-    let tally: Vec<String> = tally.iter().map(|(grade, n)| format!("{grade} {n}")).collect();
-    eprintln!("xtask: autobahn {agent}: {} cases: {}", cases.len(), tally.join(", "));
-    Ok(failures.into_iter().map(|f| format!("  {agent} {f}")).collect())
+    let tally: Vec<String> = tally
+        .iter()
+        .map(|(grade, n)| format!("{grade} {n}"))
+        .collect();
+    eprintln!(
+        "xtask: autobahn {agent}: {} cases: {}",
+        cases.len(),
+        tally.join(", ")
+    );
+    Ok(failures
+        .into_iter()
+        .map(|f| format!("  {agent} {f}"))
+        .collect())
 }
 
 /// Counts the grades and lists the failing cases (in case order).
@@ -288,7 +314,9 @@ fn judge(cases: &BTreeMap<String, Case>) -> (BTreeMap<String, usize>, Vec<String
 
 /// `"9.10.2"` sorts after `"9.2.1"`.
 fn case_order(id: &str) -> Vec<u32> {
-    id.split('.').map(|n| n.parse().unwrap_or(u32::MAX)).collect()
+    id.split('.')
+        .map(|n| n.parse().unwrap_or(u32::MAX))
+        .collect()
 }
 
 #[cfg(test)]

@@ -56,10 +56,18 @@ pub fn run(workspace: &Workspace, seconds_per_target: u64) -> Result<()> {
         let regressions = fuzz_dir.join("regressions").join(target);
         if has_files(&regressions) {
             let dir = regressions.to_string_lossy().into_owned();
-            fuzz(&["run", target, &dir, "--target-dir", &target_dir_arg, "--", "-runs=0"])
-                .timeout(Duration::from_secs(10 * 60))
-                .run()
-                .with_context(|| format!("{target}: a known crash is back ({dir})"))?;
+            fuzz(&[
+                "run",
+                target,
+                &dir,
+                "--target-dir",
+                &target_dir_arg,
+                "--",
+                "-runs=0",
+            ])
+            .timeout(Duration::from_secs(10 * 60))
+            .run()
+            .with_context(|| format!("{target}: a known crash is back ({dir})"))?;
         }
         eprintln!("xtask: fuzzing {target} for {seconds_per_target} s");
         let started = Instant::now();
@@ -85,7 +93,10 @@ pub fn run(workspace: &Workspace, seconds_per_target: u64) -> Result<()> {
         }
         summary.push(format!("{target} {} s", started.elapsed().as_secs()));
     }
-    eprintln!("xtask: fuzzing done without a crash: {}", summary.join(", "));
+    eprintln!(
+        "xtask: fuzzing done without a crash: {}",
+        summary.join(", ")
+    );
     Ok(())
 }
 

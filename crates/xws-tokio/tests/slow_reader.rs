@@ -117,6 +117,22 @@ async fn feed_a_fast_and_a_stalled_reader(feed: &Arc<Feed>, slow_consumer: SlowC
 /// most of it in memory.
 const PUBLISHED_KIB: u64 = (MESSAGES * MESSAGE_SIZE / 1024) as u64;
 
+impl Run {
+    /// What must hold under every slow-consumer policy.
+    fn assert_memory_flat_and_fast_reader_served(&self) {
+        assert!(
+            self.rss_growth_kib < PUBLISHED_KIB / 2,
+            "memory grew by {} KiB while {PUBLISHED_KIB} KiB were published",
+            self.rss_growth_kib
+        );
+        assert!(
+            self.worst_latency < Duration::from_secs(2),
+            "the fast reader waited {:?} for one message",
+            self.worst_latency
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_never_reads_is_closed_with_1013_and_the_others_keep_up() {
     let feed = Arc::new(Feed::default());
@@ -134,16 +150,7 @@ async fn a_reader_that_never_reads_is_closed_with_1013_and_the_others_keep_up() 
         "the stalled reader took {} of {MESSAGES} messages: its queue is not bounded",
         run.delivered_to_both
     );
-    assert!(
-        run.rss_growth_kib < PUBLISHED_KIB / 2,
-        "memory grew by {} KiB while {PUBLISHED_KIB} KiB were published",
-        run.rss_growth_kib
-    );
-    assert!(
-        run.worst_latency < Duration::from_secs(2),
-        "the fast reader waited {:?} for one message",
-        run.worst_latency
-    );
+    run.assert_memory_flat_and_fast_reader_served();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,16 +160,7 @@ async fn under_drop_message_a_stalled_reader_only_loses_messages() {
 
     // `delivered` counts the peer even when its copy is dropped, so only
     // memory tells that the queue stayed bounded.
-    assert!(
-        run.rss_growth_kib < PUBLISHED_KIB / 2,
-        "memory grew by {} KiB while {PUBLISHED_KIB} KiB were published",
-        run.rss_growth_kib
-    );
-    assert!(
-        run.worst_latency < Duration::from_secs(2),
-        "the fast reader waited {:?} for one message",
-        run.worst_latency
-    );
+    run.assert_memory_flat_and_fast_reader_served();
     assert_eq!(
         run.closed_during_run,
         vec![],

@@ -16,7 +16,14 @@ pub fn write_csv(path: &Path, samples: &[Sample]) -> Result<()> {
     for s in samples {
         csv.push_str(&format!(
             "{:.1},{:.1},{},{},{},{:.2},{:.2},{:.2}\n",
-            s.elapsed_s, s.server_rss_mib, s.connected, s.sent, s.received, s.p50_ms, s.p99_ms, s.max_ms
+            s.elapsed_s,
+            s.server_rss_mib,
+            s.connected,
+            s.sent,
+            s.received,
+            s.p50_ms,
+            s.p99_ms,
+            s.max_ms
         ));
     }
     fs::write(path, csv).with_context(|| format!("writing {}", path.display()))
@@ -30,7 +37,9 @@ const FONTS: [&str; 3] = [
 ];
 
 fn load_font() -> Result<()> {
-    let candidates = std::env::var("XWS_CHART_FONT").into_iter().chain(FONTS.map(String::from));
+    let candidates = std::env::var("XWS_CHART_FONT")
+        .into_iter()
+        .chain(FONTS.map(String::from));
     for path in candidates {
         if let Ok(bytes) = fs::read(&path) {
             // plotters keeps fonts for the life of the process.
@@ -52,7 +61,10 @@ pub fn draw(path: &Path, samples: &[Sample]) -> Result<()> {
 
     let rss_max = samples.iter().map(|s| s.server_rss_mib).fold(1.0, f64::max) * 1.15;
     let mut memory = ChartBuilder::on(&top)
-        .caption("xws chat soak: server memory (MiB) and peers", ("sans-serif", 22))
+        .caption(
+            "xws chat soak: server memory (MiB) and peers",
+            ("sans-serif", 22),
+        )
         .margin(12)
         .x_label_area_size(32)
         .y_label_area_size(60)
@@ -72,7 +84,12 @@ pub fn draw(path: &Path, samples: &[Sample]) -> Result<()> {
         .map_err(|e| anyhow!("{e}"))?
         .label("server RSS (MiB)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE));
-    let peers_max = samples.iter().map(|s| s.connected).max().unwrap_or(1).max(1) as f64;
+    let peers_max = samples
+        .iter()
+        .map(|s| s.connected)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     memory
         .draw_series(LineSeries::new(
             samples

@@ -103,7 +103,11 @@ pub async fn run(
     let handshakes = Arc::new(Semaphore::new(CONNECTING_AT_ONCE));
     let mut tasks = Vec::with_capacity(peers);
     for index in 0..peers {
-        let (stats, phase_rx, handshakes) = (Arc::clone(&stats), phase_rx.clone(), Arc::clone(&handshakes));
+        let (stats, phase_rx, handshakes) = (
+            Arc::clone(&stats),
+            phase_rx.clone(),
+            Arc::clone(&handshakes),
+        );
         tasks.push(tokio::spawn(async move {
             if let Err(error) = peer(addr, index, &stats, phase_rx, handshakes, started).await {
                 tracing_free_log(index, &error);
@@ -132,7 +136,11 @@ pub async fn run(
         stats.connected.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64()
     );
-    stats.all.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    stats
+        .all
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
     phase.send_replace(Phase::Send);
     let steady_started = Instant::now();
     while steady_started.elapsed() < steady {
@@ -174,7 +182,8 @@ fn tracing_free_log(index: usize, error: &anyhow::Error) {
 }
 
 fn sample(stats: &Stats, started: Instant, server_rss_mib: f64) -> Sample {
-    let mut window = std::mem::take(&mut *stats.window.lock().unwrap_or_else(PoisonError::into_inner));
+    let mut window =
+        std::mem::take(&mut *stats.window.lock().unwrap_or_else(PoisonError::into_inner));
     window.sort_unstable();
     Sample {
         elapsed_s: started.elapsed().as_secs_f64(),
@@ -209,13 +218,18 @@ async fn peer(
 ) -> Result<()> {
     let permit = handshakes.acquire_owned().await?;
     let url = format!("ws://{addr}/api/ws?user=soak{index}");
-    let (ws, _) = tokio::time::timeout(Duration::from_secs(60), tokio_tungstenite::connect_async(url))
-        .await
-        .context("handshake timed out")??;
+    let (ws, _) = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio_tungstenite::connect_async(url),
+    )
+    .await
+    .context("handshake timed out")??;
     let (mut write, mut read) = ws.split();
     let room = index / ROOM_SIZE;
     write
-        .send(Message::text(json!({"type": "join-room", "roomId": room}).to_string()))
+        .send(Message::text(
+            json!({"type": "join-room", "roomId": room}).to_string(),
+        ))
         .await?;
     loop {
         let message = read.next().await.context("closed before joining")??;

@@ -66,7 +66,9 @@ pub fn run(workspace: &Workspace, minutes: u64, connections: usize) -> Result<()
         .args(["build", "--release", "-p", "chat"])
         .run()?;
     let chat = workspace.target_dir.join("release").join("chat");
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port();
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut server = Cmd::new(&chat)
         .env("PORT", port.to_string())
@@ -80,10 +82,10 @@ pub fn run(workspace: &Workspace, minutes: u64, connections: usize) -> Result<()
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(load::run(addr, connections, duration, || {
-        rss_mib(pid)
-    }))?;
-    server.ensure_running().context("the chat server died during the soak")?;
+    let report = runtime.block_on(load::run(addr, connections, duration, || rss_mib(pid)))?;
+    server
+        .ensure_running()
+        .context("the chat server died during the soak")?;
     drop(server);
 
     let dir = workspace.target_dir.join("xws-soak");
