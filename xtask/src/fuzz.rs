@@ -7,7 +7,9 @@
 //! `fuzz/regressions/<target>/` and replayed first; a new crash stops the
 //! run, names its input under `fuzz/artifacts/<target>/`, and becomes a
 //! unit test in the crate it came from plus a file in `fuzz/regressions/`.
-//! The growing corpus stays in `fuzz/corpus/` (not committed).
+//! The growing corpus stays in `fuzz/corpus/` (not committed); it starts
+//! from the inputs in `fuzz/seeds/<target>/`, and `fuzz/dicts/<target>.dict`
+//! gives libFuzzer the tokens of a format (JSON escapes, field names).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -71,19 +73,32 @@ pub fn run(workspace: &Workspace, seconds_per_target: u64) -> Result<()> {
         }
         eprintln!("xtask: fuzzing {target} for {seconds_per_target} s");
         let started = Instant::now();
+        let corpus = format!("corpus/{target}");
+        std::fs::create_dir_all(fuzz_dir.join(&corpus))?;
+        let mut args = vec!["run", target, &corpus];
+        let seeds = format!("seeds/{target}");
+        if has_files(&fuzz_dir.join(&seeds)) {
+            args.push(&seeds);
+        }
         let max_time = format!("-max_total_time={seconds_per_target}");
-        let result = fuzz(&[
-            "run",
-            target,
+        args.extend([
             "--target-dir",
             &target_dir_arg,
             "--",
             &max_time,
             "-rss_limit_mb=2048",
-            "-print_final_stats=1",
-        ])
-        .timeout(Duration::from_secs(seconds_per_target + 15 * 60))
-        .run();
+        ]);
+        let dict = format!("-dict=dicts/{target}.dict");
+        if fuzz_dir
+            .join("dicts")
+            .join(format!("{target}.dict"))
+            .is_file()
+        {
+            args.push(&dict);
+        }
+        let result = fuzz(&args)
+            .timeout(Duration::from_secs(seconds_per_target + 15 * 60))
+            .run();
         if let Err(error) = result {
             bail!(
                 "{target} found a crash: {error}\nthe input is in {}; add it to \
