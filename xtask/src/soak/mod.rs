@@ -55,8 +55,9 @@ pub fn run(workspace: &Workspace, minutes: u64, connections: usize) -> Result<()
     if connections < ROOM_SIZE || !connections.is_multiple_of(ROOM_SIZE) {
         bail!("--connections must be a multiple of {ROOM_SIZE}");
     }
-    // Each peer is a socket here and one in the server (which inherits it).
-    let wanted = u64::try_from(connections * 2 + 1024)?;
+    // Each peer is a socket here and one in the server, which inherits the
+    // limit (it is per process).
+    let wanted = u64::try_from(connections + 1024)?;
     let allowed = rlimit::increase_nofile_limit(wanted).context("raising the open files limit")?;
     if allowed < wanted {
         bail!("{connections} peers need {wanted} open files; the hard limit is {allowed}");
