@@ -203,7 +203,13 @@ impl<H: Handler> Connection<H> {
                         }
                         Beat::Dead => {
                             tracing::debug!(peer = %self.peer.id(), "heartbeat timed out");
-                            return Ending::Dropped;
+                            // As `Limits::heartbeat` documents: a half-open or
+                            // stuck client still learns why (the close is
+                            // bounded by a timeout if nobody reads it).
+                            return Ending::Close(CloseFrame::new(
+                                CloseCode::INTERNAL_ERROR,
+                                "heartbeat timed out",
+                            ));
                         }
                     }
                 }
