@@ -251,6 +251,10 @@ async fn peer(
                     return Ok(());
                 }
                 current = *phase.borrow();
+                if current == Phase::Send {
+                    // Ticks due while joining would all fire at once.
+                    ticker = tokio::time::interval_at(Instant::now() + offset, SEND_EVERY);
+                }
                 if current == Phase::Stop {
                     let _ = write.close().await;
                     return Ok(());
