@@ -16,7 +16,15 @@ const BENCH_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 pub fn run(workspace: &Workspace, args: &[String]) -> Result<()> {
     workspace
         .cargo()
-        .args(["run", "--release", "--package", "xws-bench", "--bin", "xws-bench", "--"])
+        .args([
+            "run",
+            "--release",
+            "--package",
+            "xws-bench",
+            "--bin",
+            "xws-bench",
+            "--",
+        ])
         .args(args)
         .timeout(BENCH_TIMEOUT)
         .run()

@@ -5,13 +5,16 @@
 // A command-line tool talks to its user on stdout/stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod autobahn;
 mod aws;
 mod bench;
 mod browser;
 mod cloudflare;
+mod fuzz;
 mod matrix;
 mod process;
 mod services;
+mod soak;
 mod test;
 mod tools;
 mod wasm;
@@ -54,6 +57,27 @@ enum Command {
     },
     /// Run the AWS tests (moto, cargo lambda watch, the API Gateway emulator, cfn-lint).
     TestAws,
+    /// The Autobahn|Testsuite against examples/echo (and the Rust client), reports in target/autobahn.
+    Autobahn {
+        /// The fast subset the test command runs (no 9.* large-message cases).
+        #[arg(long)]
+        subset: bool,
+    },
+    /// Every cargo-fuzz target for a bounded time (needs the nightly toolchain).
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+    /// Thousands of chat peers with steady traffic; memory and latency over time as CSV and PNG.
+    Soak {
+        /// Minutes of traffic.
+        #[arg(long, default_value_t = 2)]
+        minutes: u64,
+        /// Connections.
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+    },
     /// Build an example for a deployment target (`cloudflare`, `aws`).
     Build {
         /// The target: `cloudflare`.
@@ -114,6 +138,12 @@ fn main() -> ExitCode {
         Command::Wasm => wasm::build_core(&workspace),
         Command::Services => services::check(&workspace),
         Command::Bench { args } => bench::run(&workspace, args),
+        Command::Autobahn { subset } => autobahn::run(&workspace, *subset),
+        Command::Fuzz { seconds } => fuzz::run(&workspace, *seconds),
+        Command::Soak {
+            minutes,
+            connections,
+        } => soak::run(&workspace, *minutes, *connections),
         Command::Build {
             target: Target::Cloudflare,
         } => cloudflare::build(&workspace).map(drop),

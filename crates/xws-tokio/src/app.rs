@@ -131,6 +131,13 @@ impl<H: Handler> Xws<H> {
         self.shared.registry.topic_count()
     }
 
+    /// WebSocket connection tasks still running, closing ones included: it
+    /// reaches 0 once every connection has ended, so tests and health checks
+    /// can tell that no task leaked.
+    pub fn tasks(&self) -> usize {
+        self.shared.tasks.len()
+    }
+
     /// Closes every peer with 1001 (Going Away) after delivering what was
     /// already queued for it, lets running hooks finish, and waits for the
     /// connections to end, at most [`Config::shutdown_timeout`]. New

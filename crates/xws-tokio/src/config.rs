@@ -47,9 +47,6 @@ pub struct Config {
     /// an idle connection small while larger messages still arrive (the
     /// buffer grows for them).
     pub read_buffer_size: usize,
-    /// Bytes written to a slow socket are held up to this amount before the
-    /// peer's queue backs up.
-    pub max_write_buffer_size: usize,
     /// Interval of SSE keep-alive comments (proxies close silent streams).
     pub sse_keep_alive: Duration,
     /// The `retry:` an SSE stream suggests to `EventSource`.
@@ -69,7 +66,6 @@ impl Default for Config {
             limits: Limits::default(),
             origins: OriginPolicy::Any,
             read_buffer_size: 4096,
-            max_write_buffer_size: 1024 * 1024,
             sse_keep_alive: Duration::from_secs(15),
             sse_retry: Duration::from_secs(3),
             shutdown_timeout: Duration::from_secs(10),

@@ -62,6 +62,17 @@ pub enum ClientMessage {
 
 impl ClientMessage {
     const TYPES: [&'static str; 5] = ["join-room", "leave-room", "send-to-room", "typing", "ping"];
+
+    /// The room the command is about, if any.
+    pub fn room_id(&self) -> Option<&RoomId> {
+        match self {
+            ClientMessage::JoinRoom { room_id }
+            | ClientMessage::LeaveRoom { room_id }
+            | ClientMessage::SendToRoom { room_id, .. }
+            | ClientMessage::Typing { room_id } => Some(room_id),
+            ClientMessage::Ping => None,
+        }
+    }
 }
 
 /// Parses a text frame: `Ok(Some)` for a chat command, `Ok(None)` for any
@@ -85,9 +96,14 @@ pub fn parse(text: &str) -> Result<Option<ClientMessage>, String> {
     if !known {
         return Ok(None);
     }
-    serde_json::from_value(value)
-        .map(Some)
-        .map_err(|e| format!("malformed command: {e}"))
+    let command: ClientMessage =
+        serde_json::from_value(value).map_err(|e| format!("malformed command: {e}"))?;
+    // A room that cannot be a topic is the client's mistake: answer it here
+    // rather than fail the peer with 1011 when subscribing.
+    if let Some(room) = command.room_id() {
+        xws::Topic::new(room.topic()).map_err(|e| format!("invalid roomId: {e}"))?;
+    }
+    Ok(Some(command))
 }
 
 /// What the server sends.
@@ -219,6 +235,21 @@ mod tests {
             serde_json::to_string(&msg).unwrap(),
             r#"{"type":"message","roomId":"a","from":"p1","user":null,"text":"hi","timestamp":5}"#
         );
+    }
+
+    #[test]
+    fn a_room_that_cannot_be_a_topic_is_a_client_error() {
+        // Found by the chat_protocol fuzz target: these used to reach
+        // `subscribe`/`publish`, fail there and close the peer with 1011.
+        let long = "x".repeat(300);
+        for bad in [
+            r#"{"type":"join-room","roomId":"a\nb"}"#.to_owned(),
+            format!(r#"{{"type":"send-to-room","roomId":"{long}","text":"hi"}}"#),
+            r#"{"type":"typing","roomId":"\u0000"}"#.to_owned(),
+        ] {
+            let problem = parse(&bad).unwrap_err();
+            assert!(problem.starts_with("invalid roomId"), "{bad}: {problem}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::{Workspace, browser, cloudflare, matrix, services, wasm};
+use crate::{Workspace, autobahn, browser, cloudflare, matrix, services, wasm};
 
 /// One step of the test command.
 struct Step {
@@ -64,6 +64,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "browser",
         run: browser::run,
+    },
+    Step {
+        name: "autobahn",
+        run: |workspace| autobahn::run(workspace, true),
     },
 ];
 

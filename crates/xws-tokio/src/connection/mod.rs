@@ -53,12 +53,11 @@ pub(crate) async fn run<H: Handler>(
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(shared.config.read_buffer_size)
         .write_buffer_size(WRITE_BUFFER_SIZE)
-        .max_write_buffer_size(
-            shared
-                .config
-                .max_write_buffer_size
-                .max(WRITE_BUFFER_SIZE + 1),
-        )
+        // No cap: tungstenite refuses any frame larger than the cap (the
+        // connection then drops), and the buffer cannot grow anyway: when
+        // the socket blocks, tokio-tungstenite flushes it entirely before it
+        // takes the next frame. The peer's queue bounds what waits.
+        .max_write_buffer_size(usize::MAX)
         .max_message_size(Some(limits.max_message_size))
         .max_frame_size(Some(limits.max_message_size));
     let ws =
@@ -190,7 +189,13 @@ impl<H: Handler> Connection<H> {
                         }
                         Beat::Dead => {
                             tracing::debug!(peer = %self.dispatch.peer.id(), "heartbeat timed out");
-                            return Ending::Dropped;
+                            // As `Limits::heartbeat` documents: a half-open or
+                            // stuck client still learns why (the close is
+                            // bounded by a timeout if nobody reads it).
+                            return Ending::Close(CloseFrame::new(
+                                CloseCode::INTERNAL_ERROR,
+                                "heartbeat timed out",
+                            ));
                         }
                     }
                 }
