@@ -48,10 +48,8 @@ fuzz_target!(|input: Input<'_>| {
     let facts = facts();
     let mut headers = HeaderMap::new();
     for (name, value) in &input.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::try_from(*name),
-            HeaderValue::from_bytes(value),
-        ) {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(*name), HeaderValue::from_bytes(value))
+        {
             headers.append(name, value);
         }
     }
@@ -90,14 +88,25 @@ fuzz_target!(|input: Input<'_>| {
         Some(i64::from(input.code))
     );
 
-    let (Ok(method), Ok(uri)) = (Method::from_bytes(input.method.as_bytes()), Uri::try_from(input.uri))
-    else {
+    let (Ok(method), Ok(uri)) = (
+        Method::from_bytes(input.method.as_bytes()),
+        Uri::try_from(input.uri),
+    ) else {
         return;
     };
-    let http = events::http(&method, &uri, &headers, input.body, facts.source, &facts.domain);
+    let http = events::http(
+        &method,
+        &uri,
+        &headers,
+        input.body,
+        facts.source,
+        &facts.domain,
+    );
     let body = http["body"].as_str().unwrap();
     let body = if http["isBase64Encoded"] == true {
-        base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
     } else {
         body.as_bytes().to_vec()
     };
