@@ -134,7 +134,9 @@ mod tests {
     fn query_keys_without_values_are_skipped() {
         let event: ApiGatewayWebsocketProxyRequest = serde_json::from_str(
             r#"{"multiValueQueryStringParameters": {"a": [], "b": ["1", "2"]},
-                "requestContext": {"stage": "prod", "connectionId": "Zk9="}}"#,
+                "requestContext": {"eventType": "CONNECT", "stage": "prod",
+                    "connectedAt": 1, "requestTimeEpoch": 1, "identity": {},
+                    "requestId": "r", "connectionId": "Zk9=", "apiId": "a"}}"#,
         )
         .unwrap();
         let request = request_info(&event);
