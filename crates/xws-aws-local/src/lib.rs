@@ -30,7 +30,7 @@
 //! and give the functions `XWS_APIGW_ENDPOINT=http://127.0.0.1:3000`.
 
 mod config;
-mod events;
+pub mod events;
 mod http_api;
 pub mod invoke;
 mod lambda_api;

@@ -35,8 +35,8 @@ pub(crate) fn request_info(event: &ApiGatewayWebsocketProxyRequest) -> RequestIn
         } else {
             multi
         };
-        for (key, value) in params.iter() {
-            query.append_pair(key, value);
+        for (key, value) in pairs(params) {
+            query.append_pair(&key, &value);
         }
         query.finish()
     };
@@ -52,6 +52,19 @@ pub(crate) fn request_info(event: &ApiGatewayWebsocketProxyRequest) -> RequestIn
         request.remote_addr = Some((ip, 0).into());
     }
     request
+}
+
+/// Every `(key, value)` of an event's query map, keys sorted. The map's own
+/// `iter` (query_map 0.7) indexes past a key with no values (`{"a": []}`),
+/// a panic any invocation payload could trigger, so the pairs are read from
+/// its serialized form, `{key: [values]}`.
+fn pairs(params: &impl serde::Serialize) -> Vec<(String, String)> {
+    let map: std::collections::BTreeMap<String, Vec<String>> = serde_json::to_value(params)
+        .and_then(serde_json::from_value)
+        .unwrap_or_default();
+    map.into_iter()
+        .flat_map(|(key, values)| values.into_iter().map(move |value| (key.clone(), value)))
+        .collect()
 }
 
 /// The message a `$default` event carries.
@@ -114,6 +127,21 @@ mod tests {
             endpoint(&event).unwrap(),
             "https://abc.execute-api.eu-west-1.amazonaws.com/prod"
         );
+    }
+
+    /// Found by the `aws_event` fuzz target (fuzz/regressions/aws_event).
+    #[test]
+    fn query_keys_without_values_are_skipped() {
+        let event: ApiGatewayWebsocketProxyRequest = serde_json::from_str(
+            r#"{"multiValueQueryStringParameters": {"a": [], "b": ["1", "2"]},
+                "requestContext": {"eventType": "CONNECT", "stage": "prod",
+                    "connectedAt": 1, "requestTimeEpoch": 1, "identity": {},
+                    "requestId": "r", "connectionId": "Zk9=", "apiId": "a"}}"#,
+        )
+        .unwrap();
+        let request = request_info(&event);
+        assert_eq!(request.query_param("a"), None);
+        assert_eq!(request.query_params("b").collect::<Vec<_>>(), ["1", "2"]);
     }
 
     #[test]
