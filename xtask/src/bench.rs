@@ -1,6 +1,8 @@
 //! `cargo xtask bench [--quick] [--record] …`: the benchmark suite of
 //! `crates/xws-bench` (xws-tokio side by side with tokio-tungstenite,
-//! fastwebsockets, crossws on Node and Bun), built in release.
+//! fastwebsockets, crossws on Node and Bun), built in release, then the
+//! cross-node fan-out of the chat over Redis against a single node
+//! (`examples/chat/benches/cross_node_fanout.rs`, a few seconds).
 
 use std::time::Duration;
 

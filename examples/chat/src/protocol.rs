@@ -87,6 +87,27 @@ impl ClientMessage {
 /// assert!(parse(r#"{"type":"join-room"}"#).unwrap_err().contains("roomId"));
 /// ```
 pub fn parse(text: &str) -> Result<Option<ClientMessage>, String> {
+    // The common case, a well-formed command, is parsed once; only what is
+    // not one is looked at again to tell echo from error.
+    let command = match serde_json::from_str::<ClientMessage>(text) {
+        Ok(command) => command,
+        Err(_) => match classify(text)? {
+            Some(command) => command,
+            None => return Ok(None),
+        },
+    };
+    // A room that cannot be a topic is the client's mistake: answer it here
+    // rather than fail the peer with 1011 when subscribing.
+    if let Some(room) = command.room_id() {
+        xws::Topic::new(room.topic()).map_err(|e| format!("invalid roomId: {e}"))?;
+    }
+    Ok(Some(command))
+}
+
+/// Text the direct parse refused: other JSON is echoed (`Ok(None)`); invalid
+/// JSON, or a known command with bad fields, is an error message; what the
+/// lenient `Value` route still reads as a command (duplicate keys) is one.
+fn classify(text: &str) -> Result<Option<ClientMessage>, String> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| format!("message is not valid JSON: {e}"))?;
     let known = value
@@ -96,14 +117,9 @@ pub fn parse(text: &str) -> Result<Option<ClientMessage>, String> {
     if !known {
         return Ok(None);
     }
-    let command: ClientMessage =
-        serde_json::from_value(value).map_err(|e| format!("malformed command: {e}"))?;
-    // A room that cannot be a topic is the client's mistake: answer it here
-    // rather than fail the peer with 1011 when subscribing.
-    if let Some(room) = command.room_id() {
-        xws::Topic::new(room.topic()).map_err(|e| format!("invalid roomId: {e}"))?;
-    }
-    Ok(Some(command))
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| format!("malformed command: {e}"))
 }
 
 /// What the server sends.
