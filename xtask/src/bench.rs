@@ -29,5 +29,13 @@ pub fn run(workspace: &Workspace, args: &[String]) -> Result<()> {
         ])
         .args(args)
         .timeout(BENCH_TIMEOUT)
+        .run()?;
+    workspace
+        .cargo()
+        .args(["bench", "--package", "chat", "--bench", "cross_node_fanout"])
+        .timeout(CROSS_NODE_TIMEOUT)
         .run()
 }
+
+/// The cross-node benchmark takes seconds; building it, a minute or two.
+const CROSS_NODE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
