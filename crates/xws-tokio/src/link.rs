@@ -84,11 +84,15 @@ impl PeerLink {
             Err(PushError::Closed) => Err(Error::PeerClosed),
             Err(PushError::Full) => match self.slow_consumer {
                 SlowConsumer::Close => {
-                    tracing::warn!(peer = %self.id, "send queue full: closing slow reader with 1013");
-                    self.request_close(CloseFrame::new(
-                        CloseCode::TRY_AGAIN_LATER,
-                        "send queue full: reading too slowly",
-                    ));
+                    // Every publication finds the queue full until the
+                    // connection ends: warn and ask to close once.
+                    if !self.closing.load(Ordering::Acquire) {
+                        tracing::warn!(peer = %self.id, "send queue full: closing slow reader with 1013");
+                        self.request_close(CloseFrame::new(
+                            CloseCode::TRY_AGAIN_LATER,
+                            "send queue full: reading too slowly",
+                        ));
+                    }
                     Err(Error::QueueFull)
                 }
                 SlowConsumer::DropMessage => {
@@ -118,5 +122,28 @@ impl PeerLink {
     /// is not lost: `Notify` keeps the permit).
     pub(crate) async fn closing(&self) {
         self.close_requested.notified().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_asks_once_to_close_with_1013_and_keeps_refusing() {
+        let (link, _reader) = PeerLink::new(
+            PeerId::from("p"),
+            LinkKind::WebSocket,
+            1,
+            SlowConsumer::Close,
+        );
+        let frame = || Frame::Message(Message::from("x"));
+        assert!(link.push(frame()).is_ok());
+        assert!(matches!(link.push(frame()), Err(Error::QueueFull)));
+        assert_eq!(link.close_frame().unwrap().code, CloseCode::TRY_AGAIN_LATER);
+        // A later close request (the handler's, say) does not replace it.
+        link.request_close(CloseFrame::normal());
+        assert!(matches!(link.push(frame()), Err(Error::QueueFull)));
+        assert_eq!(link.close_frame().unwrap().code, CloseCode::TRY_AGAIN_LATER);
     }
 }

@@ -106,14 +106,15 @@ impl OutboxReader {
     }
 
     /// Waits until at least one frame is queued, then takes up to `max`.
-    pub(crate) fn poll_batch(
+    fn poll_batch(
         &mut self,
         cx: &mut Context<'_>,
         batch: &mut Vec<Frame>,
         max: usize,
     ) -> Poll<usize> {
-        if self.take(batch, max) > 0 {
-            return Poll::Ready(batch.len());
+        let n = self.take(batch, max);
+        if n > 0 {
+            return Poll::Ready(n);
         }
         self.shared.reader.register(cx.waker());
         // A push between the first look and the registration woke nobody.
@@ -130,14 +131,16 @@ impl OutboxReader {
 
     /// One frame, for response bodies that stream frame by frame.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Frame> {
-        let mut one = Vec::with_capacity(1);
-        match self.poll_batch(cx, &mut one, 1) {
-            Poll::Ready(_) => match one.pop() {
-                Some(frame) => Poll::Ready(frame),
-                None => Poll::Pending,
-            },
-            Poll::Pending => Poll::Pending,
+        if let Some(frame) = self.pop() {
+            return Poll::Ready(frame);
         }
+        self.shared.reader.register(cx.waker());
+        // A push between the first look and the registration woke nobody.
+        self.pop().map_or(Poll::Pending, Poll::Ready)
+    }
+
+    fn pop(&mut self) -> Option<Frame> {
+        self.shared.frames.lock().pop_front()
     }
 }
 

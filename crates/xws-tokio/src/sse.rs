@@ -102,6 +102,13 @@ pub(crate) async fn stream<H: Handler, B>(xws: Xws<H>, request: Request<B>) -> R
         },
         link,
     };
+    event_stream(body)
+}
+
+/// A `text/event-stream` response that proxies neither cache nor buffer.
+pub(crate) fn event_stream(
+    body: impl http_body::Body<Data = Bytes, Error = Infallible> + Send + 'static,
+) -> Response<Body> {
     let mut response = Response::new(body.boxed_unsync());
     let headers = response.headers_mut();
     headers.insert(

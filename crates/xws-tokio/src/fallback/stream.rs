@@ -1,9 +1,8 @@
 //! `GET`: a fallback peer is born, and its messages stream out as SSE.
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{Request, Response, StatusCode};
 use http_body::Frame as BodyFrame;
-use http_body_util::BodyExt;
 use std::{
     convert::Infallible,
     future::Future,
@@ -86,15 +85,7 @@ pub(super) async fn open<H: Handler, B>(
         finished: false,
         _stream_gone: stream_gone.drop_guard(),
     };
-    let mut response = Response::new(body.boxed_unsync());
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(sse::CONTENT_TYPE),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    crate::sse::event_stream(body)
 }
 
 /// The stream: the session id, the peer's messages, keep-alive comments,
