@@ -6,54 +6,37 @@
 //! publishes them through the [`xws::Hub`]. Pages that only listen use the
 //! same topic over SSE.
 
+mod latest;
 pub mod metrics;
 #[cfg(feature = "tokio")]
 pub mod server;
 
-use std::sync::{Arc, Mutex, PoisonError};
-use xws::{Handler, HookResult, Hub, Peer, Topic};
+use xws::{BoxError, Handler, HookResult, Hub, Peer, Topic};
 
+pub use latest::{Latest, LatestMetrics};
 pub use metrics::Metrics;
 
 /// The topic every update is published on.
 pub const TOPIC: &str = "metrics-updates";
 
-/// The latest metrics, shared by the handler and the scheduled job.
+/// The dashboard's handler, reading the latest metrics from `L`.
 #[derive(Clone, Debug, Default)]
-pub struct Latest(Arc<Mutex<Option<Metrics>>>);
-
-impl Latest {
-    /// The latest metrics, if the job has run.
-    pub fn get(&self) -> Option<Metrics> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn set(&self, metrics: Metrics) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(metrics);
-    }
+pub struct DashboardHandler<L = Latest> {
+    latest: L,
 }
 
-/// The dashboard's handler.
-#[derive(Clone, Debug, Default)]
-pub struct DashboardHandler {
-    latest: Latest,
-}
-
-impl DashboardHandler {
+impl<L: LatestMetrics> DashboardHandler<L> {
     /// A handler showing what `latest` holds.
-    pub fn new(latest: Latest) -> Self {
+    pub fn new(latest: L) -> Self {
         Self { latest }
     }
 }
 
-impl Handler for DashboardHandler {
+impl<L: LatestMetrics> Handler for DashboardHandler<L> {
     type Context = ();
 
     async fn open(&self, peer: &Peer<()>) -> HookResult {
-        if let Some(metrics) = self.latest.get() {
+        if let Some(metrics) = self.latest.get().await? {
             peer.send_json(&metrics.message())?;
         }
         peer.subscribe(TOPIC)?;
@@ -67,8 +50,13 @@ impl Handler for DashboardHandler {
 }
 
 /// One run of the scheduled job: store `metrics` as the latest and publish
-/// them to every subscriber. Every target's scheduler calls this.
-pub async fn publish(hub: &Hub, latest: &Latest, metrics: Metrics) -> Result<usize, xws::Error> {
-    latest.set(metrics.clone());
+/// them to every subscriber; returns how many peers got them. Every
+/// target's scheduler calls this.
+pub async fn publish(
+    hub: &Hub,
+    latest: &impl LatestMetrics,
+    metrics: Metrics,
+) -> Result<usize, BoxError> {
+    latest.set(&metrics).await?;
     Ok(hub.publish_json(TOPIC, &metrics.message()).await?.delivered)
 }
