@@ -1,14 +1,25 @@
-//! The AWS stack, locally: moto (DynamoDB), `cargo lambda watch` running the
-//! chat's `ws` and `http` functions, and the `xws-aws-local` API Gateway
-//! emulator in front. `cargo xtask dev aws --port P` serves the chat at
-//! `ws://127.0.0.1:P/api/ws` (and `POST /api/broadcast`, the page at `/`);
-//! `cargo xtask test aws` runs the conformance suite and the AWS tests
-//! against it, and validates the SAM template with cfn-lint.
+//! The examples' AWS stacks, locally: moto (DynamoDB) and the Lambda
+//! runtime API of `cargo lambda watch --only-lambda-apis`, shared by every
+//! example; per example its functions (prebuilt binaries, each polling the
+//! runtime API under its own name, as on Lambda) and the `xws-aws-local` API
+//! Gateway emulator in front, which also fires the example's EventBridge
+//! schedules and takes asynchronous invocations.
+//!
+//! One `cargo test --no-run` builds every function, the emulator and every
+//! example's live tests, with one feature resolution, so the AWS SDK builds
+//! once and no invocation waits for cargo.
+//!
+//! - `cargo xtask dev aws [EXAMPLE] --port P` serves one example (default
+//!   `chat`) at `http://127.0.0.1:P/` (WebSocket `ws://127.0.0.1:P/api/ws`).
+//! - `cargo xtask test-aws [EXAMPLE]...` (and the `aws` step of `cargo
+//!   xtask test`, every example) validates the SAM templates with cfn-lint,
+//!   then runs each example's `live` tests against its own deployment.
 
+use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
@@ -24,17 +35,194 @@ const PYPI: &[&str] = &[
 ];
 /// The token the test stack runs with, so the suite checks auth too.
 const TEST_TOKEN: &str = "s3cret token";
-/// The chat's functions, built once before `cargo lambda watch` starts.
-const FUNCTIONS: &str = "chat-aws";
 
-/// The running stack; dropping it stops every process.
-struct Stack {
-    emulator: SocketAddr,
+/// One example deployed on AWS: a crate of functions with a
+/// `template.yaml` and `tests/live.rs`.
+struct Example {
+    /// Its name on the command line, and the prefix of its functions.
+    name: &'static str,
+    /// The crate's directory.
+    dir: &'static str,
+    /// The crate.
+    package: &'static str,
+    /// Its functions, `{name}-{function}` binaries: `ws` (the WebSocket
+    /// API's), `http` (every other request) and background ones.
+    functions: &'static [&'static str],
+    /// EventBridge schedules (`FUNCTION=RATE`, function without the prefix)
+    /// the emulator fires; the templates' rates are minutes, locally seconds.
+    schedules: &'static [&'static str],
+}
+
+/// Every example with an AWS build, in test order.
+const EXAMPLES: &[Example] = &[
+    Example {
+        name: "chat",
+        dir: "examples/chat-aws",
+        package: "chat-aws",
+        functions: &["ws", "http", "tick"],
+        schedules: &[],
+    },
+    Example {
+        name: "dashboard",
+        dir: "examples/dashboard/aws",
+        package: "dashboard-aws",
+        functions: &["ws", "http", "tick"],
+        schedules: &["tick=2s"],
+    },
+];
+
+impl Example {
+    fn named(name: &str) -> Result<&'static Example> {
+        EXAMPLES.iter().find(|e| e.name == name).with_context(|| {
+            let names: Vec<_> = EXAMPLES.iter().map(|e| e.name).collect();
+            format!("no AWS example {name:?}; there are {names:?}")
+        })
+    }
+
+    /// The name of its `function` (binary and Lambda function alike).
+    fn function(&self, function: &str) -> String {
+        format!("{}-{function}", self.name)
+    }
+
+    /// Its DynamoDB table: one per example, so one example's broadcast
+    /// does not reach another's connections.
+    fn table(&self) -> String {
+        format!("xws-{}", self.name)
+    }
+
+    fn template(&self, workspace: &Workspace) -> PathBuf {
+        workspace.root.join(self.dir).join("template.yaml")
+    }
+}
+
+/// The variables every function and test of `example` gets: the SDK
+/// pointed at moto and the emulator, the table, the functions' names.
+fn aws_env(cmd: Cmd, example: &Example, moto: SocketAddr, emulator: SocketAddr) -> Cmd {
+    cmd.env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{moto}"))
+        .env("AWS_ENDPOINT_URL_LAMBDA", format!("http://{emulator}"))
+        .env("XWS_APIGW_ENDPOINT", format!("http://{emulator}"))
+        .env("XWS_TABLE", example.table())
+        .env("XWS_SELF_FUNCTION", example.function("ws"))
+        .env("WORKER_FUNCTION", example.function("worker"))
+}
+
+/// What the one build produced.
+struct Built {
+    /// Every binary (functions, the emulator) by name.
+    bins: HashMap<String, PathBuf>,
+    /// Each example's live tests, by crate directory.
+    live_tests: HashMap<PathBuf, PathBuf>,
+}
+
+impl Built {
+    fn bin(&self, name: &str) -> Result<&Path> {
+        self.bins
+            .get(name)
+            .map(PathBuf::as_path)
+            .with_context(|| format!("the build produced no binary {name:?}"))
+    }
+}
+
+/// One `cargo test --no-run` of `examples` (and the emulator): their
+/// binaries are built for their integration tests, so functions and tests
+/// share one feature resolution.
+fn build_all(workspace: &Workspace, examples: &[&Example]) -> Result<Built> {
+    let mut cargo = workspace
+        .cargo()
+        .args([
+            "test",
+            "--no-run",
+            "--message-format",
+            "json-render-diagnostics",
+        ])
+        .args(["-p", "xws-aws-local"]);
+    let mut features = Vec::new();
+    for example in examples {
+        cargo = cargo.args(["-p", example.package]);
+        features.push(format!("{}/live", example.package));
+    }
+    let output = cargo
+        .args(["--features", &features.join(",")])
+        .env("CARGO_TARGET_DIR", &workspace.target_dir)
+        .timeout(Duration::from_secs(1800))
+        .read()
+        .context("building the functions, the emulator and the live tests")?;
+    let mut built = Built {
+        bins: HashMap::new(),
+        live_tests: HashMap::new(),
+    };
+    for line in output.lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(executable), Some(kinds)) = (
+            message["executable"].as_str(),
+            message["target"]["kind"].as_array(),
+        ) else {
+            continue;
+        };
+        let name = message["target"]["name"].as_str().unwrap_or_default();
+        let harness = message["profile"]["test"] == true;
+        if kinds.iter().any(|k| k == "bin") && !harness {
+            built.bins.insert(name.to_owned(), executable.into());
+        } else if kinds.iter().any(|k| k == "test") && name == "live" {
+            let manifest = PathBuf::from(message["manifest_path"].as_str().unwrap_or_default());
+            let dir = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
+            built.live_tests.insert(dir, executable.into());
+        }
+    }
+    Ok(built)
+}
+
+/// What every example shares: moto and the Lambda runtime API.
+struct Services {
     moto: SocketAddr,
+    lambda: SocketAddr,
+    _children: Vec<ChildGuard>,
+}
+
+/// Starts moto and `cargo lambda watch --only-lambda-apis` on free ports.
+fn start_services(workspace: &Workspace, bin: &Path) -> Result<Services> {
+    let moto = local(free_port()?);
+    let mut children = vec![
+        Cmd::new(bin.join("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &moto.port().to_string()])
+            .spawn()?,
+    ];
+    let lambda = local(free_port()?);
+    children.push(
+        Cmd::new(bin.join("cargo-lambda"))
+            .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
+            .args(["-A", "127.0.0.1", "-P", &lambda.port().to_string()])
+            // It reads the workspace's metadata, and builds nothing.
+            .current_dir(&workspace.root)
+            .env("PATH", path_with(bin)?)
+            .spawn()?,
+    );
+    wait_for_port(moto, Duration::from_secs(60), "moto")?;
+    // `cargo lambda watch` exits 0 without a word when its port is taken:
+    // wait for the port, then make sure it is still ours.
+    wait_for_port(lambda, Duration::from_secs(120), "cargo lambda watch")?;
+    children
+        .iter_mut()
+        .try_for_each(ChildGuard::ensure_running)?;
+    Ok(Services {
+        moto,
+        lambda,
+        _children: children,
+    })
+}
+
+/// One example's running functions and emulator; dropping it stops them.
+struct Deployment {
+    emulator: SocketAddr,
     children: Vec<ChildGuard>,
 }
 
-impl Stack {
+impl Deployment {
     fn ensure_running(&mut self) -> Result<()> {
         self.children
             .iter_mut()
@@ -55,84 +243,7 @@ fn venv() -> Result<PathBuf> {
     tools::pip_install("aws", PYPI)
 }
 
-/// Starts moto, the functions and the emulator; `port` is the emulator's.
-fn start(workspace: &Workspace, port: u16, token: Option<&str>) -> Result<Stack> {
-    let bin = venv()?;
-    let emulator = local(port);
-    if port_is_open(emulator) {
-        bail!("port {port} is taken");
-    }
-    workspace
-        .cargo()
-        .args(["build", "-p", FUNCTIONS, "--bins", "-p", "xws-aws-local"])
-        .env("CARGO_TARGET_DIR", &workspace.target_dir)
-        .timeout(Duration::from_secs(1800))
-        .run()
-        .context("building the functions and the emulator")?;
-    let moto = local(free_port()?);
-    let mut children = vec![
-        Cmd::new(bin.join("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &moto.port().to_string()])
-            .spawn()?,
-    ];
-    wait_for_port(moto, Duration::from_secs(60), "moto")?;
-
-    let lambda = local(free_port()?);
-    let emulator_url = format!("http://{emulator}");
-    let mut watch = Cmd::new(bin.join("cargo-lambda"))
-        .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1"])
-        .args(["-P", &lambda.port().to_string()])
-        .current_dir(workspace.root.join("examples/chat-aws"))
-        // cargo-lambda finds zig and itself through the venv.
-        .env("PATH", path_with(&bin)?)
-        .env("CARGO_TARGET_DIR", &workspace.target_dir)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{moto}"))
-        .env("AWS_ENDPOINT_URL_LAMBDA", &emulator_url)
-        .env("XWS_APIGW_ENDPOINT", &emulator_url)
-        .env("XWS_SELF_FUNCTION", "ws")
-        .env("XWS_TABLE", "xws-chat")
-        .env("XWS_CREATE_TABLE", "1")
-        .env("RUST_LOG", "info");
-    watch = match token {
-        Some(token) => watch.env("CHAT_TOKEN", token),
-        None => watch.env_remove("CHAT_TOKEN"),
-    };
-    children.push(watch.spawn()?);
-    // `cargo lambda watch` exits 0 without a word when its port is taken:
-    // wait for the port, then make sure it is still ours.
-    wait_for_port(lambda, Duration::from_secs(120), "cargo lambda watch")?;
-    children.last_mut().expect("just pushed").ensure_running()?;
-
-    let invoke = |name: &str| format!("http://{lambda}/2015-03-31/functions/{name}/invocations");
-    children.push(
-        Cmd::new(workspace.target_dir.join("debug/xws-aws-local"))
-            .args(["--port", &port.to_string(), "--ws-path", "/api/ws"])
-            .args([
-                "--function",
-                &invoke("ws"),
-                "--http-function",
-                &invoke("http"),
-            ])
-            .spawn()?,
-    );
-    wait_for_port(
-        emulator,
-        Duration::from_secs(30),
-        "the API Gateway emulator",
-    )?;
-    let mut stack = Stack {
-        emulator,
-        moto,
-        children,
-    };
-    stack.ensure_running()?;
-    Ok(stack)
-}
-
-fn path_with(bin: &std::path::Path) -> Result<std::ffi::OsString> {
+fn path_with(bin: &Path) -> Result<std::ffi::OsString> {
     let mut paths = vec![bin.to_path_buf()];
     paths.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
@@ -140,71 +251,174 @@ fn path_with(bin: &std::path::Path) -> Result<std::ffi::OsString> {
     std::env::join_paths(paths).context("building PATH")
 }
 
-/// `cargo xtask build aws`: `cargo lambda build --release` of the chat's
-/// functions (`$CARGO_TARGET_DIR/lambda/{ws,http,tick}/bootstrap`).
-pub fn build(workspace: &Workspace) -> Result<()> {
-    let bin = venv()?;
-    Cmd::new(bin.join("cargo-lambda"))
-        .args(["lambda", "build", "--release", "-p", FUNCTIONS])
-        .current_dir(workspace.root.join("examples/chat-aws"))
-        .env("PATH", path_with(&bin)?)
-        .env("CARGO_TARGET_DIR", &workspace.target_dir)
-        .timeout(Duration::from_secs(3600))
-        .run()
-        .context("cargo lambda build --release")
+/// Starts `example`'s functions against the runtime API and the emulator
+/// on `port` in front of them.
+fn deploy(
+    built: &Built,
+    services: &Services,
+    example: &Example,
+    port: u16,
+    token: Option<&str>,
+) -> Result<Deployment> {
+    let emulator = local(port);
+    if port_is_open(emulator) {
+        bail!("port {port} is taken");
+    }
+    let lambda = services.lambda;
+    let mut children = Vec::new();
+    for function in example.functions {
+        let name = example.function(function);
+        let cmd = Cmd::new(built.bin(&name)?)
+            // What Lambda gives a function.
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://{lambda}/.rt/{name}"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", &name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("XWS_CREATE_TABLE", "1")
+            .env("RUST_LOG", "info");
+        let cmd = aws_env(cmd, example, services.moto, emulator);
+        let cmd = match token {
+            Some(token) => cmd.env("CHAT_TOKEN", token),
+            None => cmd.env_remove("CHAT_TOKEN"),
+        };
+        children.push(cmd.spawn()?);
+    }
+    let invoke = |function: &str| {
+        let name = example.function(function);
+        format!("http://{lambda}/2015-03-31/functions/{name}/invocations")
+    };
+    let mut emulator_cmd = Cmd::new(built.bin("xws-aws-local")?)
+        .args(["--port", &port.to_string(), "--ws-path", "/api/ws"])
+        .args(["--function", &invoke("ws")])
+        .args(["--http-function", &invoke("http")]);
+    for schedule in example.schedules {
+        emulator_cmd = emulator_cmd.args(["--schedule", &example.function(schedule)]);
+    }
+    children.push(emulator_cmd.spawn()?);
+    wait_for_port(
+        emulator,
+        Duration::from_secs(30),
+        "the API Gateway emulator",
+    )?;
+    let mut deployment = Deployment { emulator, children };
+    deployment.ensure_running()?;
+    Ok(deployment)
 }
 
-/// `cargo xtask dev aws --port P`: serves the chat until Ctrl-C.
-pub fn dev(workspace: &Workspace, port: u16) -> Result<()> {
+/// `cargo xtask build aws`: `cargo lambda build --release` of every
+/// example's functions (`$CARGO_TARGET_DIR/lambda/{example}-{function}/bootstrap`;
+/// one target directory, so shared dependencies build once).
+pub fn build(workspace: &Workspace) -> Result<()> {
+    let bin = venv()?;
+    for example in EXAMPLES {
+        Cmd::new(bin.join("cargo-lambda"))
+            .args(["lambda", "build", "--release", "-p", example.package])
+            .current_dir(workspace.root.join(example.dir))
+            .env("PATH", path_with(&bin)?)
+            .env("CARGO_TARGET_DIR", &workspace.target_dir)
+            .timeout(Duration::from_secs(3600))
+            .run()
+            .with_context(|| format!("cargo lambda build --release -p {}", example.package))?;
+    }
+    Ok(())
+}
+
+/// `cargo xtask dev aws [EXAMPLE] --port P`: serves one example until Ctrl-C.
+pub fn dev(workspace: &Workspace, example: Option<&str>, port: u16) -> Result<()> {
+    let example = Example::named(example.unwrap_or("chat"))?;
+    let bin = venv()?;
+    let built = build_all(workspace, &[example])?;
     let token = std::env::var("CHAT_TOKEN").ok().filter(|t| !t.is_empty());
-    let mut stack = start(workspace, port, token.as_deref())?;
+    let services = start_services(workspace, &bin)?;
+    let mut deployment = deploy(&built, &services, example, port, token.as_deref())?;
     eprintln!(
-        "xtask: the chat on AWS (emulated) is at http://{0}/ (WebSocket ws://{0}/api/ws, \
-         POST /api/broadcast); DynamoDB (moto) at http://{1}. Ctrl-C stops it.",
-        stack.emulator, stack.moto
+        "xtask: the {0} on AWS (emulated) is at http://{1}/ (WebSocket ws://{1}/api/ws); \
+         DynamoDB (moto) at http://{2}. Ctrl-C stops it.",
+        example.name, deployment.emulator, services.moto
     );
     while !interrupted() {
-        stack.ensure_running()?;
+        deployment.ensure_running()?;
         thread::sleep(Duration::from_millis(300));
     }
     Ok(())
 }
 
-/// `cargo xtask test aws`: cfn-lint on the template, then the conformance
-/// suite and the AWS tests against the local stack.
+/// The `aws` step of `cargo xtask test`: every example.
 pub fn test(workspace: &Workspace) -> Result<()> {
+    test_examples(workspace, &[])
+}
+
+/// `cargo xtask test-aws [EXAMPLE]...`: cfn-lint on the templates, one
+/// build, then each example's live tests against its own deployment (moto
+/// and the runtime API shared). No names: every example.
+pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
+    let examples: Vec<&Example> = if names.is_empty() {
+        EXAMPLES.iter().collect()
+    } else {
+        names
+            .iter()
+            .map(|n| Example::named(n))
+            .collect::<Result<_>>()?
+    };
     let bin = venv()?;
-    Cmd::new(bin.join("cfn-lint"))
-        .arg(workspace.root.join("examples/chat-aws/template.yaml"))
-        .timeout(Duration::from_secs(300))
+    let mut lint = Cmd::new(bin.join("cfn-lint"));
+    for example in &examples {
+        lint = lint.arg(example.template(workspace));
+    }
+    lint.timeout(Duration::from_secs(300))
         .run()
-        .context("cfn-lint found problems in examples/chat-aws/template.yaml")?;
-    let stack = start(workspace, free_port()?, Some(TEST_TOKEN))?;
-    workspace
-        .cargo()
-        .args([
-            "test",
-            "-p",
-            FUNCTIONS,
-            "--features",
-            "live",
-            "--test",
-            "live",
-        ])
-        .env("CARGO_TARGET_DIR", &workspace.target_dir)
-        .env("XWS_AWS_EMULATOR", stack.emulator.to_string())
+        .context("cfn-lint found problems in the examples' template.yaml")?;
+    let started = Instant::now();
+    let built = build_all(workspace, &examples)?;
+    eprintln!(
+        "xtask: aws: built in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let services = start_services(workspace, &bin)?;
+    let mut failed = Vec::new();
+    for example in &examples {
+        let started = Instant::now();
+        let result = test_example(workspace, &built, &services, example);
+        eprintln!(
+            "xtask: aws {}: {} in {:.1} s",
+            example.name,
+            if result.is_ok() { "passed" } else { "FAILED" },
+            started.elapsed().as_secs_f64()
+        );
+        if let Err(error) = result {
+            eprintln!("xtask: aws {}: {error:#}", example.name);
+            failed.push(example.name);
+        }
+    }
+    if !failed.is_empty() {
+        bail!("the AWS tests of {failed:?} failed");
+    }
+    Ok(())
+}
+
+fn test_example(
+    workspace: &Workspace,
+    built: &Built,
+    services: &Services,
+    example: &Example,
+) -> Result<()> {
+    let dir = workspace.root.join(example.dir);
+    let tests = built
+        .live_tests
+        .get(&dir)
+        .with_context(|| format!("the build produced no live tests for {}", example.dir))?;
+    let deployment = deploy(built, services, example, free_port()?, Some(TEST_TOKEN))?;
+    let tests = Cmd::new(tests)
+        .current_dir(&dir)
+        .env("XWS_AWS_EMULATOR", deployment.emulator.to_string())
         .env("XWS_AWS_TOKEN", TEST_TOKEN)
-        // The tests publish through their own `xws_aws::Aws`, like a function.
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env(
-            "AWS_ENDPOINT_URL_DYNAMODB",
-            format!("http://{}", stack.moto),
-        )
-        .env("XWS_TABLE", "xws-chat")
-        .env("XWS_APIGW_ENDPOINT", format!("http://{}", stack.emulator))
-        .timeout(Duration::from_secs(1800))
+        .timeout(Duration::from_secs(900));
+    // The tests publish and read through their own `xws_aws::Aws`, like a
+    // function.
+    aws_env(tests, example, services.moto, deployment.emulator)
         .run()
-        .context("the AWS tests failed")
+        .with_context(|| format!("the {} AWS tests failed", example.name))
 }

@@ -56,7 +56,10 @@ enum Command {
         args: Vec<String>,
     },
     /// Run the AWS tests (moto, cargo lambda watch, the API Gateway emulator, cfn-lint).
-    TestAws,
+    TestAws {
+        /// The examples to test (chat, dashboard); none: every one.
+        examples: Vec<String>,
+    },
     /// The Autobahn|Testsuite against examples/echo (and the Rust client), reports in target/autobahn.
     Autobahn {
         /// The fast subset the test command runs (no 9.* large-message cases).
@@ -88,6 +91,8 @@ enum Command {
     Dev {
         /// The target: `cloudflare`.
         target: Target,
+        /// `aws`: the example to serve (chat, dashboard); default chat.
+        example: Option<String>,
         /// The port on 127.0.0.1.
         #[arg(long, default_value_t = 8787)]
         port: u16,
@@ -99,7 +104,7 @@ enum Command {
 enum Target {
     /// Cloudflare Workers (Durable Objects).
     Cloudflare,
-    /// AWS Lambda behind API Gateway (the chat's `ws`, `http` and `tick` functions).
+    /// AWS Lambda behind API Gateway (each example's `ws`, `http` and scheduled functions).
     Aws,
 }
 
@@ -149,16 +154,25 @@ fn main() -> ExitCode {
         } => cloudflare::build(&workspace).map(drop),
         Command::Dev {
             target: Target::Cloudflare,
+            example: None,
             port,
         } => cloudflare::dev(&workspace, *port),
+        Command::Dev {
+            target: Target::Cloudflare,
+            example: Some(_),
+            ..
+        } => Err(anyhow::anyhow!(
+            "`dev cloudflare` serves the chat; it takes no example name"
+        )),
         Command::Build {
             target: Target::Aws,
         } => aws::build(&workspace),
         Command::Dev {
             target: Target::Aws,
+            example,
             port,
-        } => aws::dev(&workspace, *port),
-        Command::TestAws => aws::test(&workspace),
+        } => aws::dev(&workspace, example.as_deref(), *port),
+        Command::TestAws { examples } => aws::test_examples(&workspace, examples),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

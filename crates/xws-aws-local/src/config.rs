@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::Schedule;
+
 /// The API Gateway limit on one message, in both directions: 128 KB.
 pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
 
@@ -22,6 +24,8 @@ pub struct EmulatorConfig {
     pub idle_timeout: Duration,
     /// Largest message in either direction.
     pub max_message_bytes: usize,
+    /// Functions invoked on a schedule, as EventBridge rules would.
+    pub schedules: Vec<Schedule>,
 }
 
 impl EmulatorConfig {
@@ -34,6 +38,7 @@ impl EmulatorConfig {
             stage: "local".into(),
             idle_timeout: Duration::from_secs(600),
             max_message_bytes: MAX_MESSAGE_BYTES,
+            schedules: Vec::new(),
         }
     }
 

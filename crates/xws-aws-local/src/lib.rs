@@ -19,6 +19,9 @@
 //!   `X-Amz-Invocation-Type: Event` answers 202 and invokes in the background
 //!   (asynchronous invocation, which `cargo lambda watch` lacks); point
 //!   `AWS_ENDPOINT_URL_LAMBDA` at the emulator.
+//! - Schedules (`--schedule tick=2s`) invoke a function at a fixed rate with
+//!   the `Scheduled Event` payload of an EventBridge rule;
+//!   `POST /@xws/schedules/{function}` fires one at once.
 //! - `GET /@xws/stats` counts events and Management API calls.
 //!
 //! ```text
@@ -36,10 +39,12 @@ pub mod invoke;
 mod lambda_api;
 mod management;
 mod registry;
+mod schedule;
 mod stats;
 mod websocket;
 
 pub use config::{EmulatorConfig, MAX_MESSAGE_BYTES};
+pub use schedule::{BadSchedule, Schedule, scheduled_event};
 pub use stats::{Stats, StatsSnapshot};
 
 use axum::{
@@ -97,16 +102,36 @@ impl Emulator {
                 post(lambda_api::invoke),
             )
             .route("/@xws/stats", get(stats))
+            .route("/@xws/schedules/{function}", post(schedule::trigger))
             .fallback(route)
             .with_state(self.clone())
     }
 
-    /// Serves on `listener` until the future is dropped.
+    /// Serves on `listener`, and fires the schedules, until the future is
+    /// dropped.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
+        let schedules: Vec<_> = self
+            .config
+            .schedules
+            .iter()
+            .map(|s| tokio::spawn(schedule::run(self.clone(), s.clone())))
+            .map(AbortOnDrop)
+            .collect();
         let app = self
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).await
+        let served = axum::serve(listener, app).await;
+        drop(schedules);
+        served
+    }
+}
+
+/// Stops a schedule's task with the server.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

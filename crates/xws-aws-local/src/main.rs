@@ -6,7 +6,7 @@ use xws_aws_local::{Emulator, EmulatorConfig};
 
 const USAGE: &str = "\
 usage: xws-aws-local --function URL [--http-function URL] [--port P] [--ws-path PATH]
-                     [--stage NAME] [--idle-timeout SECONDS]
+                     [--stage NAME] [--idle-timeout SECONDS] [--schedule FUNCTION=RATE]...
 
   --function URL        invoke URL of the WebSocket function, e.g.
                         http://127.0.0.1:9000/2015-03-31/functions/ws/invocations
@@ -14,7 +14,10 @@ usage: xws-aws-local --function URL [--http-function URL] [--port P] [--ws-path 
   --port P              port on 127.0.0.1 (default 3000)
   --ws-path PATH        path WebSocket upgrades are accepted on (default /)
   --stage NAME          stage name in events (default local)
-  --idle-timeout S      close idle connections after S seconds (default 600)";
+  --idle-timeout S      close idle connections after S seconds (default 600)
+  --schedule F=RATE     invoke function F every RATE (e.g. tick=2s) with an
+                        EventBridge `Scheduled Event`, at the Lambda endpoint
+                        of --function (repeatable)";
 
 fn parse() -> Result<(EmulatorConfig, u16), lexopt::Error> {
     use lexopt::prelude::*;
@@ -32,6 +35,7 @@ fn parse() -> Result<(EmulatorConfig, u16), lexopt::Error> {
             Long("idle-timeout") => {
                 config.idle_timeout = Duration::from_secs(parser.value()?.parse()?);
             }
+            Long("schedule") => config.schedules.push(parser.value()?.parse()?),
             Long("help") | Short('h') => {
                 tracing::info!("{USAGE}");
                 std::process::exit(0);

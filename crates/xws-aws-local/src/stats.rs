@@ -15,6 +15,7 @@ pub struct Stats {
     pub(crate) deletes: AtomicU64,
     pub(crate) async_invokes: AtomicU64,
     pub(crate) http_requests: AtomicU64,
+    pub(crate) scheduled: AtomicU64,
 }
 
 /// A copy of [`Stats`].
@@ -38,6 +39,8 @@ pub struct StatsSnapshot {
     pub async_invokes: u64,
     /// Plain HTTP requests routed to the HTTP function.
     pub http_requests: u64,
+    /// Scheduled (EventBridge) invocations, by the rate or triggered.
+    pub scheduled: u64,
 }
 
 impl Stats {
@@ -57,6 +60,7 @@ impl Stats {
             deletes: self.deletes.load(Relaxed),
             async_invokes: self.async_invokes.load(Relaxed),
             http_requests: self.http_requests.load(Relaxed),
+            scheduled: self.scheduled.load(Relaxed),
         }
     }
 }

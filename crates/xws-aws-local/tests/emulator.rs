@@ -235,3 +235,88 @@ async fn limits_close_with_the_codes_api_gateway_uses() {
     })
     .await;
 }
+
+type Invocations = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A Lambda endpoint recording which function got which event.
+async fn lambda_endpoint(
+    State(seen): State<Invocations>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    Json(event): Json<Value>,
+) -> Json<Value> {
+    seen.lock().unwrap().push((name.clone(), event));
+    Json(json!({ "ran": name }))
+}
+
+fn invoked(seen: &Invocations, name: &str) -> Vec<Value> {
+    let seen = seen.lock().unwrap();
+    seen.iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, e)| e.clone())
+        .collect()
+}
+
+/// A schedule invokes its function with an EventBridge `Scheduled Event`
+/// at its rate; `POST /@xws/schedules/{function}` fires one at once; the
+/// Lambda Invoke API answers 202 to `Event` invocations and runs the
+/// function in the background.
+#[tokio::test]
+async fn schedules_and_asynchronous_invocations_reach_functions() {
+    let seen = Invocations::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let lambda = listener.local_addr().unwrap();
+    let app = Router::new()
+        .route(
+            "/2015-03-31/functions/{name}/invocations",
+            post(lambda_endpoint),
+        )
+        .with_state(seen.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut config = EmulatorConfig::new(format!(
+        "http://{lambda}/2015-03-31/functions/ws/invocations"
+    ));
+    config.schedules = vec!["tick=100ms".parse().unwrap()];
+    let emulator = Emulator::new(config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(emulator.clone().serve(listener));
+
+    eventually("two scheduled runs", || invoked(&seen, "tick").len() >= 2).await;
+    for event in invoked(&seen, "tick") {
+        assert_eq!(event["detail-type"], "Scheduled Event");
+        assert_eq!(event["source"], "aws.events");
+    }
+
+    let client = reqwest::Client::new();
+    let fired: Value = client
+        .post(format!("http://{addr}/@xws/schedules/report"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fired, json!({"ran": "report"}));
+    assert_eq!(
+        invoked(&seen, "report")[0]["detail-type"],
+        "Scheduled Event"
+    );
+
+    let accepted = client
+        .post(format!(
+            "http://{addr}/2015-03-31/functions/worker/invocations"
+        ))
+        .header("x-amz-invocation-type", "Event")
+        .json(&json!({"job": 7}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    eventually("the asynchronous invocation", || {
+        invoked(&seen, "worker") == vec![json!({"job": 7})]
+    })
+    .await;
+    let stats = emulator.stats();
+    assert!(stats.scheduled >= 3, "{stats:?}");
+    assert_eq!(stats.async_invokes, 1);
+}

@@ -23,7 +23,7 @@
 //! ```
 //!
 //! Other functions (an HTTP route, a scheduled EventBridge rule) publish
-//! through [`Aws::hub`].
+//! through [`Aws::hub`]; feature `http` adds helpers for them (`function`).
 
 mod backend;
 mod config;
@@ -31,6 +31,8 @@ mod entry;
 mod error;
 mod event;
 mod fanout;
+#[cfg(feature = "http")]
+pub mod function;
 mod gateway;
 mod hub;
 mod metrics;

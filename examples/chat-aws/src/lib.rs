@@ -2,11 +2,11 @@
 //!
 //! Two functions built from this crate (`cargo lambda build --release`):
 //!
-//! - `ws` (`src/bin/ws.rs`): the WebSocket API's function, the portable
+//! - `chat-ws` (`src/bin/chat-ws.rs`): the WebSocket API's function, the portable
 //!   [`chat::ChatHandler`] unchanged behind [`xws_aws::run`].
-//! - `http` (`src/bin/http.rs`): the HTTP API's function,
+//! - `chat-http` (`src/bin/chat-http.rs`): the HTTP API's function,
 //!   `POST /api/broadcast` publishing through an [`xws::Hub`] ([`route`]).
-//! - `tick` (`src/bin/tick.rs`): a scheduled EventBridge function
+//! - `chat-tick` (`src/bin/chat-tick.rs`): a scheduled EventBridge function
 //!   broadcasting the time through the same hub ([`tick`]).
 //!
 //! `template.yaml` deploys both; `cargo xtask dev aws --port P` runs them
@@ -15,6 +15,7 @@
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 use serde_json::json;
 use xws::Hub;
+use xws_aws::function::{error_response, json_response, sse_not_available, static_response};
 
 use chat::{
     ChatHandler,
@@ -27,23 +28,7 @@ const PAGE: &str = include_str!("../../chat/static/index.html");
 /// The browser client the page loads.
 const CLIENT_JS: &str = include_str!("../../../crates/xws-tokio/js/xws.js");
 
-/// Logs to CloudWatch (stdout) at `RUST_LOG` or `info`.
-pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .without_time()
-        .init();
-}
-
-fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(value.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
-}
+pub use xws_aws::function::init_tracing;
 
 /// The HTTP function's routes:
 ///
@@ -51,33 +36,25 @@ fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body
 /// - `POST /api/broadcast?token= {"event","data"}` → `{"success":true,"delivered":N}`;
 ///   a body that is not JSON or lacks `event` is 400, a wrong token 401.
 /// - `GET /api/sse?topic=room:R`: 400 without a topic, 403 for a topic that
-///   is not a room's, otherwise 501: SSE needs Lambda response streaming,
-///   which this build does not provide (see the capability matrix).
+///   is not a room's, otherwise 501 ([`sse_not_available`]): SSE needs Lambda
+///   response streaming, which API Gateway does not give (see the capability
+///   matrix).
 pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
     match (request.method().as_str(), path.as_str()) {
-        ("GET", "/") => Response::builder()
-            .header("content-type", "text/html; charset=utf-8")
-            .body(Body::from(PAGE))
-            .unwrap_or_else(|_| Response::new(Body::Empty)),
-        ("GET", "/xws.js") => Response::builder()
-            .header("content-type", "text/javascript; charset=utf-8")
-            .body(Body::from(CLIENT_JS))
-            .unwrap_or_else(|_| Response::new(Body::Empty)),
+        ("GET", "/") => static_response("text/html; charset=utf-8", PAGE),
+        ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
         ("POST", "/api/broadcast") => {
             let params = request.query_string_parameters();
             if !handler.accepts(params.first("token")) {
-                return json_response(
-                    StatusCode::UNAUTHORIZED,
-                    &json!({ "error": "missing or wrong token" }),
-                );
+                return error_response(StatusCode::UNAUTHORIZED, "missing or wrong token");
             }
             let body: &[u8] = request.body();
             let broadcast: BroadcastRequest = match serde_json::from_slice(body) {
                 Ok(broadcast) => broadcast,
                 Err(e) => {
                     let error = format!("expected {{\"event\",\"data\"}}: {e}");
-                    return json_response(StatusCode::BAD_REQUEST, &json!({ "error": error }));
+                    return error_response(StatusCode::BAD_REQUEST, &error);
                 }
             };
             match chat::broadcast(hub, broadcast).await {
@@ -92,21 +69,14 @@ pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Respon
         ("GET", "/api/sse") => {
             let params = request.query_string_parameters();
             match params.first("topic").filter(|t| !t.is_empty()) {
-                None => json_response(
-                    StatusCode::BAD_REQUEST,
-                    &json!({ "error": "missing ?topic=" }),
-                ),
-                Some(topic) if !topic.starts_with(RoomId::TOPIC_PREFIX) => json_response(
-                    StatusCode::FORBIDDEN,
-                    &json!({ "error": "only room topics can be streamed" }),
-                ),
-                Some(_) => json_response(
-                    StatusCode::NOT_IMPLEMENTED,
-                    &json!({ "error": "SSE is not available on AWS Lambda in this build; use the WebSocket" }),
-                ),
+                None => error_response(StatusCode::BAD_REQUEST, "missing ?topic="),
+                Some(topic) if !topic.starts_with(RoomId::TOPIC_PREFIX) => {
+                    error_response(StatusCode::FORBIDDEN, "only room topics can be streamed")
+                }
+                Some(_) => sse_not_available("/api/ws"),
             }
         }
-        _ => json_response(StatusCode::NOT_FOUND, &json!({ "error": "not found" })),
+        _ => error_response(StatusCode::NOT_FOUND, "not found"),
     }
 }
 

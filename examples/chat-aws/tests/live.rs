@@ -192,29 +192,26 @@ fn the_http_function_publishes_to_websocket_peers() {
     });
 }
 
-/// The scheduled function (invoked as EventBridge would, through the Lambda
-/// Invoke API) publishes through the same hub.
+/// The scheduled function, invoked with the EventBridge `Scheduled Event`
+/// the emulator's schedule sends (fired at once through
+/// `POST /@xws/schedules/chat-tick`), publishes through the same hub.
 #[test]
 fn the_scheduled_function_publishes_to_websocket_peers() {
     runtime().block_on(async {
         let target = target();
         let mut peer = ChatPeer::open(&target, 0, Some("tick")).await.unwrap();
-        let time = unique_name("2026-11-29T00:00:00Z");
-        let event = json!({"source": "aws.events", "detail-type": "Scheduled Event", "time": time});
-        let url = format!(
-            "http://{}/2015-03-31/functions/tick/invocations",
-            emulator()
-        );
-        let answer = post_json(&url, &event, target.timeout).await.unwrap();
+        let url = format!("http://{}/@xws/schedules/chat-tick", emulator());
+        let answer = post_raw(&url, "", target.timeout).await.unwrap();
         assert_eq!(answer.status, 200, "{:?}", answer.body);
         let reply: Value = serde_json::from_slice(&answer.body).unwrap();
         assert!(reply["delivered"].as_u64().unwrap() >= 1, "{reply}");
         let frame = peer
             .ws
-            .recv_json_matching("the tick", |f| f["data"]["time"] == time.as_str())
+            .recv_json_matching("the tick", |f| f["event"] == "tick")
             .await
             .unwrap();
-        assert_eq!(frame["event"], "tick");
+        let time = frame["data"]["time"].as_str().unwrap_or_default();
+        assert!(time.ends_with('Z'), "the event's RFC 3339 time: {frame}");
     });
 }
 

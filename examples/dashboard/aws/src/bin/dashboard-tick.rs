@@ -1,0 +1,20 @@
+//! The EventBridge-scheduled function: the next sample, published to every
+//! subscriber.
+
+use std::sync::Arc;
+use xws_aws::lambda_runtime::{self, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    xws_aws::function::init_tracing();
+    let aws = Arc::new(xws_aws::Aws::from_env().await?);
+    let hub = aws.hub()?;
+    let latest = Arc::new(dashboard_aws::DynamoLatest::from_env().await?);
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<dashboard_aws::ScheduledEvent>| {
+            let (hub, aws, latest) = (hub.clone(), aws.clone(), latest.clone());
+            async move { dashboard_aws::tick(&hub, &aws, &latest, &event.payload).await }
+        },
+    ))
+    .await
+}

@@ -1,0 +1,22 @@
+//! The xws dashboard on AWS Lambda.
+//!
+//! Three functions built from this crate (`cargo lambda build --release`):
+//!
+//! - `dashboard-ws` (`src/bin/dashboard-ws.rs`): the WebSocket API's function, the portable
+//!   [`dashboard::DashboardHandler`] behind [`xws_aws::run`], reading the
+//!   latest metrics from DynamoDB ([`DynamoLatest`]) so a peer gets them
+//!   on open.
+//! - `dashboard-tick` (`src/bin/dashboard-tick.rs`): invoked by an EventBridge schedule; takes
+//!   the next sample and publishes it ([`tick`]).
+//! - `dashboard-http` (`src/bin/dashboard-http.rs`): the page and its client ([`route`]).
+//!
+//! `template.yaml` deploys them; `cargo xtask dev aws dashboard` runs them
+//! locally behind the `xws-aws-local` emulator, which fires the schedule.
+
+mod latest;
+mod routes;
+mod schedule;
+
+pub use latest::DynamoLatest;
+pub use routes::route;
+pub use schedule::{ScheduledEvent, tick};

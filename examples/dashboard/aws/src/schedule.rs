@@ -1,0 +1,47 @@
+//! The scheduled function's body, and the event EventBridge invokes it with.
+
+use dashboard::{LatestMetrics, Metrics};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use xws::{BoxError, Hub};
+use xws_aws::Aws;
+
+use crate::DynamoLatest;
+
+/// The fields of an EventBridge `Scheduled Event` the function reads
+/// (`{"detail-type":"Scheduled Event","source":"aws.events","time":…}`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ScheduledEvent {
+    /// `Scheduled Event` for a schedule rule.
+    pub detail_type: String,
+    /// `aws.events` for a schedule rule.
+    pub source: String,
+    /// When the rule fired (RFC 3339).
+    #[serde(default)]
+    pub time: String,
+}
+
+/// One run of the EventBridge schedule: the sample after the latest one,
+/// with the number of open connections, stored and published to every
+/// subscriber. Answers `{"sample","delivered","time"}` (`time` is the
+/// event's).
+pub async fn tick(
+    hub: &Hub,
+    aws: &Aws,
+    latest: &DynamoLatest,
+    event: &ScheduledEvent,
+) -> Result<Value, BoxError> {
+    if event.detail_type != "Scheduled Event" || event.source != "aws.events" {
+        tracing::warn!(
+            ?event,
+            "not an EventBridge schedule's event; publishing anyway"
+        );
+    }
+    let previous = latest.get().await?;
+    let sample = previous.map_or(1, |m| m.sample + 1);
+    let connections = aws.table().connections().await?.len();
+    let metrics = Metrics::sample(sample, None, connections);
+    let delivered = dashboard::publish(hub, latest, metrics).await?;
+    Ok(json!({ "sample": sample, "delivered": delivered, "time": event.time }))
+}
