@@ -15,6 +15,7 @@ pub mod scenarios;
 pub mod server;
 mod start;
 
+use xws::caps::{Capability, Needs};
 use xws::{Handler, HookResult, Hub, Peer, RequestInfo, Topic, Upgrade};
 
 pub use job::{Import, ImportEvent, STEP_DELAY};
@@ -27,6 +28,14 @@ pub struct ImportHandler;
 
 impl Handler for ImportHandler {
     type Context = UserContext;
+
+    /// Progress is published by a job outside any connection, to a topic.
+    const NEEDS: Needs = Needs::of(&[
+        Capability::WebSocket,
+        Capability::PubSubInstance,
+        Capability::PublishFromOutside,
+        Capability::ContextSurvives,
+    ]);
 
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<UserContext> {
         per_user::upgrade(request)

@@ -16,6 +16,7 @@ mod send;
 pub mod server;
 pub mod store;
 
+use xws::caps::{Capability, Needs};
 use xws::{Handler, HookResult, Message, Peer, RequestInfo, Topic, Upgrade};
 
 pub use notification::{InvalidNotification, MAX_BODY, MAX_TITLE, NewNotification, Notification};
@@ -48,6 +49,16 @@ impl<S: NotificationStore> NotificationsHandler<S> {
 
 impl<S: NotificationStore> Handler for NotificationsHandler<S> {
     type Context = UserContext;
+
+    /// Notifications are sent from outside any connection to the user's
+    /// topic; missed ones are replayed from `open`.
+    const NEEDS: Needs = Needs::of(&[
+        Capability::WebSocket,
+        Capability::PubSubInstance,
+        Capability::PublishFromOutside,
+        Capability::SendFromOpen,
+        Capability::ContextSurvives,
+    ]);
 
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<UserContext> {
         per_user::upgrade(request)
