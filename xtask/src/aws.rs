@@ -51,6 +51,8 @@ struct Example {
     /// EventBridge schedules (`FUNCTION=RATE`, function without the prefix)
     /// the emulator fires; the templates' rates are minutes, locally seconds.
     schedules: &'static [&'static str],
+    /// Variables of its own, for its functions and tests.
+    env: &'static [(&'static str, &'static str)],
 }
 
 /// Every example with an AWS build, in test order.
@@ -61,6 +63,7 @@ const EXAMPLES: &[Example] = &[
         package: "chat-aws",
         functions: &["ws", "http", "tick"],
         schedules: &[],
+        env: &[],
     },
     Example {
         name: "dashboard",
@@ -68,6 +71,24 @@ const EXAMPLES: &[Example] = &[
         package: "dashboard-aws",
         functions: &["ws", "http", "tick"],
         schedules: &["tick=2s"],
+        env: &[],
+    },
+    Example {
+        name: "import-progress",
+        dir: "examples/import-progress/aws",
+        package: "import-progress-aws",
+        functions: &["ws", "http", "worker"],
+        schedules: &[],
+        env: &[],
+    },
+    Example {
+        name: "notifications",
+        dir: "examples/notifications/aws",
+        package: "notifications-aws",
+        functions: &["ws", "http"],
+        schedules: &[],
+        // The functions create it in moto (`XWS_CREATE_TABLE=1`).
+        env: &[("NOTIFICATIONS_TABLE", "xws-notifications-store")],
     },
 ];
 
@@ -98,6 +119,10 @@ impl Example {
 /// The variables every function and test of `example` gets: the SDK
 /// pointed at moto and the emulator, the table, the functions' names.
 fn aws_env(cmd: Cmd, example: &Example, moto: SocketAddr, emulator: SocketAddr) -> Cmd {
+    let cmd = example
+        .env
+        .iter()
+        .fold(cmd, |cmd, (name, value)| cmd.env(name, value));
     cmd.env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")

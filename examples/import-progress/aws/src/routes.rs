@@ -1,0 +1,63 @@
+//! The HTTP function's routes.
+
+use import_progress::StartImport;
+use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
+use xws_aws::function::{error_response, json_response, sse_not_available, static_response};
+
+use crate::Worker;
+
+/// The page, the same as the Tokio build serves.
+const PAGE: &str = include_str!("../../static/index.html");
+
+/// The browser client the page loads.
+const CLIENT_JS: &str = include_str!("../../../../crates/xws-tokio/js/xws.js");
+
+/// The HTTP function's routes.
+#[derive(Clone, Debug)]
+pub struct Routes {
+    worker: Worker,
+}
+
+impl Routes {
+    /// Routes starting imports on `worker`.
+    pub fn new(worker: Worker) -> Self {
+        Self { worker }
+    }
+
+    /// - `GET /`: the page, `GET /xws.js` its client;
+    /// - `POST /api/start-import?user=U [{"total":N}]` → 202 `{"user","total"}`
+    ///   once the worker is invoked; 400 `{"error"}` for a bad request;
+    /// - `GET /api/sse`: 501 naming the WebSocket;
+    /// - anything else 404.
+    pub async fn route(&self, request: Request) -> Response<Body> {
+        match (request.method().as_str(), request.uri().path()) {
+            ("GET", "/") => static_response("text/html; charset=utf-8", PAGE),
+            ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
+            ("POST", "/api/start-import") => self.start_import(&request).await,
+            ("GET", "/api/sse") => sse_not_available("/api/ws"),
+            _ => error_response(StatusCode::NOT_FOUND, "not found"),
+        }
+    }
+
+    async fn start_import(&self, request: &Request) -> Response<Body> {
+        let params = request.query_string_parameters();
+        let import = match StartImport::parse(params.first("user"), request.body()) {
+            Ok(import) => import,
+            Err(error) => {
+                let status =
+                    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                return json_response(status, &error.json());
+            }
+        };
+        match self.worker.start(&import).await {
+            Ok(()) => json_response(StatusCode::ACCEPTED, &import.accepted_json()),
+            Err(error) => {
+                tracing::error!(%error, "invoking the worker failed");
+                error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "could not start the import",
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Starting imports (an asynchronous `Invoke` of the worker function) and
+//! running them (the worker's body).
+
+use aws_sdk_lambda::{primitives::Blob, types::InvocationType};
+use import_progress::{Import, ImportEvent, STEP_DELAY, publish};
+use serde_json::{Value, json};
+use xws::{BoxError, Hub};
+
+/// The worker function, invoked asynchronously (`InvocationType: Event`)
+/// as on AWS: the HTTP function answers at once and the import runs on.
+#[derive(Clone, Debug)]
+pub struct Worker {
+    lambda: aws_sdk_lambda::Client,
+    function: String,
+}
+
+impl Worker {
+    /// The function `function` (a name or ARN) through `lambda`.
+    pub fn new(lambda: aws_sdk_lambda::Client, function: impl Into<String>) -> Self {
+        Self {
+            lambda,
+            function: function.into(),
+        }
+    }
+
+    /// The function `WORKER_FUNCTION` names (default `import-progress-worker`), with the
+    /// SDK configured from the environment (`AWS_ENDPOINT_URL_LAMBDA` for
+    /// local runs).
+    pub async fn from_env() -> Self {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let function = std::env::var("WORKER_FUNCTION")
+            .ok()
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| "import-progress-worker".into());
+        Self::new(aws_sdk_lambda::Client::new(&sdk), function)
+    }
+
+    /// Queues `import` for the worker; returns once Lambda accepted it.
+    pub async fn start(&self, import: &Import) -> Result<(), BoxError> {
+        self.lambda
+            .invoke()
+            .function_name(&self.function)
+            .invocation_type(InvocationType::Event)
+            .payload(Blob::new(serde_json::to_vec(import)?))
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+/// The worker's body: `import` batch by batch, [`STEP_DELAY`] apart, each
+/// batch's event published to the user's connections, up to
+/// `import-complete`. Answers `{"user","total","checksum"}`.
+pub async fn run_import(hub: &Hub, mut import: Import) -> Result<Value, BoxError> {
+    tracing::info!(user = %import.user, total = import.total, "import started");
+    loop {
+        tokio::time::sleep(STEP_DELAY).await;
+        let event = import.step();
+        publish(hub, &import, &event).await?;
+        if matches!(event, ImportEvent::ImportComplete { .. }) {
+            break;
+        }
+    }
+    tracing::info!(user = %import.user, checksum = import.checksum, "import complete");
+    Ok(json!({ "user": import.user, "total": import.total, "checksum": import.checksum }))
+}

@@ -1,0 +1,27 @@
+//! Import progress on the local AWS stack: moto (DynamoDB), `cargo lambda
+//! watch` running `ws`, `http` and `worker`, the `xws-aws-local` emulator
+//! (which takes the asynchronous invocation of `worker`). `cargo xtask
+//! test-aws import-progress` starts the stack and runs these with the
+//! `live` feature; `XWS_AWS_EMULATOR` is the emulator's `host:port`.
+
+use import_progress::scenarios::{self, Endpoints};
+
+fn target() -> Endpoints {
+    let emulator = std::env::var("XWS_AWS_EMULATOR")
+        .expect("XWS_AWS_EMULATOR: run `cargo xtask test-aws import-progress`");
+    Endpoints::at(&format!("http://{emulator}"))
+}
+
+#[tokio::test]
+async fn progress_reaches_only_its_user_in_order_ending_with_complete() {
+    scenarios::progress_reaches_only_its_user(&target())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_400() {
+    scenarios::bad_requests_are_refused(&target())
+        .await
+        .unwrap();
+}
