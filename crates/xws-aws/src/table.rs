@@ -97,6 +97,62 @@ fn connection_from(item: &Item) -> Result<ConnectionItem, AwsError> {
     })
 }
 
+/// Creates the table `name` (on-demand billing, string keys `hash` and
+/// `range`) unless it exists; `true` if this call created it. For local
+/// runs (moto); deployments create tables from their template. Functions
+/// keeping their own data in DynamoDB use it too.
+pub async fn create_table_if_missing(
+    client: &Client,
+    name: &str,
+    hash: &str,
+    range: &str,
+) -> Result<bool, AwsError> {
+    if client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(false);
+    }
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .expect("name and type are set")
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("name and type are set")
+    };
+    let created = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(hash, KeyType::Hash))
+        .key_schema(key(range, KeyType::Range))
+        .attribute_definitions(attr(hash))
+        .attribute_definitions(attr(range))
+        .send()
+        .await;
+    match created {
+        Ok(_) => Ok(true),
+        // Another function created it meanwhile.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(AwsError::dynamodb("CreateTable", e)),
+    }
+}
+
 impl Table {
     /// The table `name`, counting calls in `metrics`.
     pub fn new(client: Client, name: impl Into<String>, metrics: Arc<Metrics>) -> Self {
@@ -115,50 +171,8 @@ impl Table {
     /// Creates the table (on-demand billing, TTL on `expires_at`) unless it
     /// exists; for local runs. Real deployments create it from the template.
     pub async fn create_if_missing(&self) -> Result<(), AwsError> {
-        let exists = self
-            .client
-            .describe_table()
-            .table_name(&self.name)
-            .send()
-            .await;
-        if exists.is_ok() {
+        if !create_table_if_missing(&self.client, &self.name, "pk", "sk").await? {
             return Ok(());
-        }
-        let key = |name: &str, kind| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .expect("name and type are set")
-        };
-        let attr = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("name and type are set")
-        };
-        let created = self
-            .client
-            .create_table()
-            .table_name(&self.name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key("pk", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .attribute_definitions(attr("pk"))
-            .attribute_definitions(attr("sk"))
-            .send()
-            .await;
-        match created {
-            Ok(_) => {}
-            // Another function created it meanwhile.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
-            {
-                return Ok(());
-            }
-            Err(e) => return Err(AwsError::dynamodb("CreateTable", e)),
         }
         let ttl = TimeToLiveSpecification::builder()
             .enabled(true)

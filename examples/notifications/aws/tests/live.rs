@@ -1,0 +1,40 @@
+//! Notifications on the local AWS stack: moto (DynamoDB: the connections
+//! table and the notifications table), the `notifications-ws` and
+//! `notifications-http` functions, the `xws-aws-local` emulator. `cargo
+//! xtask test-aws notifications` starts the stack and runs these with the
+//! `live` feature; `XWS_AWS_EMULATOR` is the emulator's `host:port`.
+
+use notifications::scenarios::{self, Endpoints};
+use notifications::store::contract;
+
+fn target() -> Endpoints {
+    let emulator = std::env::var("XWS_AWS_EMULATOR")
+        .expect("XWS_AWS_EMULATOR: run `cargo xtask test-aws notifications`");
+    Endpoints::at(&format!("http://{emulator}"))
+}
+
+/// The DynamoDB store keeps the contract every store keeps, on moto.
+#[tokio::test]
+async fn the_dynamodb_store_keeps_the_contract() {
+    let store = notifications_aws::DynamoStore::from_env()
+        .await
+        .expect("the test environment names the table");
+    contract::check(&store).await.unwrap();
+}
+
+#[tokio::test]
+async fn missed_notifications_arrive_on_reconnect_exactly_once() {
+    scenarios::missed_arrive_once(&target()).await.unwrap();
+}
+
+#[tokio::test]
+async fn marking_read_reaches_every_tab() {
+    scenarios::read_reaches_every_tab(&target()).await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused() {
+    scenarios::bad_requests_are_refused(&target())
+        .await
+        .unwrap();
+}
