@@ -56,7 +56,7 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Run the AWS tests (moto, cargo lambda watch, the API Gateway emulator, cfn-lint).
+    /// Run the examples' AWS tests (moto, the Lambda runtime API of cargo lambda, the API Gateway emulator, cfn-lint).
     TestAws {
         /// The examples to test (chat, dashboard); none: every one.
         examples: Vec<String>,

@@ -31,6 +31,9 @@
 //!     --http-function http://127.0.0.1:9000/2015-03-31/functions/http/invocations
 //! ```
 //! and give the functions `XWS_APIGW_ENDPOINT=http://127.0.0.1:3000`.
+//! (`cargo xtask dev aws` runs `cargo lambda watch --only-lambda-apis`
+//! instead and starts each prebuilt function binary with
+//! `AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:9000/.rt/{name}`.)
 
 mod config;
 pub mod events;

@@ -1,5 +1,6 @@
-//! The chat on the local AWS stack: moto (DynamoDB), `cargo lambda watch`
-//! running the `ws` and `http` functions, the `xws-aws-local` emulator.
+//! The chat on the local AWS stack: moto (DynamoDB), the `chat-ws`,
+//! `chat-http` and `chat-tick` functions on the Lambda runtime API of
+//! `cargo lambda watch`, the `xws-aws-local` emulator.
 //! `cargo xtask test-aws` starts the stack and runs these with the
 //! `live` feature; `XWS_AWS_EMULATOR` is the emulator's `host:port`.
 
@@ -36,7 +37,7 @@ fn token() -> String {
 }
 
 fn target() -> Target {
-    // Cold invocations under `cargo lambda watch` take seconds.
+    // A function's first invocation (SDK clients, the table) takes a while.
     Target::single(emulator())
         .with_token(token())
         .with_timeout(Duration::from_secs(20))

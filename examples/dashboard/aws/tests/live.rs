@@ -1,6 +1,7 @@
-//! The dashboard on the local AWS stack: moto (DynamoDB), `cargo lambda
-//! watch` running `ws`, `tick` and `http`, the `xws-aws-local` emulator
-//! firing `tick` on its EventBridge schedule. `cargo xtask test-aws
+//! The dashboard on the local AWS stack: moto (DynamoDB), the
+//! `dashboard-{ws,tick,http}` functions on the Lambda runtime API of `cargo
+//! lambda watch`, the `xws-aws-local` emulator firing `dashboard-tick` on
+//! its EventBridge schedule. `cargo xtask test-aws
 //! dashboard` starts the stack and runs these with the `live` feature;
 //! `XWS_AWS_EMULATOR` is the emulator's `host:port`.
 
@@ -11,8 +12,8 @@ use serde_json::Value;
 use std::time::Duration;
 use xws_testkit::client::{WsClient, get};
 
-/// Cold invocations under `cargo lambda watch` take seconds, and the
-/// schedule fires every few.
+/// A function's first invocation takes a while, and the schedule fires
+/// every few seconds.
 const WAIT: Duration = Duration::from_secs(30);
 
 fn emulator() -> String {

@@ -1,6 +1,7 @@
-//! Import progress on the local AWS stack: moto (DynamoDB), `cargo lambda
-//! watch` running `ws`, `http` and `worker`, the `xws-aws-local` emulator
-//! (which takes the asynchronous invocation of `worker`). `cargo xtask
+//! Import progress on the local AWS stack: moto (DynamoDB), the
+//! `import-progress-{ws,http,worker}` functions on the Lambda runtime API of
+//! `cargo lambda watch`, the `xws-aws-local` emulator (which takes the
+//! asynchronous invocation of the worker). `cargo xtask
 //! test-aws import-progress` starts the stack and runs these with the
 //! `live` feature; `XWS_AWS_EMULATOR` is the emulator's `host:port`.
 
