@@ -16,6 +16,14 @@
 //! - [`Gateway`]: used by the Worker's `fetch` (WebSocket upgrade, SSE) and
 //!   to get a [`xws::Hub`] in `fetch` or `scheduled` handlers.
 //! - [`Object`]: the engine a `#[durable_object]` struct delegates to.
+//!
+//! Apps whose state lives in the object (storage, alarms, one object per
+//! user) add routes of their own: the Worker sends them with
+//! [`Gateway::forward`]; the object's `fetch` answers them when
+//! [`Object::handles`] is false and passes the rest to [`Object::fetch`].
+//! Inside the object, [`Object::hub`] publishes to its peers directly (in
+//! those routes, in `alarm`, in work started with `wait_until`) and
+//! [`Object::storage`] is its transactional storage.
 //! - [`Config`]: binding name, [`Namespace`] routing, limits, heartbeat.
 //!
 //! On native targets this crate is empty: it exists for `wasm32` only.
@@ -23,9 +31,12 @@
 
 mod attachment;
 mod config;
+mod delegate;
+mod forward;
 mod gateway;
 mod hub;
 mod ids;
+mod local_hub;
 mod object;
 mod room;
 mod sse;
