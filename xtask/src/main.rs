@@ -82,12 +82,16 @@ enum Command {
     Build {
         /// The target: `cloudflare`.
         target: Target,
+        /// The example (Cloudflare: chat, dashboard; default chat).
+        example: Option<String>,
     },
     /// Build an example and serve it locally until Ctrl-C (`cloudflare`: `wrangler dev --local`;
     /// `aws`: moto, `cargo lambda watch` and the API Gateway emulator).
     Dev {
         /// The target: `cloudflare`.
         target: Target,
+        /// The example (Cloudflare: chat, dashboard; default chat).
+        example: Option<String>,
         /// The port on 127.0.0.1.
         #[arg(long, default_value_t = 8787)]
         port: u16,
@@ -129,6 +133,14 @@ impl Workspace {
     }
 }
 
+/// The AWS build and dev commands serve the chat only.
+fn chat_only(example: Option<&str>) -> anyhow::Result<()> {
+    match example {
+        None | Some("chat") => Ok(()),
+        Some(other) => anyhow::bail!("the AWS target builds the chat only, not {other:?}"),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let workspace = Workspace::locate();
@@ -146,18 +158,22 @@ fn main() -> ExitCode {
         } => soak::run(&workspace, *minutes, *connections),
         Command::Build {
             target: Target::Cloudflare,
-        } => cloudflare::build(&workspace).map(drop),
+            example,
+        } => cloudflare::build(&workspace, example.as_deref()),
         Command::Dev {
             target: Target::Cloudflare,
+            example,
             port,
-        } => cloudflare::dev(&workspace, *port),
+        } => cloudflare::dev(&workspace, example.as_deref(), *port),
         Command::Build {
             target: Target::Aws,
-        } => aws::build(&workspace),
+            example,
+        } => chat_only(example.as_deref()).and_then(|()| aws::build(&workspace)),
         Command::Dev {
             target: Target::Aws,
+            example,
             port,
-        } => aws::dev(&workspace, *port),
+        } => chat_only(example.as_deref()).and_then(|()| aws::dev(&workspace, *port)),
         Command::TestAws => aws::test(&workspace),
     });
     match result {
