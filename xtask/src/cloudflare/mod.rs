@@ -84,7 +84,7 @@ pub fn dev(workspace: &Workspace, name: Option<&str>, port: u16) -> Result<()> {
     let worker = workers::named(name)?;
     let tools = tools()?;
     let built = build_with(workspace, &tools, worker)?;
-    let mut wrangler = Wrangler::spawn(workspace, &tools, &built, port, None)?;
+    let mut wrangler = Wrangler::spawn(workspace, &tools, &built, port, None, None)?;
     wrangler.wait_until_serving()?;
     eprintln!(
         "xtask: the {name} worker is served at {url}/ (WebSocket {ws}/api/ws); Ctrl-C stops it",
@@ -121,12 +121,14 @@ pub fn test(workspace: &Workspace) -> Result<()> {
     let token = format!("t{}", std::process::id());
     let started = Instant::now();
     let mut servers = Vec::new();
-    for (built, port) in built.iter().zip(wrangler::free_ports(built.len())?) {
+    let ports = wrangler::free_ports(2 * built.len())?;
+    for (built, ports) in built.iter().zip(ports.chunks(2)) {
         servers.push(Wrangler::spawn(
             workspace,
             &tools,
             built,
-            port,
+            ports[0],
+            Some(ports[1]),
             Some(&token),
         )?);
     }

@@ -23,14 +23,17 @@ pub struct Wrangler {
 }
 
 impl Wrangler {
-    /// Starts serving `built` on `127.0.0.1:port` without waiting for it;
-    /// with a `token`, the worker's token var holds it and its debug routes
-    /// are on, so the tests' auth and statistics scenarios run.
+    /// Starts serving `built` on `127.0.0.1:port` without waiting for it.
+    /// workerd's inspector listens on `inspector` (its default, 9229, when
+    /// `None`): workers served side by side need one port each. With a
+    /// `token`, the worker's token var holds it and its debug routes are
+    /// on, so the tests' auth and statistics scenarios run.
     pub fn spawn(
         workspace: &Workspace,
         tools: &Tools,
         built: &Built,
         port: u16,
+        inspector: Option<u16>,
         token: Option<&str>,
     ) -> Result<Self> {
         // A fresh state directory every run: state written by another
@@ -55,6 +58,9 @@ impl Wrangler {
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
             .env("CI", "true");
+        if let Some(inspector) = inspector {
+            cmd = cmd.arg("--inspector-port").arg(inspector.to_string());
+        }
         if let Some(token) = token {
             cmd = cmd.args(["--var", "XWS_DEBUG:1"]);
             if let Some(var) = built.worker.token_var {

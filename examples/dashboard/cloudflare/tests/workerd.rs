@@ -3,7 +3,7 @@
 //! peer that opens afterwards gets the stored metrics first.
 //!
 //! `cargo xtask test cloudflare` builds the Worker, starts `wrangler dev` and
-//! runs these tests with `XWS_CF_URL` set; they share one Durable Object, so
+//! runs these tests with `XWS_CF_DASHBOARD_URL` set; they share one Durable Object, so
 //! they run one at a time. Run by hand without it, they fail: they never skip.
 
 use std::time::Duration;
@@ -17,8 +17,9 @@ use xws_testkit::client::{Frame, WsClient, get, sse_connect};
 const WAIT: Duration = Duration::from_secs(10);
 
 fn base_url() -> String {
-    std::env::var("XWS_CF_URL")
-        .expect("XWS_CF_URL must point at `wrangler dev`; run `cargo xtask test cloudflare`")
+    std::env::var("XWS_CF_DASHBOARD_URL").expect(
+        "XWS_CF_DASHBOARD_URL must point at `wrangler dev`; run `cargo xtask test cloudflare`",
+    )
 }
 
 fn ws_url() -> String {
