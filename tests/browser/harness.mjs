@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(repo, "target");
-export const chatBin = process.env.XWS_CHAT_BIN || path.join(targetDir, "debug", "chat");
+const binDir = process.env.XWS_BIN_DIR || path.join(targetDir, "debug");
+export const chatBin = process.env.XWS_CHAT_BIN || path.join(binDir, "chat");
 export const artifacts = process.env.XWS_ARTIFACTS || path.join(repo, "target", "xws-artifacts");
 const toolsDir =
   process.env.XWS_PLAYWRIGHT_DIR || path.join(os.homedir(), ".cache", "xws", "tools", "npm", "playwright");
@@ -60,11 +61,11 @@ export async function freePort() {
 }
 
 /** Resolves when `port` accepts connections, or throws after `timeout` ms. */
-async function waitForPort(port, timeout, child, spawnError) {
+async function waitForPort(port, timeout, child, bin, spawnError) {
   const deadline = Date.now() + timeout;
   while (Date.now() < deadline) {
-    if (spawnError()) throw new Error(`cannot start ${chatBin}: ${spawnError().message}`);
-    if (child.exitCode !== null) throw new Error(`chat exited with ${child.exitCode}`);
+    if (spawnError()) throw new Error(`cannot start ${bin}: ${spawnError().message}`);
+    if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode}`);
     const ok = await new Promise((resolve) => {
       const socket = net.connect(port, "127.0.0.1", () => {
         socket.destroy();
@@ -79,14 +80,24 @@ async function waitForPort(port, timeout, child, spawnError) {
 }
 
 /** Starts the chat binary on `port`; `stop()` sends SIGTERM (SIGKILL after 5 s). */
-export async function startChat(port, env = {}) {
-  const child = spawn(chatBin, [], {
+export function startChat(port, env = {}) {
+  return startServer(chatBin, port, env);
+}
+
+/** Starts the example binary `name` (from XWS_BIN_DIR) on a free port. */
+export async function startExample(name, env = {}) {
+  return startServer(path.join(binDir, name), await freePort(), env);
+}
+
+/** Starts `bin` on `port`; `stop()` sends SIGTERM (SIGKILL after 5 s). */
+async function startServer(bin, port, env) {
+  const child = spawn(bin, [], {
     env: { ...process.env, PORT: String(port), RUST_LOG: "warn", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   let spawnError = null;
   child.on("error", (error) => (spawnError = error));
-  await waitForPort(port, 15_000, child, () => spawnError);
+  await waitForPort(port, 15_000, child, bin, () => spawnError);
   return {
     url: `http://127.0.0.1:${port}`,
     async stop() {

@@ -3,9 +3,10 @@
 //!
 //! Installs what is missing first: Debian's `chromium` and the npm package
 //! `playwright-core` (pinned, in the tools cache; Playwright's own browser
-//! download is never used). Builds the chat binary once, then runs the
-//! Node tests, which start it on free ports. The screenshot of the chat
-//! page lands in `target/xws-artifacts/chat.png`.
+//! download is never used). Builds the example binaries once, then runs
+//! the Node tests, which start them on free ports. Screenshots of every
+//! page land in `target/xws-artifacts/` (chat, dashboard, import-progress,
+//! notifications).
 
 use std::time::Duration;
 
@@ -18,13 +19,16 @@ use crate::tools;
 /// The Playwright driver, pinned; it talks to the system Chromium.
 const PLAYWRIGHT: &str = "playwright-core@1.65.1";
 
+/// The examples whose pages the tests drive.
+const EXAMPLES: [&str; 4] = ["chat", "dashboard", "import-progress", "notifications"];
+
 /// Building the chat from cold takes minutes on two cores.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// The browser tests take about 30 s; each test has its own timeout too.
 const TEST_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
-/// Installs Chromium and Playwright if missing, builds the chat, runs the
+/// Installs Chromium and Playwright if missing, builds the examples, runs the
 /// browser tests.
 pub fn run(workspace: &Workspace) -> Result<()> {
     tools::apt_install(&["chromium"])?;
@@ -36,7 +40,8 @@ pub fn run(workspace: &Workspace) -> Result<()> {
         .context("npm prefix of playwright-core")?;
     workspace
         .cargo()
-        .args(["build", "--locked", "-p", "chat", "--bin", "chat"])
+        .args(["build", "--locked", "--bins"])
+        .args(EXAMPLES.iter().flat_map(|name| ["-p", name]))
         .timeout(BUILD_TIMEOUT)
         .run()?;
     Cmd::new("node")
@@ -49,10 +54,7 @@ pub fn run(workspace: &Workspace) -> Result<()> {
         .current_dir(&workspace.root)
         .env("XWS_PLAYWRIGHT_DIR", prefix)
         .env("XWS_CHROMIUM", "/usr/bin/chromium")
-        .env(
-            "XWS_CHAT_BIN",
-            workspace.target_dir.join("debug").join("chat"),
-        )
+        .env("XWS_BIN_DIR", workspace.target_dir.join("debug"))
         .env(
             "XWS_ARTIFACTS",
             workspace.root.join("target").join("xws-artifacts"),

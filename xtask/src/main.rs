@@ -12,6 +12,7 @@ mod browser;
 mod cloudflare;
 mod fuzz;
 mod matrix;
+mod matrix_examples;
 mod process;
 mod services;
 mod soak;

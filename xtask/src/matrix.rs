@@ -67,6 +67,7 @@ pub fn render() -> String {
     render_summary(&mut out);
     render_full(&mut out);
     render_status(&mut out);
+    crate::matrix_examples::render(&mut out);
     for target in DeploymentTarget::ALL {
         render_details(&mut out, target.column());
     }
@@ -244,13 +245,21 @@ fn render_details(out: &mut String, column: &Column) {
     out.push('\n');
 }
 
-fn table_head<I: IntoIterator<Item = S>, S: AsRef<str>>(out: &mut String, first: &str, rest: I) {
+pub(crate) fn table_head<I: IntoIterator<Item = S>, S: AsRef<str>>(
+    out: &mut String,
+    first: &str,
+    rest: I,
+) {
     let rest: Vec<String> = rest.into_iter().map(|s| escape(s.as_ref())).collect();
     writeln!(out, "| {first} | {} |", rest.join(" | ")).expect("writing to a String");
     writeln!(out, "|---|{}", "---|".repeat(rest.len())).expect("writing to a String");
 }
 
-fn table_row<I: IntoIterator<Item = S>, S: AsRef<str>>(out: &mut String, first: &str, rest: I) {
+pub(crate) fn table_row<I: IntoIterator<Item = S>, S: AsRef<str>>(
+    out: &mut String,
+    first: &str,
+    rest: I,
+) {
     let rest: Vec<String> = rest.into_iter().map(|s| escape(s.as_ref())).collect();
     writeln!(out, "| {} | {} |", escape(first), rest.join(" | ")).expect("writing to a String");
 }

@@ -23,18 +23,40 @@ const REDIS_START: [&str; 10] = [
     "no",
 ];
 
-/// Checks Redis (required: started when `redis-server` is installed) and
-/// PostgreSQL and NATS (optional for now: a warning).
+/// The PostgreSQL the notifications example's tests use, unless
+/// `DATABASE_URL` names another.
+const POSTGRES: &str = "127.0.0.1:5432";
+
+/// Checks Redis (required: started when `redis-server` is installed),
+/// PostgreSQL (required by the notifications tests) and NATS (optional: a
+/// warning).
 pub fn check(_: &Workspace) -> Result<()> {
     ensure_redis()?;
-    for (name, addr) in [("PostgreSQL", "127.0.0.1:5432"), ("NATS", "127.0.0.1:4222")] {
-        if port_is_open(parse(addr)) {
-            eprintln!("xtask: {name} listens on {addr}");
-        } else {
-            eprintln!("xtask: warning: {name} is not listening on {addr} (no test needs it yet)");
-        }
+    ensure_postgres()?;
+    let nats = "127.0.0.1:4222";
+    if port_is_open(parse(nats)) {
+        eprintln!("xtask: NATS listens on {nats}");
+    } else {
+        eprintln!("xtask: warning: NATS is not listening on {nats} (no test needs it yet)");
     }
     Ok(())
+}
+
+fn ensure_postgres() -> Result<()> {
+    if std::env::var_os("DATABASE_URL").is_some() {
+        eprintln!("xtask: PostgreSQL: the tests use DATABASE_URL");
+        return Ok(());
+    }
+    if port_is_open(parse(POSTGRES)) {
+        eprintln!("xtask: PostgreSQL listens on {POSTGRES}");
+        return Ok(());
+    }
+    bail!(
+        "PostgreSQL is required at {POSTGRES} (the notifications example stores there; \
+         database `test`, user `postgres`, trust auth) and is not listening.\n\
+         Install and start it (`apt-get install -y postgresql && service postgresql start`), \
+         or set DATABASE_URL=postgres://… to another server."
+    )
 }
 
 fn ensure_redis() -> Result<()> {

@@ -11,6 +11,7 @@ pub mod metrics;
 #[cfg(feature = "tokio")]
 pub mod server;
 
+use xws::caps::{Capability, Needs};
 use xws::{BoxError, Handler, HookResult, Hub, Peer, Topic};
 
 pub use latest::{Latest, LatestMetrics};
@@ -34,6 +35,15 @@ impl<L: LatestMetrics> DashboardHandler<L> {
 
 impl<L: LatestMetrics> Handler for DashboardHandler<L> {
     type Context = ();
+
+    /// Updates come from a scheduled job through the hub; a peer gets the
+    /// current metrics from `open`. SSE is an extra where the target has it.
+    const NEEDS: Needs = Needs::of(&[
+        Capability::WebSocket,
+        Capability::PubSubInstance,
+        Capability::PublishFromOutside,
+        Capability::SendFromOpen,
+    ]);
 
     async fn open(&self, peer: &Peer<()>) -> HookResult {
         if let Some(metrics) = self.latest.get().await? {

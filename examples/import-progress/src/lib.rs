@@ -1,0 +1,62 @@
+//! Live task progress: one portable handler, a background job that
+//! publishes to the user who started it.
+//!
+//! `POST /api/start-import?user=U` starts an [`Import`] for `U`; each batch
+//! of records ends with an [`ImportEvent`] published to `user:U`, so every
+//! connection of that user (in every tab) follows it, and nobody else. The
+//! job runs where each target runs background work: a tokio task here, the
+//! user's Durable Object and its alarms on Cloudflare, an asynchronously
+//! invoked function on AWS. All of them drive the same [`Import::step`].
+
+mod job;
+#[cfg(feature = "scenarios")]
+pub mod scenarios;
+#[cfg(feature = "tokio")]
+pub mod server;
+mod start;
+
+use xws::caps::{Capability, Needs};
+use xws::{Handler, HookResult, Hub, Peer, RequestInfo, Topic, Upgrade};
+
+pub use job::{Import, ImportEvent, STEP_DELAY};
+pub use per_user::{UserContext, user_topic, valid_user};
+pub use start::{DEFAULT_TOTAL, MAX_TOTAL, StartError, StartImport};
+
+/// The handler: a connection names its user and follows that user's topic.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportHandler;
+
+impl Handler for ImportHandler {
+    type Context = UserContext;
+
+    /// Progress is published by a job outside any connection, to a topic.
+    const NEEDS: Needs = Needs::of(&[
+        Capability::WebSocket,
+        Capability::PubSubInstance,
+        Capability::PublishFromOutside,
+        Capability::ContextSurvives,
+    ]);
+
+    async fn upgrade(&self, request: &RequestInfo) -> Upgrade<UserContext> {
+        per_user::upgrade(request)
+    }
+
+    async fn open(&self, peer: &Peer<UserContext>) -> HookResult {
+        peer.subscribe(user_topic(&per_user::user_of(peer)))?;
+        Ok(())
+    }
+
+    /// A peer follows its own user's imports, nobody else's.
+    fn authorize_subscribe(&self, peer: &Peer<UserContext>, topic: &Topic) -> bool {
+        per_user::owns_topic(peer, topic)
+    }
+}
+
+/// Publishes `event` of `import` to its user's connections; returns how
+/// many got it.
+pub async fn publish(hub: &Hub, import: &Import, event: &ImportEvent) -> Result<usize, xws::Error> {
+    Ok(hub
+        .publish_json(&user_topic(&import.user), event)
+        .await?
+        .delivered)
+}

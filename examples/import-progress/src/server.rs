@@ -1,0 +1,93 @@
+//! Import progress on Tokio: the handler at `/api/ws`, `POST
+//! /api/start-import`, the page at `/`; each import runs in a tokio task.
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+    routing::{get, post},
+};
+use std::{future::Future, net::SocketAddr, time::Duration};
+use tokio::net::TcpListener;
+use xws::Hub;
+use xws_tokio::Xws;
+
+use crate::{Import, ImportHandler, StartImport, publish};
+
+const PAGE: &str = include_str!("../static/index.html");
+
+/// What the routes share.
+#[derive(Clone)]
+struct Jobs {
+    hub: Hub,
+    step_delay: Duration,
+}
+
+#[derive(serde::Deserialize)]
+struct UserQuery {
+    user: Option<String>,
+}
+
+/// The routes around `xws`; imports pause `step_delay` between batches.
+pub fn app(xws: &Xws<ImportHandler>, step_delay: Duration) -> Router {
+    let jobs = Jobs {
+        hub: xws.hub(),
+        step_delay,
+    };
+    Router::new()
+        .route("/", get(|| async { Html(PAGE) }))
+        .route_service("/xws.js", xws_tokio::client_js())
+        .route_service("/api/ws", xws.ws())
+        .route("/api/start-import", post(start_import))
+        .with_state(jobs)
+}
+
+/// `POST /api/start-import?user=U [{"total":N}]` → 202 `{"user","total"}`.
+async fn start_import(
+    State(jobs): State<Jobs>,
+    Query(query): Query<UserQuery>,
+    body: Bytes,
+) -> Response {
+    match StartImport::parse(query.user.as_deref(), &body) {
+        Ok(import) => {
+            let accepted = import.accepted_json();
+            tokio::spawn(run(jobs.hub, import, jobs.step_delay));
+            (StatusCode::ACCEPTED, Json(accepted)).into_response()
+        }
+        Err(error) => (StatusCode::BAD_REQUEST, Json(error.json())).into_response(),
+    }
+}
+
+/// Runs `import` to the end, publishing after every batch.
+pub async fn run(hub: Hub, mut import: Import, step_delay: Duration) {
+    tracing::info!(user = %import.user, total = import.total, "import started");
+    loop {
+        tokio::time::sleep(step_delay).await;
+        let event = import.step();
+        if let Err(error) = publish(&hub, &import, &event).await {
+            tracing::warn!(%error, user = %import.user, "publishing progress failed");
+        }
+        if matches!(event, crate::ImportEvent::ImportComplete { .. }) {
+            break;
+        }
+    }
+    tracing::info!(user = %import.user, checksum = import.checksum, "import complete");
+}
+
+/// Serves on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    step_delay: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let xws = Xws::new(ImportHandler);
+    let app = app(&xws, step_delay).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            xws.shutdown().await;
+        })
+        .await
+}

@@ -1,0 +1,98 @@
+//! `POST /api/start-import?user=U`, validated the same way on every target.
+
+use serde::Deserialize;
+
+use crate::Import;
+
+/// Records in an import when the body does not say.
+pub const DEFAULT_TOTAL: u64 = 50;
+/// The largest import a request may start.
+pub const MAX_TOTAL: u64 = 10_000;
+
+/// The optional JSON body: `{"total":N}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartImport {
+    /// How many records to import.
+    pub total: Option<u64>,
+}
+
+/// Why a start request was refused; every variant is a 400.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// No usable `?user=`.
+    #[error(transparent)]
+    User(#[from] per_user::UserError),
+    /// A body that is not `{"total":N}`.
+    #[error("expected an empty body or {{\"total\":N}}: {0}")]
+    Body(#[from] serde_json::Error),
+    /// A total of zero or over [`MAX_TOTAL`].
+    #[error("total must be 1 to {MAX_TOTAL}, not {0}")]
+    Total(u64),
+}
+
+impl StartError {
+    /// The HTTP status to answer with.
+    pub fn status(&self) -> u16 {
+        400
+    }
+
+    /// The error body: `{"error":"…"}`.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.to_string() })
+    }
+}
+
+impl StartImport {
+    /// The import a request starts: `user` is its `?user=`, `body` its body.
+    pub fn parse(user: Option<&str>, body: &[u8]) -> Result<Import, StartError> {
+        let user = per_user::user_from(user)?;
+        let request = if body.iter().all(u8::is_ascii_whitespace) {
+            Self::default()
+        } else {
+            serde_json::from_slice(body)?
+        };
+        let total = request.total.unwrap_or(DEFAULT_TOTAL);
+        if !(1..=MAX_TOTAL).contains(&total) {
+            return Err(StartError::Total(total));
+        }
+        Ok(Import::new(user, total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_body_starts_the_default_import() {
+        let import = StartImport::parse(Some("ada"), b"").unwrap();
+        assert_eq!((import.user.as_str(), import.total), ("ada", DEFAULT_TOTAL));
+    }
+
+    #[test]
+    fn bad_requests_are_refused_with_reasons() {
+        assert!(matches!(
+            StartImport::parse(None, b""),
+            Err(StartError::User(_))
+        ));
+        assert!(matches!(
+            StartImport::parse(Some("ada"), b"{"),
+            Err(StartError::Body(_))
+        ));
+        assert!(matches!(
+            StartImport::parse(Some("ada"), br#"{"total":0}"#),
+            Err(StartError::Total(0))
+        ));
+        assert!(matches!(
+            StartImport::parse(Some("ada"), br#"{"records":5}"#),
+            Err(StartError::Body(_))
+        ));
+        assert_eq!(
+            StartImport::parse(Some("ada"), br#"{"total":7}"#)
+                .unwrap()
+                .total,
+            7
+        );
+    }
+}

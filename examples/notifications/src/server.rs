@@ -1,0 +1,154 @@
+//! Notifications on Tokio: the handler at `/api/ws`, the HTTP routes, the
+//! page at `/`, over a [`SqlStore`](crate::store::SqlStore) (or any store).
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::json;
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::atomic::{AtomicU64, Ordering},
+    time::{SystemTime, UNIX_EPOCH},
+};
+use tokio::net::TcpListener;
+use xws::Hub;
+use xws_tokio::Xws;
+
+use crate::{LIST_LIMIT, NewNotification, NotificationStore, NotificationsHandler};
+
+const PAGE: &str = include_str!("../static/index.html");
+
+/// What the routes share.
+struct Routes<S> {
+    hub: Hub,
+    store: S,
+}
+
+impl<S: Clone> Clone for Routes<S> {
+    fn clone(&self) -> Self {
+        Self {
+            hub: self.hub.clone(),
+            store: self.store.clone(),
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Params {
+    user: Option<String>,
+    id: Option<String>,
+}
+
+/// The routes around `xws`:
+///
+/// - `POST /api/notify?user=U {"title","body"}` → 201 `{"notification","delivered"}`
+/// - `GET /api/notifications?user=U` → `{"notifications":[…]}`, newest first
+/// - `POST /api/mark-read?user=U&id=ID` → 200, or 404 for an unknown id
+pub fn app<S: NotificationStore + Clone>(xws: &Xws<NotificationsHandler<S>>) -> Router {
+    let routes = Routes {
+        hub: xws.hub(),
+        store: xws.handler().store().clone(),
+    };
+    Router::new()
+        .route("/", get(|| async { Html(PAGE) }))
+        .route_service("/xws.js", xws_tokio::client_js())
+        .route_service("/api/ws", xws.ws())
+        .route("/api/notify", post(notify::<S>))
+        .route("/api/notifications", get(list::<S>))
+        .route("/api/mark-read", post(mark_read::<S>))
+        .with_state(routes)
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
+    (status, Json(json!({ "error": message.to_string() }))).into_response()
+}
+
+fn failed(cause: xws::BoxError) -> Response {
+    tracing::error!(error = %cause, "notification route failed");
+    error(StatusCode::INTERNAL_SERVER_ERROR, cause)
+}
+
+async fn notify<S: NotificationStore + Clone>(
+    State(routes): State<Routes<S>>,
+    Query(params): Query<Params>,
+    body: Bytes,
+) -> Response {
+    let (user, new) = match NewNotification::parse(params.user.as_deref(), &body) {
+        Ok(parsed) => parsed,
+        Err(invalid) => return (StatusCode::BAD_REQUEST, Json(invalid.json())).into_response(),
+    };
+    let sent =
+        crate::send_notification(&routes.hub, &routes.store, &user, new, new_id(), now_ms()).await;
+    match sent {
+        Ok(sent) => (StatusCode::CREATED, Json(sent)).into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn list<S: NotificationStore + Clone>(
+    State(routes): State<Routes<S>>,
+    Query(params): Query<Params>,
+) -> Response {
+    let user = match per_user::user_from(params.user.as_deref()) {
+        Ok(user) => user,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    match routes.store.list(user, LIST_LIMIT).await {
+        Ok(notifications) => Json(json!({ "notifications": notifications })).into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn mark_read<S: NotificationStore + Clone>(
+    State(routes): State<Routes<S>>,
+    Query(params): Query<Params>,
+) -> Response {
+    let user = match per_user::user_from(params.user.as_deref()) {
+        Ok(user) => user,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let Some(id) = params.id.filter(|id| !id.is_empty()) else {
+        return error(StatusCode::BAD_REQUEST, "missing ?id=");
+    };
+    match crate::mark_read(&routes.hub, &routes.store, user, &id).await {
+        Ok(true) => Json(json!({ "id": id, "read": true })).into_response(),
+        Ok(false) => error(StatusCode::NOT_FOUND, format!("no notification {id:?}")),
+        Err(e) => failed(e),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Ordered by time; unique across restarts and across servers sharing
+/// one database (the process id tells them apart).
+fn new_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let next = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("n{:013}-{:x}-{next}", now_ms(), std::process::id())
+}
+
+/// Serves on `listener` over `store` until `shutdown` resolves.
+pub async fn serve<S: NotificationStore + Clone>(
+    listener: TcpListener,
+    store: S,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let xws = Xws::new(NotificationsHandler::new(store));
+    let app = app(&xws).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            xws.shutdown().await;
+        })
+        .await
+}

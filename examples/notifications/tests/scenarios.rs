@@ -1,0 +1,98 @@
+//! The notification scenarios against the Tokio server over SQLite and
+//! over PostgreSQL, through real sockets, and the store contract on both
+//! databases.
+
+use notifications::scenarios::{self, Endpoints};
+use notifications::store::{SqlStore, contract};
+use tokio::net::TcpListener;
+
+/// PostgreSQL runs on every machine of this project; `DATABASE_URL`
+/// points elsewhere.
+fn postgres_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn sqlite() -> SqlStore {
+    let dir = std::env::temp_dir().join(format!("xws-notifications-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{}.db", scenarios::unique_user("db")));
+    SqlStore::connect(&format!("sqlite:{}?mode=rwc", file.display()))
+        .await
+        .expect("opening a SQLite file")
+}
+
+async fn postgres() -> SqlStore {
+    let url = postgres_url();
+    SqlStore::connect(&url).await.unwrap_or_else(|error| {
+        panic!("PostgreSQL is needed at {url} (set DATABASE_URL to another): {error}")
+    })
+}
+
+async fn serve(store: SqlStore) -> Endpoints {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(notifications::server::serve(
+        listener,
+        store,
+        std::future::pending(),
+    ));
+    Endpoints::at(&format!("http://{addr}"))
+}
+
+#[tokio::test]
+async fn sqlite_keeps_the_store_contract() {
+    contract::check(&sqlite().await).await.unwrap();
+}
+
+#[tokio::test]
+async fn postgres_keeps_the_store_contract() {
+    contract::check(&postgres().await).await.unwrap();
+}
+
+#[tokio::test]
+async fn missed_notifications_arrive_once_with_sqlite() {
+    scenarios::missed_arrive_once(&serve(sqlite().await).await)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn missed_notifications_arrive_once_with_postgres() {
+    scenarios::missed_arrive_once(&serve(postgres().await).await)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn marking_read_reaches_every_tab() {
+    scenarios::read_reaches_every_tab(&serve(sqlite().await).await)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused() {
+    scenarios::bad_requests_are_refused(&serve(sqlite().await).await)
+        .await
+        .unwrap();
+}
+
+/// A server restarted on the same database still replays what was missed.
+#[tokio::test]
+async fn missed_notifications_survive_a_restart() {
+    let dir =
+        std::env::temp_dir().join(format!("xws-notifications-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}?mode=rwc", dir.join("restart.db").display());
+    let user = scenarios::unique_user("gus");
+    let before = serve(SqlStore::connect(&url).await.unwrap()).await;
+    scenarios::notify(&before, &user, "while away")
+        .await
+        .unwrap();
+    let after = serve(SqlStore::connect(&url).await.unwrap()).await;
+    let mut tab = after.connect(&user, "gus").await.unwrap();
+    let got = tab.recv_type("notification").await.unwrap();
+    assert_eq!(got["notification"]["title"], "while away");
+    assert_eq!(got["missed"], true);
+}
