@@ -30,6 +30,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod attachment;
+mod client_js;
 mod config;
 mod delegate;
 mod forward;
@@ -44,6 +45,7 @@ mod transport;
 mod wire;
 
 pub use attachment::MAX_ATTACHMENT_BYTES;
+pub use client_js::{CLIENT_JS, client_js};
 pub use config::{AutoResponse, Config, Namespace};
 pub use gateway::Gateway;
 pub use object::{Object, ObjectStats};

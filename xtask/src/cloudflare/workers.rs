@@ -34,6 +34,13 @@ pub const WORKERS: &[Worker] = &[
         url_var: "XWS_CF_DASHBOARD_URL",
         token_var: None,
     },
+    Worker {
+        name: "import-progress",
+        dir: "examples/import-progress/cloudflare",
+        package: "import-progress-cloudflare",
+        url_var: "XWS_CF_IMPORT_PROGRESS_URL",
+        token_var: None,
+    },
 ];
 
 /// The worker called `name`, or the chat when there is no name.

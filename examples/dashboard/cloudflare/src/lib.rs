@@ -28,7 +28,6 @@ const OBJECT_NAME: &str = "dashboard";
 const PUBLISH_ROUTE: &str = "/publish";
 
 const PAGE: &str = include_str!("../../static/index.html");
-const CLIENT_JS: &str = include_str!("../../../../crates/xws-tokio/js/xws.js");
 
 /// The adapter configuration shared by the Worker and the object.
 fn config() -> Config {
@@ -51,13 +50,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         (Method::Get, "/api/ws") => gateway().upgrade(request, &env).await,
         (Method::Get, "/api/sse") => gateway().sse(request, &env).await,
         (Method::Get, "/") => Response::from_html(PAGE),
-        (Method::Get, "/xws.js") => {
-            let response = Response::ok(CLIENT_JS)?;
-            response
-                .headers()
-                .set("content-type", "text/javascript; charset=utf-8")?;
-            Ok(response)
-        }
+        (Method::Get, "/xws.js") => xws_cloudflare::client_js(),
         _ => Response::error("not found", 404),
     }
 }
