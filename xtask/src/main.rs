@@ -83,7 +83,7 @@ enum Command {
     Build {
         /// The target: `cloudflare`.
         target: Target,
-        /// The example (Cloudflare: chat, dashboard; default chat).
+        /// The example (Cloudflare: chat, dashboard, import-progress, notifications; default chat).
         example: Option<String>,
     },
     /// Build an example and serve it locally until Ctrl-C (`cloudflare`: `wrangler dev --local`;
@@ -91,7 +91,7 @@ enum Command {
     Dev {
         /// The target: `cloudflare`.
         target: Target,
-        /// The example (Cloudflare: chat, dashboard; default chat).
+        /// The example (Cloudflare: chat, dashboard, import-progress, notifications; default chat).
         example: Option<String>,
         /// The port on 127.0.0.1.
         #[arg(long, default_value_t = 8787)]

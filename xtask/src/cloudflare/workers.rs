@@ -41,6 +41,13 @@ pub const WORKERS: &[Worker] = &[
         url_var: "XWS_CF_IMPORT_PROGRESS_URL",
         token_var: None,
     },
+    Worker {
+        name: "notifications",
+        dir: "examples/notifications/cloudflare",
+        package: "notifications-cloudflare",
+        url_var: "XWS_CF_NOTIFICATIONS_URL",
+        token_var: None,
+    },
 ];
 
 /// The worker called `name`, or the chat when there is no name.
