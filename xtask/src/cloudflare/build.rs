@@ -15,6 +15,15 @@ use crate::wasm;
 
 const BUILD_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 
+/// Whether binaryen's wasm-opt shrinks the module (about 20 s a worker).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Optimize {
+    /// For deployment, and for the size the test step reports.
+    Size,
+    /// Tests of the other workers: the same code, unshrunk.
+    Skip,
+}
+
 /// What a build produced.
 pub struct Built {
     /// The worker.
@@ -25,11 +34,18 @@ pub struct Built {
     pub wasm: PathBuf,
     /// How long the build took.
     pub took: Duration,
+    /// Whether wasm-opt ran.
+    pub optimize: Optimize,
 }
 
 /// Builds `worker` into its crate's `build/`. Every worker builds into the
 /// same wasm target directory, so the dependencies they share compile once.
-pub fn build_with(workspace: &Workspace, tools: &Tools, worker: &'static Worker) -> Result<Built> {
+pub fn build_with(
+    workspace: &Workspace,
+    tools: &Tools,
+    worker: &'static Worker,
+    optimize: Optimize,
+) -> Result<Built> {
     ensure_target_libdir(&tools.toolchain)?;
     let dir = workspace.root.join(worker.dir);
     let started = Instant::now();
@@ -62,6 +78,9 @@ pub fn build_with(workspace: &Workspace, tools: &Tools, worker: &'static Worker)
         .env_remove("CARGO")
         .env("RUSTC", &tools.toolchain.rustc)
         .timeout(BUILD_TIMEOUT);
+    if optimize == Optimize::Skip {
+        cmd = cmd.arg("--no-opt");
+    }
     for (key, value) in &tools.toolchain.env {
         cmd = cmd.env(key, value);
     }
@@ -72,6 +91,7 @@ pub fn build_with(workspace: &Workspace, tools: &Tools, worker: &'static Worker)
         wasm: dir.join("build").join("index_bg.wasm"),
         dir,
         took: started.elapsed(),
+        optimize,
     };
     report_size(&built)?;
     Ok(built)
@@ -113,8 +133,12 @@ fn report_size(built: &Built) -> Result<()> {
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gzip.write_all(&wasm)?;
     let compressed = gzip.finish()?.len();
+    let unoptimized = match built.optimize {
+        Optimize::Size => "",
+        Optimize::Skip => ", without wasm-opt",
+    };
     eprintln!(
-        "xtask: {} worker built in {:.0} s: {} ({} KiB, {} KiB gzip)",
+        "xtask: {} worker built in {:.0} s: {} ({} KiB, {} KiB gzip{unoptimized})",
         built.worker.name,
         built.took.as_secs_f64(),
         built.wasm.display(),
