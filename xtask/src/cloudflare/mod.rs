@@ -114,58 +114,64 @@ pub fn test(workspace: &Workspace) -> Result<()> {
         .timeout(TESTS_TIMEOUT)
         .run()?;
     let tools = tools()?;
-    // wasm-opt takes most of a worker's build. Only the chat, whose size
-    // the step reports, is shrunk; the others are tested as compiled.
-    let mut built = Vec::new();
-    for (index, worker) in WORKERS.iter().enumerate() {
+    let token = format!("t{}", std::process::id());
+    let started = Instant::now();
+    // Each worker's wrangler starts as soon as it is built, so workerd
+    // starts up while the next worker builds; the chat goes last, as its
+    // build takes longest: wasm-opt, which takes most of a build, runs for
+    // the chat only, whose size the step reports. The others are tested as
+    // compiled.
+    let ports = wrangler::free_ports(2 * WORKERS.len())?;
+    let mut servers = Vec::new();
+    for (index, worker) in WORKERS.iter().enumerate().rev() {
         let optimize = if index == 0 {
             Optimize::Size
         } else {
             Optimize::Skip
         };
-        built.push(build_with(workspace, &tools, worker, optimize)?);
-    }
-    let token = format!("t{}", std::process::id());
-    let started = Instant::now();
-    let mut servers = Vec::new();
-    let ports = wrangler::free_ports(2 * built.len())?;
-    for (built, ports) in built.iter().zip(ports.chunks(2)) {
-        servers.push(Wrangler::spawn(
+        let built = build_with(workspace, &tools, worker, optimize)?;
+        let server = Wrangler::spawn(
             workspace,
             &tools,
-            built,
-            ports[0],
-            Some(ports[1]),
+            &built,
+            ports[2 * index],
+            Some(ports[2 * index + 1]),
             Some(&token),
-        )?);
+        )?;
+        servers.push((worker, server));
     }
-    for server in &mut servers {
+    // The tests compile while workerd starts.
+    let tests = || {
+        workspace
+            .cargo()
+            .args(["test", "--locked"])
+            .args(package_args())
+            .arg("--tests")
+            .timeout(TESTS_TIMEOUT)
+    };
+    tests().arg("--no-run").run()?;
+    for (_, server) in &mut servers {
         server.wait_until_serving()?;
     }
     eprintln!(
-        "xtask: {} workers serving after {:.1} s",
+        "xtask: {} workers built and serving after {:.1} s",
         servers.len(),
         started.elapsed().as_secs_f64()
     );
-    let mut cargo = workspace
-        .cargo()
-        .args(["test", "--locked"])
-        .args(package_args())
+    let mut cargo = tests()
         .args([
-            "--tests",
             "--",
             // Each crate's tests share its Durable Objects; the chat's
             // hibernation test needs its object idle.
             "--test-threads=1",
         ])
-        .env("XWS_CF_TOKEN", &token)
-        .timeout(TESTS_TIMEOUT);
-    for (worker, server) in WORKERS.iter().zip(&servers) {
+        .env("XWS_CF_TOKEN", &token);
+    for (worker, server) in &servers {
         cargo = cargo.env(worker.url_var, server.url());
     }
     let outcome = cargo.run().context("the workerd tests failed");
     eprintln!(
-        "xtask: workerd tests of {} workers took {:.1} s",
+        "xtask: {} workers built, served and tested in {:.1} s",
         servers.len(),
         started.elapsed().as_secs_f64()
     );
