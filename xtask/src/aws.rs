@@ -333,12 +333,17 @@ fn deploy(
     Ok(deployment)
 }
 
-/// `cargo xtask build aws`: `cargo lambda build --release` of every
-/// example's functions (`$CARGO_TARGET_DIR/lambda/{example}-{function}/bootstrap`;
-/// one target directory, so shared dependencies build once).
-pub fn build(workspace: &Workspace) -> Result<()> {
+/// `cargo xtask build aws [EXAMPLE]`: `cargo lambda build --release` of
+/// one example's functions, or of every example's
+/// (`$CARGO_TARGET_DIR/lambda/{example}-{function}/bootstrap`; one target
+/// directory, so shared dependencies build once).
+pub fn build(workspace: &Workspace, example: Option<&str>) -> Result<()> {
+    let examples: Vec<&Example> = match example {
+        Some(name) => vec![Example::named(name)?],
+        None => EXAMPLES.iter().collect(),
+    };
     let bin = venv()?;
-    for example in EXAMPLES {
+    for example in examples {
         Cmd::new(bin.join("cargo-lambda"))
             .args(["lambda", "build", "--release", "-p", example.package])
             .current_dir(workspace.root.join(example.dir))

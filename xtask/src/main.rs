@@ -86,13 +86,17 @@ enum Command {
     Build {
         /// The target: `cloudflare`.
         target: Target,
+        /// The example (chat, dashboard, import-progress, notifications; Cloudflare: default chat,
+        /// AWS: default every one).
+        example: Option<String>,
     },
     /// Build an example and serve it locally until Ctrl-C (`cloudflare`: `wrangler dev --local`;
-    /// `aws`: moto, `cargo lambda watch` and the API Gateway emulator).
+    /// `aws`: moto, the Lambda runtime API of `cargo lambda watch`, the functions and the
+    /// API Gateway emulator).
     Dev {
         /// The target: `cloudflare`.
         target: Target,
-        /// `aws`: the example to serve (chat, dashboard); default chat.
+        /// The example (chat, dashboard, import-progress, notifications; default chat).
         example: Option<String>,
         /// The port on 127.0.0.1.
         #[arg(long, default_value_t = 8787)]
@@ -135,6 +139,7 @@ impl Workspace {
     }
 }
 
+/// The AWS build and dev commands serve the chat only.
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let workspace = Workspace::locate();
@@ -152,22 +157,17 @@ fn main() -> ExitCode {
         } => soak::run(&workspace, *minutes, *connections),
         Command::Build {
             target: Target::Cloudflare,
-        } => cloudflare::build(&workspace).map(drop),
+            example,
+        } => cloudflare::build(&workspace, example.as_deref()),
         Command::Dev {
             target: Target::Cloudflare,
-            example: None,
+            example,
             port,
-        } => cloudflare::dev(&workspace, *port),
-        Command::Dev {
-            target: Target::Cloudflare,
-            example: Some(_),
-            ..
-        } => Err(anyhow::anyhow!(
-            "`dev cloudflare` serves the chat; it takes no example name"
-        )),
+        } => cloudflare::dev(&workspace, example.as_deref(), *port),
         Command::Build {
             target: Target::Aws,
-        } => aws::build(&workspace),
+            example,
+        } => aws::build(&workspace, example.as_deref()),
         Command::Dev {
             target: Target::Aws,
             example,

@@ -49,18 +49,20 @@ impl<H: Handler> Gateway<H> {
                 .with_header("upgrade", "websocket")?
                 .ok("this route expects a WebSocket upgrade");
         }
-        self.forward(request, env, Op::Upgrade).await
+        self.forward_op(request, env, Op::Upgrade).await
     }
 
     /// Opens an SSE stream of the `?topic=` topics; auth runs through the
     /// same `upgrade` hook as WebSockets.
     pub async fn sse(&self, request: Request, env: &Env) -> worker::Result<Response> {
-        crate::sse::serve(self.forward(request, env, Op::Sse).await?)
+        crate::sse::serve(self.forward_op(request, env, Op::Sse).await?)
     }
 
     /// A hub publishing to the peers of the object named `namespace`.
     pub fn hub(&self, env: &Env, namespace: &str) -> worker::Result<Hub> {
-        Ok(Hub::new(Arc::new(StubHub::new(self.stub(env, namespace)?))))
+        Ok(Hub::new(Arc::new(StubHub::new(
+            self.object(env, namespace)?,
+        ))))
     }
 
     /// The statistics of the object named `namespace`, as JSON.
@@ -70,15 +72,33 @@ impl<H: Handler> Gateway<H> {
         let mut init = RequestInit::new();
         init.with_method(Method::Get).with_headers(headers);
         let request = Request::new_with_init("https://xws.internal/stats", &init)?;
-        self.stub(env, namespace)?.fetch_with_request(request).await
+        self.object(env, namespace)?
+            .fetch_with_request(request)
+            .await
     }
 
-    fn stub(&self, env: &Env, namespace: &str) -> worker::Result<Stub> {
+    /// The stub of the object named `namespace` in the configured binding,
+    /// for calls the adapter does not wrap.
+    pub fn object(&self, env: &Env, namespace: &str) -> worker::Result<Stub> {
         env.durable_object(&self.config.binding)?
             .get_by_name(namespace)
     }
 
-    async fn forward(&self, request: Request, env: &Env, op: Op) -> worker::Result<Response> {
+    /// Forwards an app route to the object named `namespace`, which answers
+    /// it in its own `fetch` (see [`Object::handles`](crate::Object::handles)):
+    /// state that lives in the object (its storage, its alarms) is then
+    /// served where it lives. The request's body and public headers travel
+    /// along; the adapter's private headers never do.
+    pub async fn forward(
+        &self,
+        request: Request,
+        env: &Env,
+        namespace: &str,
+    ) -> worker::Result<Response> {
+        crate::forward::forward(&self.object(env, namespace)?, request).await
+    }
+
+    async fn forward_op(&self, request: Request, env: &Env, op: Op) -> worker::Result<Response> {
         let info = request_info(&request).map_err(to_worker)?;
         let accept = match self.handler.upgrade(&info).await {
             Upgrade::Reject(reject) => return rejection(reject),
@@ -101,7 +121,7 @@ impl<H: Handler> Gateway<H> {
         let mut init = RequestInit::new();
         init.with_method(request.method()).with_headers(headers);
         let forwarded = Request::new_with_init(request.url()?.as_str(), &init)?;
-        self.stub(env, &namespace)?
+        self.object(env, &namespace)?
             .fetch_with_request(forwarded)
             .await
     }

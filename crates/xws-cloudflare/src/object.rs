@@ -5,15 +5,16 @@ use std::{cell::RefCell, collections::HashMap, rc::Rc, sync::Arc};
 
 use serde::Serialize;
 use worker::{
-    Headers, Request, Response, ResponseBuilder, State, WebSocket, WebSocketIncomingMessage,
-    WebSocketPair, WebSocketRequestResponsePair,
+    Headers, Request, Response, ResponseBuilder, State, Storage, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 use xws::{
-    CloseCode, CloseFrame, Error, Handler, Message, Peer, PeerId, RateDecision, RateLimiter,
+    CloseCode, CloseFrame, Error, Handler, Hub, Message, Peer, PeerId, RateDecision, RateLimiter,
 };
 
 use crate::{
     Config, attachment, ids,
+    local_hub::LocalHub,
     room::{Room, is_stream},
     transport::SocketTransport,
     wire::{AcceptWire, HubCommand, HubOp, HubReply, Op, request_info},
@@ -47,15 +48,8 @@ pub struct ObjectStats {
 ///         Self(Object::new(state, ChatHandler::default(), Config::default()))
 ///     }
 ///     async fn fetch(&self, req: Request) -> Result<Response> { self.0.fetch(req).await }
-///     async fn websocket_message(&self, ws: WebSocket, msg: WebSocketIncomingMessage) -> Result<()> {
-///         self.0.websocket_message(ws, msg).await
-///     }
-///     async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, clean: bool) -> Result<()> {
-///         self.0.websocket_close(ws, code, reason, clean).await
-///     }
-///     async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> Result<()> {
-///         self.0.websocket_error(ws, error).await
-///     }
+///     // websocket_message, websocket_close and websocket_error:
+///     xws_cloudflare::websocket_events!(0);
 /// }
 /// ```
 pub struct Object<H: Handler> {
@@ -100,13 +94,55 @@ impl<H: Handler> Object<H> {
         }
     }
 
+    /// The object's state, for the app's own use of storage and alarms.
+    pub fn state(&self) -> &State {
+        self.room.state()
+    }
+
+    /// The object's transactional storage (the same as `state().storage()`).
+    pub fn storage(&self) -> Storage {
+        self.room.state().storage()
+    }
+
+    /// A hub publishing straight to this object's peers: for the object's
+    /// own routes, its `alarm` and any work it runs. Unlike
+    /// [`Gateway::hub`](crate::Gateway::hub) it makes no request to the
+    /// object's stub, and it first restores peers that hibernated.
+    pub fn hub(&self) -> Hub {
+        self.room.ensure_loaded();
+        #[allow(
+            clippy::arc_with_non_send_sync,
+            reason = "Workers run on one thread; `xws::Hub` holds an `Arc`"
+        )]
+        let transport = Arc::new(LocalHub::new(Rc::clone(&self.room)));
+        Hub::new(transport)
+    }
+
+    /// Whether `request` is one of the adapter's own (an upgrade, an SSE
+    /// stream, a hub command, statistics) rather than an app route the
+    /// [`Gateway::forward`](crate::Gateway::forward) sent. A
+    /// `#[durable_object]` struct with routes of its own answers those
+    /// first and passes the rest to [`Object::fetch`]:
+    ///
+    /// ```ignore
+    /// async fn fetch(&self, request: Request) -> Result<Response> {
+    ///     if self.object.handles(&request) {
+    ///         return self.object.fetch(request).await;
+    ///     }
+    ///     match request.path().as_str() { /* the app's routes */ }
+    /// }
+    /// ```
+    pub fn handles(&self, request: &Request) -> bool {
+        Op::of(request).is_some()
+    }
+
     /// Handles a request the [`Gateway`](crate::Gateway) forwarded.
     pub async fn fetch(&self, mut request: Request) -> worker::Result<Response> {
         self.room.ensure_loaded();
         match Op::of(&request) {
             Some(Op::Upgrade) => self.accept(&request).await,
             Some(Op::Sse) => crate::sse::accept::<H>(&self.room, &request),
-            Some(Op::Hub) => self.hub(&mut request).await,
+            Some(Op::Hub) => self.hub_command(&mut request).await,
             Some(Op::Stats) => Response::from_json(&self.stats()),
             None => Response::error("not an xws request", 400),
         }
@@ -280,7 +316,7 @@ impl<H: Handler> Object<H> {
         self.rates.borrow_mut().remove(peer.id());
     }
 
-    async fn hub(&self, request: &mut Request) -> worker::Result<Response> {
+    async fn hub_command(&self, request: &mut Request) -> worker::Result<Response> {
         let command: HubCommand = request.query()?;
         let body = request.bytes().await?;
         let message = if command.binary {

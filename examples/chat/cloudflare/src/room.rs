@@ -2,10 +2,7 @@
 //! [`xws_cloudflare::Object`].
 
 use chat::ChatHandler;
-use worker::{
-    DurableObject, Env, Request, Response, State, WebSocket, WebSocketIncomingMessage,
-    durable_object,
-};
+use worker::{DurableObject, Env, Request, Response, State, durable_object};
 use xws_cloudflare::Object;
 
 /// Hosts the chat's peers; `wrangler.toml` binds it as `CHAT`.
@@ -27,27 +24,5 @@ impl DurableObject for ChatRoom {
         self.object.fetch(request).await
     }
 
-    async fn websocket_message(
-        &self,
-        ws: WebSocket,
-        message: WebSocketIncomingMessage,
-    ) -> worker::Result<()> {
-        self.object.websocket_message(ws, message).await
-    }
-
-    async fn websocket_close(
-        &self,
-        ws: WebSocket,
-        code: usize,
-        reason: String,
-        was_clean: bool,
-    ) -> worker::Result<()> {
-        self.object
-            .websocket_close(ws, code, reason, was_clean)
-            .await
-    }
-
-    async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> worker::Result<()> {
-        self.object.websocket_error(ws, error).await
-    }
+    xws_cloudflare::websocket_events!(object);
 }

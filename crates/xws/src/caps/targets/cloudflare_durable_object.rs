@@ -43,7 +43,7 @@ pub const COLUMN: Column = Column {
         ),
         Cell::full(
             PublishFromOutside,
-            "any Worker route reaches the object through its stub",
+            "Worker routes and cron triggers through the object's stub; the object's own routes and alarms through `Object::hub`",
             STATE,
         )
         .proved_by("broadcast_from_http"),

@@ -1,0 +1,47 @@
+//! The notifications scenarios under real workerd (`wrangler dev --local`):
+//! each user's notifications live in that user's Durable Object storage.
+//!
+//! `cargo xtask test cloudflare` builds the Worker, starts `wrangler dev`
+//! (with `XWS_DEBUG=1`, for the contract route) and runs these tests with
+//! `XWS_CF_NOTIFICATIONS_URL` set. Run by hand without it, they fail: they
+//! never skip.
+
+use notifications::scenarios::{self, Endpoints, WAIT};
+use xws_testkit::client::get;
+
+fn target() -> Endpoints {
+    let url = std::env::var("XWS_CF_NOTIFICATIONS_URL").expect(
+        "XWS_CF_NOTIFICATIONS_URL must point at `wrangler dev`; run `cargo xtask test cloudflare`",
+    );
+    Endpoints::at(&url)
+}
+
+#[tokio::test]
+async fn durable_object_storage_keeps_the_store_contract() {
+    let reply = get(&format!("{}/api/__contract", target().http), WAIT)
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+}
+
+#[tokio::test]
+async fn notifications_stored_while_offline_arrive_on_reconnect_exactly_once() {
+    scenarios::missed_arrive_once(&target()).await.unwrap();
+}
+
+#[tokio::test]
+async fn marking_read_reaches_every_tab() {
+    scenarios::read_reaches_every_tab(&target()).await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused() {
+    scenarios::bad_requests_are_refused(&target())
+        .await
+        .unwrap();
+}

@@ -1,0 +1,194 @@
+//! Cloudflare Workers: `cargo xtask build cloudflare [NAME]` builds a worker
+//! (the chat by default), `cargo xtask dev cloudflare [NAME] --port P`
+//! serves it with `wrangler dev --local`, and the `cloudflare` test step
+//! builds every worker of [`workers::WORKERS`], serves each on a free port
+//! and runs the workerd tests against them.
+//!
+//! Every tool is pinned and comes from its registry: worker-build and the
+//! wasm-bindgen CLI from crates.io, wrangler (with workerd), esbuild and
+//! binaryen's wasm-opt from npm, the compiler from Debian (see `wasm`).
+//! worker-build would download wasm-bindgen, esbuild and wasm-opt from
+//! GitHub at build time; the `*_BIN` variables point it at ours instead.
+
+mod build;
+mod workers;
+mod wrangler;
+
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+
+use crate::Workspace;
+use crate::process;
+use crate::tools::{self, CargoTool};
+use crate::wasm;
+
+use build::{Optimize, build_with};
+use workers::{WORKERS, Worker};
+use wrangler::Wrangler;
+
+/// worker-build, which runs cargo, wasm-bindgen, wasm-opt and esbuild and
+/// writes the JavaScript shim.
+const WORKER_BUILD: CargoTool = CargoTool {
+    krate: "worker-build",
+    version: "0.8.7",
+    bin: "worker-build",
+    locked: true,
+    debug: true,
+};
+
+/// Must equal the `wasm-bindgen` version in Cargo.lock (pinned with `=` in
+/// the Cloudflare crates). Its lock file does not build, hence no `--locked`.
+const WASM_BINDGEN: CargoTool = CargoTool {
+    krate: "wasm-bindgen-cli",
+    version: "0.2.130",
+    bin: "wasm-bindgen",
+    locked: false,
+    debug: true,
+};
+
+/// wrangler 4.86 is the last release that runs on Node 20; it ships workerd.
+const NPM_PACKAGES: [&str; 3] = ["wrangler@4.86.0", "esbuild@0.28.2", "binaryen@132.0.0"];
+
+const TESTS_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// The pinned tools, installed on first use.
+struct Tools {
+    toolchain: wasm::WasmToolchain,
+    worker_build: PathBuf,
+    wasm_bindgen: PathBuf,
+    npm_bin: PathBuf,
+}
+
+fn tools() -> Result<Tools> {
+    Ok(Tools {
+        toolchain: wasm::toolchain()?,
+        worker_build: tools::cargo_install(WORKER_BUILD)?,
+        wasm_bindgen: tools::cargo_install(WASM_BINDGEN)?,
+        npm_bin: tools::npm_install("cloudflare", &NPM_PACKAGES)?,
+    })
+}
+
+/// `cargo xtask build cloudflare [NAME]`: builds the worker `NAME` (default
+/// `chat`) into its crate's `build/`, ready for `npx wrangler deploy`.
+pub fn build(workspace: &Workspace, name: Option<&str>) -> Result<()> {
+    let worker = workers::named(name)?;
+    build_with(workspace, &tools()?, worker, Optimize::Size).map(drop)
+}
+
+/// `cargo xtask dev cloudflare [NAME] --port P`: builds the worker and
+/// serves it on `127.0.0.1:P` until Ctrl-C.
+pub fn dev(workspace: &Workspace, name: Option<&str>, port: u16) -> Result<()> {
+    let worker = workers::named(name)?;
+    let tools = tools()?;
+    let built = build_with(workspace, &tools, worker, Optimize::Size)?;
+    let mut wrangler = Wrangler::spawn(workspace, &tools, &built, port, None, None)?;
+    wrangler.wait_until_serving()?;
+    eprintln!(
+        "xtask: the {name} worker is served at {url}/ (WebSocket {ws}/api/ws); Ctrl-C stops it",
+        name = worker.name,
+        url = wrangler.url(),
+        ws = wrangler.url().replacen("http", "ws", 1)
+    );
+    while !process::interrupted() {
+        wrangler.ensure_running()?;
+        thread::sleep(Duration::from_millis(300));
+    }
+    Ok(())
+}
+
+/// The `cloudflare` test step: builds every worker (one wasm target
+/// directory, so they share their dependencies), starts a `wrangler dev`
+/// with a fresh state directory for each, all at once, runs every crate's
+/// workerd tests against its own, and stops them all whatever happens.
+pub fn test(workspace: &Workspace) -> Result<()> {
+    // The workerd tests compile only with their feature, which the
+    // workspace-wide clippy step does not turn on.
+    workspace
+        .cargo()
+        .args(["clippy", "--locked"])
+        .args(package_args())
+        .args(["--all-targets", "--", "-D", "warnings"])
+        .timeout(TESTS_TIMEOUT)
+        .run()?;
+    let tools = tools()?;
+    let token = format!("t{}", std::process::id());
+    let started = Instant::now();
+    // Each worker's wrangler starts as soon as it is built, so workerd
+    // starts up while the next worker builds; the chat goes last, as its
+    // build takes longest: wasm-opt, which takes most of a build, runs for
+    // the chat only, whose size the step reports. The others are tested as
+    // compiled.
+    let ports = wrangler::free_ports(2 * WORKERS.len())?;
+    let mut servers = Vec::new();
+    for (index, worker) in WORKERS.iter().enumerate().rev() {
+        let optimize = if index == 0 {
+            Optimize::Size
+        } else {
+            Optimize::Skip
+        };
+        let built = build_with(workspace, &tools, worker, optimize)?;
+        let server = Wrangler::spawn(
+            workspace,
+            &tools,
+            &built,
+            ports[2 * index],
+            Some(ports[2 * index + 1]),
+            Some(&token),
+        )?;
+        servers.push((worker, server));
+    }
+    // The tests compile while workerd starts.
+    let tests = || {
+        workspace
+            .cargo()
+            .args(["test", "--locked"])
+            .args(package_args())
+            .arg("--tests")
+            .timeout(TESTS_TIMEOUT)
+    };
+    tests().arg("--no-run").run()?;
+    for (_, server) in &mut servers {
+        server.wait_until_serving()?;
+    }
+    eprintln!(
+        "xtask: {} workers built and serving after {:.1} s",
+        servers.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut cargo = tests()
+        .args([
+            "--",
+            // Each crate's tests share its Durable Objects; the chat's
+            // hibernation test needs its object idle.
+            "--test-threads=1",
+        ])
+        .env("XWS_CF_TOKEN", &token);
+    for (worker, server) in &servers {
+        cargo = cargo.env(worker.url_var, server.url());
+    }
+    let outcome = cargo.run().context("the workerd tests failed");
+    eprintln!(
+        "xtask: {} workers built, served and tested in {:.1} s",
+        servers.len(),
+        started.elapsed().as_secs_f64()
+    );
+    outcome
+}
+
+/// `--package P --features P/workerd` for every worker, so one cargo run
+/// builds all their tests with one feature set.
+fn package_args() -> Vec<String> {
+    let mut args = Vec::new();
+    for worker in WORKERS {
+        args.extend(["--package".to_owned(), worker.package.to_owned()]);
+    }
+    let features: Vec<String> = WORKERS
+        .iter()
+        .map(|worker: &Worker| format!("{}/workerd", worker.package))
+        .collect();
+    args.extend(["--features".to_owned(), features.join(",")]);
+    args
+}

@@ -1,0 +1,66 @@
+//! The Cloudflare worker crates the step builds, serves and tests.
+
+use anyhow::{Result, bail};
+
+/// One worker crate: a `wrangler.toml` next to its `Cargo.toml`.
+#[derive(Debug)]
+pub struct Worker {
+    /// Its name on the command line (`cargo xtask build cloudflare NAME`).
+    pub name: &'static str,
+    /// The crate directory, relative to the repository root.
+    pub dir: &'static str,
+    /// The cargo package, whose `workerd` feature enables its tests.
+    pub package: &'static str,
+    /// The variable that gives its tests the URL of its `wrangler dev`.
+    pub url_var: &'static str,
+    /// The wrangler var holding the token the tests use, if it takes one
+    /// (the tests read it from `XWS_CF_TOKEN`).
+    pub token_var: Option<&'static str>,
+}
+
+/// Every worker, the default first.
+pub const WORKERS: &[Worker] = &[
+    Worker {
+        name: "chat",
+        dir: "examples/chat/cloudflare",
+        package: "chat-cloudflare",
+        url_var: "XWS_CF_URL",
+        token_var: Some("CHAT_TOKEN"),
+    },
+    Worker {
+        name: "dashboard",
+        dir: "examples/dashboard/cloudflare",
+        package: "dashboard-cloudflare",
+        url_var: "XWS_CF_DASHBOARD_URL",
+        token_var: None,
+    },
+    Worker {
+        name: "import-progress",
+        dir: "examples/import-progress/cloudflare",
+        package: "import-progress-cloudflare",
+        url_var: "XWS_CF_IMPORT_PROGRESS_URL",
+        token_var: None,
+    },
+    Worker {
+        name: "notifications",
+        dir: "examples/notifications/cloudflare",
+        package: "notifications-cloudflare",
+        url_var: "XWS_CF_NOTIFICATIONS_URL",
+        token_var: None,
+    },
+];
+
+/// The worker called `name`, or the chat when there is no name.
+pub fn named(name: Option<&str>) -> Result<&'static Worker> {
+    let name = name.unwrap_or(WORKERS[0].name);
+    match WORKERS.iter().find(|worker| worker.name == name) {
+        Some(worker) => Ok(worker),
+        None => {
+            let known: Vec<&str> = WORKERS.iter().map(|w| w.name).collect();
+            bail!(
+                "no Cloudflare worker named {name:?}; known: {}",
+                known.join(", ")
+            )
+        }
+    }
+}

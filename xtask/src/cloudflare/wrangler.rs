@@ -1,0 +1,132 @@
+//! `wrangler dev --local` (workerd) serving one built worker.
+
+use std::fs;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+
+use super::Tools;
+use super::build::Built;
+use crate::Workspace;
+use crate::process::{self, ChildGuard, Cmd};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A running `wrangler dev --local`, stopped (with workerd) on drop.
+pub struct Wrangler {
+    guard: ChildGuard,
+    addr: SocketAddr,
+    name: &'static str,
+}
+
+impl Wrangler {
+    /// Starts serving `built` on `127.0.0.1:port` without waiting for it.
+    /// workerd's inspector listens on `inspector` (its default, 9229, when
+    /// `None`): workers served side by side need one port each. With a
+    /// `token`, the worker's token var holds it and its debug routes are
+    /// on, so the tests' auth and statistics scenarios run.
+    pub fn spawn(
+        workspace: &Workspace,
+        tools: &Tools,
+        built: &Built,
+        port: u16,
+        inspector: Option<u16>,
+        token: Option<&str>,
+    ) -> Result<Self> {
+        // A fresh state directory every run: state written by another
+        // workerd version can crash this one, and tests must not see old
+        // sockets.
+        let persist = workspace.target_dir.join("wrangler-state").join(format!(
+            "{}-{}-{port}",
+            built.worker.name,
+            std::process::id(),
+        ));
+        if persist.exists() {
+            fs::remove_dir_all(&persist)?;
+        }
+        fs::create_dir_all(&persist)?;
+        let mut cmd = Cmd::new(tools.npm_bin.join("wrangler"))
+            .args(["dev", "--local", "--ip", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .args(["--show-interactive-dev-session=false", "--test-scheduled"])
+            .arg("--persist-to")
+            .arg(&persist)
+            .current_dir(&built.dir)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("CI", "true");
+        if let Some(inspector) = inspector {
+            cmd = cmd.arg("--inspector-port").arg(inspector.to_string());
+        }
+        if let Some(token) = token {
+            cmd = cmd.args(["--var", "XWS_DEBUG:1"]);
+            if let Some(var) = built.worker.token_var {
+                cmd = cmd.arg("--var").arg(format!("{var}:{token}"));
+            }
+        }
+        Ok(Self {
+            guard: cmd.spawn()?,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            name: built.worker.name,
+        })
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Fails if wrangler exited.
+    pub fn ensure_running(&mut self) -> Result<()> {
+        self.guard.ensure_running()
+    }
+
+    /// wrangler listens before workerd serves; waits for a real `200` on `/`.
+    pub fn wait_until_serving(&mut self) -> Result<()> {
+        let what = format!("wrangler dev ({})", self.name);
+        process::wait_for_port(self.addr, READY_TIMEOUT, &what)?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            self.guard.ensure_running()?;
+            if http_status(self.addr, "/").is_ok_and(|status| status == 200) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline || process::interrupted() {
+                bail!(
+                    "the {} worker did not answer on {} within {READY_TIMEOUT:?}",
+                    self.name,
+                    self.addr
+                );
+            }
+            thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+fn http_status(addr: SocketAddr, path: &str) -> Result<u16> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    let status = std::str::from_utf8(&head[9..12])?.parse()?;
+    Ok(status)
+}
+
+/// `count` distinct ports nobody listens on right now (all held at once,
+/// so none is handed out twice).
+pub fn free_ports(count: usize) -> Result<Vec<u16>> {
+    let listeners = (0..count)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<Vec<_>, _>>()?;
+    listeners
+        .iter()
+        .map(|listener| Ok(listener.local_addr()?.port()))
+        .collect()
+}
