@@ -124,3 +124,27 @@ pub async fn bad_requests_are_refused(target: &Endpoints) -> Result<(), Scenario
     let refused = WsClient::connect(&target.ws, "no user", WAIT).await;
     ensure_eq("WebSocket without ?user= refused", true, refused.is_err())
 }
+
+/// The scenarios as `#[tokio::test]` functions, against the [`Endpoints`]
+/// `$target` evaluates to (once per test): every target's test file is
+/// this one line.
+#[macro_export]
+macro_rules! scenario_tests {
+    ($target:expr) => {
+        #[tokio::test]
+        async fn progress_reaches_only_its_user_in_order_ending_with_complete() {
+            let target = $target;
+            $crate::scenarios::progress_reaches_only_its_user(&target)
+                .await
+                .unwrap();
+        }
+
+        #[tokio::test]
+        async fn bad_requests_are_refused_with_400() {
+            let target = $target;
+            $crate::scenarios::bad_requests_are_refused(&target)
+                .await
+                .unwrap();
+        }
+    };
+}

@@ -1,7 +1,7 @@
 //! The import-progress scenarios against the Tokio server, through real
 //! sockets.
 
-use import_progress::scenarios::{self, Endpoints};
+use import_progress::scenarios::Endpoints;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -16,16 +16,4 @@ async fn start() -> Endpoints {
     Endpoints::at(&format!("http://{addr}"))
 }
 
-#[tokio::test]
-async fn progress_reaches_only_its_user_in_order_ending_with_complete() {
-    let target = start().await;
-    scenarios::progress_reaches_only_its_user(&target)
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn bad_requests_are_refused_with_400() {
-    let target = start().await;
-    scenarios::bad_requests_are_refused(&target).await.unwrap();
-}
+import_progress::scenario_tests!(start().await);

@@ -230,3 +230,35 @@ pub async fn bad_requests_are_refused(target: &Endpoints) -> Result<(), Scenario
         listed["notifications"].as_array().map(Vec::len),
     )
 }
+
+/// The scenarios as `#[tokio::test]` functions, against the [`Endpoints`]
+/// `$target` evaluates to (once per test): every target's test file is
+/// this one line, plus its own store's contract check.
+#[macro_export]
+macro_rules! scenario_tests {
+    ($target:expr) => {
+        #[tokio::test]
+        async fn missed_notifications_arrive_on_reconnect_exactly_once() {
+            let target = $target;
+            $crate::scenarios::missed_arrive_once(&target)
+                .await
+                .unwrap();
+        }
+
+        #[tokio::test]
+        async fn marking_read_reaches_every_tab() {
+            let target = $target;
+            $crate::scenarios::read_reaches_every_tab(&target)
+                .await
+                .unwrap();
+        }
+
+        #[tokio::test]
+        async fn bad_requests_are_refused() {
+            let target = $target;
+            $crate::scenarios::bad_requests_are_refused(&target)
+                .await
+                .unwrap();
+        }
+    };
+}

@@ -50,30 +50,12 @@ async fn postgres_keeps_the_store_contract() {
     contract::check(&postgres().await).await.unwrap();
 }
 
-#[tokio::test]
-async fn missed_notifications_arrive_once_with_sqlite() {
-    scenarios::missed_arrive_once(&serve(sqlite().await).await)
-        .await
-        .unwrap();
-}
+// The scenarios over SQLite, the default store.
+notifications::scenario_tests!(serve(sqlite().await).await);
 
 #[tokio::test]
 async fn missed_notifications_arrive_once_with_postgres() {
     scenarios::missed_arrive_once(&serve(postgres().await).await)
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn marking_read_reaches_every_tab() {
-    scenarios::read_reaches_every_tab(&serve(sqlite().await).await)
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn bad_requests_are_refused() {
-    scenarios::bad_requests_are_refused(&serve(sqlite().await).await)
         .await
         .unwrap();
 }

@@ -5,7 +5,7 @@
 //! test-aws import-progress` starts the stack and runs these with the
 //! `live` feature; `XWS_AWS_EMULATOR` is the emulator's `host:port`.
 
-use import_progress::scenarios::{self, Endpoints};
+use import_progress::scenarios::Endpoints;
 
 fn target() -> Endpoints {
     let emulator = std::env::var("XWS_AWS_EMULATOR")
@@ -13,16 +13,4 @@ fn target() -> Endpoints {
     Endpoints::at(&format!("http://{emulator}"))
 }
 
-#[tokio::test]
-async fn progress_reaches_only_its_user_in_order_ending_with_complete() {
-    scenarios::progress_reaches_only_its_user(&target())
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn bad_requests_are_refused_with_400() {
-    scenarios::bad_requests_are_refused(&target())
-        .await
-        .unwrap();
-}
+import_progress::scenario_tests!(target());

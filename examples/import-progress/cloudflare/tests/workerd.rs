@@ -6,7 +6,7 @@
 //! and runs these tests with `XWS_CF_IMPORT_PROGRESS_URL` set. Run by hand
 //! without it, they fail: they never skip.
 
-use import_progress::scenarios::{self, Endpoints};
+use import_progress::scenarios::Endpoints;
 
 fn target() -> Endpoints {
     let url = std::env::var("XWS_CF_IMPORT_PROGRESS_URL").expect(
@@ -15,16 +15,4 @@ fn target() -> Endpoints {
     Endpoints::at(&url)
 }
 
-#[tokio::test]
-async fn progress_reaches_only_its_user_in_order_ending_with_complete() {
-    scenarios::progress_reaches_only_its_user(&target())
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn bad_requests_are_refused_with_400() {
-    scenarios::bad_requests_are_refused(&target())
-        .await
-        .unwrap();
-}
+import_progress::scenario_tests!(target());

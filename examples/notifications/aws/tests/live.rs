@@ -4,7 +4,7 @@
 //! xtask test-aws notifications` starts the stack and runs these with the
 //! `live` feature; `XWS_AWS_EMULATOR` is the emulator's `host:port`.
 
-use notifications::scenarios::{self, Endpoints};
+use notifications::scenarios::Endpoints;
 use notifications::store::contract;
 
 fn target() -> Endpoints {
@@ -22,19 +22,4 @@ async fn the_dynamodb_store_keeps_the_contract() {
     contract::check(&store).await.unwrap();
 }
 
-#[tokio::test]
-async fn missed_notifications_arrive_on_reconnect_exactly_once() {
-    scenarios::missed_arrive_once(&target()).await.unwrap();
-}
-
-#[tokio::test]
-async fn marking_read_reaches_every_tab() {
-    scenarios::read_reaches_every_tab(&target()).await.unwrap();
-}
-
-#[tokio::test]
-async fn bad_requests_are_refused() {
-    scenarios::bad_requests_are_refused(&target())
-        .await
-        .unwrap();
-}
+notifications::scenario_tests!(target());

@@ -6,7 +6,7 @@
 //! `XWS_CF_NOTIFICATIONS_URL` set. Run by hand without it, they fail: they
 //! never skip.
 
-use notifications::scenarios::{self, Endpoints, WAIT};
+use notifications::scenarios::{Endpoints, WAIT};
 use xws_testkit::client::get;
 
 fn target() -> Endpoints {
@@ -29,19 +29,4 @@ async fn durable_object_storage_keeps_the_store_contract() {
     );
 }
 
-#[tokio::test]
-async fn notifications_stored_while_offline_arrive_on_reconnect_exactly_once() {
-    scenarios::missed_arrive_once(&target()).await.unwrap();
-}
-
-#[tokio::test]
-async fn marking_read_reaches_every_tab() {
-    scenarios::read_reaches_every_tab(&target()).await.unwrap();
-}
-
-#[tokio::test]
-async fn bad_requests_are_refused() {
-    scenarios::bad_requests_are_refused(&target())
-        .await
-        .unwrap();
-}
+notifications::scenario_tests!(target());
