@@ -26,6 +26,39 @@
 //! [`Object::storage`] is its transactional storage.
 //! - [`Config`]: binding name, [`Namespace`] routing, limits, heartbeat.
 //!
+//! # Limits
+//! The object enforces [`xws::Limits`] as xws-tokio does: a message over
+//! `max_message_size` closes its peer with 1009, a peer over its `rate`
+//! gets the `error` hook for each refused message and a 1008 close once the
+//! refusals pass the tolerance, and an upgrade beyond `max_connections`
+//! (every WebSocket the object holds) is answered 503. Rate limiters live
+//! in memory: hibernation resets them.
+//!
+//! # Heartbeats
+//! [`Config::auto_response`] (on by default: `ping` → `pong`) has the
+//! runtime answer one exact text frame itself: the object is neither woken
+//! nor kept awake, and no hook runs. A handler that answers the same text
+//! never sees it.
+//!
+//! # Panics
+//! A panicking hook does not close its peer with 1011 here, unlike on
+//! xws-tokio: `wasm32` Rust aborts on a panic (no unwinding, so nothing can
+//! catch it, in Rust or in JavaScript). The Wasm instance traps, the event
+//! being handled is lost (with any change to peers or topics not yet
+//! stored), no close frame is sent, and worker's shim creates a new Wasm
+//! instance for the next event, which rebuilds the object. The runtime
+//! keeps the hibernatable sockets, so every peer, the panicking one
+//! included, stays connected and is restored from its attachment, as after
+//! hibernation (the chat's workerd test
+//! `when_a_hook_panics_the_object_is_rebuilt_and_keeps_every_socket` shows
+//! it). What lived only in the old instance's memory is gone: rate
+//! limiters, and the writers of its SSE streams. The Wasm instance belongs
+//! to the isolate, so whatever else the isolate was running starts over
+//! too. The trap happens inside the hook's future, so the event's promise
+//! never settles: under `wrangler dev` the object then was not evicted
+//! (did not hibernate) for minutes. Return an error instead of panicking
+//! to close one peer with 1011.
+//!
 //! On native targets this crate is empty: it exists for `wasm32` only.
 #![cfg(target_arch = "wasm32")]
 

@@ -1,7 +1,12 @@
 //! The Durable Object side: accepts hibernatable sockets and runs the
 //! handler's hooks for them.
 
-use std::{cell::RefCell, collections::HashMap, rc::Rc, sync::Arc};
+use std::{
+    cell::{Cell, RefCell},
+    collections::HashMap,
+    rc::Rc,
+    sync::Arc,
+};
 
 use serde::Serialize;
 use worker::{
@@ -34,6 +39,9 @@ pub struct ObjectStats {
     pub peers_in_memory: usize,
     /// Peers this instance rebuilt from socket attachments.
     pub restored: usize,
+    /// WebSocket messages this instance was woken for. Frames the runtime
+    /// answers itself ([`Config::auto_response`]) never count.
+    pub messages: u64,
 }
 
 /// The engine of a Durable Object hosting handler `H`. A `#[durable_object]`
@@ -57,6 +65,7 @@ pub struct Object<H: Handler> {
     config: Config,
     room: Rc<Room<H::Context>>,
     rates: RefCell<HashMap<PeerId, RateLimiter>>,
+    messages: Cell<u64>,
     instance: String,
     constructed_at: u64,
 }
@@ -78,6 +87,7 @@ impl<H: Handler> Object<H> {
             config,
             room,
             rates: RefCell::default(),
+            messages: Cell::new(0),
             instance: ids::random_uuid().unwrap_or_else(|_| ids::now_ms().to_string()),
             constructed_at: ids::now_ms(),
         }
@@ -91,6 +101,7 @@ impl<H: Handler> Object<H> {
             sockets: self.room.state().get_websockets().len(),
             peers_in_memory: self.room.len(),
             restored: self.room.restored(),
+            messages: self.messages.get(),
         }
     }
 
@@ -224,6 +235,7 @@ impl<H: Handler> Object<H> {
         socket: WebSocket,
         incoming: WebSocketIncomingMessage,
     ) -> worker::Result<()> {
+        self.messages.set(self.messages.get() + 1);
         let Some(peer) = self.room.peer_for(&socket).map_err(to_worker)? else {
             let _ = socket.close(Some(1011), Some("unknown peer"));
             return Ok(());

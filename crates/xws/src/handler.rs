@@ -106,6 +106,8 @@ pub trait Handler: MaybeSend + MaybeSync + 'static {
     /// Something went wrong for this peer: a hook returned an error or
     /// panicked, the peer exceeded its rate limit, or its queue overflowed.
     /// The adapter has already logged it; a handler may tell the client.
+    /// A panic reaches this hook only where the adapter can catch it:
+    /// `wasm32` aborts instead (see xws-cloudflare's crate docs).
     fn error(
         &self,
         peer: &Peer<Self::Context>,
