@@ -16,6 +16,9 @@ pub struct Worker {
     /// The wrangler var holding the token the tests use, if it takes one
     /// (the tests read it from `XWS_CF_TOKEN`).
     pub token_var: Option<&'static str>,
+    /// Vars the test step gives it besides `XWS_DEBUG=1` and the token,
+    /// such as limits low enough for a test to reach quickly.
+    pub test_vars: &'static [(&'static str, &'static str)],
 }
 
 /// Every worker, the default first.
@@ -26,6 +29,14 @@ pub const WORKERS: &[Worker] = &[
         package: "chat-cloudflare",
         url_var: "XWS_CF_URL",
         token_var: Some("CHAT_TOKEN"),
+        // The chat's workerd tests reach these limits (`tests/workerd.rs`
+        // states the same numbers): 20 sockets leave room for the
+        // conformance suite's 12-member room; a burst of 200 for its
+        // fastest senders.
+        test_vars: &[
+            ("XWS_MAX_CONNECTIONS", "20"),
+            ("XWS_RATE_LIMIT", "10/200/5"),
+        ],
     },
     Worker {
         name: "dashboard",
@@ -33,6 +44,7 @@ pub const WORKERS: &[Worker] = &[
         package: "dashboard-cloudflare",
         url_var: "XWS_CF_DASHBOARD_URL",
         token_var: None,
+        test_vars: &[],
     },
     Worker {
         name: "import-progress",
@@ -40,6 +52,7 @@ pub const WORKERS: &[Worker] = &[
         package: "import-progress-cloudflare",
         url_var: "XWS_CF_IMPORT_PROGRESS_URL",
         token_var: None,
+        test_vars: &[],
     },
     Worker {
         name: "notifications",
@@ -47,6 +60,7 @@ pub const WORKERS: &[Worker] = &[
         package: "notifications-cloudflare",
         url_var: "XWS_CF_NOTIFICATIONS_URL",
         token_var: None,
+        test_vars: &[],
     },
 ];
 

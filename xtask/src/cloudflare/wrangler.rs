@@ -26,8 +26,9 @@ impl Wrangler {
     /// Starts serving `built` on `127.0.0.1:port` without waiting for it.
     /// workerd's inspector listens on `inspector` (its default, 9229, when
     /// `None`): workers served side by side need one port each. With a
-    /// `token`, the worker's token var holds it and its debug routes are
-    /// on, so the tests' auth and statistics scenarios run.
+    /// `token`, the worker's token var holds it, its debug routes are on
+    /// and its test vars are set, so the tests' auth, statistics and
+    /// limit scenarios run.
     pub fn spawn(
         workspace: &Workspace,
         tools: &Tools,
@@ -65,6 +66,9 @@ impl Wrangler {
             cmd = cmd.args(["--var", "XWS_DEBUG:1"]);
             if let Some(var) = built.worker.token_var {
                 cmd = cmd.arg("--var").arg(format!("{var}:{token}"));
+            }
+            for (var, value) in built.worker.test_vars {
+                cmd = cmd.arg("--var").arg(format!("{var}:{value}"));
             }
         }
         Ok(Self {

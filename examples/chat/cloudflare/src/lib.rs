@@ -3,13 +3,16 @@
 //!
 //! Routes: WebSocket `/api/ws`, `POST /api/broadcast`, `GET /api/sse`, the
 //! browser page at `/`, and, when the `XWS_DEBUG` var is `1`, the object's
-//! statistics at `/api/__stats` (the hibernation test reads them). A cron
+//! statistics at `/api/__stats` (the hibernation test reads them), lower
+//! limits from vars and a message that panics (see [`debug`]). A cron
 //! trigger broadcasts `{"type":"broadcast","event":"cron",…}`.
 #![cfg(target_arch = "wasm32")]
 
+mod debug;
 mod room;
 
 use chat::{ChatHandler, protocol::BroadcastRequest};
+use debug::DebugChat;
 use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
 use xws_cloudflare::{Config, Gateway, Namespace};
 
@@ -19,9 +22,10 @@ use xws_cloudflare::{Config, Gateway, Namespace};
 const OBJECT_NAME: &str = "chat";
 
 /// The adapter configuration shared by the Worker and the object.
-fn config() -> Config {
+fn config(env: &Env) -> Config {
     Config::default()
         .binding("CHAT")
+        .limits(debug::limits(env))
         .namespace(Namespace::Fixed(OBJECT_NAME.into()))
         .auto_response(Some(xws_cloudflare::AutoResponse::new(
             r#"{"type":"ping"}"#,
@@ -30,17 +34,17 @@ fn config() -> Config {
 }
 
 /// The handler, configured from the Worker's vars and secrets.
-fn handler(env: &Env) -> ChatHandler {
+fn handler(env: &Env) -> DebugChat {
     let token = env
         .secret("CHAT_TOKEN")
         .map(|s| s.to_string())
         .or_else(|_| env.var("CHAT_TOKEN").map(|v| v.to_string()))
         .ok();
-    ChatHandler::new(token)
+    DebugChat::new(ChatHandler::new(token), debug::enabled(env))
 }
 
-fn gateway(env: &Env) -> Gateway<ChatHandler> {
-    Gateway::new(handler(env), config())
+fn gateway(env: &Env) -> Gateway<DebugChat> {
+    Gateway::new(handler(env), config(env))
 }
 
 #[event(fetch)]
@@ -52,7 +56,11 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
         (Method::Post, "/api/broadcast") => {
             let url = request.url()?;
             let token = url.query_pairs().find(|(key, _)| key == "token");
-            if !gateway.handler().accepts(token.map(|(_, t)| t).as_deref()) {
+            if !gateway
+                .handler()
+                .chat()
+                .accepts(token.map(|(_, t)| t).as_deref())
+            {
                 return Response::error("missing or wrong token", 401);
             }
             let Ok(body) = request.json::<BroadcastRequest>().await else {
@@ -64,7 +72,9 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
                 Err(error) => Response::error(error.to_string(), 502),
             }
         }
-        (Method::Get, "/api/__stats") if debug(&env) => gateway.stats(&env, OBJECT_NAME).await,
+        (Method::Get, "/api/__stats") if debug::enabled(&env) => {
+            gateway.stats(&env, OBJECT_NAME).await
+        }
         (Method::Get, "/") => Response::from_html(include_str!("../../static/index.html")),
         _ => Response::error("not found", 404),
     }
@@ -88,8 +98,4 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(reply) => worker::console_log!("cron broadcast delivered to {}", reply.delivered),
         Err(error) => worker::console_error!("cron broadcast failed: {error}"),
     }
-}
-
-fn debug(env: &Env) -> bool {
-    env.var("XWS_DEBUG").is_ok_and(|v| v.to_string() == "1")
 }

@@ -1,14 +1,15 @@
 //! The Durable Object class `ChatRoom`: a thin shell around
 //! [`xws_cloudflare::Object`].
 
-use chat::ChatHandler;
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 use xws_cloudflare::Object;
+
+use crate::debug::DebugChat;
 
 /// Hosts the chat's peers; `wrangler.toml` binds it as `CHAT`.
 #[durable_object]
 pub struct ChatRoom {
-    object: Object<ChatHandler>,
+    object: Object<DebugChat>,
 }
 
 impl DurableObject for ChatRoom {
@@ -16,7 +17,7 @@ impl DurableObject for ChatRoom {
         // The log line lets the hibernation test see the constructor run again.
         worker::console_log!("xws chat: ChatRoom constructed");
         Self {
-            object: Object::new(state, crate::handler(&env), crate::config()),
+            object: Object::new(state, crate::handler(&env), crate::config(&env)),
         }
     }
 

@@ -1,0 +1,100 @@
+//! What the worker does differently when the `XWS_DEBUG` var is `1` (as
+//! under the `cloudflare` step of `cargo xtask test`): lower limits read from vars, so the
+//! limit tests are fast, and a message that makes the handler panic, so a
+//! test can show what a panic does to the object. Without `XWS_DEBUG` none
+//! of this exists.
+
+use chat::{ChatContext, ChatHandler};
+use worker::Env;
+use xws::caps::Needs;
+use xws::{
+    CloseFrame, Error, Handler, HookResult, Limits, Message, Peer, RateLimit, RequestInfo, Topic,
+    Upgrade,
+};
+
+/// The text frame that panics in the `message` hook when debugging.
+pub const PANIC_MESSAGE: &str = r#"{"type":"__panic"}"#;
+
+/// Whether the `XWS_DEBUG` var is `1`.
+pub fn enabled(env: &Env) -> bool {
+    env.var("XWS_DEBUG").is_ok_and(|v| v.to_string() == "1")
+}
+
+/// The default limits, or when debugging, those the vars
+/// `XWS_MAX_CONNECTIONS` (a count) and `XWS_RATE_LIMIT`
+/// (`per_second/burst/tolerance`) set.
+pub fn limits(env: &Env) -> Limits {
+    let mut limits = Limits::default();
+    if !enabled(env) {
+        return limits;
+    }
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    if let Some(max) = var("XWS_MAX_CONNECTIONS").and_then(|v| v.parse().ok()) {
+        limits.max_connections = max;
+    }
+    if let Some(rate) = var("XWS_RATE_LIMIT").and_then(|v| parse_rate(&v)) {
+        limits.rate = Some(rate);
+    }
+    limits
+}
+
+/// `per_second/burst/tolerance`, as in `10/200/5`.
+fn parse_rate(text: &str) -> Option<RateLimit> {
+    let mut numbers = text.split('/').map(|part| part.trim().parse::<u32>().ok());
+    let rate = RateLimit {
+        messages_per_second: numbers.next()??,
+        burst: numbers.next()??,
+        tolerance: numbers.next()??,
+    };
+    numbers.next().is_none().then_some(rate)
+}
+
+/// The chat handler, which panics on [`PANIC_MESSAGE`] when `panics` is set.
+pub struct DebugChat {
+    chat: ChatHandler,
+    panics: bool,
+}
+
+impl DebugChat {
+    /// Wraps `chat`; only a debugging worker sets `panics`.
+    pub fn new(chat: ChatHandler, panics: bool) -> Self {
+        Self { chat, panics }
+    }
+
+    /// The wrapped chat handler.
+    pub fn chat(&self) -> &ChatHandler {
+        &self.chat
+    }
+}
+
+impl Handler for DebugChat {
+    type Context = ChatContext;
+    const NEEDS: Needs = ChatHandler::NEEDS;
+
+    async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
+        self.chat.upgrade(request).await
+    }
+
+    async fn open(&self, peer: &Peer<ChatContext>) -> HookResult {
+        self.chat.open(peer).await
+    }
+
+    async fn message(&self, peer: &Peer<ChatContext>, message: Message) -> HookResult {
+        if self.panics && message.text().is_ok_and(|text| text == PANIC_MESSAGE) {
+            panic!("xws chat: the test asked the message hook to panic");
+        }
+        self.chat.message(peer, message).await
+    }
+
+    async fn close(&self, peer: &Peer<ChatContext>, frame: CloseFrame) {
+        self.chat.close(peer, frame).await
+    }
+
+    async fn error(&self, peer: &Peer<ChatContext>, error: &Error) {
+        self.chat.error(peer, error).await
+    }
+
+    fn authorize_subscribe(&self, peer: &Peer<ChatContext>, topic: &Topic) -> bool {
+        self.chat.authorize_subscribe(peer, topic)
+    }
+}
