@@ -1,5 +1,7 @@
-//! The chat under real workerd (`wrangler dev --local`): hibernation, publish
-//! from a Worker route and from the cron handler, SSE, the attachment limit.
+//! The chat under real workerd (`wrangler dev --local`): hibernation and the
+//! auto-response heartbeat, publish from a Worker route and from the cron
+//! handler, SSE, the attachment, message, rate and connection limits, and
+//! what a panicking hook does.
 //!
 //! `cargo xtask test cloudflare` builds the Worker, starts `wrangler dev`
 //! with a fresh persist directory, and runs these tests one at a time (they
@@ -19,6 +21,20 @@ use tokio_tungstenite::{
 
 /// How long any single expected frame may take.
 const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The heartbeat the chat's `Config::auto_response` has the runtime answer
+/// with [`PONG`]; the chat's own handler answers it the same way, so only
+/// the object's statistics tell who answered.
+const PING: &str = r#"{"type":"ping"}"#;
+const PONG: &str = r#"{"type":"pong"}"#;
+
+/// The limits the xtask step sets through wrangler vars (`XWS_DEBUG=1`,
+/// `XWS_MAX_CONNECTIONS`, `XWS_RATE_LIMIT` in `xtask/src/cloudflare/workers.rs`)
+/// so these tests reach them quickly; a deployed chat keeps xws's defaults.
+const MAX_CONNECTIONS: usize = 20;
+/// The rate limit's burst (`10/200/5`: 10 messages/s, a burst of 200, 5
+/// refusals tolerated).
+const RATE_BURST: usize = 200;
 
 fn base_url() -> String {
     std::env::var("XWS_CF_URL")
@@ -90,6 +106,47 @@ impl Client {
         }
     }
 
+    /// Sends the auto-response heartbeat and waits for its answer.
+    async fn ping(&mut self) -> Result<()> {
+        self.socket.send(Message::text(PING)).await?;
+        let got = self.recv().await?;
+        ensure!(
+            got == serde_json::from_str::<Value>(PONG)?,
+            "expected {PONG}, got {got}"
+        );
+        Ok(())
+    }
+
+    /// Sends the heartbeat every `every` for `idle` (then the connection
+    /// would be idle but for heartbeats).
+    async fn ping_for(&mut self, idle: Duration, every: Duration) -> Result<u32> {
+        let mut pings = 0;
+        let deadline = tokio::time::Instant::now() + idle;
+        while tokio::time::Instant::now() + every <= deadline {
+            tokio::time::sleep(every).await;
+            self.ping().await?;
+            pings += 1;
+        }
+        tokio::time::sleep_until(deadline).await;
+        Ok(pings)
+    }
+
+    /// The next frame that is not a text frame (a close, or the end).
+    async fn next_non_text(&mut self) -> Result<(Option<Message>, Vec<String>)> {
+        let mut texts = Vec::new();
+        loop {
+            let frame = timeout(FRAME_TIMEOUT, self.socket.next())
+                .await
+                .context("no frame in time")?;
+            match frame {
+                Some(Ok(Message::Text(text))) => texts.push(text.to_string()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(other)) => return Ok((Some(other), texts)),
+                Some(Err(_)) | None => return Ok((None, texts)),
+            }
+        }
+    }
+
     async fn join(&mut self, room: &str) -> Result<()> {
         self.send(json!({"type": "join-room", "roomId": room}))
             .await?;
@@ -130,8 +187,31 @@ async fn post_broadcast(event: &str, data: Value) -> Result<Value> {
     Ok(response.json().await?)
 }
 
+/// Waits until the object's socket count is at most `sockets` (the close
+/// of an earlier test's socket reaches the object asynchronously).
+async fn wait_for_sockets_at_most(sockets: u64) -> Result<Value> {
+    let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
+    loop {
+        let now = stats().await?;
+        if now["sockets"].as_u64() <= Some(sockets) {
+            return Ok(now);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("the object still holds more than {sockets} sockets: {now}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Hibernation keeps every peer's id, context and topics, and the
+/// auto-response heartbeat never wakes the object: ada pings all through
+/// the idle periods, every ping gets its pong, and workerd evicts the
+/// object anyway (a ping that woke it would restart its idle time, and
+/// workerd evicts only after idle seconds). Then the instance that the
+/// next message built answers pings without running the handler: its
+/// message count stays where it was.
 #[tokio::test]
-async fn context_ids_and_topics_survive_hibernation() -> Result<()> {
+async fn hibernation_keeps_peers_and_pings_never_wake_the_object() -> Result<()> {
     let mut ada = Client::connect("ada").await?;
     let mut bob = Client::connect("bob").await?;
     let mut cy = Client::connect("cy").await?;
@@ -144,8 +224,11 @@ async fn context_ids_and_topics_survive_hibernation() -> Result<()> {
     // Idle periods grow until workerd has evicted the object; every probe
     // wakes it, so the wait restarts. Bounded: about 2.5 minutes in all.
     let mut evicted = false;
+    let mut pings = 0;
     for (round, idle) in [15u64, 30, 45, 60].into_iter().enumerate() {
-        tokio::time::sleep(Duration::from_secs(idle)).await;
+        pings += ada
+            .ping_for(Duration::from_secs(idle), Duration::from_secs(2))
+            .await?;
         let text = format!("after {idle} s idle");
         ada.send(json!({"type": "send-to-room", "roomId": "hib-1", "text": text}))
             .await?;
@@ -164,7 +247,25 @@ async fn context_ids_and_topics_survive_hibernation() -> Result<()> {
             break;
         }
     }
-    ensure!(evicted, "workerd never evicted the object (stats {before})");
+    ensure!(
+        evicted,
+        "workerd never evicted the object while {pings} pings were answered (stats {before})"
+    );
+    ensure!(pings > 0, "no ping was sent while idle");
+    // The new instance was built by ada's message and the stats request.
+    let woken = stats().await?;
+    for _ in 0..5 {
+        ada.ping().await?;
+    }
+    let after_pings = stats().await?;
+    ensure!(
+        after_pings["instance"] == woken["instance"],
+        "pings replaced the instance: {woken} then {after_pings}"
+    );
+    ensure!(
+        after_pings["messages"] == woken["messages"],
+        "pings reached the handler: {woken} then {after_pings}"
+    );
     // The sender and the other room's member got nothing.
     ada.expect_silence(Duration::from_millis(500)).await?;
     cy.expect_silence(Duration::from_millis(100)).await?;
@@ -329,4 +430,149 @@ async fn oversize_messages_close_with_1009() -> Result<()> {
             return Ok(());
         }
     }
+}
+
+/// xws's rate limit (`Limits::rate`), enforced by the object: a peer that
+/// floods past the burst gets the handler's error message for each refused
+/// message, then a 1008 close once the refusals pass the tolerance. Other
+/// peers keep their connection. The step lowers the limit to
+/// `10/200/5` ([`RATE_BURST`]) through the `XWS_RATE_LIMIT` var so a test
+/// reaches it; the default is 1,000 messages/s.
+#[tokio::test]
+async fn rate_limit_closes_a_flooding_peer_with_1008() -> Result<()> {
+    let mut ada = Client::connect("ada").await?;
+    let mut bob = Client::connect("bob").await?;
+    // Typing in a room nobody joined: the handler answers nothing.
+    let typing = json!({"type": "typing", "roomId": "flood"}).to_string();
+    for _ in 0..2 * RATE_BURST {
+        if ada
+            .socket
+            .send(Message::text(typing.clone()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    let (end, texts) = ada.next_non_text().await?;
+    let Some(Message::Close(Some(close))) = end else {
+        bail!("expected a close frame, got {end:?} after {texts:?}");
+    };
+    ensure!(
+        close.code == CloseCode::Policy,
+        "close code {:?}",
+        close.code
+    );
+    ensure!(
+        close.reason == "rate limit exceeded",
+        "reason {}",
+        close.reason
+    );
+    ensure!(
+        !texts.is_empty()
+            && texts
+                .iter()
+                .all(|text| text.contains("error") && text.contains("rate limit")),
+        "expected only rate limit errors before the close, got {texts:?}"
+    );
+    // Only the flooding peer was closed.
+    bob.join("after-flood").await?;
+    bob.close().await;
+    Ok(())
+}
+
+/// `Limits::max_connections`, enforced by the object on upgrade: the
+/// socket over the limit gets a 503 instead of a 101, and a closed socket
+/// frees its place. The step lowers the limit to [`MAX_CONNECTIONS`]
+/// through the `XWS_MAX_CONNECTIONS` var; the default is 25,000.
+///
+/// The limit counts every socket the object holds: sockets of earlier
+/// tests whose close has not reached the object count too, so the test
+/// fills only the places left.
+#[tokio::test]
+async fn connection_limit_answers_503_on_upgrade() -> Result<()> {
+    let held = stats().await?["sockets"]
+        .as_u64()
+        .context("stats without sockets")?;
+    let held = usize::try_from(held)?;
+    ensure!(
+        held < MAX_CONNECTIONS / 2,
+        "earlier tests left {held} sockets open"
+    );
+    let mut clients = Vec::new();
+    for n in held..MAX_CONNECTIONS {
+        clients.push(Client::connect(&format!("peer-{n}")).await?);
+    }
+    let refused = timeout(FRAME_TIMEOUT, connect_async(ws_url("user=one-too-many")))
+        .await
+        .context("connect timed out")?;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => ensure!(
+            response.status() == 503,
+            "upgrade over the limit answered {}",
+            response.status()
+        ),
+        Err(other) => bail!("upgrade over the limit failed with {other}"),
+        Ok(_) => bail!("socket number {} was accepted", MAX_CONNECTIONS + 1),
+    }
+    let stats = stats().await?;
+    ensure!(
+        stats["sockets"].as_u64() == Some(MAX_CONNECTIONS as u64),
+        "got {stats}"
+    );
+    clients.pop().context("no client")?.close().await;
+    wait_for_sockets_at_most(MAX_CONNECTIONS as u64 - 1).await?;
+    clients.push(Client::connect("in-the-freed-place").await?);
+    for client in clients {
+        client.close().await;
+    }
+    Ok(())
+}
+
+/// What a panicking hook does under workerd. Rust on `wasm32` aborts on a
+/// panic (there is no unwinding to catch, unlike xws-tokio, which closes
+/// the peer with 1011): the Wasm instance traps, the message being handled
+/// is lost, no close frame is sent to anyone, and worker's shim builds a
+/// new Wasm instance for the next event. The runtime still holds every
+/// hibernatable socket, so the new object restores the peers from their
+/// attachments, as after hibernation: the panicking peer and the others
+/// stay connected with their ids, contexts and topics.
+///
+/// It must run last (libtest runs a binary's tests in name order, here one
+/// at a time): the trap happens in a task of the hook's future, so the
+/// event's promise never settles, and in our runs workerd then did not
+/// evict the object for minutes, which the hibernation test needs.
+#[tokio::test]
+async fn when_a_hook_panics_the_object_is_rebuilt_and_keeps_every_socket() -> Result<()> {
+    let mut ada = Client::connect("ada").await?;
+    let mut bob = Client::connect("bob").await?;
+    bob.join("panic-1").await?;
+    let before = stats().await?;
+    // The chat worker panics on this frame when `XWS_DEBUG` is 1.
+    ada.socket
+        .send(Message::text(r#"{"type":"__panic"}"#))
+        .await?;
+    // No 1011 close, no answer: the instance died in the hook.
+    ada.expect_silence(Duration::from_secs(2)).await?;
+    bob.expect_silence(Duration::from_millis(100)).await?;
+    let after = stats().await?;
+    ensure!(
+        after["instance"] != before["instance"],
+        "the panic left the instance in place: {before} then {after}"
+    );
+    ensure!(
+        after["restored"].as_u64() >= Some(2) && after["sockets"] == before["sockets"],
+        "the new instance lost sockets: {before} then {after}"
+    );
+    // Both sockets still work, with the same ids and contexts.
+    ada.send(json!({"type": "send-to-room", "roomId": "panic-1", "text": "still here"}))
+        .await?;
+    let got = bob.recv().await?;
+    ensure!(
+        got["from"] == ada.id.as_str() && got["user"] == "ada" && got["text"] == "still here",
+        "got {got}"
+    );
+    ada.close().await;
+    bob.close().await;
+    Ok(())
 }

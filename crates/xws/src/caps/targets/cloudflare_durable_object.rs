@@ -65,20 +65,21 @@ pub const COLUMN: Column = Column {
             "2,048 characters",
             "setWebSocketAutoResponse answers a fixed request without waking the object",
             STATE,
-        ),
+        )
+        .proved_by("hibernation_keeps_peers_and_pings_never_wake_the_object"),
         Cell::full(
             Hibernation,
             "no duration charge while hibernated; messages bill 20:1 as requests",
             WEBSOCKETS,
         )
-        .proved_by("context_ids_and_topics_survive_hibernation"),
+        .proved_by("hibernation_keeps_peers_and_pings_never_wake_the_object"),
         Cell::limited(
             ContextSurvives,
             "16,384 bytes",
             "the serialized socket attachment survives hibernation and is lost on close",
             STATE,
         )
-        .proved_by("context_ids_and_topics_survive_hibernation"),
+        .proved_by("hibernation_keeps_peers_and_pings_never_wake_the_object"),
         Cell::full(
             SendFromOpen,
             "the socket is accepted before the response returns",
