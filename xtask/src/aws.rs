@@ -51,6 +51,9 @@ struct Example {
     /// EventBridge schedules (`FUNCTION=RATE`, function without the prefix)
     /// the emulator fires; the templates' rates are minutes, locally seconds.
     schedules: &'static [&'static str],
+    /// Function URLs the emulator fronts (`PATH=FUNCTION`, function without
+    /// the prefix), their responses streamed through.
+    function_urls: &'static [&'static str],
     /// Variables of its own, for its functions and tests.
     env: &'static [(&'static str, &'static str)],
 }
@@ -63,15 +66,21 @@ const EXAMPLES: &[Example] = &[
         package: "chat-aws",
         functions: &["ws", "http", "tick"],
         schedules: &[],
+        function_urls: &[],
         env: &[],
     },
     Example {
         name: "dashboard",
         dir: "examples/dashboard/aws",
         package: "dashboard-aws",
-        functions: &["ws", "http", "tick"],
+        functions: &["ws", "http", "tick", "sse"],
         schedules: &["tick=2s"],
-        env: &[],
+        function_urls: &["/api/sse=sse"],
+        // Streams short enough for a test to see one end.
+        env: &[
+            ("DASHBOARD_SSE_SECONDS", "12"),
+            ("DASHBOARD_SSE_POLL_MS", "200"),
+        ],
     },
     Example {
         name: "import-progress",
@@ -79,6 +88,7 @@ const EXAMPLES: &[Example] = &[
         package: "import-progress-aws",
         functions: &["ws", "http", "worker"],
         schedules: &[],
+        function_urls: &[],
         env: &[],
     },
     Example {
@@ -87,6 +97,7 @@ const EXAMPLES: &[Example] = &[
         package: "notifications-aws",
         functions: &["ws", "http"],
         schedules: &[],
+        function_urls: &[],
         // The functions create it in moto (`XWS_CREATE_TABLE=1`).
         env: &[("NOTIFICATIONS_TABLE", "xws-notifications-store")],
     },
@@ -321,6 +332,13 @@ fn deploy(
         .args(["--http-function", &invoke("http")]);
     for schedule in example.schedules {
         emulator_cmd = emulator_cmd.args(["--schedule", &example.function(schedule)]);
+    }
+    for url in example.function_urls {
+        let (path, function) = url
+            .split_once('=')
+            .context("function URL is PATH=FUNCTION")?;
+        let url = format!("{path}={}", example.function(function));
+        emulator_cmd = emulator_cmd.args(["--function-url", &url]);
     }
     children.push(emulator_cmd.spawn()?);
     wait_for_port(

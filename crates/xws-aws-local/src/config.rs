@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::Schedule;
+use crate::{FunctionUrl, Schedule};
 
 /// The API Gateway limit on one message, in both directions: 128 KB.
 pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
@@ -26,6 +26,8 @@ pub struct EmulatorConfig {
     pub max_message_bytes: usize,
     /// Functions invoked on a schedule, as EventBridge rules would.
     pub schedules: Vec<Schedule>,
+    /// Paths served by function URLs (their answers streamed through).
+    pub function_urls: Vec<FunctionUrl>,
 }
 
 impl EmulatorConfig {
@@ -39,6 +41,7 @@ impl EmulatorConfig {
             idle_timeout: Duration::from_secs(600),
             max_message_bytes: MAX_MESSAGE_BYTES,
             schedules: Vec::new(),
+            function_urls: Vec::new(),
         }
     }
 

@@ -37,6 +37,7 @@
 
 mod config;
 pub mod events;
+mod function_url;
 mod http_api;
 pub mod invoke;
 mod lambda_api;
@@ -47,6 +48,7 @@ mod stats;
 mod websocket;
 
 pub use config::{EmulatorConfig, MAX_MESSAGE_BYTES};
+pub use function_url::{BadFunctionUrl, FunctionUrl};
 pub use schedule::{BadSchedule, Schedule, scheduled_event};
 pub use stats::{Stats, StatsSnapshot};
 
@@ -142,8 +144,8 @@ async fn stats(State(emulator): State<Arc<Emulator>>) -> Response {
     axum::Json(emulator.stats()).into_response()
 }
 
-/// WebSocket upgrades on the WebSocket path, everything else to the HTTP
-/// function.
+/// WebSocket upgrades on the WebSocket path, function-URL paths to their
+/// functions, everything else to the HTTP function.
 async fn route(
     State(emulator): State<Arc<Emulator>>,
     ConnectInfo(source): ConnectInfo<SocketAddr>,
@@ -169,6 +171,22 @@ async fn route(
             return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "body over 10 MB").into_response();
         }
     };
+    if let Some(url) = emulator
+        .config
+        .function_urls
+        .iter()
+        .find(|url| url.serves(parts.uri.path()))
+    {
+        return function_url::forward(
+            &emulator,
+            url,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            body,
+        )
+        .await;
+    }
     http_api::forward(
         &emulator,
         &parts.method,

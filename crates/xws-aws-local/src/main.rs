@@ -7,6 +7,7 @@ use xws_aws_local::{Emulator, EmulatorConfig};
 const USAGE: &str = "\
 usage: xws-aws-local --function URL [--http-function URL] [--port P] [--ws-path PATH]
                      [--stage NAME] [--idle-timeout SECONDS] [--schedule FUNCTION=RATE]...
+                     [--function-url PATH=FUNCTION]...
 
   --function URL        invoke URL of the WebSocket function, e.g.
                         http://127.0.0.1:9000/2015-03-31/functions/ws/invocations
@@ -17,7 +18,10 @@ usage: xws-aws-local --function URL [--http-function URL] [--port P] [--ws-path 
   --idle-timeout S      close idle connections after S seconds (default 600)
   --schedule F=RATE     invoke function F every RATE (e.g. tick=2s) with an
                         EventBridge `Scheduled Event`, at the Lambda endpoint
-                        of --function (repeatable)";
+                        of --function (repeatable)
+  --function-url P=F    requests under path P go to function F's URL at the
+                        Lambda endpoint of --function, the answer streamed
+                        back (response-streaming mode; repeatable)";
 
 fn parse() -> Result<(EmulatorConfig, u16), lexopt::Error> {
     use lexopt::prelude::*;
@@ -36,6 +40,7 @@ fn parse() -> Result<(EmulatorConfig, u16), lexopt::Error> {
                 config.idle_timeout = Duration::from_secs(parser.value()?.parse()?);
             }
             Long("schedule") => config.schedules.push(parser.value()?.parse()?),
+            Long("function-url") => config.function_urls.push(parser.value()?.parse()?),
             Long("help") | Short('h') => {
                 tracing::info!("{USAGE}");
                 std::process::exit(0);

@@ -9,6 +9,8 @@
 //! - `dashboard-tick` (`src/bin/dashboard-tick.rs`): invoked by an EventBridge schedule; takes
 //!   the next sample and publishes it ([`tick`]).
 //! - `dashboard-http` (`src/bin/dashboard-http.rs`): the page and its client ([`route`]).
+//! - `dashboard-sse` (`src/bin/dashboard-sse.rs`): behind a function URL in response-streaming
+//!   mode, the metrics as server-sent events ([`sse_stream`]).
 //!
 //! `template.yaml` deploys them; `cargo xtask dev aws dashboard` runs them
 //! locally behind the `xws-aws-local` emulator, which fires the schedule.
@@ -16,7 +18,9 @@
 mod latest;
 mod routes;
 mod schedule;
+mod sse;
 
 pub use latest::DynamoLatest;
 pub use routes::route;
 pub use schedule::{ScheduledEvent, tick};
+pub use sse::{SseConfig, event as sse_event, stream as sse_stream};
