@@ -14,6 +14,11 @@
 //! - API Gateway's limits: 128 KB messages (larger close with 1009, larger
 //!   posts answer 413), binary frames close with 1003, idle connections close
 //!   with 1001 after the idle timeout (10 minutes by default).
+//! - Function URLs (`--function-url /api/sse=sse`): requests under the path
+//!   go to `cargo lambda watch`'s function-URL endpoint for that function,
+//!   and the answer is streamed back as it arrives, so a function in
+//!   response-streaming mode (`InvokeMode: RESPONSE_STREAM`) streams, e.g.
+//!   server-sent events.
 //! - Other requests go to the HTTP function as HTTP API (payload 2.0) events.
 //! - `POST /2015-03-31/functions/{name}/invocations` with
 //!   `X-Amz-Invocation-Type: Event` answers 202 and invokes in the background

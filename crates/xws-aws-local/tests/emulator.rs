@@ -320,3 +320,82 @@ async fn schedules_and_asynchronous_invocations_reach_functions() {
     assert!(stats.scheduled >= 3, "{stats:?}");
     assert_eq!(stats.async_invokes, 1);
 }
+
+/// The URI the function URL endpoint was called with, and the chunks the
+/// test has it write.
+type Streams = Arc<Mutex<(String, Option<tokio::sync::mpsc::Receiver<&'static str>>)>>;
+
+/// A function URL endpoint answering with a body the test writes chunk by
+/// chunk.
+async fn function_url_endpoint(
+    State(streams): State<Streams>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    let chunks = {
+        let mut streams = streams.lock().unwrap();
+        streams.0 = uri.to_string();
+        streams.1.take().expect("one request")
+    };
+    let body = futures_util::stream::unfold(chunks, |mut chunks| async move {
+        let chunk = chunks.recv().await?;
+        Some((Ok::<_, std::io::Error>(chunk), chunks))
+    });
+    axum::response::Response::builder()
+        .header("content-type", "text/event-stream")
+        .header("lambda-runtime-function-response-mode", "streaming")
+        .body(axum::body::Body::from_stream(body))
+        .unwrap()
+}
+
+/// Requests under a function URL's path reach the function's URL endpoint
+/// at the Lambda origin with their path and query, and its answer streams
+/// back: the first chunk arrives while the function has not written the
+/// second yet.
+#[tokio::test]
+async fn function_urls_stream_the_answer_as_it_is_written() {
+    let (write, chunks) = tokio::sync::mpsc::channel(1);
+    let streams: Streams = Arc::new(Mutex::new((String::new(), Some(chunks))));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let lambda = listener.local_addr().unwrap();
+    let app = Router::new()
+        .route(
+            "/lambda-url/{name}/{*path}",
+            axum::routing::get(function_url_endpoint),
+        )
+        .with_state(streams.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut config = EmulatorConfig::new(format!(
+        "http://{lambda}/2015-03-31/functions/ws/invocations"
+    ));
+    config.function_urls = vec!["/api/sse=sse".parse().unwrap()];
+    let emulator = Emulator::new(config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(emulator.clone().serve(listener));
+
+    let mut answer =
+        tokio::time::timeout(WAIT, reqwest::get(format!("http://{addr}/api/sse?topic=t")))
+            .await
+            .expect("headers in time")
+            .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["content-type"], "text/event-stream");
+    assert!(
+        !answer
+            .headers()
+            .contains_key("lambda-runtime-function-response-mode")
+    );
+    let seen = streams.lock().unwrap().0.clone();
+    assert_eq!(seen, "/lambda-url/sse/api/sse?topic=t");
+    for chunk in ["data: one\n\n", "data: two\n\n"] {
+        write.send(chunk).await.unwrap();
+        let read = tokio::time::timeout(WAIT, answer.chunk())
+            .await
+            .expect("the chunk arrives while the stream is open")
+            .unwrap();
+        assert_eq!(read.as_deref(), Some(chunk.as_bytes()));
+    }
+    drop(write);
+    let end = tokio::time::timeout(WAIT, answer.chunk()).await.unwrap();
+    assert_eq!(end.unwrap(), None, "the stream ends when the function does");
+}

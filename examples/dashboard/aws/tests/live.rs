@@ -103,7 +103,7 @@ async fn a_viewer_opening_after_a_run_gets_the_current_metrics_first() {
 
 /// The page and its client are served by the HTTP function.
 #[tokio::test]
-async fn the_page_is_served_and_sse_points_to_the_websocket() {
+async fn the_page_and_its_client_are_served() {
     let page = get(&format!("http://{}/", emulator()), WAIT).await.unwrap();
     assert_eq!(page.status, 200);
     assert!(String::from_utf8_lossy(&page.body).contains("/xws.js"));
