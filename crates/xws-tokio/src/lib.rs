@@ -85,6 +85,6 @@ pub use body::Body;
 pub use client_js::{CLIENT_JS, ClientJsService, client_js};
 pub use config::{Config, OriginPolicy};
 pub use fallback::FallbackService;
-pub use serve::{RemoteAddr, listen, serve};
+pub use serve::{RemoteAddr, listen, listen_on_port_env, serve};
 pub use sse::SseService;
 pub use ws::WsService;

@@ -33,6 +33,32 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
+/// Binds [`listen`] on `127.0.0.1:$PORT`, or on `default_port` when `PORT`
+/// is unset: the way the examples, and platforms such as Heroku, Cloud Run
+/// and Fly, name the port. A `PORT` that is not a port number, or an
+/// address that cannot be bound, is an error that names it.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let listener = xws_tokio::listen_on_port_env(3000)?;
+/// println!("listening on http://{}", listener.local_addr()?);
+/// # Ok(()) }
+/// ```
+pub fn listen_on_port_env(default_port: u16) -> io::Result<TcpListener> {
+    let port = match std::env::var("PORT") {
+        Ok(value) => value.parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("PORT must be a port number, not {value:?}"),
+            )
+        })?,
+        Err(_) => default_port,
+    };
+    let addr = SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+    listen(addr)
+        .map_err(|error| io::Error::new(error.kind(), format!("cannot listen on {addr}: {error}")))
+}
+
 /// Serves `xws` on `listener` until `shutdown` resolves, then shuts down
 /// gracefully (see [`Xws::shutdown`]).
 ///

@@ -3,10 +3,7 @@
 //! `XWS_REDIS_CHANNEL`, default `xws-chat`) shares the same rooms.
 
 use anyhow::Context as _;
-use std::{
-    net::{Ipv4Addr, SocketAddr},
-    sync::Arc,
-};
+use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 use xws_redis::{RedisBroker, RedisBrokerConfig};
 use xws_tokio::Xws;
@@ -16,12 +13,8 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let port: u16 = match std::env::var("PORT") {
-        Ok(port) => port.parse().context("PORT must be a port number")?,
-        Err(_) => 3000,
-    };
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = xws_tokio::listen(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = xws_tokio::listen_on_port_env(3000)?;
+    let addr = listener.local_addr()?;
     let mut xws = Xws::with_config(chat::ChatHandler::from_env(), config_from_env()?);
     if let Ok(url) = std::env::var("XWS_REDIS_URL") {
         let channel = std::env::var("XWS_REDIS_CHANNEL").unwrap_or_else(|_| "xws-chat".into());

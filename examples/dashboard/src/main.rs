@@ -2,10 +2,7 @@
 //! published every `METRICS_INTERVAL_MS` (default 1000).
 
 use anyhow::Context as _;
-use std::{
-    net::{Ipv4Addr, SocketAddr},
-    time::Duration,
-};
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -13,10 +10,6 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let port: u16 = match std::env::var("PORT") {
-        Ok(port) => port.parse().context("PORT must be a port number")?,
-        Err(_) => 3000,
-    };
     let interval = match std::env::var("METRICS_INTERVAL_MS") {
         Ok(ms) => Duration::from_millis(
             ms.parse()
@@ -24,8 +17,8 @@ async fn main() -> anyhow::Result<()> {
         ),
         Err(_) => Duration::from_secs(1),
     };
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = xws_tokio::listen(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = xws_tokio::listen_on_port_env(3000)?;
+    let addr = listener.local_addr()?;
     tracing::info!("dashboard on http://{addr}");
     dashboard::server::serve(listener, interval, async {
         let _ = tokio::signal::ctrl_c().await;

@@ -4,8 +4,6 @@
 //! Limits are opened up for conformance runs: Autobahn sends messages of
 //! up to 16 MiB and floods on purpose.
 
-use anyhow::Context as _;
-use std::net::{Ipv4Addr, SocketAddr};
 use xws::{Handler, HookResult, Limits, Message, Peer};
 use xws_tokio::{Config, Xws};
 
@@ -28,10 +26,6 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    let port: u16 = match std::env::var("PORT") {
-        Ok(port) => port.parse().context("PORT must be a port number")?,
-        Err(_) => 9001,
-    };
     let config = Config {
         limits: Limits {
             max_message_size: 20 * 1024 * 1024,
@@ -41,8 +35,7 @@ async fn main() -> anyhow::Result<()> {
         },
         ..Config::default()
     };
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = xws_tokio::listen(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = xws_tokio::listen_on_port_env(9001)?;
     xws_tokio::serve(listener, Xws::with_config(Echo, config), async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -3,10 +3,7 @@
 //! batches (default 100).
 
 use anyhow::Context as _;
-use std::{
-    net::{Ipv4Addr, SocketAddr},
-    time::Duration,
-};
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -14,16 +11,12 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let port: u16 = match std::env::var("PORT") {
-        Ok(port) => port.parse().context("PORT must be a port number")?,
-        Err(_) => 3000,
-    };
     let step_delay = match std::env::var("IMPORT_STEP_MS") {
         Ok(ms) => Duration::from_millis(ms.parse().context("IMPORT_STEP_MS must be milliseconds")?),
         Err(_) => import_progress::STEP_DELAY,
     };
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let listener = xws_tokio::listen(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = xws_tokio::listen_on_port_env(3000)?;
+    let addr = listener.local_addr()?;
     tracing::info!("import progress on http://{addr}");
     import_progress::server::serve(listener, step_delay, async {
         let _ = tokio::signal::ctrl_c().await;

@@ -45,6 +45,13 @@ struct Params {
     id: Option<String>,
 }
 
+impl Params {
+    /// The `?user=`, or the 400 that names what is wrong with it.
+    fn user(&self) -> Result<&str, Response> {
+        per_user::user_from(self.user.as_deref()).map_err(|e| error(StatusCode::BAD_REQUEST, e))
+    }
+}
+
 /// The routes around `xws`:
 ///
 /// - `POST /api/notify?user=U {"title","body"}` → 201 `{"notification","delivered"}`
@@ -95,9 +102,9 @@ async fn list<S: NotificationStore + Clone>(
     State(routes): State<Routes<S>>,
     Query(params): Query<Params>,
 ) -> Response {
-    let user = match per_user::user_from(params.user.as_deref()) {
+    let user = match params.user() {
         Ok(user) => user,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        Err(refused) => return refused,
     };
     match routes.store.list(user, LIST_LIMIT).await {
         Ok(notifications) => Json(json!({ "notifications": notifications })).into_response(),
@@ -109,14 +116,14 @@ async fn mark_read<S: NotificationStore + Clone>(
     State(routes): State<Routes<S>>,
     Query(params): Query<Params>,
 ) -> Response {
-    let user = match per_user::user_from(params.user.as_deref()) {
+    let user = match params.user() {
         Ok(user) => user,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        Err(refused) => return refused,
     };
-    let Some(id) = params.id.filter(|id| !id.is_empty()) else {
+    let Some(id) = params.id.as_deref().filter(|id| !id.is_empty()) else {
         return error(StatusCode::BAD_REQUEST, "missing ?id=");
     };
-    match crate::mark_read(&routes.hub, &routes.store, user, &id).await {
+    match crate::mark_read(&routes.hub, &routes.store, user, id).await {
         Ok(true) => Json(json!({ "id": id, "read": true })).into_response(),
         Ok(false) => error(StatusCode::NOT_FOUND, format!("no notification {id:?}")),
         Err(e) => failed(e),
