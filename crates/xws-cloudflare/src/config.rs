@@ -12,6 +12,11 @@ pub enum Namespace {
     Path,
     /// One object for everything: simple, and `broadcast` reaches every peer.
     Fixed(String),
+    /// The value of a query parameter: `Query("user".into())` puts the
+    /// connections of `?user=ada` in the object `ada`, one object per user
+    /// (or per room with `?room=`). A request without it resolves to the
+    /// empty name: refuse such requests in the `upgrade` hook.
+    Query(String),
     /// Any name computed from the request, to shard rooms over objects.
     /// The `upgrade` hook's [`xws::Accept::namespace`] overrides it.
     Custom(Arc<dyn Fn(&RequestInfo) -> String>),
@@ -23,6 +28,7 @@ impl Namespace {
         match self {
             Namespace::Path => request.path.clone(),
             Namespace::Fixed(name) => name.clone(),
+            Namespace::Query(param) => request.query_param(param).unwrap_or_default().into_owned(),
             Namespace::Custom(pick) => pick(request),
         }
     }
@@ -33,6 +39,7 @@ impl std::fmt::Debug for Namespace {
         match self {
             Namespace::Path => f.write_str("Path"),
             Namespace::Fixed(name) => f.debug_tuple("Fixed").field(name).finish(),
+            Namespace::Query(param) => f.debug_tuple("Query").field(param).finish(),
             Namespace::Custom(_) => f.write_str("Custom(..)"),
         }
     }

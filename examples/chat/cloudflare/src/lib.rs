@@ -54,13 +54,8 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
         (Method::Get, "/api/ws") => gateway.upgrade(request, &env).await,
         (Method::Get, "/api/sse") => gateway.sse(request, &env).await,
         (Method::Post, "/api/broadcast") => {
-            let url = request.url()?;
-            let token = url.query_pairs().find(|(key, _)| key == "token");
-            if !gateway
-                .handler()
-                .chat()
-                .accepts(token.map(|(_, t)| t).as_deref())
-            {
+            let token = xws_cloudflare::query_param(&request, "token")?;
+            if !gateway.handler().chat().accepts(token.as_deref()) {
                 return Response::error("missing or wrong token", 401);
             }
             let Ok(body) = request.json::<BroadcastRequest>().await else {

@@ -10,8 +10,6 @@
 
 mod object;
 
-use std::sync::Arc;
-
 use import_progress::ImportHandler;
 use worker::{Context, Env, Method, Request, Response, event};
 use xws_cloudflare::{Config, Gateway, Namespace};
@@ -27,9 +25,7 @@ const START_ROUTE: &str = "/api/start-import";
 fn config() -> Config {
     Config::default()
         .binding("IMPORTS")
-        .namespace(Namespace::Custom(Arc::new(|request| {
-            request.query_param("user").unwrap_or_default().into_owned()
-        })))
+        .namespace(Namespace::Query("user".into()))
 }
 
 fn gateway() -> Gateway<ImportHandler> {
@@ -41,11 +37,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     match (request.method(), request.path().as_str()) {
         (Method::Get, "/api/ws") => gateway().upgrade(request, &env).await,
         (Method::Post, START_ROUTE) => {
-            let url = request.url()?;
-            let user = url
-                .query_pairs()
-                .find(|(key, _)| key == "user")
-                .map(|(_, user)| user.into_owned());
+            let user = xws_cloudflare::query_param(&request, "user")?;
             // The object checks the rest of the request.
             match per_user::user_from(user.as_deref()) {
                 Ok(user) => gateway().forward(request, &env, user).await,

@@ -21,11 +21,7 @@ impl UserImports {
     /// `POST /api/start-import?user=U`: stores the import and sets the
     /// alarm that runs its first batch.
     async fn start(&self, mut request: Request) -> worker::Result<Response> {
-        let url = request.url()?;
-        let user = url
-            .query_pairs()
-            .find(|(key, _)| key == "user")
-            .map(|(_, user)| user.into_owned());
+        let user = xws_cloudflare::query_param(&request, "user")?;
         let body = request.bytes().await?;
         let import = match StartImport::parse(user.as_deref(), &body) {
             Ok(import) => import,

@@ -14,8 +14,6 @@ mod object;
 mod routes;
 mod store;
 
-use std::sync::Arc;
-
 use notifications::{MemoryStore, NotificationsHandler};
 use worker::{Context, Env, Method, Request, Response, event};
 use xws_cloudflare::{Config, Gateway, Namespace};
@@ -33,9 +31,7 @@ const CONTRACT_OBJECT: &str = "contract:check";
 fn config() -> Config {
     Config::default()
         .binding("NOTIFICATIONS")
-        .namespace(Namespace::Custom(Arc::new(|request| {
-            request.query_param("user").unwrap_or_default().into_owned()
-        })))
+        .namespace(Namespace::Query("user".into()))
 }
 
 /// The Worker runs only the handler's `upgrade` hook, which reads no
@@ -54,11 +50,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         | (Method::Get, routes::LIST)
         | (Method::Post, routes::MARK_READ) => {
             // The user names the object; the object checks the rest.
-            let url = request.url()?;
-            let user = url
-                .query_pairs()
-                .find(|(key, _)| key == "user")
-                .map(|(_, user)| user.into_owned());
+            let user = xws_cloudflare::query_param(&request, "user")?;
             match per_user::user_from(user.as_deref()) {
                 Ok(user) => gateway().forward(request, &env, user).await,
                 Err(error) => routes::json_error(&error.to_string(), 400),

@@ -27,15 +27,6 @@ fn failed(error: xws::BoxError) -> worker::Result<Response> {
     json_error(&error.to_string(), 500)
 }
 
-/// The value of query parameter `name`.
-fn param(request: &Request, name: &str) -> worker::Result<Option<String>> {
-    Ok(request
-        .url()?
-        .query_pairs()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned()))
-}
-
 /// Stores the notification and delivers it to the user's connections: 201
 /// with `{"notification":…,"delivered":N}`.
 pub async fn notify(
@@ -43,7 +34,7 @@ pub async fn notify(
     store: &ObjectStore,
     mut request: Request,
 ) -> worker::Result<Response> {
-    let user = param(&request, "user")?;
+    let user = xws_cloudflare::query_param(&request, "user")?;
     let body = request.bytes().await?;
     let (user, new) = match NewNotification::parse(user.as_deref(), &body) {
         Ok(parsed) => parsed,
@@ -58,7 +49,7 @@ pub async fn notify(
 
 /// The user's latest notifications, newest first.
 pub async fn list(store: &ObjectStore, request: &Request) -> worker::Result<Response> {
-    let user = param(request, "user")?;
+    let user = xws_cloudflare::query_param(request, "user")?;
     let user = match per_user::user_from(user.as_deref()) {
         Ok(user) => user,
         Err(error) => return json_error(&error.to_string(), 400),
@@ -77,12 +68,12 @@ pub async fn mark_read(
     store: &ObjectStore,
     request: &Request,
 ) -> worker::Result<Response> {
-    let user = param(request, "user")?;
+    let user = xws_cloudflare::query_param(request, "user")?;
     let user = match per_user::user_from(user.as_deref()) {
         Ok(user) => user,
         Err(error) => return json_error(&error.to_string(), 400),
     };
-    let Some(id) = param(request, "id")?.filter(|id| !id.is_empty()) else {
+    let Some(id) = xws_cloudflare::query_param(request, "id")?.filter(|id| !id.is_empty()) else {
         return json_error("missing ?id=", 400);
     };
     match notifications::mark_read(hub, store, user, &id).await {
