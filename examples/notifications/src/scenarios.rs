@@ -228,7 +228,8 @@ pub async fn bad_requests_are_refused(target: &Endpoints) -> Result<(), Scenario
         "nothing stored",
         Some(0),
         listed["notifications"].as_array().map(Vec::len),
-    )
+    )?;
+    target.refuses_anonymous_upgrades().await
 }
 
 /// The scenarios as `#[tokio::test]` functions, against the [`Endpoints`]

@@ -37,6 +37,29 @@ impl Endpoints {
         format!("{}{path}?user={user}{extra}", self.http)
     }
 
+    /// Checks that a WebSocket upgrade without `?user=` is answered 400
+    /// and never opens. Where the client gets the body (Tokio), it must say
+    /// why; API Gateway drops a refused `$connect`'s body, and the client
+    /// reads none from workerd's refusal.
+    pub async fn refuses_anonymous_upgrades(&self) -> Result<(), ScenarioError> {
+        let expected = "HTTP 400, its body (if any) naming ?user=";
+        let got = match WsClient::connect(&self.ws, "no user", WAIT).await {
+            Ok(_) => "an open WebSocket".to_owned(),
+            Err(ScenarioError::Transport { message, .. }) => match message
+                .strip_prefix("HTTP 400 Bad Request")
+            {
+                Some(body) if body.trim().is_empty() || body.contains("?user=") => return Ok(()),
+                _ => message,
+            },
+            Err(other) => other.to_string(),
+        };
+        Err(ScenarioError::mismatch(
+            "upgrade without ?user=",
+            expected,
+            got,
+        ))
+    }
+
     /// Opens a WebSocket as `user`, labelled `label` in failures.
     pub async fn connect(&self, user: &str, label: &str) -> Result<WsClient, ScenarioError> {
         WsClient::connect(&format!("{}?user={user}", self.ws), label, WAIT).await
