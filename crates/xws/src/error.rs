@@ -40,6 +40,13 @@ pub enum Error {
     /// The peer is closed or closing; nothing more can be sent to it.
     #[error("peer is closed")]
     PeerClosed,
+    /// The peer is subscribed to as many topics as
+    /// [`Limits::max_topics_per_peer`](crate::Limits::max_topics_per_peer) allows.
+    #[error("subscribed to {limit} topics already, the most a peer may")]
+    TooManyTopics {
+        /// The limit in force.
+        limit: usize,
+    },
     /// The peer's outgoing queue is full (a slow reader).
     #[error("outgoing queue of the peer is full")]
     QueueFull,
@@ -94,7 +101,9 @@ impl Error {
         match self {
             Error::MessageTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
             Error::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
-            Error::RateLimited | Error::SubscribeRefused(_) => CloseCode::POLICY_VIOLATION,
+            Error::RateLimited | Error::SubscribeRefused(_) | Error::TooManyTopics { .. } => {
+                CloseCode::POLICY_VIOLATION
+            }
             Error::QueueFull => CloseCode::TRY_AGAIN_LATER,
             _ => CloseCode::INTERNAL_ERROR,
         }
