@@ -232,7 +232,7 @@ impl<H: Handler> Connection<H> {
         let (timeout, frame) = match ending {
             Ending::Dropped => return,
             Ending::Stalled => {
-                tracing::warn!(peer = %self.dispatch.peer.id(), timeout = ?self.dispatch.shared.config.write_timeout,
+                tracing::warn!(peer = %self.dispatch.peer().id(), timeout = ?self.dispatch.shared.config.write_timeout,
                     "a write made no progress: closing a client that does not read");
                 return;
             }
