@@ -1,10 +1,10 @@
-//! [`RedisBroker`]: the [`xws::Broker`] on Redis pub/sub.
+//! [`RedisBroker`]: the [`xws::adapter::Broker`] on Redis pub/sub.
 
 use bytes::Bytes;
 use std::sync::{Arc, Mutex, OnceLock, atomic::Ordering};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use xws::{Broker, Deliver, Envelope, NodeId};
+use xws::adapter::{Broker, Deliver, Envelope, NodeId};
 
 use crate::{
     BrokerStats, Error, LinkState, RedisBrokerConfig, backoff::Backoff, check_reachable,

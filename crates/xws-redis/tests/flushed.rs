@@ -4,7 +4,7 @@
 mod support;
 
 use support::*;
-use xws::Broker;
+use xws::adapter::Broker;
 use xws_redis::PubSubMode;
 
 #[tokio::test]

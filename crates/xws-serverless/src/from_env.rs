@@ -4,7 +4,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
-use xws::NodeId;
+use xws::adapter::NodeId;
 use xws_redis::{RedisBroker, RedisBrokerConfig};
 
 use crate::InstanceTopics;

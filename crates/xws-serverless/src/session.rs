@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use xws::{
-    CloseCode, CloseFrame, Error, Handler, Message, Peer, PeerId, RequestInfo, Topic, Upgrade,
+    CloseCode, CloseFrame, Error, Handler, Message, PeerId, RequestInfo, Topic, Upgrade,
     adapter::PeerTransport,
     caps::{DeploymentTarget, Platform},
 };
@@ -103,7 +103,7 @@ impl<H: Handler, R: Runtime> Session<H, R> {
             queue: events,
             topics: self.topics.clone(),
         };
-        let peer = Peer::new(
+        let peer = xws::adapter::new_peer(
             id,
             request,
             accept.context,

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use xws::{
-    BoxFuture, Broker, Delivery, Envelope, Error, Hub, MaybeSend, MaybeSync, Message, NodeId,
-    PeerId, Target, Topic, adapter::HubTransport,
+    BoxFuture, Delivery, Error, Hub, MaybeSend, MaybeSync, Message, PeerId, Topic,
+    adapter::{Broker, Envelope, HubTransport, NodeId, Target},
 };
 
 use crate::queue::{EventQueue, message_event};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use http::Method;
 use xws::caps::{Needs, Vercel};
-use xws::{Handler, HookResult, NodeId, Peer, RequestInfo};
+use xws::{Handler, HookResult, Peer, RequestInfo, adapter::NodeId};
 use xws_redis::testing::{require_redis, unique_channel};
 use xws_redis::{RedisBroker, RedisBrokerConfig};
 use xws_serverless::{InstanceTopics, Session, StreamConfig, TokioRuntime};

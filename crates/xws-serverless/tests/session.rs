@@ -9,7 +9,8 @@ use http::{Method, StatusCode};
 use sse_stream::{Sse, SseStream};
 use xws::caps::{Needs, Vercel};
 use xws::{
-    CloseCode, CloseFrame, Handler, HookResult, NodeId, Peer, Reject, RequestInfo, Topic, Upgrade,
+    CloseCode, CloseFrame, Handler, HookResult, Peer, Reject, RequestInfo, Topic, Upgrade,
+    adapter::NodeId,
 };
 use xws_serverless::{EventStream, InstanceTopics, Session, StreamConfig, TokioRuntime};
 

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, sync::Arc};
 use tokio::time::Instant;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use xws::{Broker, Handler, Hub};
+use xws::{Handler, Hub, adapter::Broker};
 
 use crate::{
     Config, FallbackService, SseService, WsService, admission::Admission, registry::Registry,

@@ -12,8 +12,9 @@ use std::{
     },
 };
 use xws::{
-    BoxFuture, Broker, Delivery, Envelope, Error, Message, NodeId, PeerId, Target, Topic,
-    adapter::HubTransport, sse,
+    BoxFuture, Delivery, Error, Message, PeerId, Topic,
+    adapter::{Broker, Envelope, HubTransport, NodeId, Target},
+    sse,
 };
 
 use tokio_tungstenite::tungstenite::Message as WsMessage;

@@ -165,8 +165,12 @@ impl<H: Handler> Connection<H> {
                         tungstenite::Message::Close(frame) => {
                             return Ending::ClosedByClient(ending::from_tungstenite(frame));
                         }
-                        // tungstenite answers pings itself; any frame proves liveness.
-                        _ => {}
+                        // tungstenite answers pings itself; any frame proves
+                        // liveness, and control frames count toward the rate.
+                        tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_) => {
+                            self.dispatch.control_frame().await;
+                        }
+                        tungstenite::Message::Frame(_) => {}
                     }
                 }
                 Event::Heartbeat => {
@@ -188,7 +192,7 @@ impl<H: Handler> Connection<H> {
                             }
                         }
                         Beat::Dead => {
-                            tracing::debug!(peer = %self.dispatch.peer.id(), "heartbeat timed out");
+                            tracing::debug!(peer = %self.dispatch.peer().id(), "heartbeat timed out");
                             // As `Limits::heartbeat` documents: a half-open or
                             // stuck client still learns why (the close is
                             // bounded by a timeout if nobody reads it).
@@ -249,7 +253,7 @@ impl<H: Handler> Connection<H> {
             Ok::<_, tungstenite::Error>(())
         };
         if tokio::time::timeout(timeout, close).await.is_err() {
-            tracing::debug!(peer = %self.dispatch.peer.id(), "close handshake timed out");
+            tracing::debug!(peer = %self.dispatch.peer().id(), "close handshake timed out");
         }
     }
 }
