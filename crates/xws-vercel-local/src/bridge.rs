@@ -35,16 +35,13 @@ pub struct RequestContext {
 }
 
 /// One message from a function.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(tag = "type", content = "payload", rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum BridgeMessage {
     /// The function listens on `http_port`.
     ServerStarted {
         /// Its port on 127.0.0.1.
-        #[serde(rename = "httpPort")]
         http_port: u16,
         /// Milliseconds it took to start, as it reports them.
-        #[serde(rename = "initDuration")]
         init_duration: u64,
     },
     /// The handler returned the response head of a request.
@@ -66,14 +63,75 @@ pub enum BridgeMessage {
         stream: Option<String>,
     },
     /// Anything else (`metric`).
-    #[serde(other)]
     Other,
+}
+
+/// Any message: its type, and a payload shaped as the type says.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    payload: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Started {
+    #[serde(rename = "httpPort")]
+    http_port: u16,
+    #[serde(rename = "initDuration", default)]
+    init_duration: u64,
+}
+
+#[derive(Deserialize)]
+struct Ended {
+    context: RequestContext,
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Logged {
+    context: RequestContext,
+    message: String,
+    level: Option<String>,
+    stream: Option<String>,
 }
 
 impl BridgeMessage {
     /// Parses one message (without its NUL).
     pub fn parse(raw: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(raw)
+        let Envelope { kind, payload } = serde_json::from_slice(raw)?;
+        Ok(match kind.as_str() {
+            "server-started" => {
+                let Started {
+                    http_port,
+                    init_duration,
+                } = serde_json::from_value(payload)?;
+                BridgeMessage::ServerStarted {
+                    http_port,
+                    init_duration,
+                }
+            }
+            "end" => {
+                let Ended { context, error } = serde_json::from_value(payload)?;
+                BridgeMessage::End { context, error }
+            }
+            "log" => {
+                let Logged {
+                    context,
+                    message,
+                    level,
+                    stream,
+                } = serde_json::from_value(payload)?;
+                BridgeMessage::Log {
+                    context,
+                    message,
+                    level,
+                    stream,
+                }
+            }
+            _ => BridgeMessage::Other,
+        })
     }
 
     /// A log message's text, decoded.

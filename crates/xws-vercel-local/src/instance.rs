@@ -58,8 +58,29 @@ fn socket_path(function: &Function, index: usize) -> PathBuf {
 
 impl Instance {
     /// Starts instance `index` of `function` with `env`, and waits for its
-    /// `server-started` message.
+    /// `server-started` message. A free port can be taken by another process
+    /// between the check and the function's bind: two more tries, each with
+    /// a new port.
     pub(crate) async fn start(
+        function: &Function,
+        index: usize,
+        env: &[(String, String)],
+        stats: Arc<Stats>,
+    ) -> Result<Self> {
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(function, index, env, stats.clone()).await {
+                Ok(instance) => return Ok(instance),
+                Err(error) if attempt < 3 => {
+                    tracing::warn!(function = %function.path, index, %error, "starting again");
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn start_once(
         function: &Function,
         index: usize,
         env: &[(String, String)],
