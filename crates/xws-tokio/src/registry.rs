@@ -12,7 +12,7 @@ use std::{
     },
 };
 use xws::{
-    Delivery, Message, PeerId, Pending, Topic,
+    Delivery, Error, Message, PeerId, Pending, Topic,
     adapter::{Broker, Envelope, HubTransport, NodeId, Target},
     sse,
 };
