@@ -123,10 +123,10 @@ impl ChatHandler {
     }
 
     fn handle(&self, peer: &Peer<ChatContext>, command: ClientMessage) -> Result<(), Error> {
-        if let Some(room) = command.room_id() {
-            if let Err(refused) = Self::authorize(peer, &room.topic()) {
-                return peer.send_json(&ServerMessage::Error { message: refused });
-            }
+        if let Some(room) = command.room_id()
+            && let Err(refused) = Self::authorize(peer, &room.topic())
+        {
+            return peer.send_json(&ServerMessage::Error { message: refused });
         }
         match command {
             ClientMessage::JoinRoom { room_id } => {
