@@ -28,6 +28,15 @@ pub trait StreamTopics: MaybeSend + MaybeSync + 'static {
         message: Message,
         exclude: Option<&PeerId>,
     ) -> Result<(), Error>;
+
+    /// Resolves once the subscriptions `stream` made so far are in effect
+    /// (a broker may take them asynchronously); the stream's first byte
+    /// waits for it, so a publication made after the client saw the stream
+    /// open reaches it. At once by default.
+    fn subscribed(&self, stream: &PeerId) -> BoxFuture<'_, Result<(), Error>> {
+        let _ = stream;
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A [`Broker`] a function can publish through and then end: `flushed`
