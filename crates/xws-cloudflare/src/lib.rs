@@ -72,9 +72,11 @@ mod hub;
 mod ids;
 mod local_hub;
 mod object;
+mod plain_worker;
 mod query;
 mod room;
 mod sse;
+mod topic_broker;
 mod transport;
 mod wire;
 
@@ -83,4 +85,6 @@ pub use client_js::{CLIENT_JS, client_js};
 pub use config::{AutoResponse, Config, Namespace};
 pub use gateway::Gateway;
 pub use object::{Object, ObjectStats};
+pub use plain_worker::{DEFAULT_MAX_DURATION, WorkerRuntime, WorkerStreams, broker_hub};
 pub use query::query_param;
+pub use topic_broker::{TopicBroker, TopicBrokers};
