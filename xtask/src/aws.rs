@@ -13,7 +13,9 @@
 //!   `chat`) at `http://127.0.0.1:P/` (WebSocket `ws://127.0.0.1:P/api/ws`).
 //! - `cargo xtask test-aws [EXAMPLE]...` (and the `aws` step of `cargo
 //!   xtask test`, every example) validates the SAM templates with cfn-lint,
-//!   then runs each example's `live` tests against its own deployment.
+//!   then runs each example's `live` tests against its own deployment and,
+//!   when every example runs, every page in Chromium against them
+//!   (`tests/browser/pages.test.mjs`).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 
 use crate::Workspace;
+use crate::browser;
 use crate::process::{ChildGuard, Cmd, interrupted, port_is_open, wait_for_port};
 use crate::tools;
 
@@ -427,6 +430,8 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
     );
     let services = start_services(workspace, &bin)?;
     let mut failed = Vec::new();
+    // Each deployment stays up after its live tests, for the browser tests.
+    let mut deployments = Vec::new();
     for example in &examples {
         let started = Instant::now();
         let result = test_example(workspace, &built, &services, example);
@@ -436,9 +441,30 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
             if result.is_ok() { "passed" } else { "FAILED" },
             started.elapsed().as_secs_f64()
         );
-        if let Err(error) = result {
-            eprintln!("xtask: aws {}: {error:#}", example.name);
-            failed.push(example.name);
+        match result {
+            Ok(deployment) => deployments.push((example.name, deployment)),
+            Err(error) => {
+                eprintln!("xtask: aws {}: {error:#}", example.name);
+                failed.push(example.name);
+            }
+        }
+    }
+    if deployments.len() == EXAMPLES.len() {
+        // Every example page in Chromium through the emulators.
+        let started = Instant::now();
+        let urls: Vec<(&str, String)> = deployments
+            .iter()
+            .map(|(name, deployment)| (*name, format!("http://{}", deployment.emulator)))
+            .collect();
+        let pages = browser::run_pages(workspace, browser::Target::Aws, &urls, Some(TEST_TOKEN));
+        eprintln!(
+            "xtask: aws browser tests {} in {:.1} s",
+            if pages.is_ok() { "passed" } else { "FAILED" },
+            started.elapsed().as_secs_f64()
+        );
+        if let Err(error) = pages {
+            eprintln!("xtask: aws browser tests: {error:#}");
+            failed.push("browser");
         }
     }
     if !failed.is_empty() {
@@ -447,12 +473,14 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Deploys `example` and runs its live tests; the deployment is returned
+/// still running.
 fn test_example(
     workspace: &Workspace,
     built: &Built,
     services: &Services,
     example: &Example,
-) -> Result<()> {
+) -> Result<Deployment> {
     let dir = workspace.root.join(example.dir);
     let tests = built
         .live_tests
@@ -468,5 +496,6 @@ fn test_example(
     // function.
     aws_env(tests, example, services.moto, deployment.emulator)
         .run()
-        .with_context(|| format!("the {} AWS tests failed", example.name))
+        .with_context(|| format!("the {} AWS tests failed", example.name))?;
+    Ok(deployment)
 }
