@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { artifacts, eventually, launchBrowser, sleep, startProxy } from "./harness.mjs";
-import { chatToken, EXAMPLES, heartbeatUnanswered, target, targetName } from "./targets.mjs";
+import { chatToken, EXAMPLES, heartbeatUnanswered, target, targetName, websocketOnItsOwnHost } from "./targets.mjs";
 
 /** Client options for the idle test: a heartbeat several times a second. */
 const FAST_HEARTBEAT = { pingInterval: 400, pingTimeout: 800 };
@@ -53,6 +53,8 @@ const state = (page) => page.locator("#state").textContent();
 async function open(url, label, { options, websocket } = {}) {
   const page = await browser.page();
   page.on("pageerror", (error) => console.error(`[${label}] page error:`, error));
+  page.sockets = [];
+  page.on("websocket", (ws) => page.sockets.push(ws.url()));
   if (options) await page.addInitScript((options) => (window.xwsOptions = options), options);
   if (websocket) {
     const document = new URL(url);
@@ -107,9 +109,14 @@ async function typingReaches(from, to, name) {
 
 test(`[${targetName}] two chat pages talk through a room`, { timeout: 60_000 }, async () => {
   const room = `design-${run}`;
+  // The page opens its WebSocket where its meta says: on AWS the
+  // deployment's WebSocket API, another host than the page's.
+  const endpoint = await websocketEndpoint(chatUrl(`alice-${run}`));
+  assert.equal(endpoint.host !== new URL(servers.chat.url).host, websocketOnItsOwnHost, `the WebSocket endpoint ${endpoint}`);
   const alice = await open(chatUrl(`alice-${run}`), "alice");
   const bob = await open(chatUrl(`bob-${run}`), "bob");
   assert.equal(await alice.evaluate(() => window.chat.transport), "websocket");
+  assert.ok(alice.sockets[0].startsWith(`${endpoint.href}?`), `${alice.sockets[0]} is at ${endpoint.href}`);
   await joinRoom(alice, room);
   await joinRoom(bob, room);
   await typingReaches(alice, bob, "alice");

@@ -95,3 +95,10 @@ export const heartbeatUnanswered = {
   cloudflare: "the Durable Object does not answer {\"xws\":\"ping\"} yet (issue 14's session)",
   aws: "the API Gateway adapter does not answer {\"xws\":\"ping\"} yet (issue 14's session)",
 }[targetName];
+
+/**
+ * Whether the pages' WebSocket is on a host of its own, named in their
+ * `<meta name="xws-websocket">` by the server: on AWS the WebSocket API is
+ * another host than the HTTP API serving the page (`XWS_WEBSOCKET_URL`).
+ */
+export const websocketOnItsOwnHost = targetName === "aws";

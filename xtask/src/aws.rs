@@ -36,6 +36,8 @@ const PYPI: &[&str] = &[
     "cargo-lambda==1.9.2",
     "cfn-lint==1.58.0",
 ];
+/// The emulated WebSocket API's path (on AWS, its stage).
+const WS_PATH: &str = "/api/ws";
 /// The token the test stack runs with, so the suite checks auth too.
 const TEST_TOKEN: &str = "s3cret token";
 
@@ -317,6 +319,13 @@ fn deploy(
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("XWS_CREATE_TABLE", "1")
+            // As the template does: the page connects to the WebSocket API
+            // by its own URL. `localhost` rather than the page's
+            // 127.0.0.1, so the page reaches it as another host, as on AWS.
+            .env(
+                "XWS_WEBSOCKET_URL",
+                format!("ws://localhost:{port}{WS_PATH}"),
+            )
             .env("RUST_LOG", "info");
         let cmd = aws_env(cmd, example, services.moto, emulator);
         let cmd = match token {
@@ -330,7 +339,7 @@ fn deploy(
         format!("http://{lambda}/2015-03-31/functions/{name}/invocations")
     };
     let mut emulator_cmd = Cmd::new(built.bin("xws-aws-local")?)
-        .args(["--port", &port.to_string(), "--ws-path", "/api/ws"])
+        .args(["--port", &port.to_string(), "--ws-path", WS_PATH])
         .args(["--function", &invoke("ws")])
         .args(["--http-function", &invoke("http")]);
     for schedule in example.schedules {
