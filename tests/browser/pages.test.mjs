@@ -57,15 +57,17 @@ async function open(url, label, { options, websocket } = {}) {
   page.on("websocket", (ws) => page.sockets.push(ws.url()));
   if (options) await page.addInitScript((options) => (window.xwsOptions = options), options);
   if (websocket) {
-    const document = new URL(url);
-    await page.route((u) => u.origin === document.origin && u.pathname === document.pathname, async (route) => {
-      const response = await route.fetch();
-      const html = (await response.text()).replace(
-        /(<meta name="xws-websocket" content=")[^"]*(")/,
-        `$1${websocket}$2`,
-      );
-      await route.fulfill({ response, body: html });
-    });
+    // Set as the parser adds the meta, before the page's module runs. (A
+    // page served through page.route counts as a public one for Chromium's
+    // local network access checks, which then block loopback sockets.)
+    await page.addInitScript((websocket) => {
+      new MutationObserver((_, observer) => {
+        const meta = document.querySelector('meta[name="xws-websocket"]');
+        if (!meta) return;
+        meta.content = websocket;
+        observer.disconnect();
+      }).observe(document, { childList: true, subtree: true });
+    }, websocket);
   }
   await page.goto(url);
   await eventually(`${label} to be open`, async () => (await state(page)) === "open", 15_000);
