@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, sync::Arc};
 use tokio::time::Instant;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use xws::{Broker, Handler, Hub};
+use xws::{Handler, Hub, adapter::Broker};
 
 use crate::{
     Config, FallbackService, SseService, WsService, admission::Admission, registry::Registry,
@@ -58,8 +58,8 @@ impl<H: Handler> Xws<H> {
             shared: Arc::new(Shared {
                 handler: Arc::new(handler),
                 admission: Arc::new(Admission::new(&config.limits)),
+                registry: Arc::new(Registry::new(config.limits.max_topics_per_peer)),
                 config,
-                registry: Arc::new(Registry::new()),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
                 started: Instant::now(),
