@@ -250,7 +250,9 @@ test(`[${targetName}] an import's progress bar moves in both tabs of its user on
 test(`[${targetName}] notifications arrive after being offline, once, and read marks cross tabs`, { timeout: 60_000 }, async () => {
   const { url } = servers.notifications;
   const user = `ada-${run}`;
-  const notify = (title) => fetch(`${url}/api/notify?user=${user}`, {
+  // The demo login: a signed token for the user (`POST /api/login`).
+  const login = await (await fetch(`${url}/api/login?user=${user}`, { method: "POST" })).json();
+  const notify = (title) => fetch(`${url}/api/notify?token=${login.token}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ title, body: "from the test" }),
