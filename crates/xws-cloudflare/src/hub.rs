@@ -2,7 +2,7 @@
 //! cron job): [`StubHub`] turns every call into a request to the object's
 //! stub, and [`answer`] carries it out in the object, on its registry.
 
-use worker::{Headers, Method, Request, RequestInit, Response, Stub, Url};
+use worker::{Headers, Method, Request, RequestInit, Response, Stub};
 use xws::{BoxFuture, Delivery, Error, Message, PeerId, Topic, adapter::HubTransport};
 
 use crate::{
@@ -23,18 +23,10 @@ impl StubHub {
     }
 
     async fn call(&self, command: HubCommand, message: Option<Message>) -> Result<HubReply, Error> {
-        let mut url = Url::parse("https://xws.internal/hub").map_err(Error::transport)?;
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("op", op_name(command.op));
-            if let Some(topic) = &command.topic {
-                query.append_pair("topic", topic);
-            }
-            if let Some(peer) = &command.peer {
-                query.append_pair("peer", peer.as_str());
-            }
-            query.append_pair("binary", if command.binary { "true" } else { "false" });
-        }
+        // The object reads it back with `Request::query`.
+        let query = serde_urlencoded::to_string(&command)
+            .map_err(|e| Error::malformed("hub command", e))?;
+        let url = format!("https://xws.internal/hub?{query}");
         let headers = Headers::new();
         headers
             .set(OP_HEADER, Op::Hub.as_str())
@@ -44,7 +36,7 @@ impl StubHub {
         init.with_method(Method::Post)
             .with_headers(headers)
             .with_body(body);
-        let request = Request::new_with_init(url.as_str(), &init).map_err(stub_error)?;
+        let request = Request::new_with_init(&url, &init).map_err(stub_error)?;
         let mut response = self
             .stub
             .fetch_with_request(request)
