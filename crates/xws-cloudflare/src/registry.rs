@@ -10,7 +10,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 use worker::{State, WebSocket};
-use xws::{BoxFuture, Delivery, Error, Message, PeerId, Topic, adapter::HubTransport};
+use xws::{Delivery, Error, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
 /// What a socket of the object carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,28 +187,27 @@ fn delivered(id: &PeerId, sent: Result<(), Error>) -> bool {
 /// The [`xws::Hub`] of code running inside the object (its own routes, its
 /// `alarm`, work it started) publishes straight into the table.
 impl HubTransport for Registry {
+    // The object's peers are in memory: each operation completes at once.
     fn publish(
         &self,
         topic: Topic,
         message: Message,
         exclude: Option<PeerId>,
-    ) -> BoxFuture<'_, Result<Delivery, Error>> {
+    ) -> Pending<Delivery> {
         let delivered = Registry::publish(self, &topic, &message, exclude.as_ref());
-        Box::pin(async move { Ok(Delivery { delivered }) })
+        Pending::ready(Ok(Delivery { delivered }))
     }
 
-    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
+    fn broadcast(&self, message: Message) -> Pending<Delivery> {
         let delivered = Registry::broadcast(self, &message);
-        Box::pin(async move { Ok(Delivery { delivered }) })
+        Pending::ready(Ok(Delivery { delivered }))
     }
 
-    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
-        let sent = Registry::send_to(self, &peer, &message);
-        Box::pin(async move { Ok(sent) })
+    fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
+        Pending::ready(Ok(Registry::send_to(self, &peer, &message)))
     }
 
-    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
-        let peers = self.peer_ids();
-        Box::pin(async move { Ok(peers) })
+    fn peers(&self) -> Pending<Vec<PeerId>> {
+        Pending::ready(Ok(self.peer_ids()))
     }
 }

@@ -56,7 +56,7 @@ impl Handler for ImportHandler {
 /// many got it.
 pub async fn publish(hub: &Hub, import: &Import, event: &ImportEvent) -> Result<usize, xws::Error> {
     Ok(hub
-        .publish_json(&user_topic(&import.user), event)
+        .publish_json(user_topic(&import.user), event)
         .await?
         .delivered)
 }

@@ -9,7 +9,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, time::Duration};
 use tokio::net::TcpListener;
 use xws::Hub;
 use xws_tokio::Xws;
@@ -83,11 +83,5 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let xws = Xws::new(ImportHandler);
-    let app = app(&xws, step_delay).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            xws.shutdown().await;
-        })
-        .await
+    xws_tokio::serve_app(listener, xws.clone(), app(&xws, step_delay), shutdown).await
 }

@@ -12,7 +12,6 @@ use axum::{
 use serde_json::json;
 use std::{
     future::Future,
-    net::SocketAddr,
     sync::atomic::{AtomicU64, Ordering},
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -151,11 +150,5 @@ pub async fn serve<S: NotificationStore + Clone>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let xws = Xws::new(NotificationsHandler::new(store));
-    let app = app(&xws).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            xws.shutdown().await;
-        })
-        .await
+    xws_tokio::serve_app(listener, xws.clone(), app(&xws), shutdown).await
 }
