@@ -65,7 +65,10 @@ impl ChatHandler {
     /// A chat that requires `?token=` to equal `token` when it is `Some`.
     #[cfg_attr(
         not(feature = "tokio"),
-        allow(clippy::needless_update, reason = "`expiry` exists only with the tokio feature")
+        allow(
+            clippy::needless_update,
+            reason = "`expiry` exists only with the tokio feature"
+        )
     )]
     pub fn new(token: Option<String>) -> Self {
         let access = match token.filter(|t| !t.is_empty()) {
@@ -88,7 +91,10 @@ impl ChatHandler {
     /// `xws_token` cookie) to be a JWT `verifier` accepts.
     #[cfg_attr(
         not(feature = "tokio"),
-        allow(clippy::needless_update, reason = "`expiry` exists only with the tokio feature")
+        allow(
+            clippy::needless_update,
+            reason = "`expiry` exists only with the tokio feature"
+        )
     )]
     pub fn with_verifier(verifier: Verifier) -> Self {
         Self {

@@ -12,7 +12,7 @@ mod object;
 
 use import_progress::ImportHandler;
 use worker::{Context, Env, Method, Request, Response, event};
-use xws_cloudflare::{Config, Xws, Namespace};
+use xws_cloudflare::{Config, Namespace, Xws};
 
 const PAGE: &str = include_str!("../../static/index.html");
 

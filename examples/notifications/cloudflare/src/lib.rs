@@ -16,7 +16,7 @@ mod store;
 
 use notifications::{MemoryStore, NotificationsHandler};
 use worker::{Context, Env, Method, Request, Response, event};
-use xws_cloudflare::{Config, Xws, Namespace};
+use xws_cloudflare::{Config, Namespace, Xws};
 
 pub use store::ObjectStore;
 
