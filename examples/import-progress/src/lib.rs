@@ -19,7 +19,7 @@ use xws::caps::{Capability, Needs};
 use xws::{Handler, HookResult, Hub, Peer, RequestInfo, Topic, Upgrade};
 
 pub use job::{Import, ImportEvent, STEP_DELAY};
-pub use per_user::{UserContext, user_topic, valid_user};
+pub use per_user::{UserContext, login_route, user_topic, valid_user};
 pub use start::{DEFAULT_TOTAL, MAX_TOTAL, StartError, StartImport};
 
 /// The handler: a connection names its user and follows that user's topic.
@@ -43,6 +43,13 @@ impl Handler for ImportHandler {
 
     async fn open(&self, peer: &Peer<UserContext>) -> HookResult {
         peer.subscribe(user_topic(&per_user::user_of(peer)))?;
+        Ok(())
+    }
+
+    /// Clients only listen; a message after the token expired closes the
+    /// peer with 3000 "token expired".
+    async fn message(&self, peer: &Peer<UserContext>, _message: xws::Message) -> HookResult {
+        per_user::close_if_expired(peer);
         Ok(())
     }
 

@@ -26,7 +26,12 @@ struct Jobs {
 }
 
 #[derive(serde::Deserialize)]
-struct UserQuery {
+struct TokenQuery {
+    token: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct LoginQuery {
     user: Option<String>,
 }
 
@@ -40,23 +45,34 @@ pub fn app(xws: &Xws<ImportHandler>, step_delay: Duration) -> Router {
         .route("/", get(|| async { Html(PAGE) }))
         .route_service("/xws.js", xws_tokio::client_js())
         .route_service("/api/ws", xws.ws())
+        .route("/api/login", post(login))
         .route("/api/start-import", post(start_import))
         .with_state(jobs)
 }
 
-/// `POST /api/start-import?user=U [{"total":N}]` → 202 `{"user","total"}`.
+/// `POST /api/login?user=U` → `{"user","token"}`: the demo login.
+async fn login(Query(query): Query<LoginQuery>) -> Response {
+    let (status, body) = per_user::login_route(query.user.as_deref());
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(body)).into_response()
+}
+
+/// `POST /api/start-import?token=T [{"total":N}]` → 202 `{"user","total"}`.
 async fn start_import(
     State(jobs): State<Jobs>,
-    Query(query): Query<UserQuery>,
+    Query(query): Query<TokenQuery>,
     body: Bytes,
 ) -> Response {
-    match StartImport::parse(query.user.as_deref(), &body) {
+    match StartImport::parse(query.token.as_deref(), &body) {
         Ok(import) => {
             let accepted = import.accepted_json();
             tokio::spawn(run(jobs.hub, import, jobs.step_delay));
             (StatusCode::ACCEPTED, Json(accepted)).into_response()
         }
-        Err(error) => (StatusCode::BAD_REQUEST, Json(error.json())).into_response(),
+        Err(error) => {
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, Json(error.json())).into_response()
+        }
     }
 }
 

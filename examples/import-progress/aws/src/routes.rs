@@ -2,7 +2,9 @@
 
 use import_progress::StartImport;
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
-use xws_aws::function::{error_response, json_response, sse_not_available, static_response};
+use xws_aws::function::{
+    error_response, json_response, page_response, sse_not_available, static_response,
+};
 
 use crate::Worker;
 
@@ -25,15 +27,24 @@ impl Routes {
     }
 
     /// - `GET /`: the page, `GET /xws.js` its client;
-    /// - `POST /api/start-import?user=U [{"total":N}]` → 202 `{"user","total"}`
+    /// - `POST /api/login?user=U` → `{"user","token"}` (the demo login);
+    /// - `POST /api/start-import?token=T [{"total":N}]` → 202 `{"user","total"}`
     ///   once the worker is invoked; 400 `{"error"}` for a bad request;
     /// - `GET /api/sse`: 501 naming the WebSocket;
     /// - anything else 404.
     pub async fn route(&self, request: Request) -> Response<Body> {
         match (request.method().as_str(), request.uri().path()) {
-            ("GET", "/") => static_response("text/html; charset=utf-8", PAGE),
+            ("GET", "/") => page_response(PAGE),
             ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
             ("POST", "/api/start-import") => self.start_import(&request).await,
+            ("POST", "/api/login") => {
+                let params = request.query_string_parameters();
+                let (status, body) = import_progress::login_route(params.first("user"));
+                json_response(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                    &body,
+                )
+            }
             ("GET", "/api/sse") => sse_not_available("/api/ws"),
             _ => error_response(StatusCode::NOT_FOUND, "not found"),
         }
@@ -41,7 +52,7 @@ impl Routes {
 
     async fn start_import(&self, request: &Request) -> Response<Body> {
         let params = request.query_string_parameters();
-        let import = match StartImport::parse(params.first("user"), request.body()) {
+        let import = match StartImport::parse(params.first("token"), request.body()) {
             Ok(import) => import,
             Err(error) => {
                 let status =
