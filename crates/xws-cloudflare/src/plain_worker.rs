@@ -29,8 +29,8 @@ use xws_serverless::{
 };
 
 use crate::{
+    error::to_worker,
     ids,
-    object::to_worker,
     topic_broker::{BrokerHub, TopicBrokers},
     wire::request_info,
 };
