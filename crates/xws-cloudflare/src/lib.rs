@@ -89,9 +89,11 @@ mod forward;
 mod hub;
 mod ids;
 mod object;
+mod plain_worker;
 mod query;
 mod registry;
 mod sse;
+mod topic_broker;
 mod transport;
 mod wire;
 
@@ -101,4 +103,6 @@ pub use config::{AutoResponse, Config, Namespace};
 pub use entry::Xws;
 pub use error::RuntimeError;
 pub use object::{Object, ObjectStats};
+pub use plain_worker::{DEFAULT_MAX_DURATION, WorkerRuntime, WorkerStreams, broker_hub};
 pub use query::query_param;
+pub use topic_broker::{TopicBroker, TopicBrokers};
