@@ -163,6 +163,12 @@ fn aws_env(cmd: Cmd, example: &Example, moto: SocketAddr, emulator: SocketAddr) 
             "XWS_REDIS_CHANNEL",
             format!("xws-aws-{}-{}", example.name, std::process::id()),
         )
+        // The functions' envelopes are sealed with it (xws-redis refuses
+        // to start without one).
+        .env(
+            "XWS_REDIS_SECRET",
+            format!("xws-aws-test-run-{}", std::process::id()),
+        )
 }
 
 fn redis_url() -> String {
