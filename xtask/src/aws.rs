@@ -62,12 +62,15 @@ struct Example {
 const EXAMPLES: &[Example] = &[
     Example {
         name: "chat",
-        dir: "examples/chat-aws",
+        dir: "examples/chat/aws",
         package: "chat-aws",
         functions: &["ws", "http", "tick"],
         schedules: &[],
         function_urls: &[],
-        env: &[],
+        // A rate limit a test can exceed through the emulator (which runs
+        // one invocation at a time per connection), with a burst larger
+        // than any conformance scenario sends at once.
+        env: &[("XWS_RATE_LIMIT", "2"), ("XWS_RATE_BURST", "60")],
     },
     Example {
         name: "dashboard",
@@ -290,6 +293,7 @@ fn path_with(bin: &Path) -> Result<std::ffi::OsString> {
 /// Starts `example`'s functions against the runtime API and the emulator
 /// on `port` in front of them.
 fn deploy(
+    workspace: &Workspace,
     built: &Built,
     services: &Services,
     example: &Example,
@@ -329,7 +333,10 @@ fn deploy(
     let mut emulator_cmd = Cmd::new(built.bin("xws-aws-local")?)
         .args(["--port", &port.to_string(), "--ws-path", "/api/ws"])
         .args(["--function", &invoke("ws")])
-        .args(["--http-function", &invoke("http")]);
+        .args(["--http-function", &invoke("http")])
+        // Its MOCK routes (the app ping) are answered without the function.
+        .arg("--template")
+        .arg(example.template(workspace));
     for schedule in example.schedules {
         emulator_cmd = emulator_cmd.args(["--schedule", &example.function(schedule)]);
     }
@@ -381,7 +388,14 @@ pub fn dev(workspace: &Workspace, example: Option<&str>, port: u16) -> Result<()
     let built = build_all(workspace, &[example])?;
     let token = std::env::var("CHAT_TOKEN").ok().filter(|t| !t.is_empty());
     let services = start_services(workspace, &bin)?;
-    let mut deployment = deploy(&built, &services, example, port, token.as_deref())?;
+    let mut deployment = deploy(
+        workspace,
+        &built,
+        &services,
+        example,
+        port,
+        token.as_deref(),
+    )?;
     eprintln!(
         "xtask: the {0} on AWS (emulated) is at http://{1}/ (WebSocket ws://{1}/api/ws); \
          DynamoDB (moto) at http://{2}. Ctrl-C stops it.",
@@ -458,7 +472,14 @@ fn test_example(
         .live_tests
         .get(&dir)
         .with_context(|| format!("the build produced no live tests for {}", example.dir))?;
-    let deployment = deploy(built, services, example, free_port()?, Some(TEST_TOKEN))?;
+    let deployment = deploy(
+        workspace,
+        built,
+        services,
+        example,
+        free_port()?,
+        Some(TEST_TOKEN),
+    )?;
     let tests = Cmd::new(tests)
         .current_dir(&dir)
         .env("XWS_AWS_EMULATOR", deployment.emulator.to_string())

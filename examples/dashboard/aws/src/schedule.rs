@@ -40,7 +40,7 @@ pub async fn tick(
     }
     let previous = latest.get().await?;
     let sample = previous.map_or(1, |m| m.sample + 1);
-    let connections = aws.table().connections().await?.len();
+    let connections = aws.registry().connections().await?.len();
     let metrics = Metrics::sample(sample, None, connections);
     let delivered = dashboard::publish(hub, latest, metrics).await?;
     Ok(json!({ "sample": sample, "delivered": delivered, "time": event.time }))
