@@ -58,8 +58,8 @@ impl<H: Handler> Xws<H> {
             shared: Arc::new(Shared {
                 handler: Arc::new(handler),
                 admission: Arc::new(Admission::new(&config.limits)),
+                registry: Arc::new(Registry::new(config.limits.max_topics_per_peer)),
                 config,
-                registry: Arc::new(Registry::new()),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
                 started: Instant::now(),

@@ -75,6 +75,7 @@ mod serve;
 mod service;
 mod sse;
 mod transport;
+mod write_deadline;
 mod ws;
 
 pub use app::Xws;

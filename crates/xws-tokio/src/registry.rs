@@ -26,6 +26,8 @@ type Subscribers = HashMap<PeerId, Arc<PeerLink>>;
 /// Peers and topics of one server process.
 pub(crate) struct Registry {
     node: NodeId,
+    /// `Limits::max_topics_per_peer`.
+    max_topics: usize,
     next_peer: AtomicU64,
     next_event: AtomicU64,
     peers: RwLock<Subscribers>,
@@ -34,12 +36,13 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(max_topics_per_peer: usize) -> Self {
         // A random node id without a dependency: std seeds RandomState from
         // the OS for every new instance.
         let node = NodeId(RandomState::new().hash_one(std::process::id()));
         Self {
             node,
+            max_topics: max_topics_per_peer,
             next_peer: AtomicU64::new(1),
             next_event: AtomicU64::new(1),
             peers: RwLock::default(),
@@ -68,39 +71,55 @@ impl Registry {
         self.peers.write().insert(link.id.clone(), Arc::clone(link));
     }
 
-    /// Forgets a peer and its subscriptions.
+    /// Forgets a peer and its subscriptions. The table's write lock is taken
+    /// once per topic, so publications to other topics go on meanwhile.
     pub(crate) fn remove(&self, id: &PeerId, topics: &[Topic]) {
         self.peers.write().remove(id);
-        if topics.is_empty() {
-            return;
-        }
-        let mut table = self.topics.write();
         for topic in topics {
-            if let Some(subscribers) = table.get_mut(topic) {
-                subscribers.remove(id);
-                if subscribers.is_empty() {
-                    table.remove(topic);
-                }
-            }
+            self.leave(topic, id);
         }
     }
 
-    pub(crate) fn subscribe(&self, topic: &Topic, link: &Arc<PeerLink>) {
+    /// Adds `link` to `topic`'s subscribers, unless the peer is subscribed
+    /// to `max_topics_per_peer` topics already. The peer calls it once per
+    /// new topic (`Peer::subscribe` skips topics it has).
+    pub(crate) fn subscribe(&self, topic: &Topic, link: &Arc<PeerLink>) -> Result<(), Error> {
+        let limit = self.max_topics;
+        if link
+            .topics
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .is_err()
+        {
+            tracing::debug!(peer = %link.id, limit, "topic limit reached; subscription refused");
+            return Err(Error::TooManyTopics { limit });
+        }
         self.topics
             .write()
             .entry(topic.clone())
             .or_default()
             .insert(link.id.clone(), Arc::clone(link));
+        Ok(())
     }
 
-    pub(crate) fn unsubscribe(&self, topic: &Topic, id: &PeerId) {
-        let mut table = self.topics.write();
-        if let Some(subscribers) = table.get_mut(topic) {
-            subscribers.remove(id);
-            if subscribers.is_empty() {
-                table.remove(topic);
-            }
+    pub(crate) fn unsubscribe(&self, topic: &Topic, link: &PeerLink) {
+        if self.leave(topic, &link.id) {
+            link.topics.fetch_sub(1, Ordering::AcqRel);
         }
+    }
+
+    /// Removes `id` from `topic`; whether it was there.
+    fn leave(&self, topic: &Topic, id: &PeerId) -> bool {
+        let mut table = self.topics.write();
+        let Some(subscribers) = table.get_mut(topic) else {
+            return false;
+        };
+        let was_there = subscribers.remove(id).is_some();
+        if subscribers.is_empty() {
+            table.remove(topic);
+        }
+        was_there
     }
 
     /// Number of listed peers.
