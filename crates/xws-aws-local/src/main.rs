@@ -65,8 +65,8 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let (mut config, port, template) = parse().map_err(|e| anyhow::anyhow!("{e}\n{USAGE}"))?;
     if let Some(path) = template {
-        let yaml =
-            std::fs::read_to_string(&path).with_context(|| format!("reading the template {path}"))?;
+        let yaml = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the template {path}"))?;
         config.routes = xws_aws_local::WsRoutes::from_template(&yaml)
             .with_context(|| format!("the template {path}"))?;
         let keys: Vec<_> = config.routes.mock_keys().collect();

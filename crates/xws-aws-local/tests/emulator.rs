@@ -409,10 +409,13 @@ async fn function_urls_stream_the_answer_as_it_is_written() {
 /// as API Gateway would, and the function never sees it.
 #[tokio::test]
 async fn the_app_ping_is_answered_by_the_template_s_mock_route_without_the_function() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/chat/aws/template.yaml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/chat/aws/template.yaml"
+    );
     let template = std::fs::read_to_string(path).expect("the chat's SAM template");
-    let routes = xws_aws_local::WsRoutes::from_template(&template).unwrap();
-    let (addr, fake, emulator) = start_with(|config| config.routes = routes).await;
+    let ws_routes = xws_aws_local::WsRoutes::from_template(&template).unwrap();
+    let (addr, fake, emulator) = start_with(|config| config.routes = ws_routes).await;
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
         .await
         .unwrap();
@@ -424,7 +427,14 @@ async fn the_app_ping_is_answered_by_the_template_s_mock_route_without_the_funct
         routes(&fake).iter().filter(|r| *r == "$default").count() == 1
     })
     .await;
-    let bodies: Vec<Value> = fake.seen.lock().unwrap().events.iter().map(|e| e["body"].clone()).collect();
+    let bodies: Vec<Value> = fake
+        .seen
+        .lock()
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e["body"].clone())
+        .collect();
     assert!(
         !bodies.iter().any(|b| b == r#"{"xws":"ping"}"#),
         "the function saw the app ping: {bodies:?}"

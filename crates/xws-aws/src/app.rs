@@ -232,19 +232,14 @@ impl<H: Handler> Xws<H> {
 
     /// The peer and its rate limiter as stored; a connection stored before
     /// a limit was set starts with a full bucket.
-    fn resume(
-        &self,
-        item: &ConnectionItem,
-        queue: &OpQueue,
-    ) -> Result<Session<H>, AwsError> {
+    fn resume(&self, item: &ConnectionItem, queue: &OpQueue) -> Result<Session<H>, AwsError> {
         let malformed = |what: &str, e: serde_json::Error| AwsError::MalformedItem {
             key: format!("conn/{}", item.id),
             reason: format!("{what}: {e}"),
         };
         let snapshot: PeerSnapshot<H::Context> =
             serde_json::from_str(&item.peer).map_err(|e| malformed("peer", e))?;
-        let peer: Peer<H::Context> =
-            restore_peer(snapshot, Box::new(queue.clone()), self.policy());
+        let peer: Peer<H::Context> = restore_peer(snapshot, Box::new(queue.clone()), self.policy());
         let config = self.session_config();
         let limiter = match &item.limiter {
             Some(json) => Some(serde_json::from_str(json).map_err(|e| malformed("limiter", e))?),

@@ -45,7 +45,9 @@ impl Aws {
         match self.management.post(endpoint, id, message).await? {
             Reach::Delivered => Ok(true),
             Reach::Gone => {
-                self.registry.remove_stale(id, None, self.stale_cutoff()).await?;
+                self.registry
+                    .remove_stale(id, None, self.stale_cutoff())
+                    .await?;
                 Ok(false)
             }
         }

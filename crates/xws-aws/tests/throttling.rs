@@ -9,7 +9,7 @@ use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
 };
-use xws_aws::{Aws, Config, AwsError};
+use xws_aws::{Aws, AwsError, Config};
 
 /// Serves a fake DynamoDB that fails the first `failures` requests with
 /// `error_type`, then answers `{}`; returns its URL and request counter.

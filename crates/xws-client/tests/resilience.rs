@@ -290,7 +290,10 @@ async fn a_close_notice_is_reported_as_the_close() {
         _ => None,
     })
     .await;
-    assert_eq!((close.code, close.reason.as_str()), (1008, "rate limit exceeded"));
+    assert_eq!(
+        (close.code, close.reason.as_str()),
+        (1008, "rate limit exceeded")
+    );
     client.close();
     server.stop().await;
 }

@@ -309,14 +309,18 @@ fn a_flood_is_closed_with_1008() {
         let id = peer.id.as_str().unwrap().to_owned();
         for n in 0..80 {
             // Frames after the close are refused by the emulator: stop then.
-            if peer.ws.send_json(&json!({"type": "ping", "n": n})).await.is_err() {
+            if peer
+                .ws
+                .send_json(&json!({"type": "ping", "n": n}))
+                .await
+                .is_err()
+            {
                 break;
             }
         }
         peer.ws
             .recv_json_matching("the rate-limit error", |frame| {
-                frame["type"] == "error"
-                    && frame["message"].as_str().unwrap_or("").contains("rate")
+                frame["type"] == "error" && frame["message"].as_str().unwrap_or("").contains("rate")
             })
             .await
             .unwrap();

@@ -6,7 +6,6 @@ const LIMITS: &str = "AWS docs: apigateway-execution-service-websocket-limits-ta
 const CONNECTIONS: &str = "AWS docs: apigateway-how-to-call-websocket-api-connections";
 const BINARY: &str = "AWS docs: websocket-api-develop-binary-media-types";
 const ROUTES: &str = "AWS docs: apigateway-websocket-api-route-keys-connect-disconnect";
-const MOCK: &str = "AWS docs: apigateway-websocket-api-integration-responses";
 const TABLE: &str = "a DynamoDB table of connections and topics, fan-out with PostToConnection";
 
 /// The AWS API Gateway WebSocket column.
@@ -66,12 +65,12 @@ pub const COLUMN: Column = Column {
             "API Gateway answers protocol pings; Lambda never sees them",
             LIMITS,
         ),
-        Cell::full(
+        Cell::limited(
             HeartbeatWithoutWaking,
-            "a `ping` route (RouteSelectionExpression $request.body.xws) with a MOCK integration answers the app ping without invoking Lambda (the examples' template.yaml); without it the adapter answers it without the handler",
-            MOCK,
-        )
-        .proved_by("the_app_ping_is_answered_without_invoking_the_function"),
+            "protocol pings only",
+            "an application-level heartbeat message invokes Lambda",
+            LIMITS,
+        ),
         Cell::emulated(
             Hibernation,
             "always: Lambda runs per message, API Gateway holds idle sockets",
@@ -95,7 +94,7 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxMessageSize,
             "128 KB (32 KB frames)",
-            "larger messages close with 1009; larger posts are an error; a lower handler limit closes with a 1009 close notice, then DeleteConnection (API Gateway cannot send a close code)",
+            "larger messages close with 1009; larger posts are an error; a lower handler limit closes through DeleteConnection, without 1009",
             LIMITS,
         ),
         Cell::limited(MaxConnectionDuration, "2 h", "cannot be raised", LIMITS),
