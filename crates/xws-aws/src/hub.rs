@@ -1,8 +1,8 @@
 //! Publishing from anywhere: the [`HubTransport`] over the publish path of
 //! [`crate::publish`].
 
-use std::sync::Arc;
-use xws::{BoxFuture, Delivery, Error, Message, PeerId, Topic, adapter::HubTransport};
+use std::{future::Future, sync::Arc};
+use xws::{Delivery, Error, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
 use crate::{Aws, check_size};
 
@@ -21,44 +21,53 @@ impl AwsHub {
             endpoint: endpoint.into(),
         }
     }
+
+    /// Spawns `work` now, so a caller that drops the [`Pending`] still
+    /// publishes. The function's runtime keeps polling it; an invocation
+    /// that must not end before it completes awaits the result.
+    fn start<T: Send + 'static>(
+        work: impl Future<Output = Result<T, Error>> + Send + 'static,
+    ) -> Pending<T> {
+        let task = tokio::spawn(work);
+        Pending::started(async move { task.await.map_err(Error::transport)? })
+    }
 }
 
 impl HubTransport for AwsHub {
-    fn publish(
-        &self,
-        topic: Topic,
-        message: Message,
-        exclude: Option<PeerId>,
-    ) -> BoxFuture<'_, Result<Delivery, Error>> {
-        Box::pin(async move {
+    fn publish(&self, topic: Topic, message: Message, exclude: Option<PeerId>) -> Pending<Delivery> {
+        let hub = self.clone();
+        Self::start(async move {
             check_size(&message)?;
             let exclude = exclude.as_ref().map(PeerId::as_str);
-            self.aws
-                .publish(&self.endpoint, &topic, &message, exclude)
+            hub.aws
+                .publish(&hub.endpoint, &topic, &message, exclude)
                 .await
         })
     }
 
-    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
-        Box::pin(async move {
+    fn broadcast(&self, message: Message) -> Pending<Delivery> {
+        let hub = self.clone();
+        Self::start(async move {
             check_size(&message)?;
-            self.aws.broadcast(&self.endpoint, &message).await
+            hub.aws.broadcast(&hub.endpoint, &message).await
         })
     }
 
-    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
-        Box::pin(async move {
+    fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
+        let hub = self.clone();
+        Self::start(async move {
             check_size(&message)?;
-            Ok(self
+            Ok(hub
                 .aws
-                .send_to(&self.endpoint, peer.as_str(), &message)
+                .send_to(&hub.endpoint, peer.as_str(), &message)
                 .await?)
         })
     }
 
-    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
-        Box::pin(async move {
-            let ids = self.aws.registry.connections().await?;
+    fn peers(&self) -> Pending<Vec<PeerId>> {
+        let hub = self.clone();
+        Self::start(async move {
+            let ids = hub.aws.registry.connections().await?;
             Ok(ids.into_iter().map(PeerId::from).collect())
         })
     }

@@ -41,6 +41,10 @@
 //!
 //! Other functions (an HTTP route, a scheduled EventBridge rule) publish
 //! through [`Aws::hub`]; feature `http` adds helpers for them (`function`).
+//!
+//! Feature `function-url` serves an SSE-capable handler from a function URL
+//! in response-streaming mode instead (`function_url`), topics crossing
+//! environments through Redis.
 
 mod app;
 mod backend;
@@ -49,6 +53,8 @@ mod error;
 mod event;
 #[cfg(feature = "http")]
 pub mod function;
+#[cfg(feature = "function-url")]
+pub mod function_url;
 mod hub;
 mod management;
 mod metrics;

@@ -12,7 +12,7 @@ use std::{
     },
 };
 use xws::{
-    BoxFuture, Delivery, Error, Message, PeerId, Topic,
+    Delivery, Error, Message, PeerId, Pending, Topic,
     adapter::{Broker, Envelope, HubTransport, NodeId, Target},
     sse,
 };
@@ -262,27 +262,28 @@ fn websocket_frame(converted: &mut Option<Option<WsMessage>>, message: &Message)
 
 /// The [`xws::Hub`] of a Tokio server publishes straight into the registry.
 impl HubTransport for Registry {
+    // Every operation is in memory (a broker forward only queues), so each
+    // completes while it is called.
     fn publish(
         &self,
         topic: Topic,
         message: Message,
         exclude: Option<PeerId>,
-    ) -> BoxFuture<'_, Result<Delivery, Error>> {
+    ) -> Pending<Delivery> {
         let delivered = Registry::publish(self, &topic, message, exclude.as_ref());
-        Box::pin(std::future::ready(Ok(Delivery { delivered })))
+        Pending::ready(Ok(Delivery { delivered }))
     }
 
-    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
+    fn broadcast(&self, message: Message) -> Pending<Delivery> {
         let delivered = Registry::broadcast(self, message);
-        Box::pin(std::future::ready(Ok(Delivery { delivered })))
+        Pending::ready(Ok(Delivery { delivered }))
     }
 
-    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
-        let here = Registry::send_to(self, &peer, message);
-        Box::pin(std::future::ready(Ok(here)))
+    fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
+        Pending::ready(Ok(Registry::send_to(self, &peer, message)))
     }
 
-    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
-        Box::pin(std::future::ready(Ok(self.peer_ids())))
+    fn peers(&self) -> Pending<Vec<PeerId>> {
+        Pending::ready(Ok(self.peer_ids()))
     }
 }
