@@ -34,7 +34,12 @@ impl AwsHub {
 }
 
 impl HubTransport for AwsHub {
-    fn publish(&self, topic: Topic, message: Message, exclude: Option<PeerId>) -> Pending<Delivery> {
+    fn publish(
+        &self,
+        topic: Topic,
+        message: Message,
+        exclude: Option<PeerId>,
+    ) -> Pending<Delivery> {
         let hub = self.clone();
         Self::start(async move {
             check_size(&message)?;
