@@ -44,6 +44,7 @@ pub(crate) fn new_peer<H: Handler>(
     };
     let policy: Arc<dyn SubscribePolicy<H::Context>> = shared.handler.clone();
     let peer = Peer::new(id, info, context, Box::new(transport), policy);
+    crate::streams::attach(&shared.registry, &peer, &link);
     if kind != LinkKind::Sse {
         shared.registry.insert(&link);
     }

@@ -76,6 +76,7 @@ mod registry;
 mod serve;
 mod service;
 mod sse;
+mod streams;
 mod transport;
 mod ws;
 

@@ -102,6 +102,17 @@ pub(super) async fn send(
     body: Option<Bytes>,
     timeout: Duration,
 ) -> Result<http::Response<Incoming>, ScenarioError> {
+    send_with_headers(method, url, body, &[], timeout).await
+}
+
+/// [`send`] with extra request headers.
+pub(super) async fn send_with_headers(
+    method: Method,
+    url: &str,
+    body: Option<Bytes>,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<http::Response<Incoming>, ScenarioError> {
     let uri: Uri = url
         .parse()
         .map_err(|error| ScenarioError::transport(format!("parsing URL {url}"), error))?;
@@ -131,6 +142,9 @@ pub(super) async fn send(
             .header(header::HOST, authority.as_str());
         if body.is_some() {
             request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let request = request
             .body(Full::new(body.unwrap_or_default()))

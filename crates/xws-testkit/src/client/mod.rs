@@ -7,5 +7,5 @@ mod sse;
 mod ws;
 
 pub use http::{HttpResponse, get, post_json, post_raw};
-pub use sse::{SseClient, sse_connect};
+pub use sse::{SseClient, sse_connect, sse_resume};
 pub use ws::{Frame, WsClient, connect_rejected};
