@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use xws::Envelope;
+use xws::adapter::Envelope;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(envelope) = Envelope::decode(Bytes::copy_from_slice(data)) {

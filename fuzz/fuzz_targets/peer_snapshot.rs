@@ -6,7 +6,7 @@
 
 use chat::ChatContext;
 use libfuzzer_sys::fuzz_target;
-use xws::PeerSnapshot;
+use xws::adapter::PeerSnapshot;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(snapshot) = serde_json::from_slice::<PeerSnapshot<ChatContext>>(data) {

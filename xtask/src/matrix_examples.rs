@@ -7,10 +7,14 @@ use xws::Handler;
 use xws::caps::{DeploymentTarget, Needs, Support};
 
 /// The examples and the needs their handlers declare.
-fn examples() -> [(&'static str, Needs); 4] {
+fn examples() -> [(&'static str, Needs); 5] {
     [
         ("chat", <chat::ChatHandler as Handler>::NEEDS),
         ("dashboard", <dashboard::DashboardHandler as Handler>::NEEDS),
+        (
+            "dashboard` (SSE: `DashboardStream",
+            <dashboard::DashboardStream as Handler>::NEEDS,
+        ),
         (
             "import-progress",
             <import_progress::ImportHandler as Handler>::NEEDS,
@@ -64,7 +68,9 @@ pub fn render(out: &mut String) {
     writeln!(
         out,
         "\nExtras a handler uses where the target has them are not needs: the dashboard's SSE \
-         stream is served on Tokio and Cloudflare and answered 501 on API Gateway.\n"
+         stream is served on Tokio and Cloudflare and answered 501 on API Gateway. Its SSE-only \
+         handler, `DashboardStream`, is what the function targets run: on Vercel \
+         (`examples/dashboard/vercel`, built with the `target-vercel` feature).\n"
     )
     .expect("writing to a String");
 }
@@ -82,6 +88,8 @@ mod tests {
             .find(|l| l.starts_with("| `dashboard`"))
             .unwrap();
         assert!(dashboard.contains("❌ lacks WebSocket"), "{dashboard}");
-        assert_eq!(verdict(DeploymentTarget::Tokio, examples()[3].1), "✅");
+        assert_eq!(verdict(DeploymentTarget::Tokio, examples()[4].1), "✅");
+        let stream = examples()[2].1;
+        assert!(verdict(DeploymentTarget::Vercel, stream).starts_with("⚠️"));
     }
 }

@@ -6,8 +6,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
 use xws::{
-    CloseCode, CloseFrame, Error, Handler, Peer, PeerId, PeerSnapshot, Upgrade,
-    adapter::SubscribePolicy, http::HeaderMap,
+    CloseCode, CloseFrame, Error, Handler, Peer, PeerId, Upgrade,
+    adapter::{PeerSnapshot, SubscribePolicy},
+    http::HeaderMap,
 };
 
 use crate::{
@@ -121,7 +122,7 @@ impl<H: Handler> App<H> {
             Upgrade::Accept(accept) => accept,
         };
         let queue = OpQueue::default();
-        let peer = Peer::new(
+        let peer = xws::adapter::new_peer(
             PeerId::from(connection.id),
             request,
             accept.context,
@@ -147,7 +148,7 @@ impl<H: Handler> App<H> {
             .collect();
         let item = ConnectionItem {
             id: connection.id.to_owned(),
-            peer: serde_json::to_string(&peer.snapshot())?,
+            peer: serde_json::to_string(&xws::adapter::snapshot(&peer))?,
             since_ms: connection.since_ms,
             pending: (!pending.is_empty())
                 .then(|| serde_json::to_string(&pending))
@@ -179,7 +180,11 @@ impl<H: Handler> App<H> {
                 key: format!("conn/{}", item.id),
                 reason: format!("peer: {e}"),
             })?;
-        Ok(snapshot.into_peer(Box::new(queue.clone()), self.policy()))
+        Ok(xws::adapter::restore_peer(
+            snapshot,
+            Box::new(queue.clone()),
+            self.policy(),
+        ))
     }
 
     async fn message(
@@ -218,8 +223,8 @@ impl<H: Handler> App<H> {
             peer.close(CloseCode::INTERNAL_ERROR, "internal error");
         }
         self.apply(queue.drain(), connection, Phase::Open).await?;
-        if peer.take_changed() {
-            let json = serde_json::to_string(&peer.snapshot())?;
+        if xws::adapter::take_changed(&peer) {
+            let json = serde_json::to_string(&xws::adapter::snapshot(&peer))?;
             self.aws.table.save_peer(connection.id, &json).await?;
         }
         Ok(response(200, "", HeaderMap::new()))

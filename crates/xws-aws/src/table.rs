@@ -5,7 +5,7 @@
 //!
 //! | item | `pk` | `sk` | attributes |
 //! |---|---|---|---|
-//! | connection | `conn` | connection id | `peer` (JSON [`xws::PeerSnapshot`]: request, context, topics), `since` (connect time, ms), `pending` (JSON, messages from `open` not yet delivered), `expires_at` |
+//! | connection | `conn` | connection id | `peer` (JSON [`xws::adapter::PeerSnapshot`]: request, context, topics), `since` (connect time, ms), `pending` (JSON, messages from `open` not yet delivered), `expires_at` |
 //! | subscription | `topic#{topic}` | connection id | `since`, `expires_at` |
 //!
 //! - `publish` to a topic is one `Query` on `topic#{topic}` (one page per

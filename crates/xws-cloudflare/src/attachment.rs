@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use worker::WebSocket;
-use xws::{Error, PeerId, PeerSnapshot};
+use xws::{Error, PeerId, adapter::PeerSnapshot};
 
 /// The platform's limit for one socket's serialized attachment, in bytes.
 pub const MAX_ATTACHMENT_BYTES: usize = 16 * 1024;

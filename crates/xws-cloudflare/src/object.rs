@@ -14,7 +14,8 @@ use worker::{
     WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 use xws::{
-    CloseCode, CloseFrame, Error, Handler, Hub, Message, Peer, PeerId, RateDecision, RateLimiter,
+    CloseCode, CloseFrame, Error, Handler, Hub, Message, Peer, PeerId,
+    adapter::{RateDecision, RateLimiter},
 };
 
 use crate::{
@@ -173,7 +174,7 @@ impl<H: Handler> Object<H> {
             socket: pair.server.clone(),
             room: Rc::downgrade(&self.room),
         };
-        let peer = Peer::new(
+        let peer = xws::adapter::new_peer(
             id,
             info,
             accept.context,
@@ -182,7 +183,7 @@ impl<H: Handler> Object<H> {
         );
         // Stored before the socket is accepted: a context over the limit
         // refuses the connection instead of losing state later.
-        if let Err(error) = attachment::store(&pair.server, &peer.snapshot()) {
+        if let Err(error) = attachment::store(&pair.server, &xws::adapter::snapshot(&peer)) {
             tracing::error!(%error, "refusing a connection whose state cannot be stored");
             return Response::error(error.to_string(), 500);
         }

@@ -10,7 +10,10 @@ use std::{
 
 use serde::{Serialize, de::DeserializeOwned};
 use worker::{State, WebSocket};
-use xws::{Error, Message, Peer, PeerId, PeerSnapshot, Topic, adapter::SubscribePolicy};
+use xws::{
+    Error, Message, Peer, PeerId, Topic,
+    adapter::{PeerSnapshot, SubscribePolicy},
+};
 
 use crate::{attachment, transport::SocketTransport};
 
@@ -112,7 +115,7 @@ where
             socket: socket.clone(),
             room: Rc::downgrade(self),
         };
-        let peer = snapshot.into_peer(Box::new(transport), self.policy());
+        let peer = xws::adapter::restore_peer(snapshot, Box::new(transport), self.policy());
         self.insert(peer.clone(), socket);
         peer
     }
@@ -131,12 +134,12 @@ where
 
     /// Stores the peer's state on its socket if a hook changed it.
     pub fn persist(&self, peer: &Peer<C>) -> Result<(), Error> {
-        if !peer.take_changed() {
+        if !xws::adapter::take_changed(&peer) {
             return Ok(());
         }
         let members = self.members.borrow();
         match members.get(peer.id()) {
-            Some(member) => attachment::store(&member.socket, &peer.snapshot()),
+            Some(member) => attachment::store(&member.socket, &xws::adapter::snapshot(&peer)),
             None => Ok(()),
         }
     }

@@ -48,16 +48,16 @@ pub fn accept<H: Handler>(
         socket: pair.server.clone(),
         room: Rc::downgrade(room),
     };
-    let peer = Peer::new(id, info, accept.context, Box::new(transport), room.policy());
+    let peer = xws::adapter::new_peer(id, info, accept.context, Box::new(transport), room.policy());
     for topic in &topics {
         if let Err(error) = peer.subscribe(topic) {
             return Response::error(error.to_string(), 403);
         }
     }
-    if let Err(error) = attachment::store(&pair.server, &peer.snapshot()) {
+    if let Err(error) = attachment::store(&pair.server, &xws::adapter::snapshot(&peer)) {
         return Response::error(error.to_string(), 500);
     }
-    peer.take_changed();
+    xws::adapter::take_changed(&peer);
     room.state().accept_web_socket(&pair.server);
     room.insert(peer, pair.server);
     Response::from_websocket(pair.client)

@@ -8,7 +8,10 @@ use std::{
     time::{Duration, Instant},
 };
 use tokio::sync::mpsc;
-use xws::{Broker, Envelope, Message, NodeId, Target, Topic};
+use xws::{
+    Message, Topic,
+    adapter::{Broker, Envelope, NodeId, Target},
+};
 use xws_redis::{RedisBroker, RedisBrokerConfig, check_reachable};
 
 const ROUND_TRIPS: usize = 2_000;

@@ -1,10 +1,10 @@
-//! [`RedisBroker`]: the [`xws::Broker`] on Redis pub/sub.
+//! [`RedisBroker`]: the [`xws::adapter::Broker`] on Redis pub/sub.
 
 use bytes::Bytes;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, atomic::Ordering};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use xws::{Broker, Deliver, Envelope, NodeId};
+use xws::adapter::{Broker, Deliver, Envelope, NodeId};
 
 use crate::{
     BrokerStats, Error, LinkState, RedisBrokerConfig, backoff::Backoff, check_reachable,
@@ -86,6 +86,26 @@ impl RedisBroker {
     pub async fn ready(&self) {
         // The sender lives in `self`, so the watch cannot close.
         let _ = self.link().wait_for(LinkState::is_ready).await;
+    }
+
+    /// Resolves once every envelope [`forward`](Broker::forward)ed before
+    /// the call has left the queue: published to Redis, or dropped (see
+    /// [`BrokerStats::dropped`]). A function that publishes and then ends
+    /// (a serverless invocation, frozen as soon as it answers) awaits this
+    /// first, so its publications are not left in the queue. Never resolves
+    /// if the broker was not started: wrap it in a timeout.
+    pub async fn flushed(&self) {
+        let target = self.shared.counters.forwarded.load(Ordering::Relaxed);
+        loop {
+            let settled = self.shared.settled.notified();
+            tokio::pin!(settled);
+            // Registered before the check, so a wake-up in between is not lost.
+            settled.as_mut().enable();
+            if self.shared.settled_count() >= target {
+                return;
+            }
+            settled.await;
+        }
     }
 
     /// The `CLIENT SETNAME` of the publishing and of the subscribing

@@ -63,7 +63,7 @@ impl RedisBrokerConfig {
     }
 
     /// How many encoded publications may wait for the Redis connection; when
-    /// full, [`forward`](xws::Broker::forward) drops the newest and counts it.
+    /// full, [`forward`](xws::adapter::Broker::forward) drops the newest and counts it.
     pub fn with_queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity;
         self

@@ -29,7 +29,7 @@ impl LinkState {
 pub struct BrokerStats {
     /// The connections, as of the snapshot.
     pub link: LinkState,
-    /// Envelopes handed to [`forward`](xws::Broker::forward). Each ends up
+    /// Envelopes handed to [`forward`](xws::adapter::Broker::forward). Each ends up
     /// `published` or `dropped`; the difference is still queued.
     pub forwarded: u64,
     /// Envelopes Redis accepted.

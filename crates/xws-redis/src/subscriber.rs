@@ -6,7 +6,7 @@ use redis::{PushInfo, PushKind, Value, aio::MultiplexedConnection};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use xws::{Deliver, Envelope, NodeId};
+use xws::adapter::{Deliver, Envelope, NodeId};
 
 use crate::{PubSubMode, backoff::Backoff, connection::Connector, shared::Shared, stats::Counters};
 

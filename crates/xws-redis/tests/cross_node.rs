@@ -4,7 +4,10 @@ mod support;
 
 use std::collections::BTreeMap;
 use support::*;
-use xws::{Broker, Envelope, Message, NodeId, Target};
+use xws::{
+    Message,
+    adapter::{Broker, Envelope, NodeId, Target},
+};
 use xws_redis::PubSubMode;
 
 const PER_SENDER: u32 = 200;

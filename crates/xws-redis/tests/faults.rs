@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 use support::*;
-use xws::{Broker, NodeId};
+use xws::adapter::{Broker, NodeId};
 use xws_redis::{Error, PubSubMode, RedisBroker, RedisBrokerConfig, check_reachable};
 
 /// Nothing listens on port 1 on this machine: connections are refused at once.

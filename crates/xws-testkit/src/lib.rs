@@ -24,6 +24,7 @@ mod macros;
 mod report;
 mod runner;
 pub mod scenarios;
+pub mod serverless;
 mod target;
 
 pub use error::{ScenarioError, ensure_eq};

@@ -4,7 +4,8 @@ use std::{net::SocketAddr, sync::Arc};
 use tokio::time::Instant;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use xws::{
-    Broker, Handler, Hub,
+    Handler, Hub,
+    adapter::Broker,
     stream::{MemoryStore, StreamConfig, StreamStore},
 };
 
@@ -64,8 +65,8 @@ impl<H: Handler> Xws<H> {
             shared: Arc::new(Shared {
                 handler: Arc::new(handler),
                 admission: Arc::new(Admission::new(&config.limits)),
+                registry: Arc::new(Registry::new(config.limits.max_topics_per_peer)),
                 config,
-                registry: Arc::new(Registry::new()),
                 shutdown: CancellationToken::new(),
                 tasks: TaskTracker::new(),
                 started: Instant::now(),

@@ -9,11 +9,8 @@ use std::{
 
 use crate::{Body, body::full};
 
-/// The browser client: one dependency-free ES module (`connect(url,
-/// options)`), with reconnection, a bounded send queue, the app-level
-/// heartbeat and the SSE + POST fallback. Its documentation is at the top
-/// of the file.
-pub const CLIENT_JS: &str = include_str!("../js/xws.js");
+/// The browser client, [`xws::client::JS`].
+pub const CLIENT_JS: &str = xws::client::JS;
 
 /// Serves [`CLIENT_JS`] as `text/javascript`, for any request:
 /// `axum::Router::route_service("/xws.js", xws_tokio::client_js())`.
@@ -39,7 +36,7 @@ impl<B> tower_service::Service<Request<B>> for ClientJsService {
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("text/javascript; charset=utf-8"),
+            HeaderValue::from_static(xws::client::JS_CONTENT_TYPE),
         );
         // Small, and must match the server it talks to after a deploy.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

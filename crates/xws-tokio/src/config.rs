@@ -53,6 +53,13 @@ pub struct Config {
     pub sse_retry: Duration,
     /// How long graceful shutdown waits for peers to close.
     pub shutdown_timeout: Duration,
+    /// How long a write to a client may make no progress (not one byte
+    /// taken by the socket) before the connection is ended and its memory
+    /// released: a reader that never reads, or is gone without a TCP reset.
+    /// A WebSocket peer's `close` hook then sees 1013. Applies to WebSocket
+    /// peers everywhere, and to SSE streams and plain HTTP responses on
+    /// connections accepted by [`serve`](crate::serve).
+    pub write_timeout: Duration,
     /// Answer the app-level ping ([`APP_PING`](crate::APP_PING)) with
     /// [`APP_PONG`](crate::APP_PONG) without calling the handler. Browsers
     /// cannot send protocol pings, so this is how `xws.js` finds dead
@@ -70,6 +77,7 @@ impl Default for Config {
             sse_retry: Duration::from_secs(3),
             shutdown_timeout: Duration::from_secs(10),
             answer_app_ping: true,
+            write_timeout: Duration::from_secs(30),
         }
     }
 }

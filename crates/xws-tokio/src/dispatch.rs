@@ -1,29 +1,27 @@
-//! Running a peer's hooks the same way whatever its transport.
+//! A peer's hooks on Tokio: the core's [`Session`] over the peer's link.
+//!
+//! The rules around each hook (limits, the app ping, errors and panics)
+//! are the session's; this file only creates the peer and passes the clock.
 
 use std::sync::Arc;
 use xws::{
-    CloseCode, CloseFrame, Error, Handler, Message, Peer, RateDecision, RateLimiter, RequestInfo,
-    adapter::SubscribePolicy,
+    CloseFrame, Handler, Message, Peer, RequestInfo,
+    adapter::{Session, SessionConfig, SubscribePolicy, new_peer as core_peer},
 };
 
 use crate::{
     app::Shared,
-    app_ping,
-    hooks::{contained, guarded},
-    link::{Frame, LinkKind, PeerLink},
+    link::{LinkKind, PeerLink},
     outbox::OutboxReader,
     transport::TokioTransport,
 };
 
-/// A peer with its link and rate limiter: `open`, each message, then `close`.
-///
-/// A hook that errors or panics is logged, reported to the `error` hook,
-/// and closes this peer only, with 1011.
+/// A peer's session with the link it writes to: `open`, each message,
+/// then `close`. A hook that errors or panics closes this peer only.
 pub(crate) struct Dispatcher<H: Handler> {
     pub(crate) shared: Arc<Shared<H>>,
-    pub(crate) peer: Peer<H::Context>,
     pub(crate) link: Arc<PeerLink>,
-    limiter: Option<RateLimiter>,
+    session: Session<H>,
 }
 
 /// Creates a peer of `kind` with its queue; listed peers (WebSocket and
@@ -43,7 +41,7 @@ pub(crate) fn new_peer<H: Handler>(
         registry: Arc::clone(&shared.registry),
     };
     let policy: Arc<dyn SubscribePolicy<H::Context>> = shared.handler.clone();
-    let peer = Peer::new(id, info, context, Box::new(transport), policy);
+    let peer = core_peer(id, info, context, Box::new(transport), policy);
     crate::streams::attach(&shared.registry, &peer, &link);
     if kind != LinkKind::Sse {
         shared.registry.insert(&link);
@@ -53,76 +51,41 @@ pub(crate) fn new_peer<H: Handler>(
 
 impl<H: Handler> Dispatcher<H> {
     pub(crate) fn new(shared: Arc<Shared<H>>, peer: Peer<H::Context>, link: Arc<PeerLink>) -> Self {
-        let limiter = shared
-            .config
-            .limits
-            .rate
-            .map(|rate| RateLimiter::new(rate, shared.now_ms()));
+        let config = SessionConfig {
+            answer_app_ping: shared.config.answer_app_ping,
+            ..SessionConfig::from(&shared.config.limits)
+        };
+        let session = Session::new(shared.handler.clone(), peer, config, shared.now_ms());
         Self {
             shared,
-            peer,
             link,
-            limiter,
+            session,
         }
     }
 
-    /// The `open` hook.
+    pub(crate) fn peer(&self) -> &Peer<H::Context> {
+        self.session.peer()
+    }
+
+    /// The `open` hook. Tokio keeps peers in memory: nothing to persist.
     pub(crate) async fn open(&mut self) {
-        tracing::debug!(peer = %self.peer.id(), path = %self.peer.request().path, "peer open");
-        if let Err(error) = guarded(self.shared.handler.open(&self.peer)).await {
-            self.fail(error).await;
-        }
+        let _ = self.session.open().await;
     }
 
-    /// One incoming message: rate limit, app-level ping, then the
-    /// `message` hook.
+    /// One incoming message.
     pub(crate) async fn message(&mut self, message: Message) {
-        if let Some(limiter) = self.limiter.as_mut() {
-            match limiter.check(self.shared.now_ms()) {
-                RateDecision::Allow => {}
-                RateDecision::Refuse => {
-                    self.report(&Error::RateLimited).await;
-                    return;
-                }
-                RateDecision::Close => {
-                    tracing::warn!(peer = %self.peer.id(), "sustained flood: closing with 1008");
-                    self.report(&Error::RateLimited).await;
-                    self.link.request_close(CloseFrame::new(
-                        CloseCode::POLICY_VIOLATION,
-                        "rate limit exceeded",
-                    ));
-                    return;
-                }
-            }
-        }
-        if self.shared.config.answer_app_ping && app_ping::is_ping(&message) {
-            let _ = self.link.push(Frame::Message(app_ping::pong()));
-            return;
-        }
-        if let Err(error) = guarded(self.shared.handler.message(&self.peer, message)).await {
-            self.fail(error).await;
-        }
+        let _ = self.session.message(message, self.shared.now_ms()).await;
+    }
+
+    /// A ping or pong frame from the client: it counts toward the rate.
+    pub(crate) async fn control_frame(&mut self) {
+        let _ = self.session.control_frame(self.shared.now_ms()).await;
     }
 
     /// The `close` hook, then the peer leaves the registry and its topics.
     pub(crate) async fn close(&mut self, frame: CloseFrame) {
-        tracing::debug!(peer = %self.peer.id(), code = %frame.code, "peer closed");
-        contained(self.shared.handler.close(&self.peer, frame)).await;
-        self.shared
-            .registry
-            .remove(self.peer.id(), &self.peer.topics());
-    }
-
-    async fn fail(&mut self, error: Error) {
-        tracing::error!(peer = %self.peer.id(), %error, "handler failed; closing the peer with 1011");
-        self.report(&error).await;
-        self.link.request_close(CloseFrame::new(
-            CloseCode::INTERNAL_ERROR,
-            "internal server error",
-        ));
-    }
-
-    async fn report(&mut self, error: &Error) {
-        contained(self.shared.handler.error(&self.peer, error)).await;
+        self.session.close(frame).await;
+        let peer = self.session.peer();
+        self.shared.registry.remove(peer.id(), &peer.topics());
     }
 }

@@ -1,10 +1,8 @@
 //! The checks every connection passes before it exists, whatever its
 //! transport (WebSocket, SSE stream, fallback session).
 
-use futures_util::FutureExt;
 use http::{Request, Response, StatusCode};
-use std::panic::AssertUnwindSafe;
-use xws::{Accept, Handler, RequestInfo, Upgrade};
+use xws::{Accept, Handler, RequestInfo, Upgrade, adapter::decide_upgrade};
 
 use crate::{
     Body, Xws,
@@ -46,22 +44,12 @@ pub(crate) async fn admit<H: Handler>(
         .admission
         .admit(info.remote_addr.map(|addr| addr.ip()))
         .map_err(rejection)?;
-    match AssertUnwindSafe(shared.handler.upgrade(&info))
-        .catch_unwind()
-        .await
-    {
-        Ok(Upgrade::Accept(accepted)) => Ok(Admitted {
+    match decide_upgrade(&*shared.handler, &info).await {
+        Upgrade::Accept(accepted) => Ok(Admitted {
             info,
             permit,
             accepted,
         }),
-        Ok(Upgrade::Reject(reject)) => Err(rejection(reject)),
-        Err(_) => {
-            tracing::error!(path = %info.path, "the upgrade hook panicked");
-            Err(plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal server error",
-            ))
-        }
+        Upgrade::Reject(reject) => Err(rejection(reject)),
     }
 }

@@ -60,7 +60,6 @@
 
 mod admission;
 mod app;
-mod app_ping;
 mod body;
 mod client_js;
 mod config;
@@ -69,7 +68,6 @@ mod dispatch;
 mod fallback;
 mod gate;
 mod handshake;
-mod hooks;
 mod link;
 mod outbox;
 mod registry;
@@ -78,10 +76,10 @@ mod service;
 mod sse;
 mod streams;
 mod transport;
+mod write_deadline;
 mod ws;
 
 pub use app::Xws;
-pub use app_ping::{APP_PING, APP_PONG};
 pub use body::Body;
 pub use client_js::{CLIENT_JS, ClientJsService, client_js};
 pub use config::{Config, OriginPolicy};
@@ -89,3 +87,4 @@ pub use fallback::FallbackService;
 pub use serve::{RemoteAddr, listen, listen_on_port_env, serve};
 pub use sse::SseService;
 pub use ws::WsService;
+pub use xws::client::{APP_PING, APP_PONG};

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::Notify;
 use xws::{CloseCode, CloseFrame, Error, Message, PeerId, SlowConsumer};
 
@@ -19,6 +19,17 @@ pub(crate) enum Frame {
     /// Bytes already encoded for the wire (an SSE event, shared by every
     /// SSE subscriber of one publication).
     Encoded(Bytes),
+}
+
+impl Frame {
+    /// Payload bytes, what the queue's byte budget counts.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Frame::Message(message) => message.len(),
+            Frame::WebSocket(message) => message.len(),
+            Frame::Encoded(bytes) => bytes.len(),
+        }
+    }
 }
 
 /// How a peer is connected.
@@ -43,6 +54,10 @@ pub(crate) struct PeerLink {
     /// Set with `close`, read without a lock on every loop iteration.
     closing: AtomicBool,
     close_requested: Notify,
+    /// Set when the queue first overflows, so that is logged once.
+    overflowed: AtomicBool,
+    /// Topics this peer is subscribed to, against `Limits::max_topics_per_peer`.
+    pub(crate) topics: AtomicUsize,
 }
 
 /// A message in tungstenite's terms: payloads are shared, not copied.
@@ -63,7 +78,8 @@ impl PeerLink {
         capacity: usize,
         slow_consumer: SlowConsumer,
     ) -> (Self, OutboxReader) {
-        let (queue, receiver) = outbox(capacity);
+        let byte_budget = xws::Limits::default().send_queue_bytes;
+        let (queue, receiver) = outbox(capacity, byte_budget);
         let link = Self {
             id,
             kind,
@@ -72,8 +88,16 @@ impl PeerLink {
             close: Mutex::new(None),
             closing: AtomicBool::new(false),
             close_requested: Notify::new(),
+            overflowed: AtomicBool::new(false),
+            topics: AtomicUsize::new(0),
         };
         (link, receiver)
+    }
+
+    /// Bounds the queue's payload bytes ([`xws::Limits::send_queue_bytes`]);
+    /// until called, the default limit applies.
+    pub(crate) fn set_byte_budget(&self, byte_budget: usize) {
+        self.queue.set_byte_budget(byte_budget);
     }
 
     /// Queues a frame without waiting. A full queue applies the
@@ -82,24 +106,29 @@ impl PeerLink {
         match self.queue.push(frame) {
             Ok(()) => Ok(()),
             Err(PushError::Closed) => Err(Error::PeerClosed),
-            Err(PushError::Full) => match self.slow_consumer {
-                SlowConsumer::Close => {
-                    // Every publication finds the queue full until the
-                    // connection ends: warn and ask to close once.
-                    if !self.closing.load(Ordering::Acquire) {
-                        tracing::warn!(peer = %self.id, "send queue full: closing slow reader with 1013");
-                        self.request_close(CloseFrame::new(
-                            CloseCode::TRY_AGAIN_LATER,
-                            "send queue full: reading too slowly",
-                        ));
+            Err(PushError::Full) => {
+                // Every publication finds the queue full until the reader
+                // catches up or the connection ends: warn once per peer.
+                let first = !self.overflowed.swap(true, Ordering::AcqRel);
+                match self.slow_consumer {
+                    SlowConsumer::Close => {
+                        if first {
+                            tracing::warn!(peer = %self.id, queue = ?self.queue, "send queue full: closing slow reader with 1013");
+                            self.request_close(CloseFrame::new(
+                                CloseCode::TRY_AGAIN_LATER,
+                                "send queue full: reading too slowly",
+                            ));
+                        }
+                        Err(Error::QueueFull)
                     }
-                    Err(Error::QueueFull)
+                    SlowConsumer::DropMessage => {
+                        if first {
+                            tracing::warn!(peer = %self.id, queue = ?self.queue, "send queue full: dropping messages for this slow reader");
+                        }
+                        Ok(())
+                    }
                 }
-                SlowConsumer::DropMessage => {
-                    tracing::debug!(peer = %self.id, "send queue full: message dropped for this peer");
-                    Ok(())
-                }
-            },
+            }
         }
     }
 

@@ -14,7 +14,7 @@ use std::{
     future::poll_fn,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     task::{Context, Poll},
 };
@@ -27,16 +27,33 @@ const SHRINK_ABOVE: usize = 64;
 /// Why a frame was not queued.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum PushError {
-    /// The queue holds `capacity` frames: the reader is slow.
+    /// The queue holds `capacity` frames or `byte_budget` bytes: the reader
+    /// is slow.
     Full,
     /// The reader is gone.
     Closed,
 }
 
+/// The queued frames and their payload bytes, counted under one lock.
+#[derive(Default)]
+struct Queue {
+    frames: VecDeque<Frame>,
+    bytes: usize,
+}
+
+impl Queue {
+    fn pop(&mut self) -> Option<Frame> {
+        let frame = self.frames.pop_front()?;
+        self.bytes -= frame.len();
+        Some(frame)
+    }
+}
+
 struct Shared {
-    frames: Mutex<VecDeque<Frame>>,
+    queue: Mutex<Queue>,
     reader: AtomicWaker,
     capacity: usize,
+    byte_budget: AtomicUsize,
     reader_gone: AtomicBool,
 }
 
@@ -50,12 +67,15 @@ pub(crate) struct OutboxReader {
     shared: Arc<Shared>,
 }
 
-/// A queue of at most `capacity` frames.
-pub(crate) fn outbox(capacity: usize) -> (Outbox, OutboxReader) {
+/// A queue of at most `capacity` frames and `byte_budget` payload bytes. A
+/// frame larger than the budget still fits an empty queue, so a large
+/// message is delayed, never refused for its size alone.
+pub(crate) fn outbox(capacity: usize, byte_budget: usize) -> (Outbox, OutboxReader) {
     let shared = Arc::new(Shared {
-        frames: Mutex::new(VecDeque::new()),
+        queue: Mutex::default(),
         reader: AtomicWaker::new(),
         capacity: capacity.max(1),
+        byte_budget: AtomicUsize::new(byte_budget),
         reader_gone: AtomicBool::new(false),
     });
     (
@@ -68,9 +88,15 @@ pub(crate) fn outbox(capacity: usize) -> (Outbox, OutboxReader) {
 
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queue = self.shared.queue.lock();
         f.debug_struct("Outbox")
-            .field("queued", &self.shared.frames.lock().len())
+            .field("queued", &queue.frames.len())
+            .field("bytes", &queue.bytes)
             .field("capacity", &self.shared.capacity)
+            .field(
+                "byte_budget",
+                &self.shared.byte_budget.load(Ordering::Relaxed),
+            )
             .finish()
     }
 }
@@ -82,23 +108,37 @@ impl Outbox {
             return Err(PushError::Closed);
         }
         {
-            let mut frames = self.shared.frames.lock();
-            if frames.len() >= self.shared.capacity {
+            let mut queue = self.shared.queue.lock();
+            let len = frame.len();
+            let budget = self.shared.byte_budget.load(Ordering::Relaxed);
+            let over_budget = !queue.frames.is_empty() && queue.bytes + len > budget;
+            if queue.frames.len() >= self.shared.capacity || over_budget {
                 return Err(PushError::Full);
             }
-            frames.push_back(frame);
+            queue.bytes += len;
+            queue.frames.push_back(frame);
         }
         self.shared.reader.wake();
         Ok(())
     }
 }
 
+impl Outbox {
+    /// Changes the byte budget (see [`outbox`]).
+    pub(crate) fn set_byte_budget(&self, byte_budget: usize) {
+        self.shared
+            .byte_budget
+            .store(byte_budget, Ordering::Relaxed);
+    }
+}
+
 impl OutboxReader {
     /// Moves up to `max` queued frames into `batch`; returns how many.
     pub(crate) fn take(&mut self, batch: &mut Vec<Frame>, max: usize) -> usize {
-        let mut frames = self.shared.frames.lock();
+        let mut queue = self.shared.queue.lock();
+        let Queue { frames, bytes } = &mut *queue;
         let n = frames.len().min(max);
-        batch.extend(frames.drain(..n));
+        batch.extend(frames.drain(..n).inspect(|frame| *bytes -= frame.len()));
         if frames.is_empty() && frames.capacity() > SHRINK_ABOVE {
             *frames = VecDeque::new();
         }
@@ -140,14 +180,14 @@ impl OutboxReader {
     }
 
     fn pop(&mut self) -> Option<Frame> {
-        self.shared.frames.lock().pop_front()
+        self.shared.queue.lock().pop()
     }
 }
 
 impl Drop for OutboxReader {
     fn drop(&mut self) {
         self.shared.reader_gone.store(true, Ordering::Release);
-        self.shared.frames.lock().clear();
+        *self.shared.queue.lock() = Queue::default();
     }
 }
 
@@ -162,7 +202,7 @@ mod tests {
 
     #[test]
     fn bounded_in_order_and_closed_when_the_reader_leaves() {
-        let (outbox, mut reader) = outbox(2);
+        let (outbox, mut reader) = outbox(2, usize::MAX);
         assert_eq!(outbox.push(frame(1)), Ok(()));
         assert_eq!(outbox.push(frame(2)), Ok(()));
         assert_eq!(outbox.push(frame(3)), Err(PushError::Full));
@@ -174,9 +214,32 @@ mod tests {
         assert_eq!(outbox.push(frame(4)), Err(PushError::Closed));
     }
 
+    #[test]
+    fn bounded_in_bytes_but_a_large_frame_fits_an_empty_queue() {
+        let (outbox, mut reader) = outbox(100, 10);
+        let sized = |n: usize| Frame::Message(Message::from(vec![0u8; n]));
+        assert_eq!(
+            outbox.push(sized(25)),
+            Ok(()),
+            "alone, it may exceed the budget"
+        );
+        assert_eq!(outbox.push(sized(1)), Err(PushError::Full));
+        let mut batch = Vec::new();
+        assert_eq!(reader.take(&mut batch, 10), 1);
+        assert_eq!(outbox.push(sized(6)), Ok(()));
+        assert_eq!(outbox.push(sized(4)), Ok(()));
+        assert_eq!(
+            outbox.push(sized(1)),
+            Err(PushError::Full),
+            "10 bytes queued"
+        );
+        assert!(matches!(reader.pop(), Some(Frame::Message(m)) if m.len() == 6));
+        assert_eq!(outbox.push(sized(6)), Ok(()), "popping frees its bytes");
+    }
+
     #[tokio::test]
     async fn a_push_wakes_a_waiting_reader() {
-        let (outbox, mut reader) = outbox(8);
+        let (outbox, mut reader) = outbox(8, usize::MAX);
         let waiting = tokio::spawn(async move {
             let mut batch = Vec::new();
             reader.batch(&mut batch, 8).await;

@@ -12,8 +12,10 @@ use std::{
     },
 };
 use xws::{
-    BoxFuture, Broker, Delivery, Envelope, Error, Message, NodeId, PeerId, Target, Topic,
-    adapter::HubTransport, sse, stream::Publication,
+    BoxFuture, Delivery, Error, Message, PeerId, Topic,
+    adapter::{Broker, Envelope, HubTransport, NodeId, Target},
+    sse,
+    stream::Publication,
 };
 
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -50,6 +52,8 @@ impl Subscriber {
 /// Peers and topics of one server process.
 pub(crate) struct Registry {
     node: NodeId,
+    /// `Limits::max_topics_per_peer`.
+    max_topics: usize,
     next_peer: AtomicU64,
     next_event: AtomicU64,
     peers: RwLock<Peers>,
@@ -59,12 +63,13 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(max_topics_per_peer: usize) -> Self {
         // A random node id without a dependency: std seeds RandomState from
         // the OS for every new instance.
         let node = NodeId(RandomState::new().hash_one(std::process::id()));
         Self {
             node,
+            max_topics: max_topics_per_peer,
             next_peer: AtomicU64::new(1),
             next_event: AtomicU64::new(1),
             peers: RwLock::default(),
@@ -105,34 +110,53 @@ impl Registry {
     }
 
     /// Forgets a peer and its subscriptions (it left: its presence ends).
+    /// The table's write lock is taken once per topic, so publications to
+    /// other topics go on meanwhile.
     pub(crate) fn remove(&self, id: &PeerId, topics: &[Topic]) {
         self.peers.write().remove(id);
-        if topics.is_empty() {
-            return;
-        }
-        {
-            let mut table = self.topics.write();
-            for topic in topics {
-                if let Some(subscribers) = table.get_mut(topic) {
-                    subscribers.remove(id);
-                    if subscribers.is_empty() {
-                        table.remove(topic);
-                    }
-                }
-            }
+        for topic in topics {
+            self.leave(topic, id);
         }
         if let Some(streams) = self.streams.get() {
             streams.forget(id, topics);
         }
     }
 
-    pub(crate) fn subscribe(&self, topic: &Topic, link: &Arc<PeerLink>) {
-        self.subscribe_at(topic, link, 0, false);
+    /// Adds `link` to `topic`'s subscribers, unless the peer is subscribed
+    /// to `max_topics_per_peer` topics already. The peer calls it once per
+    /// new topic (`Peer::subscribe` skips topics it has).
+    pub(crate) fn subscribe(&self, topic: &Topic, link: &Arc<PeerLink>) -> Result<(), Error> {
+        self.reserve_topic(link)?;
+        self.insert_subscriber(topic, link, 0, false);
+        Ok(())
     }
 
-    /// Subscribes with a watermark (see [`Subscriber::after`]) and, if
-    /// asked, the topic's join and leave events.
-    pub(crate) fn subscribe_at(
+    /// Counts one more topic for the peer, unless it is at the limit.
+    pub(crate) fn reserve_topic(&self, link: &PeerLink) -> Result<(), Error> {
+        let limit = self.max_topics;
+        if link
+            .topics
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .is_err()
+        {
+            tracing::debug!(peer = %link.id, limit, "topic limit reached; subscription refused");
+            return Err(Error::TooManyTopics { limit });
+        }
+        Ok(())
+    }
+
+    /// Gives back a topic [`reserve_topic`](Self::reserve_topic) counted
+    /// for a subscription that never started.
+    pub(crate) fn release_topic(&self, link: &PeerLink) {
+        link.topics.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Adds a subscriber whose topic is counted already, with a watermark
+    /// (see [`Subscriber::after`]) and, if asked, the topic's join and
+    /// leave events.
+    pub(crate) fn insert_subscriber(
         &self,
         topic: &Topic,
         link: &Arc<PeerLink>,
@@ -150,22 +174,31 @@ impl Registry {
     }
 
     /// Unsubscribes (the peer's presence in the topic ends).
-    pub(crate) fn unsubscribe(&self, topic: &Topic, id: &PeerId) {
-        self.unsubscribe_quietly(topic, id);
+    pub(crate) fn unsubscribe(&self, topic: &Topic, link: &PeerLink) {
+        self.unsubscribe_quietly(topic, link);
         if let Some(streams) = self.streams.get() {
-            streams.forget(id, std::slice::from_ref(topic));
+            streams.forget(&link.id, std::slice::from_ref(topic));
         }
     }
 
     /// Unsubscribes without ending presence: a subscription being replaced.
-    pub(crate) fn unsubscribe_quietly(&self, topic: &Topic, id: &PeerId) {
-        let mut table = self.topics.write();
-        if let Some(subscribers) = table.get_mut(topic) {
-            subscribers.remove(id);
-            if subscribers.is_empty() {
-                table.remove(topic);
-            }
+    pub(crate) fn unsubscribe_quietly(&self, topic: &Topic, link: &PeerLink) {
+        if self.leave(topic, &link.id) {
+            self.release_topic(link);
         }
+    }
+
+    /// Removes `id` from `topic`; whether it was there.
+    fn leave(&self, topic: &Topic, id: &PeerId) -> bool {
+        let mut table = self.topics.write();
+        let Some(subscribers) = table.get_mut(topic) else {
+            return false;
+        };
+        let was_there = subscribers.remove(id).is_some();
+        if subscribers.is_empty() {
+            table.remove(topic);
+        }
+        was_there
     }
 
     /// Whether `topic` has a subscriber on this node.

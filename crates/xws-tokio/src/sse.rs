@@ -54,7 +54,7 @@ pub(crate) async fn stream<H: Handler, B>(xws: Xws<H>, request: Request<B>) -> R
     if request.method() != http::Method::GET {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "SSE streams use GET");
     }
-    let topics: Vec<String> = request
+    let mut topics: Vec<String> = request
         .uri()
         .query()
         .map(|query| {
@@ -64,8 +64,17 @@ pub(crate) async fn stream<H: Handler, B>(xws: Xws<H>, request: Request<B>) -> R
                 .collect()
         })
         .unwrap_or_default();
+    topics.sort_unstable();
+    topics.dedup();
     if topics.is_empty() {
         return plain(StatusCode::BAD_REQUEST, "name at least one ?topic=");
+    }
+    let limit = shared.config.limits.max_topics_per_peer;
+    if topics.len() > limit {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            Error::TooManyTopics { limit }.to_string(),
+        );
     }
     let Admitted {
         info,
@@ -81,6 +90,7 @@ pub(crate) async fn stream<H: Handler, B>(xws: Xws<H>, request: Request<B>) -> R
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<Position>().ok());
     let (peer, link, queue) = new_peer(shared, LinkKind::Sse, info, accepted.context);
+    link.set_byte_budget(shared.config.limits.send_queue_bytes);
     let id = peer.id().clone();
     let mut subscribed = Vec::with_capacity(topics.len());
     for topic in &topics {

@@ -20,12 +20,11 @@ impl PeerTransport for TokioTransport {
     }
 
     fn subscribe(&self, topic: &Topic) -> Result<(), Error> {
-        self.registry.subscribe(topic, &self.link);
-        Ok(())
+        self.registry.subscribe(topic, &self.link)
     }
 
     fn unsubscribe(&self, topic: &Topic) -> Result<(), Error> {
-        self.registry.unsubscribe(topic, &self.link.id);
+        self.registry.unsubscribe(topic, &self.link);
         Ok(())
     }
 

@@ -167,3 +167,87 @@ async fn under_drop_message_a_stalled_reader_only_loses_messages() {
         "nobody is closed under DropMessage"
     );
 }
+
+/// The probe of issue 20: 60 KiB publications into a room where three
+/// peers never read. Bounded by messages only, their queues took all 1,000
+/// (the default holds 1,024) and the server held ~150 MiB, closing nobody.
+const LARGE: usize = 60 * 1024;
+const LARGE_PUBLICATIONS: usize = 1_000;
+
+/// Publishes [`LARGE_PUBLICATIONS`] to a fast reader and three stalled ones
+/// under `config`; returns how the stalled readers were closed, once they
+/// all were, and the RSS growth in KiB then.
+async fn large_publications_to_three_stalled_readers(
+    feed: &Arc<Feed>,
+    config: xws_tokio::Config,
+) -> (Vec<(String, u16)>, u64) {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let server = start(FeedHandler(Arc::clone(feed)), config).await;
+    let mut fast = server.connect("/?name=fast").await;
+    let mut stalled = Vec::new();
+    for name in ["slow1", "slow2", "slow3"] {
+        stalled.push(raw_upgrade(server.addr, &format!("/?name={name}"), Some(4096)).await);
+    }
+    eventually("four peers to subscribe", || {
+        feed.opened.load(Ordering::SeqCst) == 4
+    })
+    .await;
+    let hub = server.xws.hub();
+    let payload = "x".repeat(LARGE);
+    let rss_before = rss_kib();
+    for i in 0..LARGE_PUBLICATIONS {
+        hub.publish("feed", format!("{i:06}{payload}"))
+            .await
+            .unwrap();
+        assert_eq!(&next_text(&mut fast).await[..6], format!("{i:06}"));
+    }
+    eventually("the three stalled readers to be closed", || {
+        feed.closes.lock().len() == 3
+    })
+    .await;
+    eventually("their connections to end", || server.xws.connections() == 1).await;
+    let growth = rss_kib().saturating_sub(rss_before);
+    let mut closes = feed.closes.lock().clone();
+    closes.sort();
+    drop(stalled);
+    (closes, growth)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_publications_close_readers_that_never_read_by_the_byte_budget() {
+    let feed = Arc::new(Feed::default());
+    // Default queue limits: 1,024 messages, 1 MiB; writes never time out.
+    let config = xws_tokio::Config {
+        write_timeout: Duration::from_secs(3600),
+        ..test_config(quiet_limits())
+    };
+    let (closes, growth) = large_publications_to_three_stalled_readers(&feed, config).await;
+    assert_eq!(
+        closes,
+        [("slow1", 1013), ("slow2", 1013), ("slow3", 1013)].map(|(n, c)| (n.to_owned(), c)),
+        "each stalled reader is closed with 1013 once 1 MiB waits for it"
+    );
+    // 58 MiB were published; what stays is the allocator's, not the peers'.
+    assert!(
+        growth < 32 * 1024,
+        "the server kept {growth} KiB after the stalled readers were closed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_drop_message_a_write_without_progress_ends_the_reader_with_1013() {
+    let feed = Arc::new(Feed::default());
+    let config = xws_tokio::Config {
+        write_timeout: Duration::from_secs(1),
+        ..test_config(Limits {
+            slow_consumer: SlowConsumer::DropMessage,
+            ..quiet_limits()
+        })
+    };
+    let (closes, _) = large_publications_to_three_stalled_readers(&feed, config).await;
+    assert_eq!(
+        closes,
+        [("slow1", 1013), ("slow2", 1013), ("slow3", 1013)].map(|(n, c)| (n.to_owned(), c)),
+        "DropMessage keeps a slow reader, but not one whose socket takes nothing"
+    );
+}

@@ -1,6 +1,6 @@
 //! The error type shared by the core and the adapters.
 
-use crate::CloseCode;
+use crate::{CloseCode, CloseFrame};
 
 /// Any error a handler hook may return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -40,6 +40,13 @@ pub enum Error {
     /// The peer is closed or closing; nothing more can be sent to it.
     #[error("peer is closed")]
     PeerClosed,
+    /// The peer is subscribed to as many topics as
+    /// [`Limits::max_topics_per_peer`](crate::Limits::max_topics_per_peer) allows.
+    #[error("subscribed to {limit} topics already, the most a peer may")]
+    TooManyTopics {
+        /// The limit in force.
+        limit: usize,
+    },
     /// The peer's outgoing queue is full (a slow reader).
     #[error("outgoing queue of the peer is full")]
     QueueFull,
@@ -94,10 +101,34 @@ impl Error {
         match self {
             Error::MessageTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
             Error::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
-            Error::RateLimited | Error::SubscribeRefused(_) => CloseCode::POLICY_VIOLATION,
+            Error::RateLimited | Error::SubscribeRefused(_) | Error::TooManyTopics { .. } => {
+                CloseCode::POLICY_VIOLATION
+            }
             Error::QueueFull => CloseCode::TRY_AGAIN_LATER,
             _ => CloseCode::INTERNAL_ERROR,
         }
+    }
+
+    /// The close frame an adapter sends when this error ends a connection:
+    /// [`Error::close_code`] with a short reason that names no internals.
+    /// Every adapter uses it, so a client sees the same frame everywhere.
+    ///
+    /// ```
+    /// use xws::{CloseCode, Error};
+    /// let frame = Error::RateLimited.close_frame();
+    /// assert_eq!((frame.code, frame.reason.as_str()), (CloseCode::POLICY_VIOLATION, "rate limit exceeded"));
+    /// ```
+    pub fn close_frame(&self) -> CloseFrame {
+        let reason = match self {
+            Error::MessageTooLarge { .. } => "message too large",
+            Error::InvalidUtf8 => "invalid UTF-8",
+            Error::RateLimited => "rate limit exceeded",
+            Error::SubscribeRefused(_) => "subscription refused",
+            Error::QueueFull => "send queue full",
+            Error::StateTooLarge { .. } => "peer state too large",
+            _ => "internal error",
+        };
+        CloseFrame::new(self.close_code(), reason)
     }
 
     /// Wraps a transport-level failure.

@@ -32,8 +32,8 @@
 //! ```
 
 pub mod adapter;
-mod broker;
 pub mod caps;
+pub mod client;
 mod close;
 mod error;
 mod handler;
@@ -42,14 +42,12 @@ mod limits;
 mod maybe_send;
 mod message;
 mod peer;
-mod rate_limit;
 mod request;
 pub mod sse;
 pub mod stream;
 mod topic;
 mod upgrade;
 
-pub use broker::{Broker, Deliver, Envelope, NodeId, Target};
 pub use close::{CloseCode, CloseFrame};
 pub use error::{BoxError, Error};
 pub use handler::{Handler, HookResult};
@@ -57,8 +55,7 @@ pub use hub::{Delivery, Hub};
 pub use limits::{Heartbeat, Limits, RateLimit, SlowConsumer};
 pub use maybe_send::{BoxFuture, MaybeSend, MaybeSync};
 pub use message::{Message, Text};
-pub use peer::{ContextMut, ContextRef, Peer, PeerId, PeerSnapshot};
-pub use rate_limit::{RateDecision, RateLimiter};
+pub use peer::{ContextMut, ContextRef, Peer, PeerId};
 pub use request::RequestInfo;
 pub use topic::Topic;
 pub use upgrade::{Accept, Reject, Upgrade};

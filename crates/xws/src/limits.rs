@@ -10,10 +10,12 @@ use std::time::Duration;
 /// | `max_message_size` | 64 KiB | close 1009 |
 /// | `rate` | 1,000 msg/s, burst 1,000, 100 refusals tolerated | `error` hook per refused message, then close 1008 |
 /// | `send_queue` | 1,024 messages | `slow_consumer` policy |
+/// | `send_queue_bytes` | 1 MiB | `slow_consumer` policy |
 /// | `slow_consumer` | [`SlowConsumer::Close`] | close 1013 |
 /// | `heartbeat` | ping every 30 s, close after 30 s without answer | close 1011, `close` hook runs |
 /// | `max_connections` | 25,000 | HTTP 503 before the upgrade |
 /// | `max_connections_per_ip` | unlimited | HTTP 429 before the upgrade |
+/// | `max_topics_per_peer` | 256 | `subscribe` returns [`Error::TooManyTopics`](crate::Error::TooManyTopics) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -24,6 +26,7 @@ use std::time::Duration;
 ///     ..Limits::default()
 /// };
 /// assert_eq!(limits.send_queue, 1024);
+/// assert_eq!(limits.max_topics_per_peer, 256);
 /// assert_eq!(limits.heartbeat.unwrap().interval, Duration::from_secs(30));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,6 +37,9 @@ pub struct Limits {
     pub rate: Option<RateLimit>,
     /// Messages queued for one peer before `slow_consumer` applies.
     pub send_queue: usize,
+    /// Bytes of payload queued for one peer before `slow_consumer` applies
+    /// (a message larger than this is still queued when the queue is empty).
+    pub send_queue_bytes: usize,
     /// What happens when a peer's queue is full.
     pub slow_consumer: SlowConsumer,
     /// Protocol-level heartbeat; `None` disables it.
@@ -42,6 +48,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Open connections per remote IP address; `None` means unlimited.
     pub max_connections_per_ip: Option<usize>,
+    /// Topics one peer (or one SSE stream) may be subscribed to at once.
+    pub max_topics_per_peer: usize,
 }
 
 impl Default for Limits {
@@ -50,10 +58,12 @@ impl Default for Limits {
             max_message_size: 64 * 1024,
             rate: Some(RateLimit::default()),
             send_queue: 1024,
+            send_queue_bytes: 1024 * 1024,
             slow_consumer: SlowConsumer::Close,
             heartbeat: Some(Heartbeat::default()),
             max_connections: 25_000,
             max_connections_per_ip: None,
+            max_topics_per_peer: 256,
         }
     }
 }

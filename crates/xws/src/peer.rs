@@ -106,20 +106,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl<C> Peer<C> {
-    /// Creates a peer. Adapters call this; handlers receive peers.
-    pub fn new(
-        id: PeerId,
-        request: RequestInfo,
-        context: C,
-        transport: Box<dyn PeerTransport>,
-        policy: Arc<dyn SubscribePolicy<C>>,
-    ) -> Self {
-        Self::with_topics(id, request, context, BTreeSet::new(), transport, policy)
-    }
-
-    /// Restores a peer with topics it already holds (after hibernation or in
-    /// a new invocation); the transport is not told to subscribe again.
-    pub fn with_topics(
+    pub(crate) fn build(
         id: PeerId,
         request: RequestInfo,
         context: C,
@@ -334,14 +321,11 @@ impl<C> Peer<C> {
         self.shared.transport.close(CloseFrame::new(code, reason));
     }
 
-    /// Returns whether the context or topics changed since the last call, and
-    /// clears the flag. Adapters that persist peer state use it after a hook.
-    pub fn take_changed(&self) -> bool {
+    pub(crate) fn take_changed(&self) -> bool {
         self.shared.changed.swap(false, Ordering::AcqRel)
     }
 
-    /// The peer's state as it would be stored (id, request, context, topics).
-    pub fn snapshot(&self) -> PeerSnapshot<C>
+    pub(crate) fn snapshot(&self) -> PeerSnapshot<C>
     where
         C: Clone,
     {
@@ -351,11 +335,6 @@ impl<C> Peer<C> {
             context: lock(&self.shared.context).clone(),
             topics: lock(&self.shared.topics).clone(),
         }
-    }
-
-    /// The adapter's transport behind this peer.
-    pub fn transport(&self) -> &dyn PeerTransport {
-        &*self.shared.transport
     }
 }
 
@@ -372,24 +351,6 @@ pub struct PeerSnapshot<C> {
     pub context: C,
     /// The subscribed topics.
     pub topics: BTreeSet<Topic>,
-}
-
-impl<C> PeerSnapshot<C> {
-    /// Rebuilds the peer around a transport.
-    pub fn into_peer(
-        self,
-        transport: Box<dyn PeerTransport>,
-        policy: Arc<dyn SubscribePolicy<C>>,
-    ) -> Peer<C> {
-        Peer::with_topics(
-            self.id,
-            self.request,
-            self.context,
-            self.topics,
-            transport,
-            policy,
-        )
-    }
 }
 
 /// Read access to a peer's context.

@@ -26,7 +26,7 @@ use chat::{
 const PAGE: &str = include_str!("../../chat/static/index.html");
 
 /// The browser client the page loads.
-const CLIENT_JS: &str = include_str!("../../../crates/xws-tokio/js/xws.js");
+const CLIENT_JS: &str = xws::client::JS;
 
 pub use xws_aws::function::init_tracing;
 

@@ -10,12 +10,14 @@ mod latest;
 pub mod metrics;
 #[cfg(feature = "tokio")]
 pub mod server;
+mod stream;
 
 use xws::caps::{Capability, Needs};
 use xws::{BoxError, Handler, HookResult, Hub, Peer, Topic};
 
 pub use latest::{Latest, LatestMetrics};
 pub use metrics::Metrics;
+pub use stream::{DashboardStream, StreamTarget};
 
 /// The topic every update is published on.
 pub const TOPIC: &str = "metrics-updates";

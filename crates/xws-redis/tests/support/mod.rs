@@ -3,7 +3,10 @@
 
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
-use xws::{Broker, Envelope, Message, NodeId, Target, Topic};
+use xws::{
+    Message, Topic,
+    adapter::{Broker, Envelope, NodeId, Target},
+};
 use xws_redis::{PubSubMode, RedisBroker, RedisBrokerConfig};
 
 pub use xws_redis::testing::{kill_connection, require_redis, unique_channel};

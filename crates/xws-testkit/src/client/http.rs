@@ -65,6 +65,20 @@ pub async fn get(url: &str, timeout: Duration) -> Result<HttpResponse, ScenarioE
     read_all(url, timeout, send(Method::GET, url, None, timeout)).await
 }
 
+/// `GET url` with extra headers; reads the whole answer.
+pub async fn get_with_headers(
+    url: &str,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<HttpResponse, ScenarioError> {
+    read_all(
+        url,
+        timeout,
+        send_with(Method::GET, url, headers, None, timeout),
+    )
+    .await
+}
+
 async fn read_all(
     url: &str,
     timeout: Duration,
@@ -102,15 +116,15 @@ pub(super) async fn send(
     body: Option<Bytes>,
     timeout: Duration,
 ) -> Result<http::Response<Incoming>, ScenarioError> {
-    send_with_headers(method, url, body, &[], timeout).await
+    send_with(method, url, &[], body, timeout).await
 }
 
 /// [`send`] with extra request headers.
-pub(super) async fn send_with_headers(
+pub(super) async fn send_with(
     method: Method,
     url: &str,
-    body: Option<Bytes>,
     headers: &[(&str, &str)],
+    body: Option<Bytes>,
     timeout: Duration,
 ) -> Result<http::Response<Incoming>, ScenarioError> {
     let uri: Uri = url

@@ -2,10 +2,12 @@
 //! reliability tools: a WebSocket peer that remembers what it passed over, an HTTP
 //! request helper and an SSE subscriber. Every wait has a timeout.
 
+mod event_stream;
 mod http;
 mod sse;
 mod ws;
 
-pub use http::{HttpResponse, get, post_json, post_raw};
+pub use event_stream::{EventStreamClient, StreamEnd};
+pub use http::{HttpResponse, get, get_with_headers, post_json, post_raw};
 pub use sse::{SseClient, sse_connect, sse_resume};
 pub use ws::{Frame, WsClient, connect_rejected};

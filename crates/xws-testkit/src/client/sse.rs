@@ -7,7 +7,7 @@ use http::{Method, StatusCode};
 use hyper::body::Incoming;
 use sse_stream::{Sse, SseStream};
 
-use super::http::{content_type, send_with_headers};
+use super::http::{content_type, send_with};
 use crate::ScenarioError;
 use crate::error::within;
 
@@ -43,7 +43,7 @@ pub async fn sse_resume(
         .map(|id| ("last-event-id", id))
         .into_iter()
         .collect();
-    let response = send_with_headers(Method::GET, url, None, &headers, timeout).await?;
+    let response = send_with(Method::GET, url, &headers, None, timeout).await?;
     if response.status() != StatusCode::OK {
         return Err(ScenarioError::mismatch(
             format!("GET {url}"),

@@ -3,6 +3,8 @@
 use tokio_tungstenite::tungstenite::{self, error::ProtocolError};
 use xws::{CloseCode, CloseFrame};
 
+use crate::write_deadline::is_stalled;
+
 /// Why the connection loop stopped.
 #[derive(Debug)]
 pub(crate) enum Ending {
@@ -13,6 +15,9 @@ pub(crate) enum Ending {
     ClosedByClient(CloseFrame),
     /// The transport is gone: no close handshake is possible.
     Dropped,
+    /// A write made no progress for `Config::write_timeout`: the client
+    /// does not read, so no close frame can reach it either.
+    Stalled,
 }
 
 impl Ending {
@@ -29,10 +34,20 @@ impl Ending {
                 "text message is not valid UTF-8",
             )),
             E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Ending::Dropped,
+            // Reading writes too (the answers to pings).
+            E::Io(error) if is_stalled(&error) => Ending::Stalled,
             E::Protocol(error) => {
                 tracing::debug!(%error, "WebSocket protocol error");
                 Ending::Close(CloseFrame::new(CloseCode::PROTOCOL_ERROR, "protocol error"))
             }
+            _ => Ending::Dropped,
+        }
+    }
+
+    /// What a failed write means: a stalled reader, or a gone transport.
+    pub(crate) fn from_write_error(error: &tungstenite::Error) -> Self {
+        match error {
+            tungstenite::Error::Io(error) if is_stalled(error) => Ending::Stalled,
             _ => Ending::Dropped,
         }
     }
@@ -42,6 +57,10 @@ impl Ending {
         match self {
             Ending::Close(frame) | Ending::ClosedByClient(frame) => frame.clone(),
             Ending::Dropped => CloseFrame::new(CloseCode::ABNORMAL, "connection dropped"),
+            Ending::Stalled => CloseFrame::new(
+                CloseCode::TRY_AGAIN_LATER,
+                "write stalled: the client is not reading",
+            ),
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::{
     dispatch::{Dispatcher, new_peer},
     link::{Frame, LinkKind},
     outbox::OutboxReader,
+    write_deadline::WriteDeadline,
 };
 use ending::Ending;
 use heartbeat::{Beat, Heartbeat};
@@ -39,7 +40,7 @@ const SLOW_READER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Target size of tungstenite's write buffer before it writes to the socket.
 const WRITE_BUFFER_SIZE: usize = 8 * 1024;
 
-type Socket = WebSocketStream<TokioIo<Upgraded>>;
+type Socket = WebSocketStream<WriteDeadline<TokioIo<Upgraded>>>;
 
 /// Runs a freshly upgraded connection to its end.
 pub(crate) async fn run<H: Handler>(
@@ -60,11 +61,11 @@ pub(crate) async fn run<H: Handler>(
         .max_write_buffer_size(usize::MAX)
         .max_message_size(Some(limits.max_message_size))
         .max_frame_size(Some(limits.max_message_size));
-    let ws =
-        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config))
-            .await;
+    let io = WriteDeadline::new(TokioIo::new(upgraded), shared.config.write_timeout);
+    let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
 
     let (peer, link, queue) = new_peer(&shared, LinkKind::WebSocket, request, context);
+    link.set_byte_budget(limits.send_queue_bytes);
     let now = Instant::now();
     let connection = Connection {
         heartbeat: limits.heartbeat.map(|hb| Heartbeat::new(hb, now)),
@@ -165,8 +166,12 @@ impl<H: Handler> Connection<H> {
                         tungstenite::Message::Close(frame) => {
                             return Ending::ClosedByClient(ending::from_tungstenite(frame));
                         }
-                        // tungstenite answers pings itself; any frame proves liveness.
-                        _ => {}
+                        // tungstenite answers pings itself; any frame proves
+                        // liveness, and control frames count toward the rate.
+                        tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_) => {
+                            self.dispatch.control_frame().await;
+                        }
+                        tungstenite::Message::Frame(_) => {}
                     }
                 }
                 Event::Heartbeat => {
@@ -178,17 +183,14 @@ impl<H: Handler> Connection<H> {
                     match beat {
                         Beat::Wait => {}
                         Beat::Ping => {
-                            if self
-                                .ws
-                                .send(tungstenite::Message::Ping(Bytes::new()))
-                                .await
-                                .is_err()
+                            if let Err(error) =
+                                self.ws.send(tungstenite::Message::Ping(Bytes::new())).await
                             {
-                                return Ending::Dropped;
+                                return Ending::from_write_error(&error);
                             }
                         }
                         Beat::Dead => {
-                            tracing::debug!(peer = %self.dispatch.peer.id(), "heartbeat timed out");
+                            tracing::debug!(peer = %self.dispatch.peer().id(), "heartbeat timed out");
                             // As `Limits::heartbeat` documents: a half-open or
                             // stuck client still learns why (the close is
                             // bounded by a timeout if nobody reads it).
@@ -217,7 +219,7 @@ impl<H: Handler> Connection<H> {
         };
         tokio::select! {
             biased;
-            result = write => result.map_err(|_| Ending::Dropped),
+            result = write => result.map_err(|error| Ending::from_write_error(&error)),
             () = closing => {
                 let frame = self.dispatch.link.close_frame().unwrap_or_else(CloseFrame::normal);
                 Err(Ending::Close(frame))
@@ -229,6 +231,11 @@ impl<H: Handler> Connection<H> {
     async fn finish(&mut self, ending: Ending) {
         let (timeout, frame) = match ending {
             Ending::Dropped => return,
+            Ending::Stalled => {
+                tracing::warn!(peer = %self.dispatch.peer().id(), timeout = ?self.dispatch.shared.config.write_timeout,
+                    "a write made no progress: closing a client that does not read");
+                return;
+            }
             Ending::ClosedByClient(_) => (CLOSE_TIMEOUT, None),
             Ending::Close(frame) if frame.code == CloseCode::TRY_AGAIN_LATER => {
                 (SLOW_READER_CLOSE_TIMEOUT, Some(frame))
@@ -249,7 +256,7 @@ impl<H: Handler> Connection<H> {
             Ok::<_, tungstenite::Error>(())
         };
         if tokio::time::timeout(timeout, close).await.is_err() {
-            tracing::debug!(peer = %self.dispatch.peer.id(), "close handshake timed out");
+            tracing::debug!(peer = %self.dispatch.peer().id(), "close handshake timed out");
         }
     }
 }

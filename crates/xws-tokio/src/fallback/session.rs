@@ -83,7 +83,7 @@ impl<H: Handler> Session<H> {
                     None => return CloseFrame::new(CloseCode::ABNORMAL, "session dropped"),
                 },
                 () = sleep_until(deadline), if deadline.is_some() => {
-                    tracing::debug!(peer = %self.dispatch.peer.id(), "fallback client silent: ending its session");
+                    tracing::debug!(peer = %self.dispatch.peer().id(), "fallback client silent: ending its session");
                     return CloseFrame::new(CloseCode::ABNORMAL, "no message within the heartbeat");
                 }
             }

@@ -53,6 +53,7 @@ pub(super) async fn open<H: Handler, B>(
         }
     };
     let (peer, link, queue) = new_peer(shared, LinkKind::Fallback, info, accepted.context);
+    link.set_byte_budget(shared.config.limits.send_queue_bytes);
 
     let stream_gone = CancellationToken::new();
     let ended = CancellationToken::new();

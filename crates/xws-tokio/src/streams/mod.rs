@@ -346,22 +346,28 @@ impl Engine {
 
     /// Ends a preparation and runs `then` with what it captured, under the
     /// lock that delivery takes, so no publication passes in between.
-    /// Nothing runs if the peer left or subscribed again meanwhile.
+    /// Nothing runs (and it returns `false`) if the peer left or subscribed
+    /// again meanwhile.
     fn take_pending(
         &self,
         topic: &Topic,
         peer: &PeerId,
         ticket: u64,
         then: impl FnOnce(Vec<Publication>),
-    ) {
+    ) -> bool {
         let mut topics = self.topics.lock();
         let Some(state) = topics.get_mut(topic) else {
-            return;
+            return false;
         };
-        if state.pending.get(peer).is_some_and(|p| p.ticket == ticket) {
-            if let Some(pending) = state.pending.remove(peer) {
+        if !state.pending.get(peer).is_some_and(|p| p.ticket == ticket) {
+            return false;
+        }
+        match state.pending.remove(peer) {
+            Some(pending) => {
                 then(pending.captured);
+                true
             }
+            None => false,
         }
     }
 

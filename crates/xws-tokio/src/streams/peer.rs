@@ -78,14 +78,18 @@ impl TokioPeerStreams {
     ) -> Result<Subscription, Error> {
         let id = &self.link.id;
         // Subscribing again replaces the subscription (and its watermark).
-        self.registry.unsubscribe_quietly(&topic, id);
+        self.registry.unsubscribe_quietly(&topic, &self.link);
+        self.registry.reserve_topic(&self.link)?;
         let presence = self.engine.config.presence(topic.as_str());
         let Some(_) = self.engine.config.retention(topic.as_str()) else {
             if presence {
-                self.join(&topic, &options).await?;
+                if let Err(error) = self.join(&topic, &options).await {
+                    self.registry.release_topic(&self.link);
+                    return Err(error);
+                }
             }
             self.registry
-                .subscribe_at(&topic, &self.link, 0, options.presence_events);
+                .insert_subscriber(&topic, &self.link, 0, options.presence_events);
             return Ok(Subscription::new(None, None, 0, None));
         };
         let ticket = self.engine.begin(&topic, id);
@@ -93,12 +97,14 @@ impl TokioPeerStreams {
             Ok(recovery) => recovery,
             Err(error) => {
                 self.engine.abandon(&topic, id, ticket);
+                self.registry.release_topic(&self.link);
                 return Err(error);
             }
         };
         if presence {
             if let Err(error) = self.join(&topic, &options).await {
                 self.engine.abandon(&topic, id, ticket);
+                self.registry.release_topic(&self.link);
                 return Err(error);
             }
         }
@@ -164,15 +170,19 @@ impl StartLive for Start {
             recovery,
             presence_events,
         } = *self;
-        engine.take_pending(&topic, &link.id, ticket, |captured| {
+        let started = engine.take_pending(&topic, &link.id, ticket, |captured| {
             let (deliver, watermark) = stream::seam(&recovery.position, recovery.replay, captured);
             for publication in &deliver {
                 if link.push(frame(&link, publication)).is_err() {
                     break;
                 }
             }
-            registry.subscribe_at(&topic, &link, watermark.offset, presence_events);
+            registry.insert_subscriber(&topic, &link, watermark.offset, presence_events);
         });
+        if !started {
+            // The peer left, or subscribed again, meanwhile.
+            registry.release_topic(&link);
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use xws_aws::function::{error_response, sse_not_available, static_response};
 const PAGE: &str = include_str!("../../static/index.html");
 
 /// The browser client the page loads.
-const CLIENT_JS: &str = include_str!("../../../../crates/xws-tokio/js/xws.js");
+const CLIENT_JS: &str = xws::client::JS;
 
 /// - `GET /`: the page, `GET /xws.js` its client;
 /// - `GET /api/sse`: 501 naming the WebSocket ([`sse_not_available`]);

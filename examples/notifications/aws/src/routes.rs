@@ -12,7 +12,7 @@ use crate::DynamoStore;
 const PAGE: &str = include_str!("../../static/index.html");
 
 /// The browser client the page loads.
-const CLIENT_JS: &str = include_str!("../../../../crates/xws-tokio/js/xws.js");
+const CLIENT_JS: &str = xws::client::JS;
 
 /// The HTTP function's routes.
 #[derive(Clone, Debug)]

@@ -58,6 +58,39 @@ pub mod sse_function {
         Cell::none(capability, BROKER, STATELESS, source)
     }
 
+    const THROUGH_BROKER: &str =
+        "through a Broker: Redis pub/sub over TCP (XWS_REDIS_URL, e.g. a hosted Redis)";
+
+    /// Streams of one instance share its topic table (an instance serves
+    /// several requests at once).
+    pub const fn instance_topics(source: &'static str) -> Cell {
+        Cell::full(
+            PubSubInstance,
+            "the streams of one instance share its topic table (xws_serverless::InstanceTopics)",
+            source,
+        )
+    }
+
+    /// Topics across instances, through a broker.
+    pub const fn across_instances(source: &'static str) -> Cell {
+        Cell::emulated(
+            PubSubAcrossInstances,
+            THROUGH_BROKER,
+            "instances share nothing; each delivers the broker's publications to its own streams",
+            source,
+        )
+    }
+
+    /// Publishing from another function (an HTTP route, a cron job).
+    pub const fn publish_from_function(source: &'static str) -> Cell {
+        Cell::emulated(
+            PublishFromOutside,
+            THROUGH_BROKER,
+            "any function publishes through the adapter's hub, which returns once the broker has the publication",
+            source,
+        )
+    }
+
     /// Listing the open streams.
     pub const fn no_peers_listing(source: &'static str) -> Cell {
         Cell::none(

@@ -5,13 +5,15 @@ use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const FUNCTIONS: &str = "Vercel docs: functions";
 const LIMITS: &str = "Vercel docs: functions/limitations";
+const FLUID: &str = "Vercel docs: fluid-compute";
+const ADAPTER: &str = "xws-vercel";
 
 /// The Vercel column.
 pub const COLUMN: Column = Column {
     target: DeploymentTarget::Vercel,
     name: "Vercel functions",
     also: "Vercel",
-    adapter: AdapterStatus::GuardOnly,
+    adapter: AdapterStatus::Available { krate: "xws-vercel" },
     cells: [
         Cell::none(
             WebSocket,
@@ -22,12 +24,14 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             Sse,
             "300 s (800 s on Pro/Enterprise)",
-            "a streamed response bounded by the function's max duration",
+            "a streamed response bounded by the function's max duration; xws-vercel ends it before with a retry: hint",
             LIMITS,
-        ),
-        sse_function::stateless(PubSubInstance, FUNCTIONS),
-        sse_function::stateless(PubSubAcrossInstances, FUNCTIONS),
-        sse_function::stateless(PublishFromOutside, FUNCTIONS),
+        )
+        .proved_by("function_stream_state_then_publications"),
+        sse_function::instance_topics(FLUID),
+        sse_function::across_instances(ADAPTER).proved_by("function_stream_across_instances"),
+        sse_function::publish_from_function(ADAPTER)
+            .proved_by("function_stream_state_then_publications"),
         sse_function::no_peers_listing(FUNCTIONS),
         sse_function::BINARY,
         sse_function::PROTOCOL_PING,
@@ -49,9 +53,10 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxConnectionDuration,
             "300 s (800 s on Pro/Enterprise)",
-            "the function's max duration",
+            "the function's max duration: a stream ends cleanly before it (XWS_SSE_MAX_DURATION_SECS) and EventSource reconnects",
             LIMITS,
-        ),
+        )
+        .proved_by("function_stream_ends_before_limit"),
         Cell::limited(IdleTimeout, "the function's max duration", "", LIMITS),
         Cell::full(RemoteAddress, "the X-Forwarded-For / X-Real-IP headers", "Vercel docs: headers"),
         sse_function::SUBPROTOCOLS,

@@ -45,7 +45,7 @@ pub enum Target {
 /// A publication travelling between nodes.
 ///
 /// ```
-/// use xws::{Envelope, Message, NodeId, Target, Topic};
+/// use xws::{Message, Topic, adapter::{Envelope, NodeId, Target}};
 /// let envelope = Envelope {
 ///     origin: NodeId(7),
 ///     target: Target::Topic { topic: Topic::new("room:1").unwrap(), exclude: Some("p1".into()) },

@@ -1,5 +1,7 @@
 //! A sans-IO token bucket: the adapter passes the clock in.
 
+use serde::{Deserialize, Serialize};
+
 use crate::RateLimit;
 
 /// What to do with an incoming message.
@@ -20,14 +22,14 @@ pub enum RateDecision {
 /// tell a burst from a sustained flood.
 ///
 /// ```
-/// use xws::{RateDecision, RateLimit, RateLimiter};
+/// use xws::{RateLimit, adapter::{RateDecision, RateLimiter}};
 /// let mut limiter = RateLimiter::new(RateLimit { messages_per_second: 10, burst: 2, tolerance: 1 }, 0);
 /// assert_eq!(limiter.check(0), RateDecision::Allow);
 /// assert_eq!(limiter.check(0), RateDecision::Allow);
 /// assert_eq!(limiter.check(0), RateDecision::Refuse);
 /// assert_eq!(limiter.check(0), RateDecision::Close);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateLimiter {
     limit: RateLimit,
     tokens: f64,

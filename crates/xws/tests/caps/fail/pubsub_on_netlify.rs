@@ -1,4 +1,5 @@
-//! An SSE handler that publishes across instances has no broker on Vercel.
+//! An SSE handler that publishes across instances has no broker on Netlify
+//! (no xws adapter: Rust functions there cannot stream).
 
 use xws::caps::{Capability, Needs};
 
@@ -9,6 +10,6 @@ impl xws::Handler for App {
     const NEEDS: Needs = Needs::SSE.and(Capability::PubSubAcrossInstances);
 }
 
-xws::assert_deployable!(xws::caps::Vercel, App);
+xws::assert_deployable!(xws::caps::Netlify, App);
 
 fn main() {}

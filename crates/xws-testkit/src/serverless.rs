@@ -1,0 +1,223 @@
+//! Scenarios for SSE streams served by serverless functions (Vercel, a
+//! Lambda function URL, a plain Worker), where each stream is one
+//! invocation, instances share nothing, and a stream ends before the
+//! platform's limit.
+//!
+//! They need a stream whose first event is the current state, which is
+//! the latest publication (as the dashboard's: the latest metrics), and a
+//! way to publish from another invocation ([`FunctionTarget::publish`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use crate::client::{EventStreamClient, StreamEnd, get_with_headers};
+use crate::{ScenarioError, ensure_eq};
+
+/// Publishes once from another invocation and returns the event data every
+/// stream must receive for it.
+pub type Publish = Arc<dyn Fn() -> BoxFuture<'static, Result<String, ScenarioError>> + Send + Sync>;
+
+/// One instance's stream: its URL and the headers that reach it.
+#[derive(Clone, Debug)]
+pub struct StreamUrl {
+    /// `http://…/api/stream…`.
+    pub url: String,
+    /// Headers to send (a pin to one instance, where the platform allows one).
+    pub headers: Vec<(String, String)>,
+}
+
+impl StreamUrl {
+    /// `url` without extra headers.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    async fn open(
+        &self,
+        extra: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<EventStreamClient, ScenarioError> {
+        let mut headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        headers.extend_from_slice(extra);
+        EventStreamClient::connect(&self.url, &headers, timeout).await
+    }
+}
+
+/// A function target under test.
+#[derive(Clone)]
+pub struct FunctionTarget {
+    /// The stream, on different instances where the target can say which
+    /// (at least one).
+    pub streams: Vec<StreamUrl>,
+    /// Publishes from another invocation.
+    pub publish: Publish,
+    /// How long a stream lives on this deployment (shortened for tests):
+    /// each must end, cleanly, within it (plus [`Self::timeout`]).
+    pub lifetime: Duration,
+    /// The wait for each expected event.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for FunctionTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FunctionTarget")
+            .field("streams", &self.streams)
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FunctionTarget {
+    fn stream(&self, instance: usize) -> &StreamUrl {
+        &self.streams[instance % self.streams.len()]
+    }
+}
+
+/// The current state first (the latest publication), then a publication
+/// made by another invocation.
+pub async fn function_stream_state_then_publications(
+    target: &FunctionTarget,
+) -> Result<(), ScenarioError> {
+    let state = (target.publish)().await?;
+    let mut stream = target.stream(0).open(&[], target.timeout).await?;
+    let first = stream.expect_data().await?;
+    ensure_eq(
+        "the first event (the current state)",
+        Some(state.as_str()),
+        first.data.as_deref(),
+    )?;
+    let next = (target.publish)().await?;
+    let got = stream.expect_data().await?;
+    ensure_eq(
+        "the next event (the publication)",
+        Some(next.as_str()),
+        got.data.as_deref(),
+    )
+}
+
+/// Streams held by different instances each receive every publication
+/// made by another invocation, once and in order.
+pub async fn function_stream_across_instances(
+    target: &FunctionTarget,
+) -> Result<(), ScenarioError> {
+    let state = (target.publish)().await?;
+    let mut streams = Vec::new();
+    for instance in 0..target.streams.len().max(2) {
+        let mut stream = target.stream(instance).open(&[], target.timeout).await?;
+        let first = stream.expect_data().await?;
+        ensure_eq(
+            &format!("the current state on stream {instance}"),
+            Some(state.as_str()),
+            first.data.as_deref(),
+        )?;
+        streams.push(stream);
+    }
+    // Two publications: a duplicate of the first would come before the second.
+    let published = [(target.publish)().await?, (target.publish)().await?];
+    for (instance, stream) in streams.iter_mut().enumerate() {
+        for expected in &published {
+            let got = stream.expect_data().await?;
+            ensure_eq(
+                &format!("a publication on stream {instance}"),
+                Some(expected.as_str()),
+                got.data.as_deref(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A stream ends by itself before the platform's limit: cleanly (not cut),
+/// with a `retry:` hint; the client that reconnects gets the current state
+/// first again.
+pub async fn function_stream_ends_before_limit(
+    target: &FunctionTarget,
+) -> Result<(), ScenarioError> {
+    let state = (target.publish)().await?;
+    let mut stream = target.stream(0).open(&[], target.timeout).await?;
+    let (_, end) = stream.read_to_end(target.lifetime + target.timeout).await?;
+    match end {
+        StreamEnd::Clean { retry: Some(_) } => {}
+        other => {
+            return Err(ScenarioError::mismatch(
+                "the end of the stream",
+                "a clean end after a retry: hint",
+                format!("{other:?}"),
+            ));
+        }
+    }
+    let mut again = target.stream(0).open(&[], target.timeout).await?;
+    let first = again.expect_data().await?;
+    ensure_eq(
+        "the first event after reconnecting",
+        Some(state.as_str()),
+        first.data.as_deref(),
+    )
+}
+
+/// A WebSocket handshake gets an HTTP refusal that names the alternative,
+/// never a hang or an upgrade.
+pub async fn function_websocket_refused(target: &FunctionTarget) -> Result<(), ScenarioError> {
+    let stream = target.stream(0);
+    let mut headers: Vec<(&str, &str)> = stream
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    headers.extend([
+        ("connection", "Upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ]);
+    let answer = get_with_headers(&stream.url, &headers, target.timeout).await?;
+    ensure_eq(
+        "the status of a WebSocket handshake",
+        501,
+        answer.status.as_u16(),
+    )?;
+    let body = String::from_utf8_lossy(&answer.body);
+    if !body.contains("SSE") {
+        return Err(ScenarioError::mismatch(
+            "the refusal's body",
+            "the alternative (SSE)",
+            body,
+        ));
+    }
+    Ok(())
+}
+
+/// A scenario of this module.
+pub type FunctionScenario =
+    for<'a> fn(&'a FunctionTarget) -> BoxFuture<'a, Result<(), ScenarioError>>;
+
+/// Every scenario above, by name, for a target's tests.
+pub const ALL: &[(&str, FunctionScenario)] = &[
+    ("function_stream_state_then_publications", |t| {
+        Box::pin(function_stream_state_then_publications(t))
+    }),
+    ("function_stream_across_instances", |t| {
+        Box::pin(function_stream_across_instances(t))
+    }),
+    ("function_stream_ends_before_limit", |t| {
+        Box::pin(function_stream_ends_before_limit(t))
+    }),
+    ("function_websocket_refused", |t| {
+        Box::pin(function_websocket_refused(t))
+    }),
+];

@@ -1,0 +1,114 @@
+//! What an adapter author needs; handlers never use this module.
+//!
+//! An adapter does the IO for one runtime. It turns the runtime's events
+//! into calls on a [`Session`], which applies the hook rules (limits, the
+//! app ping, errors and panics, persistence) the same way everywhere, and
+//! it implements [`PeerTransport`] (what a [`Peer`] does) and
+//! [`HubTransport`] (what a [`Hub`](crate::Hub) does). Adapters that span
+//! processes carry publications between them as [`Envelope`]s through a
+//! [`Broker`].
+//!
+//! Handler authors use the crate root; nothing here is needed to write a
+//! handler, and the peer operations that would break an adapter's
+//! invariants (creating a peer, clearing its changed flag) live here
+//! rather than on [`Peer`].
+
+mod broker;
+mod guard;
+mod rate_limit;
+mod session;
+
+use std::{collections::BTreeSet, sync::Arc};
+
+pub use crate::peer::PeerSnapshot;
+pub use broker::{Broker, Deliver, Envelope, NodeId, Target};
+pub use rate_limit::{RateDecision, RateLimiter};
+pub use session::{Outcome, Session, SessionConfig, decide_upgrade};
+
+use crate::{
+    BoxFuture, CloseFrame, Delivery, Error, Handler, MaybeSend, MaybeSync, Message, Peer, PeerId,
+    RequestInfo, Topic,
+};
+
+/// One peer's side of an adapter. Methods must not block: they queue IO.
+pub trait PeerTransport: MaybeSend + MaybeSync {
+    /// Queues `message` for this peer.
+    fn send(&self, message: Message) -> Result<(), Error>;
+    /// Adds this peer to `topic`'s subscribers.
+    fn subscribe(&self, topic: &Topic) -> Result<(), Error>;
+    /// Removes this peer from `topic`'s subscribers.
+    fn unsubscribe(&self, topic: &Topic) -> Result<(), Error>;
+    /// Delivers `message` to every subscriber of `topic` except this peer.
+    fn publish(&self, topic: &Topic, message: Message) -> Result<(), Error>;
+    /// Starts closing the connection with `frame`.
+    fn close(&self, frame: CloseFrame);
+}
+
+/// What a [`Hub`](crate::Hub) asks of an adapter.
+pub trait HubTransport: MaybeSend + MaybeSync {
+    /// Delivers `message` to `topic`'s subscribers, skipping `exclude`.
+    fn publish(
+        &self,
+        topic: Topic,
+        message: Message,
+        exclude: Option<PeerId>,
+    ) -> BoxFuture<'_, Result<Delivery, Error>>;
+    /// Delivers `message` to every connected peer.
+    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>>;
+    /// Delivers `message` to one peer; `Ok(false)` when it is not connected.
+    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>>;
+    /// The connected peers, where the runtime can list them.
+    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>>;
+}
+
+/// Decides whether a peer may subscribe to a topic. Every [`Handler`]
+/// is one (through [`Handler::authorize_subscribe`]).
+pub trait SubscribePolicy<C>: MaybeSend + MaybeSync {
+    /// Whether `peer` may subscribe to `topic`.
+    fn allows(&self, peer: &Peer<C>, topic: &Topic) -> bool;
+}
+
+impl<H: Handler> SubscribePolicy<H::Context> for H {
+    fn allows(&self, peer: &Peer<H::Context>, topic: &Topic) -> bool {
+        self.authorize_subscribe(peer, topic)
+    }
+}
+
+/// Creates a peer that has just been accepted, with no topics.
+pub fn new_peer<C>(
+    id: PeerId,
+    request: RequestInfo,
+    context: C,
+    transport: Box<dyn PeerTransport>,
+    policy: Arc<dyn SubscribePolicy<C>>,
+) -> Peer<C> {
+    Peer::build(id, request, context, BTreeSet::new(), transport, policy)
+}
+
+/// Rebuilds a stored peer around a transport (after hibernation, or in a
+/// new invocation); the transport is not told to subscribe again.
+pub fn restore_peer<C>(
+    snapshot: PeerSnapshot<C>,
+    transport: Box<dyn PeerTransport>,
+    policy: Arc<dyn SubscribePolicy<C>>,
+) -> Peer<C> {
+    let PeerSnapshot {
+        id,
+        request,
+        context,
+        topics,
+    } = snapshot;
+    Peer::build(id, request, context, topics, transport, policy)
+}
+
+/// The peer's state as it is stored: id, request, context, topics.
+pub fn snapshot<C: Clone>(peer: &Peer<C>) -> PeerSnapshot<C> {
+    peer.snapshot()
+}
+
+/// Whether the peer's context or topics changed since the last call, and
+/// clears the flag. [`Session`] calls it after every hook; an adapter calls
+/// it only for peers it drives without a session (SSE streams).
+pub fn take_changed<C>(peer: &Peer<C>) -> bool {
+    peer.take_changed()
+}
