@@ -359,7 +359,7 @@ impl Engine {
         let Some(state) = topics.get_mut(topic) else {
             return false;
         };
-        if !state.pending.get(peer).is_some_and(|p| p.ticket == ticket) {
+        if state.pending.get(peer).is_none_or(|p| p.ticket != ticket) {
             return false;
         }
         match state.pending.remove(peer) {
