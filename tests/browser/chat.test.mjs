@@ -2,6 +2,7 @@
 // restart, and the SSE + POST fallback when WebSockets are refused.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -255,5 +256,46 @@ test("xws.js bounds its queue and gives up after maxAttempts", { timeout: 60_000
   assert.equal(outcome.close.willReconnect, false);
   assert.equal(outcome.state, "closed");
   assert.equal(outcome.queued, 2, "what was queued is kept until the app closes the client");
+  await page.close();
+});
+
+/** An HS256 JWT signed with `secret`, as xws-auth verifies it. */
+function hs256(secret, claims) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const body = `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}`;
+  return `${body}.${crypto.createHmac("sha256", secret).update(body).digest("base64url")}`;
+}
+
+test("xws.js asks its token callback again and reconnects when the token expires (3000)", { timeout: 60_000 }, async () => {
+  const secret = "browser test secret, 32 bytes long";
+  const server = await chatServer(await freePort(), { CHAT_JWT_SECRET: secret });
+  const page = await browser.page();
+  let issued = 0;
+  // The first token lives 2 s; the ones after it, a minute.
+  await page.exposeFunction("login", () => {
+    issued += 1;
+    const now = Math.floor(Date.now() / 1000);
+    return hs256(secret, { sub: "ada", exp: now + (issued === 1 ? 2 : 60) });
+  });
+  await page.goto(`${server.url}/xws.js`);
+  const outcome = await page.evaluate(async () => {
+    const { connect, TOKEN_EXPIRED } = await import("/xws.js");
+    const closes = [];
+    const client = connect("/api/ws", { token: () => window.login() });
+    client.on("close", ({ code, reason, willReconnect }) => closes.push({ code, reason, willReconnect }));
+    const users = [];
+    client.on("message", (message) => {
+      if (message.type === "echo") users.push(message.data.who);
+    });
+    await new Promise((resolve) => client.on("open", ({ reconnected }) => reconnected && resolve()));
+    client.send({ who: "after refresh" });
+    await new Promise((resolve) => client.on("message", (m) => m.type === "echo" && resolve()));
+    client.close();
+    return { closes, users, TOKEN_EXPIRED };
+  });
+  assert.equal(outcome.TOKEN_EXPIRED, 3000);
+  assert.deepEqual(outcome.closes[0], { code: 3000, reason: "token expired", willReconnect: true });
+  assert.deepEqual(outcome.users, ["after refresh"]);
+  assert.equal(issued, 2, "one token per connection");
   await page.close();
 });

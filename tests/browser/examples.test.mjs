@@ -69,7 +69,8 @@ test("notifications arrive after being offline, once, and read marks cross tabs"
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xws-notifications-"));
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const server = await example("notifications", { DATABASE_URL: `sqlite:${dir}/n.db?mode=rwc` });
-  const notify = (title) => fetch(`${server.url}/api/notify?user=ada`, {
+  const login = await (await fetch(`${server.url}/api/login?user=ada`, { method: "POST" })).json();
+  const notify = (title) => fetch(`${server.url}/api/notify?token=${login.token}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ title, body: "from the test" }),

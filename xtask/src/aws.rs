@@ -54,6 +54,10 @@ struct Example {
     /// Function URLs the emulator fronts (`PATH=FUNCTION`, function without
     /// the prefix), their responses streamed through.
     function_urls: &'static [&'static str],
+    /// Tests of the function URLs' streams (a test target besides `live`),
+    /// run against a second deployment without schedules, each
+    /// function-URL function in this many environments.
+    stream_tests: Option<(&'static str, usize)>,
     /// Variables of its own, for its functions and tests.
     env: &'static [(&'static str, &'static str)],
 }
@@ -67,6 +71,7 @@ const EXAMPLES: &[Example] = &[
         functions: &["ws", "http", "tick"],
         schedules: &[],
         function_urls: &[],
+        stream_tests: None,
         env: &[],
     },
     Example {
@@ -76,10 +81,11 @@ const EXAMPLES: &[Example] = &[
         functions: &["ws", "http", "tick", "sse"],
         schedules: &["tick=2s"],
         function_urls: &["/api/sse=sse"],
-        // Streams short enough for a test to see one end.
+        stream_tests: Some(("function_url", 2)),
+        // Streams short enough for a test to see one end: 6 s.
         env: &[
-            ("DASHBOARD_SSE_SECONDS", "12"),
-            ("DASHBOARD_SSE_POLL_MS", "200"),
+            ("XWS_SSE_MAX_DURATION_SECS", "8"),
+            ("XWS_SSE_END_BEFORE_SECS", "2"),
         ],
     },
     Example {
@@ -89,6 +95,7 @@ const EXAMPLES: &[Example] = &[
         functions: &["ws", "http", "worker"],
         schedules: &[],
         function_urls: &[],
+        stream_tests: None,
         env: &[],
     },
     Example {
@@ -98,6 +105,7 @@ const EXAMPLES: &[Example] = &[
         functions: &["ws", "http"],
         schedules: &[],
         function_urls: &[],
+        stream_tests: None,
         // The functions create it in moto (`XWS_CREATE_TABLE=1`).
         env: &[("NOTIFICATIONS_TABLE", "xws-notifications-store")],
     },
@@ -143,14 +151,25 @@ fn aws_env(cmd: Cmd, example: &Example, moto: SocketAddr, emulator: SocketAddr) 
         .env("XWS_TABLE", example.table())
         .env("XWS_SELF_FUNCTION", example.function("ws"))
         .env("WORKER_FUNCTION", example.function("worker"))
+        // Function URL streams hear publications through Redis (the
+        // machine's, as the services step requires), one channel per run.
+        .env("XWS_REDIS_URL", redis_url())
+        .env(
+            "XWS_REDIS_CHANNEL",
+            format!("xws-aws-{}-{}", example.name, std::process::id()),
+        )
+}
+
+fn redis_url() -> String {
+    std::env::var("XWS_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
 /// What the one build produced.
 struct Built {
     /// Every binary (functions, the emulator) by name.
     bins: HashMap<String, PathBuf>,
-    /// Each example's live tests, by crate directory.
-    live_tests: HashMap<PathBuf, PathBuf>,
+    /// Each example's test binaries, by crate directory and test name.
+    tests: HashMap<(PathBuf, String), PathBuf>,
 }
 
 impl Built {
@@ -188,7 +207,7 @@ fn build_all(workspace: &Workspace, examples: &[&Example]) -> Result<Built> {
         .context("building the functions, the emulator and the live tests")?;
     let mut built = Built {
         bins: HashMap::new(),
-        live_tests: HashMap::new(),
+        tests: HashMap::new(),
     };
     for line in output.lines() {
         let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -204,10 +223,12 @@ fn build_all(workspace: &Workspace, examples: &[&Example]) -> Result<Built> {
         let harness = message["profile"]["test"] == true;
         if kinds.iter().any(|k| k == "bin") && !harness {
             built.bins.insert(name.to_owned(), executable.into());
-        } else if kinds.iter().any(|k| k == "test") && name == "live" {
+        } else if kinds.iter().any(|k| k == "test") {
             let manifest = PathBuf::from(message["manifest_path"].as_str().unwrap_or_default());
             let dir = manifest.parent().unwrap_or(Path::new("")).to_path_buf();
-            built.live_tests.insert(dir, executable.into());
+            built
+                .tests
+                .insert((dir, name.to_owned()), executable.into());
         }
     }
     Ok(built)
@@ -287,6 +308,16 @@ fn path_with(bin: &Path) -> Result<std::ffi::OsString> {
     std::env::join_paths(paths).context("building PATH")
 }
 
+/// How a deployment differs from the example's own.
+#[derive(Clone, Copy, Debug, Default)]
+struct Variant {
+    /// Neither schedule fires: every publication is the tests' own.
+    no_schedules: bool,
+    /// Environments per function-URL function (default one), so that
+    /// concurrent streams run in separate environments.
+    url_environments: Option<usize>,
+}
+
 /// Starts `example`'s functions against the runtime API and the emulator
 /// on `port` in front of them.
 fn deploy(
@@ -295,6 +326,7 @@ fn deploy(
     example: &Example,
     port: u16,
     token: Option<&str>,
+    variant: Variant,
 ) -> Result<Deployment> {
     let emulator = local(port);
     if port_is_open(emulator) {
@@ -302,7 +334,20 @@ fn deploy(
     }
     let lambda = services.lambda;
     let mut children = Vec::new();
-    for function in example.functions {
+    let behind_url = |function: &str| {
+        example
+            .function_urls
+            .iter()
+            .any(|url| url.split_once('=').is_some_and(|(_, f)| f == function))
+    };
+    let started = example.functions.iter().flat_map(|function| {
+        let copies = match variant.url_environments {
+            Some(n) if behind_url(function) => n,
+            _ => 1,
+        };
+        std::iter::repeat_n(*function, copies)
+    });
+    for function in started {
         let name = example.function(function);
         let cmd = Cmd::new(built.bin(&name)?)
             // What Lambda gives a function.
@@ -330,7 +375,12 @@ fn deploy(
         .args(["--port", &port.to_string(), "--ws-path", "/api/ws"])
         .args(["--function", &invoke("ws")])
         .args(["--http-function", &invoke("http")]);
-    for schedule in example.schedules {
+    let schedules = if variant.no_schedules {
+        &[][..]
+    } else {
+        example.schedules
+    };
+    for schedule in schedules {
         emulator_cmd = emulator_cmd.args(["--schedule", &example.function(schedule)]);
     }
     for url in example.function_urls {
@@ -381,7 +431,14 @@ pub fn dev(workspace: &Workspace, example: Option<&str>, port: u16) -> Result<()
     let built = build_all(workspace, &[example])?;
     let token = std::env::var("CHAT_TOKEN").ok().filter(|t| !t.is_empty());
     let services = start_services(workspace, &bin)?;
-    let mut deployment = deploy(&built, &services, example, port, token.as_deref())?;
+    let mut deployment = deploy(
+        &built,
+        &services,
+        example,
+        port,
+        token.as_deref(),
+        Variant::default(),
+    )?;
     eprintln!(
         "xtask: the {0} on AWS (emulated) is at http://{1}/ (WebSocket ws://{1}/api/ws); \
          DynamoDB (moto) at http://{2}. Ctrl-C stops it.",
@@ -453,13 +510,48 @@ fn test_example(
     services: &Services,
     example: &Example,
 ) -> Result<()> {
+    run_tests(
+        workspace,
+        built,
+        services,
+        example,
+        "live",
+        Variant::default(),
+    )?;
+    if let Some((test, environments)) = example.stream_tests {
+        let variant = Variant {
+            no_schedules: true,
+            url_environments: Some(environments),
+        };
+        run_tests(workspace, built, services, example, test, variant)?;
+    }
+    Ok(())
+}
+
+/// Runs the test target `test` of `example` against a deployment of its own.
+fn run_tests(
+    workspace: &Workspace,
+    built: &Built,
+    services: &Services,
+    example: &Example,
+    test: &str,
+    variant: Variant,
+) -> Result<()> {
     let dir = workspace.root.join(example.dir);
     let tests = built
-        .live_tests
-        .get(&dir)
-        .with_context(|| format!("the build produced no live tests for {}", example.dir))?;
-    let deployment = deploy(built, services, example, free_port()?, Some(TEST_TOKEN))?;
+        .tests
+        .get(&(dir.clone(), test.to_owned()))
+        .with_context(|| format!("the build produced no {test} tests for {}", example.dir))?;
+    let deployment = deploy(
+        built,
+        services,
+        example,
+        free_port()?,
+        Some(TEST_TOKEN),
+        variant,
+    )?;
     let tests = Cmd::new(tests)
+        .args(test_args(variant))
         .current_dir(&dir)
         .env("XWS_AWS_EMULATOR", deployment.emulator.to_string())
         .env("XWS_AWS_TOKEN", TEST_TOKEN)
@@ -468,5 +560,15 @@ fn test_example(
     // function.
     aws_env(tests, example, services.moto, deployment.emulator)
         .run()
-        .with_context(|| format!("the {} AWS tests failed", example.name))
+        .with_context(|| format!("the {} AWS {test} tests failed", example.name))
+}
+
+/// The test binary's arguments: one test at a time for a deployment whose
+/// publications are the tests' own (each expects to see only its own).
+fn test_args(variant: Variant) -> &'static [&'static str] {
+    if variant.no_schedules {
+        &["--test-threads=1"]
+    } else {
+        &[]
+    }
 }

@@ -1,12 +1,14 @@
 //! `cargo xtask wasm`: the core must build for `wasm32-unknown-unknown`
 //! (Cloudflare Workers).
 //!
-//! rustup cannot download the wasm32 standard library on these machines, so
-//! the build uses Debian's Rust (`rustc-web`, `/usr/bin/cargo`) and its
-//! packaged std source (`rust-web-src`), linked by `wasm-ld-22`. Std is built
-//! from that source once per machine and compiler (`-Zbuild-std`, ~3 min) into
-//! a sysroot in the tools cache; every later build, in any clone, links
-//! against it. The flags are passed on the command line rather than in
+//! The toolchain is rustup's own wasm32 target (`rustup target add`) where
+//! rustup can download it, which is the fast path: a prebuilt std, rust-lld.
+//! Where it cannot (machines without that download), the build falls back to
+//! Debian's Rust (`rustc-web`, `/usr/bin/cargo`) and its packaged std source
+//! (`rust-web-src`), linked by `wasm-ld-22`: std is built from that source
+//! once per machine and compiler (`-Zbuild-std`, ~3 min) into a sysroot in
+//! the tools cache. That fallback is kept by hand because no packaged tool
+//! does it. The flags are passed on the command line rather than in
 //! `.cargo/config.toml`, where they would break every native build.
 
 use std::fs;
@@ -43,11 +45,54 @@ pub struct WasmToolchain {
     /// Environment every wasm32 cargo invocation of this toolchain needs
     /// (`RUSTC_BOOTSTRAP` for `-Zbuild-std`, Debian's rustdoc).
     pub env: Vec<(&'static str, String)>,
+    /// The linker to name; `None` keeps the target's default (rust-lld).
+    pub linker: Option<&'static str>,
+    /// Whether std must be built from source for LTO-optimised builds
+    /// (Debian's std is only source; rustup's ships bitcode).
+    pub build_std: bool,
 }
 
-/// Installs the toolchain when missing (apt), builds the wasm32 std once
-/// per machine, and describes the result.
+/// rustup's wasm32 target when rustup can add it; otherwise Debian's
+/// toolchain, installed when missing (apt), with the wasm32 std built once
+/// per machine.
 pub fn toolchain() -> Result<WasmToolchain> {
+    match rustup_toolchain() {
+        Ok(toolchain) => return Ok(toolchain),
+        Err(error) => {
+            eprintln!("xtask: rustup cannot provide {TARGET} ({error:#}); using Debian's toolchain")
+        }
+    }
+    debian_toolchain()
+}
+
+fn rustup_toolchain() -> Result<WasmToolchain> {
+    Cmd::new("rustup")
+        .args(["target", "add", TARGET])
+        .timeout(Duration::from_secs(5 * 60))
+        .run()?;
+    let which = |tool: &str| -> Result<PathBuf> {
+        let path = Cmd::new("rustup")
+            .args(["which", tool])
+            .timeout(Duration::from_secs(30))
+            .read()?;
+        Ok(PathBuf::from(path.trim()))
+    };
+    let rustc = which("rustc")?;
+    let sysroot = Cmd::new(&rustc)
+        .args(["--print", "sysroot"])
+        .timeout(Duration::from_secs(30))
+        .read()?;
+    Ok(WasmToolchain {
+        cargo: which("cargo")?,
+        rustc,
+        sysroot: PathBuf::from(sysroot.trim()),
+        env: Vec::new(),
+        linker: None,
+        build_std: false,
+    })
+}
+
+fn debian_toolchain() -> Result<WasmToolchain> {
     tools::apt_install(&APT_PACKAGES)?;
     let cargo = PathBuf::from("/usr/bin/cargo");
     let rustc = PathBuf::from("/usr/bin/rustc");
@@ -63,6 +108,8 @@ pub fn toolchain() -> Result<WasmToolchain> {
         rustc,
         sysroot,
         env,
+        linker: Some(LINKER),
+        build_std: true,
     })
 }
 
@@ -81,15 +128,20 @@ impl WasmToolchain {
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
     }
 
-    /// Debian's cargo for wasm32, with no std chosen yet.
+    /// This toolchain's cargo for wasm32, with no std chosen yet.
     fn bare_cargo(&self, subcommand: &str, target_dir: &Path) -> Cmd {
-        let cmd = Cmd::new(&self.cargo)
-            .args([subcommand, "--target", TARGET, "--config"])
-            .arg(format!("target.{TARGET}.linker=\"{LINKER}\""))
+        let mut cmd = Cmd::new(&self.cargo).args([subcommand, "--target", TARGET]);
+        if let Some(linker) = self.linker {
+            cmd = cmd
+                .arg("--config")
+                .arg(format!("target.{TARGET}.linker=\"{linker}\""));
+        }
+        let cmd = cmd
             .arg("--target-dir")
             .arg(target_dir)
-            // rustup's variables would send the Debian cargo to rustup's
-            // compiler, whose std does not match the packaged source.
+            // rustup's variables would send Debian's cargo to rustup's
+            // compiler, whose std does not match the packaged source; the
+            // toolchain's own `RUSTC` is named below in both cases.
             .env_remove("RUSTUP_TOOLCHAIN")
             .env_remove("RUSTC_WRAPPER")
             .env_remove("RUSTC_WORKSPACE_WRAPPER")
@@ -128,6 +180,8 @@ fn ensure_sysroot(cargo: &Path, rustc: &Path, env: &[(&'static str, String)]) ->
         rustc: rustc.to_path_buf(),
         sysroot: sysroot.clone(),
         env: env.to_vec(),
+        linker: Some(LINKER),
+        build_std: true,
     };
     partial
         .bare_cargo("build", &scratch.join("target"))

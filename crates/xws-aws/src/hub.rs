@@ -1,8 +1,8 @@
 //! Publishing from anywhere: the [`HubTransport`] over DynamoDB and the
 //! Management API.
 
-use std::sync::Arc;
-use xws::{BoxFuture, Delivery, Error, Message, PeerId, Topic, adapter::HubTransport};
+use std::{future::Future, sync::Arc};
+use xws::{Delivery, Error, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
 use crate::{Aws, Reach, fanout::fan_out, now_ms};
 
@@ -43,38 +43,54 @@ impl AwsHub {
     }
 }
 
+impl AwsHub {
+    /// Spawns `work` now, so a caller that drops the [`Pending`] still
+    /// publishes. The function's runtime keeps polling it; an invocation
+    /// that must not end before it completes awaits the result.
+    fn start<T: Send + 'static>(
+        work: impl Future<Output = Result<T, Error>> + Send + 'static,
+    ) -> Pending<T> {
+        let task = tokio::spawn(work);
+        Pending::started(async move { task.await.map_err(Error::transport)? })
+    }
+}
+
 impl HubTransport for AwsHub {
     fn publish(
         &self,
         topic: Topic,
         message: Message,
         exclude: Option<PeerId>,
-    ) -> BoxFuture<'_, Result<Delivery, Error>> {
-        Box::pin(async move {
-            AwsHub::publish(self, &topic, &message, exclude.as_ref().map(PeerId::as_str)).await
+    ) -> Pending<Delivery> {
+        let hub = self.clone();
+        Self::start(async move {
+            let exclude = exclude.as_ref().map(PeerId::as_str);
+            AwsHub::publish(&hub, &topic, &message, exclude).await
         })
     }
 
-    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
-        Box::pin(async move {
-            let ids = self.aws.table.connections().await?;
-            fan_out(&self.aws, &self.endpoint, ids, None, None, &message).await
+    fn broadcast(&self, message: Message) -> Pending<Delivery> {
+        let hub = self.clone();
+        Self::start(async move {
+            let ids = hub.aws.table.connections().await?;
+            fan_out(&hub.aws, &hub.endpoint, ids, None, None, &message).await
         })
     }
 
-    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
-        Box::pin(async move {
+    fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
+        let hub = self.clone();
+        Self::start(async move {
             crate::gateway::check_size(&message)?;
-            match self
+            match hub
                 .aws
                 .gateway
-                .post(&self.endpoint, peer.as_str(), &message)
+                .post(&hub.endpoint, peer.as_str(), &message)
                 .await?
             {
                 Reach::Delivered => Ok(true),
                 Reach::Gone => {
-                    let cutoff = now_ms() - self.aws.config.connect_grace.as_millis() as i64;
-                    self.aws
+                    let cutoff = now_ms() - hub.aws.config.connect_grace.as_millis() as i64;
+                    hub.aws
                         .table
                         .remove_stale(peer.as_str(), None, cutoff)
                         .await?;
@@ -84,9 +100,10 @@ impl HubTransport for AwsHub {
         })
     }
 
-    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
-        Box::pin(async move {
-            let ids = self.aws.table.connections().await?;
+    fn peers(&self) -> Pending<Vec<PeerId>> {
+        let hub = self.clone();
+        Self::start(async move {
+            let ids = hub.aws.table.connections().await?;
             Ok(ids.into_iter().map(PeerId::from).collect())
         })
     }

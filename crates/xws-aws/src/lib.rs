@@ -24,6 +24,10 @@
 //!
 //! Other functions (an HTTP route, a scheduled EventBridge rule) publish
 //! through [`Aws::hub`]; feature `http` adds helpers for them (`function`).
+//!
+//! Feature `function-url` serves an SSE-capable handler from a function URL
+//! in response-streaming mode instead (`function_url`), topics crossing
+//! environments through Redis.
 
 mod backend;
 mod config;
@@ -33,6 +37,8 @@ mod event;
 mod fanout;
 #[cfg(feature = "http")]
 pub mod function;
+#[cfg(feature = "function-url")]
+pub mod function_url;
 mod gateway;
 mod hub;
 mod metrics;

@@ -60,9 +60,12 @@ impl<H: Handler> Gateway<H> {
 
     /// A hub publishing to the peers of the object named `namespace`.
     pub fn hub(&self, env: &Env, namespace: &str) -> worker::Result<Hub> {
-        Ok(Hub::new(Arc::new(StubHub::new(
-            self.object(env, namespace)?,
-        ))))
+        #[allow(
+            clippy::arc_with_non_send_sync,
+            reason = "Workers run on one thread; `xws::Hub` holds an `Arc`"
+        )]
+        let transport = Arc::new(StubHub::new(self.object(env, namespace)?));
+        Ok(Hub::new(transport))
     }
 
     /// The statistics of the object named `namespace`, as JSON.

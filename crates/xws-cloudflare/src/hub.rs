@@ -1,20 +1,40 @@
 //! A [`xws::Hub`] for code outside the object (a Worker route, a cron job):
 //! every call becomes a request to the object's stub.
 
+use std::{future::Future, rc::Rc};
 use worker::{Headers, Method, Request, RequestInit, Stub, Url};
-use xws::{BoxFuture, Delivery, Error, Message, PeerId, Topic, adapter::HubTransport};
+
+use futures_channel::oneshot;
+use xws::{Delivery, Error, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
 use crate::wire::{HubCommand, HubOp, HubReply, OP_HEADER, Op};
 
 /// Publishes through one Durable Object.
+#[derive(Clone)]
 pub struct StubHub {
-    stub: Stub,
+    stub: Rc<Stub>,
 }
 
 impl StubHub {
     /// A hub for the object behind `stub`.
     pub fn new(stub: Stub) -> Self {
-        Self { stub }
+        Self {
+            stub: Rc::new(stub),
+        }
+    }
+
+    /// Starts `work` on the Worker's event loop now, so a caller that drops
+    /// the [`Pending`] still publishes.
+    fn start<T: 'static>(work: impl Future<Output = Result<T, Error>> + 'static) -> Pending<T> {
+        let (done, result) = oneshot::channel();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = done.send(work.await);
+        });
+        Pending::started(async move {
+            result
+                .await
+                .unwrap_or_else(|_| Err(Error::transport("the hub request was cancelled")))
+        })
     }
 
     async fn call(&self, command: HubCommand, message: Option<Message>) -> Result<HubReply, Error> {
@@ -89,42 +109,46 @@ impl HubTransport for StubHub {
         topic: Topic,
         message: Message,
         exclude: Option<PeerId>,
-    ) -> BoxFuture<'_, Result<Delivery, Error>> {
-        Box::pin(async move {
+    ) -> Pending<Delivery> {
+        let hub = self.clone();
+        Self::start(async move {
             let cmd = command(HubOp::Publish, Some(topic.to_string()), exclude, &message);
-            let reply = self.call(cmd, Some(message)).await?;
+            let reply = hub.call(cmd, Some(message)).await?;
             Ok(Delivery {
                 delivered: reply.delivered,
             })
         })
     }
 
-    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
-        Box::pin(async move {
+    fn broadcast(&self, message: Message) -> Pending<Delivery> {
+        let hub = self.clone();
+        Self::start(async move {
             let cmd = command(HubOp::Broadcast, None, None, &message);
-            let reply = self.call(cmd, Some(message)).await?;
+            let reply = hub.call(cmd, Some(message)).await?;
             Ok(Delivery {
                 delivered: reply.delivered,
             })
         })
     }
 
-    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
-        Box::pin(async move {
+    fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
+        let hub = self.clone();
+        Self::start(async move {
             let cmd = command(HubOp::SendTo, None, Some(peer), &message);
-            Ok(self.call(cmd, Some(message)).await?.sent)
+            Ok(hub.call(cmd, Some(message)).await?.sent)
         })
     }
 
-    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
-        Box::pin(async move {
+    fn peers(&self) -> Pending<Vec<PeerId>> {
+        let hub = self.clone();
+        Self::start(async move {
             let cmd = HubCommand {
                 op: HubOp::Peers,
                 topic: None,
                 peer: None,
                 binary: false,
             };
-            Ok(self.call(cmd, None).await?.peers)
+            Ok(hub.call(cmd, None).await?.peers)
         })
     }
 }

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use serde::{Serialize, de::DeserializeOwned};
-use xws::{BoxFuture, Delivery, Error, Message, PeerId, Topic, adapter::HubTransport};
+use xws::{Delivery, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
 use crate::room::Room;
 
@@ -25,28 +25,27 @@ impl<C> HubTransport for LocalHub<C>
 where
     C: Serialize + DeserializeOwned + Clone + 'static,
 {
+    // The object's peers are in memory: each operation completes at once.
     fn publish(
         &self,
         topic: Topic,
         message: Message,
         exclude: Option<PeerId>,
-    ) -> BoxFuture<'_, Result<Delivery, Error>> {
+    ) -> Pending<Delivery> {
         let delivered = self.room.publish(&topic, &message, exclude.as_ref());
-        Box::pin(async move { Ok(Delivery { delivered }) })
+        Pending::ready(Ok(Delivery { delivered }))
     }
 
-    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
+    fn broadcast(&self, message: Message) -> Pending<Delivery> {
         let delivered = self.room.broadcast(&message);
-        Box::pin(async move { Ok(Delivery { delivered }) })
+        Pending::ready(Ok(Delivery { delivered }))
     }
 
-    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
-        let sent = self.room.send_to(&peer, &message);
-        Box::pin(async move { Ok(sent) })
+    fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
+        Pending::ready(Ok(self.room.send_to(&peer, &message)))
     }
 
-    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
-        let peers = self.room.peer_ids();
-        Box::pin(async move { Ok(peers) })
+    fn peers(&self) -> Pending<Vec<PeerId>> {
+        Pending::ready(Ok(self.room.peer_ids()))
     }
 }

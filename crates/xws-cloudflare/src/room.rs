@@ -134,12 +134,12 @@ where
 
     /// Stores the peer's state on its socket if a hook changed it.
     pub fn persist(&self, peer: &Peer<C>) -> Result<(), Error> {
-        if !xws::adapter::take_changed(&peer) {
+        if !xws::adapter::take_changed(peer) {
             return Ok(());
         }
         let members = self.members.borrow();
         match members.get(peer.id()) {
-            Some(member) => attachment::store(&member.socket, &xws::adapter::snapshot(&peer)),
+            Some(member) => attachment::store(&member.socket, &xws::adapter::snapshot(peer)),
             None => Ok(()),
         }
     }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
 use worker::{Headers, Request, Response, WebSocket, WebSocketPair, WebsocketEvent};
-use xws::{Handler, Message, Peer, PeerId, Topic};
+use xws::{Handler, Message, PeerId, Topic};
 
 use crate::{
     attachment, ids,

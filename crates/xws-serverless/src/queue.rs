@@ -31,6 +31,9 @@ pub enum End {
     Closed(CloseFrame),
     /// The client read slower than events came and the queue filled up.
     SlowReader,
+    /// The stream lost its source of publications (a broker connection):
+    /// the client reconnects.
+    Interrupted,
 }
 
 /// The writing side of a stream's queue; cheap to clone.

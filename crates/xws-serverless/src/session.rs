@@ -136,6 +136,14 @@ impl<H: Handler, R: Runtime> Session<H, R> {
                 "the stream could not be opened",
             ));
         }
+        if let Err(error) = self.topics.subscribed(open.peer.id()).await {
+            tracing::warn!(%error, "xws-serverless: the stream's topics could not be subscribed");
+            open.unsubscribe_all();
+            return Err(Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the stream's topics are unavailable; retry",
+            ));
+        }
         let lifetime = self.config.lifetime(remaining);
         Ok(EventStream::new(open, reader, &self.config, lifetime))
     }
@@ -182,6 +190,9 @@ impl End {
             ),
             End::Closed(frame) => frame.clone(),
             End::SlowReader => CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "slow reader"),
+            End::Interrupted => {
+                CloseFrame::new(CloseCode::TRY_AGAIN_LATER, "the broker connection was lost")
+            }
         }
     }
 }

@@ -51,7 +51,8 @@ impl<H: Handler, R: Runtime> OpenPeer<H, R> {
 ///   reconnects (with `Last-Event-ID`);
 /// - when the handler closes the peer, `event: close` with
 ///   `{"code":…,"reason":"…"}`: the client should stop (`EventSource.close()`);
-/// - when the client reads too slowly, a comment saying so.
+/// - when the client reads too slowly, a comment saying so;
+/// - when its source of publications is lost, a `retry:` and a comment.
 ///
 /// The handler's `close` hook runs before the body ends; when the client
 /// leaves first (the body is dropped), it runs in the background.
@@ -122,6 +123,11 @@ impl<H: Handler, R: Runtime> EventStream<H, R> {
                 sse::SseEvent::new(data.to_string()).event("close").encode()
             }
             End::SlowReader => sse::comment("the client reads too slowly; reconnect"),
+            End::Interrupted => format!(
+                "retry: {}\n: the stream lost its publications; reconnect\n\n",
+                self.retry.as_millis()
+            )
+            .into(),
         };
         if let Some(open) = self.open.take() {
             self.closing = Some(open.finish(why.frame()));

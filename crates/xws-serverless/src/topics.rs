@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use xws::{
-    BoxFuture, Delivery, Error, Hub, MaybeSend, MaybeSync, Message, PeerId, Topic,
+    BoxFuture, Delivery, Error, Hub, MaybeSend, MaybeSync, Message, PeerId, Pending, Topic,
     adapter::{Broker, Envelope, HubTransport, NodeId, Target},
 };
 
@@ -28,6 +28,15 @@ pub trait StreamTopics: MaybeSend + MaybeSync + 'static {
         message: Message,
         exclude: Option<&PeerId>,
     ) -> Result<(), Error>;
+
+    /// Resolves once the subscriptions `stream` made so far are in effect
+    /// (a broker may take them asynchronously); the stream's first byte
+    /// waits for it, so a publication made after the client saw the stream
+    /// open reaches it. At once by default.
+    fn subscribed(&self, stream: &PeerId) -> BoxFuture<'_, Result<(), Error>> {
+        let _ = stream;
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A [`Broker`] a function can publish through and then end: `flushed`
@@ -235,45 +244,48 @@ impl StreamTopics for InstanceTopics {
 struct InstanceHub(Arc<InstanceTopics>);
 
 impl HubTransport for InstanceHub {
+    // Delivery here and the broker forward happen while called; the result
+    // waits until the broker has the publication, so an invocation that
+    // awaits it can end without losing it.
     fn publish(
         &self,
         topic: Topic,
         message: Message,
         exclude: Option<PeerId>,
-    ) -> BoxFuture<'_, Result<Delivery, Error>> {
-        Box::pin(async move {
-            let delivered = self.0.deliver(&topic, &message, exclude.as_ref());
-            self.0.forward(Target::Topic { topic, exclude }, message);
-            self.0.flushed().await?;
+    ) -> Pending<Delivery> {
+        let delivered = self.0.deliver(&topic, &message, exclude.as_ref());
+        self.0.forward(Target::Topic { topic, exclude }, message);
+        let topics = Arc::clone(&self.0);
+        Pending::started(async move {
+            topics.flushed().await?;
             Ok(Delivery { delivered })
         })
     }
 
-    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
+    fn broadcast(&self, message: Message) -> Pending<Delivery> {
         let _ = message;
         // Streams listen to their topics only, here and on every instance.
-        Box::pin(async { Ok(Delivery::default()) })
+        Pending::ready(Ok(Delivery::default()))
     }
 
-    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
-        Box::pin(async move {
-            if self.0.send_to(&peer, &message) {
-                return Ok(true);
-            }
-            // Somewhere else, perhaps: the instance holding it delivers.
-            self.0.forward(Target::Peer(peer), message);
-            self.0.flushed().await?;
+    fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
+        if self.0.send_to(&peer, &message) {
+            return Pending::ready(Ok(true));
+        }
+        // Somewhere else, perhaps: the instance holding it delivers.
+        self.0.forward(Target::Peer(peer), message);
+        let topics = Arc::clone(&self.0);
+        Pending::started(async move {
+            topics.flushed().await?;
             Ok(false)
         })
     }
 
-    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
-        Box::pin(async {
-            Err(Error::Unsupported {
-                target: "a serverless function",
-                capability: "peers listing",
-                alternative: "keep a registry of streams in a database",
-            })
-        })
+    fn peers(&self) -> Pending<Vec<PeerId>> {
+        Pending::ready(Err(Error::Unsupported {
+            target: "a serverless function",
+            capability: "peers listing",
+            alternative: "keep a registry of streams in a database",
+        }))
     }
 }

@@ -43,6 +43,21 @@ pub(crate) struct Shared<H> {
 }
 
 impl<H: Handler> Shared<H> {
+    /// The client's address: the TCP peer that [`serve`](crate::serve) or
+    /// axum's `ConnectInfo` names, or behind a trusted proxy the address
+    /// it forwarded for (port 0).
+    pub(crate) fn client_addr<B>(&self, request: &http::Request<B>) -> Option<SocketAddr> {
+        let peer = tcp_peer(request)?;
+        let proxies = &self.config.trusted_proxies;
+        if !proxies.contains(peer.ip()) {
+            return Some(peer);
+        }
+        Some(SocketAddr::new(
+            proxies.client_ip(peer.ip(), request.headers()),
+            0,
+        ))
+    }
+
     /// Milliseconds since the server started: the rate limiter's clock.
     pub(crate) fn now_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
@@ -64,7 +79,7 @@ impl<H: Handler> Xws<H> {
         Self {
             shared: Arc::new(Shared {
                 handler: Arc::new(handler),
-                admission: Arc::new(Admission::new(&config.limits)),
+                admission: Arc::new(Admission::new(&config.limits, config.ipv6_prefix_len)),
                 registry: Arc::new(Registry::new(config.limits.max_topics_per_peer)),
                 config,
                 shutdown: CancellationToken::new(),
@@ -159,7 +174,10 @@ impl<H: Handler> Xws<H> {
         FallbackService::new(self.clone())
     }
 
-    /// Open connections (WebSocket peers and SSE streams).
+    /// Connections counted against the limits: every TCP connection
+    /// [`serve`](crate::serve) or [`serve_app`](crate::serve_app) accepted
+    /// (whatever it carries, from accept to close), and WebSocket peers and
+    /// SSE streams on connections a server of your own accepted.
     pub fn connections(&self) -> usize {
         self.shared.admission.open()
     }
@@ -199,18 +217,19 @@ impl<H: Handler> Xws<H> {
             );
         }
     }
+}
 
-    pub(crate) fn remote_addr<B>(request: &http::Request<B>) -> Option<SocketAddr> {
-        if let Some(crate::RemoteAddr(addr)) = request.extensions().get() {
-            return Some(*addr);
-        }
-        #[cfg(feature = "axum")]
-        if let Some(axum::extract::ConnectInfo(addr)) = request
-            .extensions()
-            .get::<axum::extract::ConnectInfo<SocketAddr>>(
-        ) {
-            return Some(*addr);
-        }
-        None
+/// The TCP peer of `request`'s connection, where the server says.
+fn tcp_peer<B>(request: &http::Request<B>) -> Option<SocketAddr> {
+    if let Some(crate::RemoteAddr(addr)) = request.extensions().get() {
+        return Some(*addr);
     }
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(addr)) = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
+        return Some(*addr);
+    }
+    None
 }

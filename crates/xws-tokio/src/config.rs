@@ -3,6 +3,8 @@
 use std::time::Duration;
 use xws::Limits;
 
+use crate::TrustedProxies;
+
 /// Which `Origin` headers may open a connection (against cross-site
 /// WebSocket hijacking).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,13 +55,31 @@ pub struct Config {
     pub sse_retry: Duration,
     /// How long graceful shutdown waits for peers to close.
     pub shutdown_timeout: Duration,
+    /// How long a client may take to send a request's headers, from the
+    /// moment its connection is accepted or its previous request answered:
+    /// a silent or slow-header socket is closed after it, and so is an idle
+    /// keep-alive connection. On connections accepted by
+    /// [`serve`](crate::serve) and [`serve_app`](crate::serve_app); with an
+    /// `axum::serve` of your own, hyper's default applies (no timeout).
+    pub header_read_timeout: Duration,
     /// How long a write to a client may make no progress (not one byte
     /// taken by the socket) before the connection is ended and its memory
     /// released: a reader that never reads, or is gone without a TCP reset.
     /// A WebSocket peer's `close` hook then sees 1013. Applies to WebSocket
     /// peers everywhere, and to SSE streams and plain HTTP responses on
-    /// connections accepted by [`serve`](crate::serve).
+    /// connections accepted by [`serve`](crate::serve) or
+    /// [`serve_app`](crate::serve_app).
     pub write_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by
+    /// default). Behind a proxy, every client has the proxy's address:
+    /// list it here so that `max_connections_per_ip` and
+    /// [`RequestInfo::remote_addr`](xws::RequestInfo::remote_addr) see the
+    /// client.
+    pub trusted_proxies: TrustedProxies,
+    /// IPv6 clients count against `max_connections_per_ip` by network of
+    /// this prefix length: 64 by default, since one customer usually holds
+    /// a whole /64 (128 counts each address).
+    pub ipv6_prefix_len: u8,
     /// Answer the app-level ping ([`APP_PING`](crate::APP_PING)) with
     /// [`APP_PONG`](crate::APP_PONG) without calling the handler. Browsers
     /// cannot send protocol pings, so this is how `xws.js` finds dead
@@ -78,6 +98,9 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(10),
             answer_app_ping: true,
             write_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            trusted_proxies: TrustedProxies::default(),
+            ipv6_prefix_len: 64,
         }
     }
 }

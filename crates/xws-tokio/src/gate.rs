@@ -5,31 +5,45 @@ use http::{Request, Response, StatusCode};
 use xws::{Accept, Handler, RequestInfo, Upgrade, adapter::decide_upgrade};
 
 use crate::{
-    Body, Xws,
-    admission::Permit,
+    Body,
+    admission::{ConnectionPermit, Permits},
     app::Shared,
     handshake::{self, plain, rejection},
 };
 
-/// A request let through: what the handler knows of it, its connection
-/// slot, and the handler's acceptance.
+/// A request let through: what the handler knows of it, its slots in the
+/// connection limits, and the handler's acceptance.
 pub(crate) struct Admitted<C> {
     pub(crate) info: RequestInfo,
-    pub(crate) permit: Permit,
+    pub(crate) permit: Permits,
     pub(crate) accepted: Accept<C>,
 }
 
-/// What the handler learns of `request`.
-pub(crate) fn request_info<H: Handler, B>(request: &Request<B>) -> RequestInfo {
-    handshake::request_info(request, Xws::<H>::remote_addr(request))
+/// A request at the door: what the handler learns of it, and the slot its
+/// TCP connection took when [`serve`](crate::serve) accepted it.
+pub(crate) struct Arrival {
+    info: RequestInfo,
+    connection: Option<ConnectionPermit>,
+}
+
+/// Reads what [`admit`] needs from `request` (taken apart before any
+/// await, so the request body type need not be `Sync`).
+pub(crate) fn arrival<H: Handler, B>(shared: &Shared<H>, request: &Request<B>) -> Arrival {
+    Arrival {
+        info: handshake::request_info(request, shared.client_addr(request)),
+        connection: request.extensions().get::<ConnectionPermit>().cloned(),
+    }
 }
 
 /// In order: shutdown (503), `Origin` (403), connection limits (503 or
-/// 429), then the handler's `upgrade` hook (its status; 500 if it panics).
+/// 429; 500 when a per-IP limit is set and the client's address is
+/// unknown), then the handler's `upgrade` hook (its status; 500 if it
+/// panics).
 pub(crate) async fn admit<H: Handler>(
     shared: &Shared<H>,
-    info: RequestInfo,
+    arrival: Arrival,
 ) -> Result<Admitted<H::Context>, Response<Body>> {
+    let Arrival { info, connection } = arrival;
     if shared.shutdown.is_cancelled() {
         return Err(plain(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -42,7 +56,7 @@ pub(crate) async fn admit<H: Handler>(
     }
     let permit = shared
         .admission
-        .admit(info.remote_addr.map(|addr| addr.ip()))
+        .admit_peer(info.remote_addr.map(|addr| addr.ip()), connection)
         .map_err(rejection)?;
     match decide_upgrade(&*shared.handler, &info).await {
         Upgrade::Accept(accepted) => Ok(Admitted {

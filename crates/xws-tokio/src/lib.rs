@@ -43,6 +43,11 @@
 //!     }));
 //! ```
 //!
+//! Serve such an app with [`serve_app`] rather than `axum::serve`: it
+//! applies the same header-read and write timeouts as [`serve`], counts
+//! connections against the limits from accept, and gives every request the
+//! client's address (see [`Config`] and `SECURITY.md`).
+//!
 //! ## Clients that survive real networks
 //! [`client_js`] serves `xws.js`, a browser client that reconnects with
 //! backoff, queues what is sent while disconnected, detects dead
@@ -58,9 +63,11 @@
 //! through its bounded queue ([`xws::Limits::send_queue`]); a published
 //! message is encoded once and shared by every subscriber.
 
+mod accept;
 mod admission;
 mod app;
 mod body;
+mod client_ip;
 mod client_js;
 mod config;
 mod connection;
@@ -81,9 +88,12 @@ mod ws;
 
 pub use app::Xws;
 pub use body::Body;
+pub use client_ip::{InvalidProxy, TrustedProxies};
 pub use client_js::{CLIENT_JS, ClientJsService, client_js};
 pub use config::{Config, OriginPolicy};
 pub use fallback::FallbackService;
+#[cfg(feature = "axum")]
+pub use serve::serve_app;
 pub use serve::{RemoteAddr, listen, listen_on_port_env, serve};
 pub use sse::SseService;
 pub use ws::WsService;

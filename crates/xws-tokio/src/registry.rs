@@ -12,7 +12,7 @@ use std::{
     },
 };
 use xws::{
-    BoxFuture, Delivery, Error, Message, PeerId, Topic,
+    Delivery, Error, Message, PeerId, Pending, Topic,
     adapter::{Broker, Envelope, HubTransport, NodeId, Target},
     sse,
     stream::Publication,
@@ -428,37 +428,34 @@ fn websocket_frame(converted: &mut Option<Option<WsMessage>>, message: &Message)
 
 /// The [`xws::Hub`] of a Tokio server publishes straight into the registry.
 impl HubTransport for Registry {
+    // Every operation is in memory (a broker forward only queues), so each
+    // completes while it is called.
     fn publish(
         &self,
         topic: Topic,
         message: Message,
         exclude: Option<PeerId>,
-    ) -> BoxFuture<'_, Result<Delivery, Error>> {
+    ) -> Pending<Delivery> {
         if let Some(streams) = self.streams.get().filter(|s| s.keeps_history(&topic)) {
             // Kept in history first; the subscribers of this node at the time
             // count as reached, as for the broker's publications.
-            let streams = Arc::clone(streams);
-            return Box::pin(async move {
-                let delivered = self.subscriber_count(&topic);
-                streams.publish_and_wait(topic, message, exclude).await?;
-                Ok(Delivery { delivered })
-            });
+            let delivered = self.subscriber_count(&topic);
+            return streams.publish_started(topic, message, exclude, delivered);
         }
         let delivered = Registry::publish(self, &topic, message, exclude.as_ref());
-        Box::pin(std::future::ready(Ok(Delivery { delivered })))
+        Pending::ready(Ok(Delivery { delivered }))
     }
 
-    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>> {
+    fn broadcast(&self, message: Message) -> Pending<Delivery> {
         let delivered = Registry::broadcast(self, message);
-        Box::pin(std::future::ready(Ok(Delivery { delivered })))
+        Pending::ready(Ok(Delivery { delivered }))
     }
 
-    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>> {
-        let here = Registry::send_to(self, &peer, message);
-        Box::pin(std::future::ready(Ok(here)))
+    fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
+        Pending::ready(Ok(Registry::send_to(self, &peer, message)))
     }
 
-    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>> {
-        Box::pin(std::future::ready(Ok(self.peer_ids())))
+    fn peers(&self) -> Pending<Vec<PeerId>> {
+        Pending::ready(Ok(self.peer_ids()))
     }
 }

@@ -1,18 +1,23 @@
 //! Running an [`Xws`] server on a `TcpListener` without a framework.
 
 use http::{Request, StatusCode, header};
-use hyper::{body::Incoming, service::service_fn};
-use hyper_util::rt::TokioIo;
-use std::{convert::Infallible, future::Future, io, net::SocketAddr, time::Duration};
+use hyper::body::Incoming;
+use std::{
+    convert::Infallible,
+    future::Future,
+    io,
+    net::SocketAddr,
+    pin::Pin,
+    task::{Context, Poll},
+};
 use tokio::net::{TcpListener, TcpSocket};
-use tokio_util::task::TaskTracker;
 use tower_service::Service;
 use xws::Handler;
 
-use crate::{Xws, handshake::plain, sse};
+use crate::{Xws, accept, handshake::plain, sse};
 
-/// The client's address, put in request extensions by [`serve`] (axum's
-/// `ConnectInfo` is read as well).
+/// The client's address, put in request extensions by [`serve`] and
+/// [`serve_app`] (axum's `ConnectInfo` is read as well).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RemoteAddr(pub SocketAddr);
 
@@ -65,47 +70,88 @@ pub fn listen_on_port_env(default_port: u16) -> io::Result<TcpListener> {
 /// Every path accepts WebSocket upgrades; a `GET` with
 /// `Accept: text/event-stream` opens an SSE stream of the `?topic=`s; other
 /// requests get 426 Upgrade Required.
+///
+/// Each TCP connection counts against the connection limits from the
+/// moment it is accepted (over them it is answered 503 or 429 and closed),
+/// must send its request headers within [`Config::header_read_timeout`],
+/// and has its writes bounded by [`Config::write_timeout`]
+/// (see [`serve_app`] for an axum app).
+///
+/// [`Config::header_read_timeout`]: crate::Config::header_read_timeout
+/// [`Config::write_timeout`]: crate::Config::write_timeout
 pub async fn serve<H: Handler>(
     listener: TcpListener,
     xws: Xws<H>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let http_connections = TaskTracker::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, remote) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors and the like: back off, keep serving.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let xws = xws.clone();
-        let service = service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(RemoteAddr(remote));
-            let xws = xws.clone();
-            async move { Ok::<_, Infallible>(route(xws, request).await) }
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .serve_connection(TokioIo::new(stream), service)
-            .with_upgrades();
-        http_connections.spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "HTTP connection error");
-            }
-        });
+    let routes = Routes { xws: xws.clone() };
+    accept::serve_connections(listener, xws, routes, shutdown).await
+}
+
+/// Serves an axum `app` that mounts `xws`'s services, with the protections
+/// of [`serve`]: connections counted against `xws`'s limits from accept,
+/// the header-read and write timeouts, and the client's address in every
+/// request (as axum's `ConnectInfo<SocketAddr>` too), so
+/// `max_connections_per_ip` always knows whom it counts. On `shutdown`,
+/// requests in flight finish, then [`Xws::shutdown`] closes the peers.
+///
+/// ```no_run
+/// # use xws::Handler;
+/// # #[derive(Default)] struct Chat;
+/// # impl Handler for Chat { type Context = (); }
+/// # async fn run() -> std::io::Result<()> {
+/// let xws = xws_tokio::Xws::new(Chat);
+/// let app = axum::Router::new().route_service("/ws", xws.ws());
+/// let listener = xws_tokio::listen("127.0.0.1:3000".parse().unwrap())?;
+/// xws_tokio::serve_app(listener, xws, app, async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// })
+/// .await
+/// # }
+/// ```
+///
+/// With an `axum::serve` of your own instead, give it
+/// `app.into_make_service_with_connect_info::<SocketAddr>()` (without the
+/// client's address a per-IP limit refuses every connection with 500), and
+/// know that hyper then applies no header-read timeout, that connections
+/// count only once they are upgraded, and that an SSE stream whose client
+/// stops reading is freed only when TCP gives up.
+#[cfg(feature = "axum")]
+pub async fn serve_app<H: Handler>(
+    listener: TcpListener,
+    xws: Xws<H>,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    accept::serve_connections(listener, xws, app, shutdown).await
+}
+
+/// What [`serve`] answers on every path.
+struct Routes<H: Handler> {
+    xws: Xws<H>,
+}
+
+impl<H: Handler> Clone for Routes<H> {
+    fn clone(&self) -> Self {
+        Self {
+            xws: self.xws.clone(),
+        }
     }
-    xws.shutdown().await;
-    // SSE streams end on shutdown; give their HTTP connections a moment.
-    http_connections.close();
-    let _ = tokio::time::timeout(Duration::from_secs(1), http_connections.wait()).await;
-    Ok(())
+}
+
+impl<H: Handler> Service<Request<Incoming>> for Routes<H> {
+    type Response = http::Response<crate::Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        let xws = self.xws.clone();
+        Box::pin(async move { Ok(route(xws, request).await) })
+    }
 }
 
 async fn route<H: Handler>(xws: Xws<H>, request: Request<Incoming>) -> http::Response<crate::Body> {

@@ -20,7 +20,7 @@ use xws::{
 
 use crate::{
     Body, Xws,
-    admission::Permit,
+    admission::Permits,
     dispatch::new_peer,
     gate::{self, Admitted},
     handshake::plain,
@@ -80,7 +80,7 @@ pub(crate) async fn stream<H: Handler, B>(xws: Xws<H>, request: Request<B>) -> R
         info,
         permit,
         accepted,
-    } = match gate::admit(shared, gate::request_info::<H, B>(&request)).await {
+    } = match gate::admit(shared, gate::arrival(shared, &request)).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -165,7 +165,7 @@ struct Subscription {
     registry: Arc<Registry>,
     id: PeerId,
     topics: Vec<Topic>,
-    _permit: Permit,
+    _permit: Permits,
 }
 
 impl Drop for Subscription {

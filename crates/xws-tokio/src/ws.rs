@@ -32,7 +32,7 @@ async fn accept<H: Handler, B: Send + 'static>(
         Ok(key) => key,
         Err(response) => return response,
     };
-    let admitted = match gate::admit(&xws.shared, gate::request_info::<H, B>(&request)).await {
+    let admitted = match gate::admit(&xws.shared, gate::arrival(&xws.shared, &request)).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };

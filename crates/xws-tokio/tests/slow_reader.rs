@@ -251,3 +251,35 @@ async fn under_drop_message_a_write_without_progress_ends_the_reader_with_1013()
         "DropMessage keeps a slow reader, but not one whose socket takes nothing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sse_stream_nobody_reads_is_ended_by_the_write_timeout() {
+    let config = xws_tokio::Config {
+        write_timeout: Duration::from_secs(1),
+        ..test_config(quiet_limits())
+    };
+    let server = start(FeedHandler(Arc::default()), config).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET /?topic=feed HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n",
+        server.addr
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
+        .await
+        .unwrap();
+    eventually("the stream to subscribe", || server.xws.topic_count() == 1).await;
+    // The hyper connection is stuck writing: the stream's own slow-consumer
+    // close cannot run, only the write timeout ends it.
+    let hub = server.xws.hub();
+    let payload = xws::Message::from("x".repeat(LARGE));
+    for _ in 0..LARGE_PUBLICATIONS {
+        hub.publish("feed", payload.clone()).await.unwrap();
+    }
+    eventually("the stream to end and leave its topic", || {
+        server.xws.connections() == 0 && server.xws.topic_count() == 0
+    })
+    .await;
+    drop(stream);
+}

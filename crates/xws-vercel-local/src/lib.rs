@@ -1,7 +1,9 @@
 //! # xws-vercel-local: Vercel Rust functions on your machine
 //!
 //! `vercel dev` needs a Vercel account: it links the directory to a project
-//! (and so logs in) before it serves anything. This crate runs the same
+//! before it serves anything, and without a login stops with `Error: No
+//! existing credentials found. Please run \`vercel login\` or pass "--token"`
+//! (Vercel CLI 59.25.4, tried offline on 2026-12-07). This crate runs the same
 //! function binaries the way Vercel's function runtime does, through the
 //! bridge protocol `vercel_runtime` 2.x speaks ([`bridge`]), so an xws-vercel
 //! function is tested as it will run, offline:

@@ -24,6 +24,11 @@
 // - Falls back to Server-Sent Events + HTTP POST (xws_tokio's
 //   `Xws::fallback`) when a WebSocket cannot be opened, with the same API.
 //   Once the fallback worked where the WebSocket did not, it is kept.
+// - Signed tokens: with a `token` callback (sync or async, returning the
+//   current token), every connection attempt asks it for a token and sends
+//   it as `?token=`. When the server closes with 3000 ("token expired",
+//   xws-auth) the client asks again and reconnects at once:
+//     connect("/api/ws", { token: () => fetch("/api/login").then((r) => r.text()) })
 //
 // Events (`on(event, fn)` returns a function that removes the listener):
 //   open          { transport: "websocket" | "sse", reconnected }
@@ -61,6 +66,9 @@ export const DEFAULTS = Object.freeze({
   /** URL of the SSE + POST fallback (e.g. "/api/fallback"), or null. It gets
    *  the WebSocket URL's query unless it has its own. */
   fallback: null,
+  /** A function returning the token (or a promise of it), called before
+   *  every connection attempt; sent as `?token=`. null: the URL as given. */
+  token: null,
   /** Whether to reconnect after the server closed with this { code, reason }.
    *  By default: not after 1008 (policy violation) nor application codes 4000-4999. */
   shouldReconnect: ({ code }) => code !== 1008 && !(code >= 4000 && code <= 4999),
@@ -70,6 +78,9 @@ export const DEFAULTS = Object.freeze({
 export function connect(url, options = {}) {
   return new XwsClient(url, options);
 }
+
+/** The close code of an expired token (xws-auth; IANA's "Unauthorized"). */
+export const TOKEN_EXPIRED = 3000;
 
 /** A connection that survives real networks. Create it with `connect`. */
 export class XwsClient {
@@ -181,6 +192,23 @@ export class XwsClient {
   #start() {
     this.#retryTimer = null;
     if (this.#closedByApp) return;
+    if (!this.#options.token) return this.#open();
+    // A fresh token for every attempt: the last one may have expired.
+    Promise.resolve()
+      .then(() => this.#options.token())
+      .then(
+        (token) => {
+          for (const url of [this.#url, this.#fallbackUrl]) url?.searchParams.set("token", token);
+          if (!this.#closedByApp) this.#open();
+        },
+        (error) => {
+          this.#emit("error", new Error(`xws: the token callback failed: ${error}`));
+          this.#onClose({ code: 1006, reason: "no token", wasClean: false, opened: false });
+        },
+      );
+  }
+
+  #open() {
     const useSse =
       this.#fallbackUrl && (this.#preferSse || this.#lastFailed === "websocket");
     this.#transportName = useSse ? "sse" : "websocket";
@@ -239,9 +267,12 @@ export class XwsClient {
     if (this.#closedByApp) return;
     if (!opened) this.#lastFailed = this.#transportName;
     const serverSaidStop = opened && wasClean && !this.#options.shouldReconnect({ code, reason });
-    // A WebSocket that could not open is retried at once over the fallback.
+    // A WebSocket that could not open is retried at once over the fallback;
+    // an expired token, at once with a fresh one.
     const tryFallbackNow = !opened && this.#transportName === "websocket" && this.#fallbackUrl;
-    if (!tryFallbackNow) this.#attempt += 1;
+    const refreshNow = opened && code === TOKEN_EXPIRED && Boolean(this.#options.token);
+    const now = tryFallbackNow || refreshNow;
+    if (!now) this.#attempt += 1;
     const willReconnect = !serverSaidStop && this.#attempt <= this.#options.maxAttempts;
     if (opened) this.#emit("close", { code, reason, wasClean, willReconnect });
     if (!willReconnect) {
@@ -253,8 +284,8 @@ export class XwsClient {
       return;
     }
     this.#setState(this.#opened || this.#attempt ? "reconnecting" : "connecting");
-    const delay = tryFallbackNow ? 0 : this.#delay();
-    if (!tryFallbackNow) this.#emit("reconnecting", { attempt: this.#attempt, delay });
+    const delay = now ? 0 : this.#delay();
+    if (!now) this.#emit("reconnecting", { attempt: this.#attempt, delay });
     this.#retryTimer = setTimeout(() => this.#start(), delay);
   }
 

@@ -39,6 +39,9 @@ impl CloseCode {
     pub const SERVICE_RESTART: Self = Self(1012);
     /// 1013: the server is overloaded; try again later (used for slow readers).
     pub const TRY_AGAIN_LATER: Self = Self(1013);
+    /// 3000: unauthorized, as registered with IANA for authentication
+    /// (xws-auth closes a peer whose token expired with it).
+    pub const UNAUTHORIZED: Self = Self(3000);
 
     /// The numeric code.
     pub const fn as_u16(self) -> u16 {

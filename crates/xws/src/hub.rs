@@ -4,7 +4,7 @@
 use serde::Serialize;
 use std::{fmt, sync::Arc};
 
-use crate::{Error, Message, PeerId, Topic, adapter::HubTransport};
+use crate::{Message, PeerId, Pending, Topic, adapter::HubTransport};
 
 /// How many peers a publication reached.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -16,6 +16,9 @@ pub struct Delivery {
 
 /// A handle for code outside a connection: an HTTP route, a background task,
 /// a cron job. Cheap to clone; every adapter gives one out.
+///
+/// Like a [`Peer`](crate::Peer)'s, its operations start when called and
+/// return a [`Pending`] result: await it, or drop it to fire and forget.
 ///
 /// ```no_run
 /// # async fn demo(hub: xws::Hub) -> Result<(), xws::Error> {
@@ -41,45 +44,51 @@ impl Hub {
         Self { transport }
     }
 
-    /// Publishes `message` to every subscriber of `topic`.
-    pub async fn publish(
+    /// Publishes `message` to every subscriber of `topic`. The publication
+    /// starts now; await the result to learn how many peers it reached.
+    pub fn publish(
         &self,
         topic: impl AsRef<str>,
         message: impl Into<Message>,
-    ) -> Result<Delivery, Error> {
-        let topic = Topic::new(topic)?;
-        self.transport.publish(topic, message.into(), None).await
+    ) -> Pending<Delivery> {
+        match Topic::new(topic) {
+            Ok(topic) => self.transport.publish(topic, message.into(), None),
+            Err(error) => Pending::ready(Err(error)),
+        }
     }
 
     /// Publishes `value`, serialized once as JSON, to `topic`.
-    pub async fn publish_json<T: Serialize + ?Sized>(
+    pub fn publish_json<T: Serialize + ?Sized>(
         &self,
         topic: impl AsRef<str>,
         value: &T,
-    ) -> Result<Delivery, Error> {
-        self.publish(topic, Message::json(value)?).await
+    ) -> Pending<Delivery> {
+        match Message::json(value) {
+            Ok(message) => self.publish(topic, message),
+            Err(error) => Pending::ready(Err(error)),
+        }
     }
 
     /// Sends `message` to every connected peer.
-    pub async fn broadcast(&self, message: impl Into<Message>) -> Result<Delivery, Error> {
-        self.transport.broadcast(message.into()).await
+    pub fn broadcast(&self, message: impl Into<Message>) -> Pending<Delivery> {
+        self.transport.broadcast(message.into())
     }
 
     /// Sends `value`, serialized once as JSON, to every connected peer.
-    pub async fn broadcast_json<T: Serialize + ?Sized>(
-        &self,
-        value: &T,
-    ) -> Result<Delivery, Error> {
-        self.broadcast(Message::json(value)?).await
+    pub fn broadcast_json<T: Serialize + ?Sized>(&self, value: &T) -> Pending<Delivery> {
+        match Message::json(value) {
+            Ok(message) => self.broadcast(message),
+            Err(error) => Pending::ready(Err(error)),
+        }
     }
 
     /// Sends `message` to one peer; `Ok(false)` when it is not connected.
-    pub async fn send_to(&self, peer: &PeerId, message: impl Into<Message>) -> Result<bool, Error> {
-        self.transport.send_to(peer.clone(), message.into()).await
+    pub fn send_to(&self, peer: &PeerId, message: impl Into<Message>) -> Pending<bool> {
+        self.transport.send_to(peer.clone(), message.into())
     }
 
     /// The connected peers, where the runtime can list them.
-    pub async fn peers(&self) -> Result<Vec<PeerId>, Error> {
-        self.transport.peers().await
+    pub fn peers(&self) -> Pending<Vec<PeerId>> {
+        self.transport.peers()
     }
 }

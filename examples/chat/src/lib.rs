@@ -3,6 +3,15 @@
 //! The handler ([`ChatHandler`]) knows nothing of the runtime; the Tokio
 //! binary (`src/main.rs`), the Cloudflare Worker and the AWS Lambda build
 //! host it unchanged. The wire protocol is in [`protocol`].
+//!
+//! Three ways to let clients in: anyone (the default), a shared
+//! `CHAT_TOKEN` given as `?token=`, or signed tokens: with
+//! `CHAT_JWT_SECRET` set, `?token=` must be an HS256 JWT signed with that
+//! secret ([`xws_auth`]); its `sub` becomes the peer's `user`, its optional
+//! `topics` claim (patterns such as `room:lobby` or `room:*`) limits the
+//! rooms the peer may join, send to and follow over SSE, and a missing,
+//! forged or expired token is answered 401 before the upgrade. A peer whose
+//! token expires while connected is closed with 3000 "token expired".
 
 pub mod history;
 pub mod protocol;
@@ -10,9 +19,13 @@ pub mod protocol;
 pub mod server;
 
 use serde_json::Value;
+use std::sync::Arc;
 use xws::caps::{Capability, Needs};
 use xws::stream::{Position, SubscribeOptions};
-use xws::{Error, Handler, HookResult, Hub, Message, Peer, Reject, RequestInfo, Topic, Upgrade};
+use xws::{
+    CloseFrame, Error, Handler, HookResult, Hub, Message, Peer, Reject, RequestInfo, Topic, Upgrade,
+};
+use xws_auth::{Identity, Verifier};
 
 use protocol::{
     BroadcastReply, BroadcastRequest, ClientMessage, PresenceMember, RoomId, ServerMessage,
@@ -24,38 +37,102 @@ pub const MAX_USER_NAME: usize = 64;
 /// What the chat keeps per peer; it survives hibernation and invocations.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChatContext {
-    /// The name given in `?user=`, if any.
+    /// The peer's name: the token's `sub` with `CHAT_JWT_SECRET`, else the
+    /// name given in `?user=`, if any.
     pub user: Option<String>,
+    /// The verified token (user, allowed rooms, expiry), with `CHAT_JWT_SECRET`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+}
+
+/// How clients prove they may connect.
+#[derive(Clone, Debug, Default)]
+enum Access {
+    /// Anyone.
+    #[default]
+    Open,
+    /// `?token=` equals this shared token (`CHAT_TOKEN`).
+    SharedToken(String),
+    /// `?token=` is a JWT this verifier accepts (`CHAT_JWT_SECRET`).
+    Jwt(Arc<Verifier>),
 }
 
 /// The chat handler.
 #[derive(Clone, Debug, Default)]
 pub struct ChatHandler {
-    token: Option<String>,
+    access: Access,
+    /// Close idle peers when their token expires (Tokio only).
+    #[cfg(feature = "tokio")]
+    expiry: Arc<xws_auth::ExpiryTimers>,
 }
 
 impl ChatHandler {
     /// A chat that requires `?token=` to equal `token` when it is `Some`.
     pub fn new(token: Option<String>) -> Self {
+        let access = match token.filter(|t| !t.is_empty()) {
+            Some(token) => Access::SharedToken(token),
+            None => Access::Open,
+        };
         Self {
-            token: token.filter(|t| !t.is_empty()),
+            access,
+            ..Self::default()
         }
     }
 
-    /// A chat configured from the `CHAT_TOKEN` environment variable.
+    /// A chat that requires `?token=` to be a JWT signed with HS256 and
+    /// `secret`.
+    pub fn with_jwt_secret(secret: &[u8]) -> Self {
+        Self::with_verifier(Verifier::hs256(secret))
+    }
+
+    /// A chat that requires `?token=` (or a `bearer.` subprotocol, or the
+    /// `xws_token` cookie) to be a JWT `verifier` accepts.
+    pub fn with_verifier(verifier: Verifier) -> Self {
+        Self {
+            access: Access::Jwt(Arc::new(verifier)),
+            ..Self::default()
+        }
+    }
+
+    /// A chat configured from the environment: `CHAT_JWT_SECRET` (signed
+    /// tokens) if set, else `CHAT_TOKEN` (a shared token), else open.
     pub fn from_env() -> Self {
-        Self::new(std::env::var("CHAT_TOKEN").ok())
+        match std::env::var("CHAT_JWT_SECRET") {
+            Ok(secret) if !secret.is_empty() => Self::with_jwt_secret(secret.as_bytes()),
+            _ => Self::new(std::env::var("CHAT_TOKEN").ok()),
+        }
     }
 
     /// Whether `token` (the `?token=` of a request) lets a client in:
     /// always when no token is configured.
     pub fn accepts(&self, token: Option<&str>) -> bool {
-        self.token
-            .as_deref()
-            .is_none_or(|expected| token == Some(expected))
+        match &self.access {
+            Access::Open => true,
+            Access::SharedToken(expected) => token == Some(expected.as_str()),
+            Access::Jwt(verifier) => token.is_some_and(|t| verifier.verify(t).is_ok()),
+        }
+    }
+
+    /// Whether this chat verifies signed tokens (`CHAT_JWT_SECRET`).
+    pub fn uses_jwt(&self) -> bool {
+        matches!(self.access, Access::Jwt(_))
+    }
+
+    /// `Ok` when the peer's token (if any) allows `room`; otherwise the
+    /// error the client gets, and nothing is done.
+    fn authorize(peer: &Peer<ChatContext>, topic: &str) -> Result<(), String> {
+        match &peer.context().identity {
+            Some(identity) => identity.authorize(topic).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
     }
 
     async fn handle(&self, peer: &Peer<ChatContext>, command: ClientMessage) -> Result<(), Error> {
+        if let Some(room) = command.room_id()
+            && let Err(refused) = Self::authorize(peer, &room.topic())
+        {
+            return peer.send_json(&ServerMessage::Error { message: refused });
+        }
         match command {
             ClientMessage::JoinRoom {
                 room_id,
@@ -187,6 +264,17 @@ impl Handler for ChatHandler {
     ]);
 
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
+        if let Access::Jwt(verifier) = &self.access {
+            return match verifier.authenticate(request) {
+                Ok(ok) => ok
+                    .accept(ChatContext {
+                        user: Some(ok.identity.user.clone()),
+                        identity: Some(ok.identity.clone()),
+                    })
+                    .into(),
+                Err(error) => error.reject().into(),
+            };
+        }
         if !self.accepts(request.query_param("token").as_deref()) {
             return Reject::unauthorized("missing or wrong token").into();
         }
@@ -194,10 +282,17 @@ impl Handler for ChatHandler {
             .query_param("user")
             .map(|name| name.chars().take(MAX_USER_NAME).collect::<String>())
             .filter(|name| !name.is_empty());
-        Upgrade::accept(ChatContext { user })
+        Upgrade::accept(ChatContext {
+            user,
+            identity: None,
+        })
     }
 
     async fn open(&self, peer: &Peer<ChatContext>) -> HookResult {
+        #[cfg(feature = "tokio")]
+        if let Some(identity) = &peer.context().identity {
+            self.expiry.arm(peer, identity);
+        }
         peer.send_json(&ServerMessage::Welcome {
             id: peer.id().to_string(),
         })?;
@@ -205,6 +300,10 @@ impl Handler for ChatHandler {
     }
 
     async fn message(&self, peer: &Peer<ChatContext>, message: Message) -> HookResult {
+        let identity = peer.context().identity.clone();
+        if identity.is_some_and(|identity| xws_auth::close_if_expired(peer, &identity)) {
+            return Ok(());
+        }
         let text = match message {
             Message::Binary(_) => return Ok(peer.send(message)?),
             Message::Text(ref text) => text.as_str(),
@@ -228,6 +327,13 @@ impl Handler for ChatHandler {
         Ok(())
     }
 
+    async fn close(&self, peer: &Peer<ChatContext>, _frame: CloseFrame) {
+        #[cfg(feature = "tokio")]
+        self.expiry.disarm(peer.id());
+        #[cfg(not(feature = "tokio"))]
+        let _ = peer;
+    }
+
     async fn error(&self, peer: &Peer<ChatContext>, error: &Error) {
         if matches!(error, Error::RateLimited | Error::SubscribeRefused(_)) {
             let _ = peer.send_json(&ServerMessage::Error {
@@ -236,10 +342,12 @@ impl Handler for ChatHandler {
         }
     }
 
-    /// Peers and SSE streams may only join rooms: `user:` and other topics
-    /// are for the server to publish on.
-    fn authorize_subscribe(&self, _peer: &Peer<ChatContext>, topic: &Topic) -> bool {
+    /// Peers and SSE streams may only join rooms (`user:` and other topics
+    /// are for the server to publish on), and with a token only the rooms
+    /// its `topics` claim allows.
+    fn authorize_subscribe(&self, peer: &Peer<ChatContext>, topic: &Topic) -> bool {
         topic.as_str().starts_with(RoomId::TOPIC_PREFIX)
+            && Self::authorize(peer, topic.as_str()).is_ok()
     }
 }
 

@@ -9,7 +9,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
-use std::{future::Future, net::SocketAddr};
+use std::future::Future;
 use tokio::net::TcpListener;
 use xws::Hub;
 use xws_tokio::Xws;
@@ -120,11 +120,6 @@ pub async fn serve_with(
     options: Options,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app_with(&xws, options).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            xws.shutdown().await;
-        })
-        .await
+    let app = app_with(&xws, options);
+    xws_tokio::serve_app(listener, xws, app, shutdown).await
 }

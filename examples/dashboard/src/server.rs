@@ -2,7 +2,7 @@
 //! page at `/`, and the scheduled job on a tokio interval.
 
 use axum::{Router, response::Html, routing::get};
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, time::Duration};
 use tokio::net::TcpListener;
 use xws_tokio::Xws;
 
@@ -47,13 +47,7 @@ pub async fn serve(
     let latest = Latest::default();
     let xws = Xws::new(DashboardHandler::new(latest.clone()));
     spawn_job(&xws, latest, interval);
-    let app = app(&xws).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            xws.shutdown().await;
-        })
-        .await
+    xws_tokio::serve_app(listener, xws.clone(), app(&xws), shutdown).await
 }
 
 /// The one-minute load average (Linux).

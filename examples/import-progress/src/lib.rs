@@ -19,7 +19,7 @@ use xws::caps::{Capability, Needs};
 use xws::{Handler, HookResult, Hub, Peer, RequestInfo, Topic, Upgrade};
 
 pub use job::{Import, ImportEvent, STEP_DELAY};
-pub use per_user::{UserContext, user_topic, valid_user};
+pub use per_user::{UserContext, login_route, user_topic, valid_user};
 pub use start::{DEFAULT_TOTAL, MAX_TOTAL, StartError, StartImport};
 
 /// The handler: a connection names its user and follows that user's topic.
@@ -46,6 +46,13 @@ impl Handler for ImportHandler {
         Ok(())
     }
 
+    /// Clients only listen; a message after the token expired closes the
+    /// peer with 3000 "token expired".
+    async fn message(&self, peer: &Peer<UserContext>, _message: xws::Message) -> HookResult {
+        per_user::close_if_expired(peer);
+        Ok(())
+    }
+
     /// A peer follows its own user's imports, nobody else's.
     fn authorize_subscribe(&self, peer: &Peer<UserContext>, topic: &Topic) -> bool {
         per_user::owns_topic(peer, topic)
@@ -56,7 +63,7 @@ impl Handler for ImportHandler {
 /// many got it.
 pub async fn publish(hub: &Hub, import: &Import, event: &ImportEvent) -> Result<usize, xws::Error> {
     Ok(hub
-        .publish_json(&user_topic(&import.user), event)
+        .publish_json(user_topic(&import.user), event)
         .await?
         .delivered)
 }

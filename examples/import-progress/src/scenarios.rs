@@ -97,8 +97,8 @@ pub async fn progress_reaches_only_its_user(target: &Endpoints) -> Result<(), Sc
     ensure_eq("ada's events seen by bob", 0, leaked.len())
 }
 
-/// Requests without a usable user, or with a bad body, are refused with
-/// 400 and start nothing.
+/// Requests without a token (401), or with a bad body (400), are refused
+/// and start nothing; so are upgrades without a valid token.
 pub async fn bad_requests_are_refused(target: &Endpoints) -> Result<(), ScenarioError> {
     let no_user = post_json(
         &format!("{}/api/start-import", target.http),
@@ -106,7 +106,7 @@ pub async fn bad_requests_are_refused(target: &Endpoints) -> Result<(), Scenario
         WAIT,
     )
     .await?;
-    ensure_eq("start-import without ?user=", 400, no_user.status.as_u16())?;
+    ensure_eq("start-import without a token", 401, no_user.status.as_u16())?;
     let ada = unique_user("ada");
     let url = target.route("/api/start-import", &ada, "");
     let malformed = post_raw(&url, "{\"total\":", WAIT).await?;

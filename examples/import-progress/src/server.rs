@@ -9,7 +9,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, time::Duration};
 use tokio::net::TcpListener;
 use xws::Hub;
 use xws_tokio::Xws;
@@ -26,7 +26,12 @@ struct Jobs {
 }
 
 #[derive(serde::Deserialize)]
-struct UserQuery {
+struct TokenQuery {
+    token: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct LoginQuery {
     user: Option<String>,
 }
 
@@ -40,23 +45,34 @@ pub fn app(xws: &Xws<ImportHandler>, step_delay: Duration) -> Router {
         .route("/", get(|| async { Html(PAGE) }))
         .route_service("/xws.js", xws_tokio::client_js())
         .route_service("/api/ws", xws.ws())
+        .route("/api/login", post(login))
         .route("/api/start-import", post(start_import))
         .with_state(jobs)
 }
 
-/// `POST /api/start-import?user=U [{"total":N}]` → 202 `{"user","total"}`.
+/// `POST /api/login?user=U` → `{"user","token"}`: the demo login.
+async fn login(Query(query): Query<LoginQuery>) -> Response {
+    let (status, body) = per_user::login_route(query.user.as_deref());
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(body)).into_response()
+}
+
+/// `POST /api/start-import?token=T [{"total":N}]` → 202 `{"user","total"}`.
 async fn start_import(
     State(jobs): State<Jobs>,
-    Query(query): Query<UserQuery>,
+    Query(query): Query<TokenQuery>,
     body: Bytes,
 ) -> Response {
-    match StartImport::parse(query.user.as_deref(), &body) {
+    match StartImport::parse(query.token.as_deref(), &body) {
         Ok(import) => {
             let accepted = import.accepted_json();
             tokio::spawn(run(jobs.hub, import, jobs.step_delay));
             (StatusCode::ACCEPTED, Json(accepted)).into_response()
         }
-        Err(error) => (StatusCode::BAD_REQUEST, Json(error.json())).into_response(),
+        Err(error) => {
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, Json(error.json())).into_response()
+        }
     }
 }
 
@@ -83,11 +99,5 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let xws = Xws::new(ImportHandler);
-    let app = app(&xws, step_delay).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            xws.shutdown().await;
-        })
-        .await
+    xws_tokio::serve_app(listener, xws.clone(), app(&xws, step_delay), shutdown).await
 }

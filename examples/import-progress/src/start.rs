@@ -1,4 +1,4 @@
-//! `POST /api/start-import?user=U`, validated the same way on every target.
+//! `POST /api/start-import?token=T`, validated the same way on every target.
 
 use serde::Deserialize;
 
@@ -17,10 +17,10 @@ pub struct StartImport {
     pub total: Option<u64>,
 }
 
-/// Why a start request was refused; every variant is a 400.
+/// Why a start request was refused: 401 without a valid token, else 400.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// No usable `?user=`.
+    /// No valid `?token=`.
     #[error(transparent)]
     User(#[from] per_user::UserError),
     /// A body that is not `{"total":N}`.
@@ -34,7 +34,10 @@ pub enum StartError {
 impl StartError {
     /// The HTTP status to answer with.
     pub fn status(&self) -> u16 {
-        400
+        match self {
+            StartError::User(error) => error.status().as_u16(),
+            _ => 400,
+        }
     }
 
     /// The error body: `{"error":"…"}`.
@@ -44,9 +47,10 @@ impl StartError {
 }
 
 impl StartImport {
-    /// The import a request starts: `user` is its `?user=`, `body` its body.
-    pub fn parse(user: Option<&str>, body: &[u8]) -> Result<Import, StartError> {
-        let user = per_user::user_from(user)?;
+    /// The import a request starts: `token` is its `?token=` (the user is
+    /// the token's), `body` its body.
+    pub fn parse(token: Option<&str>, body: &[u8]) -> Result<Import, StartError> {
+        let user = per_user::user_from_token(token)?;
         let request = if body.iter().all(u8::is_ascii_whitespace) {
             Self::default()
         } else {
@@ -64,9 +68,13 @@ impl StartImport {
 mod tests {
     use super::*;
 
+    fn ada() -> String {
+        per_user::login("ada").unwrap()
+    }
+
     #[test]
     fn an_empty_body_starts_the_default_import() {
-        let import = StartImport::parse(Some("ada"), b"").unwrap();
+        let import = StartImport::parse(Some(&ada()), b"").unwrap();
         assert_eq!((import.user.as_str(), import.total), ("ada", DEFAULT_TOTAL));
     }
 
@@ -77,19 +85,19 @@ mod tests {
             Err(StartError::User(_))
         ));
         assert!(matches!(
-            StartImport::parse(Some("ada"), b"{"),
+            StartImport::parse(Some(&ada()), b"{"),
             Err(StartError::Body(_))
         ));
         assert!(matches!(
-            StartImport::parse(Some("ada"), br#"{"total":0}"#),
+            StartImport::parse(Some(&ada()), br#"{"total":0}"#),
             Err(StartError::Total(0))
         ));
         assert!(matches!(
-            StartImport::parse(Some("ada"), br#"{"records":5}"#),
+            StartImport::parse(Some(&ada()), br#"{"records":5}"#),
             Err(StartError::Body(_))
         ));
         assert_eq!(
-            StartImport::parse(Some("ada"), br#"{"total":7}"#)
+            StartImport::parse(Some(&ada()), br#"{"total":7}"#)
                 .unwrap()
                 .total,
             7

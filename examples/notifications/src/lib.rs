@@ -79,6 +79,9 @@ impl<S: NotificationStore> Handler for NotificationsHandler<S> {
     }
 
     async fn message(&self, peer: &Peer<UserContext>, message: Message) -> HookResult {
+        if per_user::close_if_expired(peer) {
+            return Ok(()); // closed with 3000 "token expired"
+        }
         let command = match message
             .text()
             .ok()

@@ -36,10 +36,10 @@ pub struct NewNotification {
     pub body: String,
 }
 
-/// Why a notification was refused; every variant is a 400.
+/// Why a notification was refused: 401 without a valid token, else 400.
 #[derive(Debug, thiserror::Error)]
 pub enum InvalidNotification {
-    /// No usable `?user=`.
+    /// No valid `?token=`.
     #[error(transparent)]
     User(#[from] per_user::UserError),
     /// A body that is not `{"title":…,"body":…}`.
@@ -51,6 +51,14 @@ pub enum InvalidNotification {
 }
 
 impl InvalidNotification {
+    /// The HTTP status to answer with.
+    pub fn status(&self) -> u16 {
+        match self {
+            InvalidNotification::User(error) => error.status().as_u16(),
+            _ => 400,
+        }
+    }
+
     /// The error body: `{"error":"…"}`.
     pub fn json(&self) -> serde_json::Value {
         serde_json::json!({ "error": self.to_string() })
@@ -58,10 +66,11 @@ impl InvalidNotification {
 }
 
 impl NewNotification {
-    /// The recipient and notification of `POST /api/notify?user=U`: `user`
-    /// is its `?user=`, `body` its body.
-    pub fn parse(user: Option<&str>, body: &[u8]) -> Result<(String, Self), InvalidNotification> {
-        let user = per_user::user_from(user)?;
+    /// The recipient and notification of `POST /api/notify?token=T`: the
+    /// recipient is the token's user (the demo notifies oneself; a backend
+    /// notifies anyone through the server API), `body` the request body.
+    pub fn parse(token: Option<&str>, body: &[u8]) -> Result<(String, Self), InvalidNotification> {
+        let user = per_user::user_from_token(token)?;
         let new: Self = serde_json::from_slice(body)?;
         let title = new.title.trim().chars().count();
         if !(1..=MAX_TITLE).contains(&title) || new.body.chars().count() > MAX_BODY {
@@ -87,10 +96,14 @@ impl NewNotification {
 mod tests {
     use super::*;
 
+    fn ada() -> String {
+        per_user::login("ada").unwrap()
+    }
+
     #[test]
     fn a_request_names_a_user_and_a_title() {
         let (user, new) =
-            NewNotification::parse(Some("ada"), br#"{"title":" Hi ","body":"b"}"#).unwrap();
+            NewNotification::parse(Some(&ada()), br#"{"title":" Hi ","body":"b"}"#).unwrap();
         assert_eq!(user, "ada");
         let stored = new.into_notification(&user, "n1".into(), 7);
         assert_eq!((stored.title.as_str(), stored.read), ("Hi", false));
@@ -98,22 +111,22 @@ mod tests {
 
     #[test]
     fn bad_requests_say_why() {
-        let parse = |user, body: &str| NewNotification::parse(user, body.as_bytes());
+        let parse = |user: Option<&str>, body: &str| NewNotification::parse(user, body.as_bytes());
         assert!(matches!(
             parse(None, r#"{"title":"x"}"#),
             Err(InvalidNotification::User(_))
         ));
         assert!(matches!(
-            parse(Some("ada"), "{"),
+            parse(Some(&ada()), "{"),
             Err(InvalidNotification::Body(_))
         ));
         assert!(matches!(
-            parse(Some("ada"), r#"{"title":"  "}"#),
+            parse(Some(&ada()), r#"{"title":"  "}"#),
             Err(InvalidNotification::Size)
         ));
         let long = format!(r#"{{"title":"{}"}}"#, "x".repeat(MAX_TITLE + 1));
         assert!(matches!(
-            parse(Some("ada"), &long),
+            parse(Some(&ada()), &long),
             Err(InvalidNotification::Size)
         ));
     }

@@ -201,7 +201,8 @@ pub async fn read_reaches_every_tab(target: &Endpoints) -> Result<(), ScenarioEr
     ensure_eq("frames of dan's seen by eve", 0, leaked)
 }
 
-/// Bad requests get 400 or 404 with a reason and store nothing.
+/// Bad requests get 401 (no token), 400 or 404 with a reason and store
+/// nothing; upgrades without a valid token are refused.
 pub async fn bad_requests_are_refused(target: &Endpoints) -> Result<(), ScenarioError> {
     let user = unique_user("fay");
     let no_user = post_json(
@@ -210,7 +211,7 @@ pub async fn bad_requests_are_refused(target: &Endpoints) -> Result<(), Scenario
         WAIT,
     )
     .await?;
-    ensure_eq("notify without ?user=", 400, no_user.status.as_u16())?;
+    ensure_eq("notify without a token", 401, no_user.status.as_u16())?;
     let url = target.route("/api/notify", &user, "");
     let untitled = post_json(&url, &json!({ "body": "no title" }), WAIT).await?;
     ensure_eq("notify without a title", 400, untitled.status.as_u16())?;

@@ -12,7 +12,6 @@ use axum::{
 use serde_json::json;
 use std::{
     future::Future,
-    net::SocketAddr,
     sync::atomic::{AtomicU64, Ordering},
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -41,22 +40,28 @@ impl<S: Clone> Clone for Routes<S> {
 
 #[derive(serde::Deserialize)]
 struct Params {
+    token: Option<String>,
     user: Option<String>,
     id: Option<String>,
 }
 
 impl Params {
-    /// The `?user=`, or the 400 that names what is wrong with it.
-    fn user(&self) -> Result<&str, Response> {
-        per_user::user_from(self.user.as_deref()).map_err(|e| error(StatusCode::BAD_REQUEST, e))
+    /// The user of `?token=`, or the 401 that says what is wrong with it.
+    fn user(&self) -> Result<String, Response> {
+        per_user::user_from_token(self.token.as_deref()).map_err(|e| {
+            let status =
+                StatusCode::from_u16(e.status().as_u16()).unwrap_or(StatusCode::UNAUTHORIZED);
+            error(status, e)
+        })
     }
 }
 
 /// The routes around `xws`:
 ///
-/// - `POST /api/notify?user=U {"title","body"}` → 201 `{"notification","delivered"}`
-/// - `GET /api/notifications?user=U` → `{"notifications":[…]}`, newest first
-/// - `POST /api/mark-read?user=U&id=ID` → 200, or 404 for an unknown id
+/// - `POST /api/login?user=U` → `{"user","token"}` (the demo login)
+/// - `POST /api/notify?token=T {"title","body"}` → 201 `{"notification","delivered"}`
+/// - `GET /api/notifications?token=T` → `{"notifications":[…]}`, newest first
+/// - `POST /api/mark-read?token=T&id=ID` → 200, or 404 for an unknown id
 pub fn app<S: NotificationStore + Clone>(xws: &Xws<NotificationsHandler<S>>) -> Router {
     let routes = Routes {
         hub: xws.hub(),
@@ -66,6 +71,7 @@ pub fn app<S: NotificationStore + Clone>(xws: &Xws<NotificationsHandler<S>>) -> 
         .route("/", get(|| async { Html(PAGE) }))
         .route_service("/xws.js", xws_tokio::client_js())
         .route_service("/api/ws", xws.ws())
+        .route("/api/login", post(login))
         .route("/api/notify", post(notify::<S>))
         .route("/api/notifications", get(list::<S>))
         .route("/api/mark-read", post(mark_read::<S>))
@@ -81,14 +87,24 @@ fn failed(cause: xws::BoxError) -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, cause)
 }
 
+/// `POST /api/login?token=T` → `{"user","token"}`: the demo login.
+async fn login(Query(params): Query<Params>) -> Response {
+    let (status, body) = per_user::login_route(params.user.as_deref());
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(body)).into_response()
+}
+
 async fn notify<S: NotificationStore + Clone>(
     State(routes): State<Routes<S>>,
     Query(params): Query<Params>,
     body: Bytes,
 ) -> Response {
-    let (user, new) = match NewNotification::parse(params.user.as_deref(), &body) {
+    let (user, new) = match NewNotification::parse(params.token.as_deref(), &body) {
         Ok(parsed) => parsed,
-        Err(invalid) => return (StatusCode::BAD_REQUEST, Json(invalid.json())).into_response(),
+        Err(invalid) => {
+            let status = StatusCode::from_u16(invalid.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            return (status, Json(invalid.json())).into_response();
+        }
     };
     let sent =
         crate::send_notification(&routes.hub, &routes.store, &user, new, new_id(), now_ms()).await;
@@ -106,7 +122,7 @@ async fn list<S: NotificationStore + Clone>(
         Ok(user) => user,
         Err(refused) => return refused,
     };
-    match routes.store.list(user, LIST_LIMIT).await {
+    match routes.store.list(&user, LIST_LIMIT).await {
         Ok(notifications) => Json(json!({ "notifications": notifications })).into_response(),
         Err(e) => failed(e),
     }
@@ -123,7 +139,7 @@ async fn mark_read<S: NotificationStore + Clone>(
     let Some(id) = params.id.as_deref().filter(|id| !id.is_empty()) else {
         return error(StatusCode::BAD_REQUEST, "missing ?id=");
     };
-    match crate::mark_read(&routes.hub, &routes.store, user, id).await {
+    match crate::mark_read(&routes.hub, &routes.store, &user, id).await {
         Ok(true) => Json(json!({ "id": id, "read": true })).into_response(),
         Ok(false) => error(StatusCode::NOT_FOUND, format!("no notification {id:?}")),
         Err(e) => failed(e),
@@ -151,11 +167,5 @@ pub async fn serve<S: NotificationStore + Clone>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let xws = Xws::new(NotificationsHandler::new(store));
-    let app = app(&xws).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            xws.shutdown().await;
-        })
-        .await
+    xws_tokio::serve_app(listener, xws.clone(), app(&xws), shutdown).await
 }

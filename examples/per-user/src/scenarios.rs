@@ -26,44 +26,91 @@ impl Endpoints {
         Self { http, ws }
     }
 
-    /// The URL of the HTTP route `path` for `user`, with `extra` query
-    /// parameters (already encoded, `&`-joined) if any.
+    /// The URL of the HTTP route `path` as `user` (a token for `user` in
+    /// `?token=`), with `extra` query parameters (already encoded,
+    /// `&`-joined) if any.
     pub fn route(&self, path: &str, user: &str, extra: &str) -> String {
         let extra = if extra.is_empty() {
             String::new()
         } else {
             format!("&{extra}")
         };
-        format!("{}{path}?user={user}{extra}", self.http)
+        format!("{}{path}?token={}{extra}", self.http, token(user))
     }
 
-    /// Checks that a WebSocket upgrade without `?user=` is answered 400
-    /// and never opens. Where the client gets the body (Tokio), it must say
-    /// why; API Gateway drops a refused `$connect`'s body, and the client
-    /// reads none from workerd's refusal.
+    /// Checks that a WebSocket upgrade is refused before it opens without
+    /// a token (401), with a forged or expired one (401), and with a valid
+    /// token of another user than `?user=` names (403). Where the client
+    /// gets the body (Tokio), it says why; API Gateway drops a refused
+    /// `$connect`'s body, and the client reads none from workerd's refusal.
     pub async fn refuses_anonymous_upgrades(&self) -> Result<(), ScenarioError> {
-        let expected = "HTTP 400, its body (if any) naming ?user=";
-        let got = match WsClient::connect(&self.ws, "no user", WAIT).await {
-            Ok(_) => "an open WebSocket".to_owned(),
-            Err(ScenarioError::Transport { message, .. }) => match message
-                .strip_prefix("HTTP 400 Bad Request")
-            {
-                Some(body) if body.trim().is_empty() || body.contains("?user=") => return Ok(()),
-                _ => message,
-            },
-            Err(other) => other.to_string(),
-        };
-        Err(ScenarioError::mismatch(
-            "upgrade without ?user=",
-            expected,
-            got,
-        ))
+        let user = unique_user("anon");
+        let forged = xws_auth::Issuer::hs256(b"not the demo secret, 32 bytes long")
+            .issue(&xws_auth::Claims::new(&user, xws_auth::now_seconds() + 60))
+            .map_err(|e| ScenarioError::transport("issuing a forged token", e.to_string()))?;
+        let expired = xws_auth::Issuer::hs256(crate::DEMO_SECRET.as_bytes())
+            .issue(&xws_auth::Claims::new(&user, xws_auth::now_seconds() - 5))
+            .map_err(|e| ScenarioError::transport("issuing an expired token", e.to_string()))?;
+        let cases = [
+            ("no token", format!("{}?user={user}", self.ws), 401, "token"),
+            (
+                "a forged token",
+                format!("{}?user={user}&token={forged}", self.ws),
+                401,
+                "signature",
+            ),
+            (
+                "an expired token",
+                format!("{}?user={user}&token={expired}", self.ws),
+                401,
+                "expired",
+            ),
+            (
+                "another user's token",
+                format!("{}?user={user}&token={}", self.ws, token("someone-else")),
+                403,
+                "another user",
+            ),
+        ];
+        for (case, url, status, why) in cases {
+            let got = match WsClient::connect(&url, case, WAIT).await {
+                Ok(_) => "an open WebSocket".to_owned(),
+                Err(ScenarioError::Transport { message, .. }) => {
+                    let prefix = format!("HTTP {status} ");
+                    match message.strip_prefix(&prefix) {
+                        Some(rest) => {
+                            let body = rest.split_once(' ').map_or("", |(_, body)| body);
+                            if body.trim().is_empty() || body.contains(why) {
+                                continue;
+                            }
+                            message
+                        }
+                        None => message,
+                    }
+                }
+                Err(other) => other.to_string(),
+            };
+            return Err(ScenarioError::mismatch(
+                format!("upgrade with {case}"),
+                format!("HTTP {status} before the upgrade, its body (if any) saying {why:?}"),
+                got,
+            ));
+        }
+        Ok(())
     }
 
-    /// Opens a WebSocket as `user`, labelled `label` in failures.
+    /// Opens a WebSocket as `user` (its token in `?token=`, its name in
+    /// `?user=` for routing), labelled `label` in failures.
     pub async fn connect(&self, user: &str, label: &str) -> Result<WsClient, ScenarioError> {
-        WsClient::connect(&format!("{}?user={user}", self.ws), label, WAIT).await
+        let url = format!("{}?user={user}&token={}", self.ws, token(user));
+        WsClient::connect(&url, label, WAIT).await
     }
+}
+
+/// A token for `user` from the demo login, as the examples' servers issue
+/// it with the demo secret (the one every local test deployment runs with).
+pub fn token(user: &str) -> String {
+    crate::login(user).unwrap_or_else(|e| panic!("no demo token for {user:?}: {e}"))
 }
 
 /// A user id no earlier run used, so runs against a long-lived deployment

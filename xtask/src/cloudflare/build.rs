@@ -63,8 +63,6 @@ pub fn build_with(
         .current_dir(&dir)
         .env("PATH", path)
         .env("CARGO_TARGET_DIR", workspace.target_dir.join("wasm-worker"))
-        .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "wasm-ld-22")
         // Size over speed for the worker: Cloudflare bills and limits size.
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
@@ -80,6 +78,12 @@ pub fn build_with(
         .timeout(BUILD_TIMEOUT);
     if optimize == Optimize::Skip {
         cmd = cmd.arg("--no-opt");
+    }
+    if tools.toolchain.build_std {
+        cmd = cmd.env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort");
+    }
+    if let Some(linker) = tools.toolchain.linker {
+        cmd = cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker);
     }
     for (key, value) in &tools.toolchain.env {
         cmd = cmd.env(key, value);

@@ -21,7 +21,7 @@ use tokio_tungstenite::{
 use xws::{CloseCode, CloseFrame, Handler, Message, RequestInfo, Text};
 
 use crate::{
-    admission::Permit,
+    admission::Permits,
     app::Shared,
     dispatch::{Dispatcher, new_peer},
     link::{Frame, LinkKind},
@@ -48,7 +48,7 @@ pub(crate) async fn run<H: Handler>(
     upgraded: Upgraded,
     request: RequestInfo,
     context: H::Context,
-    permit: Permit,
+    permit: Permits,
 ) {
     let limits = &shared.config.limits;
     let ws_config = WebSocketConfig::default()

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use xws::{CloseCode, CloseFrame, Handler, Message, Peer};
 
 use super::sessions::Sessions;
-use crate::{admission::Permit, app::Shared, dispatch::Dispatcher, link::PeerLink};
+use crate::{admission::Permits, app::Shared, dispatch::Dispatcher, link::PeerLink};
 
 /// What a POST or DELETE hands to the session.
 #[derive(Debug)]
@@ -32,7 +32,7 @@ pub(super) struct Ending {
     pub(super) stream_gone: CancellationToken,
     /// Cancelled here when the session is over, so the stream ends.
     pub(super) ended: CancellationToken,
-    pub(super) permit: Permit,
+    pub(super) permit: Permits,
 }
 
 impl<H: Handler> Session<H> {

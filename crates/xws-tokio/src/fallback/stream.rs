@@ -40,7 +40,7 @@ pub(super) async fn open<H: Handler, B>(
         info,
         permit,
         accepted,
-    } = match gate::admit(shared, gate::request_info::<H, B>(&request)).await {
+    } = match gate::admit(shared, gate::arrival(shared, &request)).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };

@@ -26,7 +26,7 @@ use std::{
 };
 use tokio::sync::{mpsc, oneshot};
 use xws::{
-    Error, Message, PeerId, Topic,
+    Delivery, Error, Message, PeerId, Pending, Topic,
     stream::{
         Append, Member, PresenceChange, PresenceEvent, Publication, Read, ReadFrom, Retention,
         StreamConfig, StreamEvent, StreamStore,
@@ -80,11 +80,11 @@ struct TopicState {
     /// meanwhile, delivered after the catch-up.
     syncing: Option<Vec<(Publication, Option<PeerId>)>>,
     /// Subscriptions being prepared, with what they captured.
-    pending: HashMap<PeerId, Pending>,
+    pending: HashMap<PeerId, Preparing>,
 }
 
 /// A subscription being prepared: live publications wait here.
-struct Pending {
+struct Preparing {
     /// Tells a later subscription of the same peer from this one.
     ticket: u64,
     captured: Vec<Publication>,
@@ -169,25 +169,33 @@ impl Engine {
         })
     }
 
-    /// Queues a publication and waits until the store has it.
-    pub(crate) async fn publish_and_wait(
+    /// Queues a publication now; the answer resolves once the store has it
+    /// (with `delivered` as the count).
+    pub(crate) fn publish_started(
         &self,
         topic: Topic,
         message: Message,
         exclude: Option<PeerId>,
-    ) -> Result<Publication, Error> {
+        delivered: usize,
+    ) -> Pending<Delivery> {
         let (done, outcome) = oneshot::channel();
-        let job = Job::Append {
-            append: self.append(topic, message, exclude)?,
-            done: Some(done),
+        let job = match self.append(topic, message, exclude) {
+            Ok(append) => Job::Append {
+                append,
+                done: Some(done),
+            },
+            Err(error) => return Pending::ready(Err(error)),
         };
-        self.appends
-            .send(job)
-            .await
-            .map_err(|_| Error::transport("the stream engine stopped"))?;
-        outcome
-            .await
-            .map_err(|_| Error::transport("the stream engine stopped"))?
+        if self.appends.try_send(job).is_err() {
+            return Pending::ready(Err(Error::QueueFull));
+        }
+        Pending::started(async move {
+            match outcome.await {
+                Ok(Ok(_)) => Ok(Delivery { delivered }),
+                Ok(Err(error)) => Err(error),
+                Err(_) => Err(Error::transport("the stream engine stopped")),
+            }
+        })
     }
 
     fn append(
@@ -336,7 +344,7 @@ impl Engine {
             .pending
             .insert(
                 peer.clone(),
-                Pending {
+                Preparing {
                     ticket,
                     captured: Vec::new(),
                 },

@@ -26,7 +26,7 @@ pub use rate_limit::{RateDecision, RateLimiter};
 pub use session::{Outcome, Session, SessionConfig, decide_upgrade};
 
 use crate::{
-    BoxFuture, CloseFrame, Delivery, Error, Handler, MaybeSend, MaybeSync, Message, Peer, PeerId,
+    CloseFrame, Delivery, Error, Handler, MaybeSend, MaybeSync, Message, Peer, PeerId, Pending,
     RequestInfo, Topic,
 };
 
@@ -44,21 +44,19 @@ pub trait PeerTransport: MaybeSend + MaybeSync {
     fn close(&self, frame: CloseFrame);
 }
 
-/// What a [`Hub`](crate::Hub) asks of an adapter.
+/// What a [`Hub`](crate::Hub) asks of an adapter. Each operation starts
+/// when called (in memory, or spawned on the runtime) and returns a
+/// [`Pending`] result, so a caller that drops it loses nothing.
 pub trait HubTransport: MaybeSend + MaybeSync {
     /// Delivers `message` to `topic`'s subscribers, skipping `exclude`.
-    fn publish(
-        &self,
-        topic: Topic,
-        message: Message,
-        exclude: Option<PeerId>,
-    ) -> BoxFuture<'_, Result<Delivery, Error>>;
+    fn publish(&self, topic: Topic, message: Message, exclude: Option<PeerId>)
+    -> Pending<Delivery>;
     /// Delivers `message` to every connected peer.
-    fn broadcast(&self, message: Message) -> BoxFuture<'_, Result<Delivery, Error>>;
+    fn broadcast(&self, message: Message) -> Pending<Delivery>;
     /// Delivers `message` to one peer; `Ok(false)` when it is not connected.
-    fn send_to(&self, peer: PeerId, message: Message) -> BoxFuture<'_, Result<bool, Error>>;
+    fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool>;
     /// The connected peers, where the runtime can list them.
-    fn peers(&self) -> BoxFuture<'_, Result<Vec<PeerId>, Error>>;
+    fn peers(&self) -> Pending<Vec<PeerId>>;
 }
 
 /// Decides whether a peer may subscribe to a topic. Every [`Handler`]

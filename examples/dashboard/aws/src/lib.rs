@@ -10,7 +10,9 @@
 //!   the next sample and publishes it ([`tick`]).
 //! - `dashboard-http` (`src/bin/dashboard-http.rs`): the page and its client ([`route`]).
 //! - `dashboard-sse` (`src/bin/dashboard-sse.rs`): behind a function URL in response-streaming
-//!   mode, the metrics as server-sent events ([`sse_stream`]).
+//!   mode, the SSE-only [`dashboard::DashboardStream`] behind
+//!   [`xws_aws::function_url::run`]: the current metrics first, then every sample the tick
+//!   function publishes through Redis (`XWS_REDIS_URL`).
 //!
 //! `template.yaml` deploys them; `cargo xtask dev aws dashboard` runs them
 //! locally behind the `xws-aws-local` emulator, which fires the schedule.
@@ -18,9 +20,7 @@
 mod latest;
 mod routes;
 mod schedule;
-mod sse;
 
 pub use latest::DynamoLatest;
 pub use routes::route;
 pub use schedule::{ScheduledEvent, tick};
-pub use sse::{SseConfig, event as sse_event, stream as sse_stream};

@@ -24,10 +24,13 @@ pub struct ScheduledEvent {
 
 /// One run of the EventBridge schedule: the sample after the latest one,
 /// with the number of open connections, stored and published to every
-/// subscriber. Answers `{"sample","delivered","time"}` (`time` is the
-/// event's).
+/// WebSocket subscriber (`hub`, API Gateway) and to the function URL's
+/// streams (`streams`, through Redis). Answers
+/// `{"sample","delivered","time","published"}` (`time` is the event's,
+/// `published` the message as subscribers got it).
 pub async fn tick(
     hub: &Hub,
+    streams: &Hub,
     aws: &Aws,
     latest: &DynamoLatest,
     event: &ScheduledEvent,
@@ -42,6 +45,15 @@ pub async fn tick(
     let sample = previous.map_or(1, |m| m.sample + 1);
     let connections = aws.table().connections().await?.len();
     let metrics = Metrics::sample(sample, None, connections);
-    let delivered = dashboard::publish(hub, latest, metrics).await?;
-    Ok(json!({ "sample": sample, "delivered": delivered, "time": event.time }))
+    let published = serde_json::to_string(&metrics.message())?;
+    let delivered = dashboard::publish(hub, latest, metrics.clone()).await?;
+    streams
+        .publish_json(dashboard::TOPIC, &metrics.message())
+        .await?;
+    Ok(json!({
+        "sample": sample,
+        "delivered": delivered,
+        "time": event.time,
+        "published": published,
+    }))
 }

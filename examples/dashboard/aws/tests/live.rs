@@ -1,17 +1,16 @@
 //! The dashboard on the local AWS stack: moto (DynamoDB), the
 //! `dashboard-{ws,tick,http,sse}` functions on the Lambda runtime API of `cargo
 //! lambda watch`, the `xws-aws-local` emulator firing `dashboard-tick` on
-//! its EventBridge schedule and fronting `dashboard-sse`'s function URL
-//! at `/api/sse`. `cargo xtask test-aws
-//! dashboard` starts the stack and runs these with the `live` feature;
-//! `XWS_AWS_EMULATOR` is the emulator's `host:port`.
+//! its EventBridge schedule. `cargo xtask test-aws dashboard` starts the
+//! stack and runs these with the `live` feature; `XWS_AWS_EMULATOR` is the
+//! emulator's `host:port`. The function URL's streams: `tests/function_url.rs`.
 
 #![allow(clippy::print_stderr)]
 
 use dashboard::LatestMetrics;
 use serde_json::Value;
 use std::time::Duration;
-use xws_testkit::client::{SseClient, WsClient, get, post_json, sse_connect};
+use xws_testkit::client::{WsClient, get};
 
 /// A function's first invocation takes a while, and the schedule fires
 /// every few seconds.
@@ -111,81 +110,4 @@ async fn the_page_and_its_client_are_served() {
         .await
         .unwrap();
     assert_eq!(client.status, 200);
-}
-
-async fn sse() -> SseClient {
-    sse_connect(
-        &format!("http://{}/api/sse?topic=metrics-updates", emulator()),
-        WAIT,
-    )
-    .await
-    .expect("the SSE function URL streams text/event-stream")
-}
-
-/// Runs the tick function now, as its EventBridge schedule does.
-async fn fire_tick() {
-    let fired = post_json(
-        &format!("http://{}/@xws/schedules/dashboard-tick", emulator()),
-        &Value::Null,
-        WAIT,
-    )
-    .await
-    .expect("the schedule fires on request");
-    assert_eq!(fired.status, 200, "the tick function ran");
-}
-
-async fn next_sse_sample(stream: &mut SseClient) -> u64 {
-    let event = stream.next_event().await.expect("an SSE event arrives");
-    let data: Value = serde_json::from_str(event.data.as_deref().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("JSON in {event:?}: {e}"));
-    assert_eq!(data["type"], "metrics", "{data}");
-    let sample = data["metrics"]["sample"].as_u64().expect("a sample number");
-    assert_eq!(event.id, Some(sample.to_string()), "the id is the sample");
-    sample
-}
-
-/// Through the function URL in response-streaming mode, an SSE client gets
-/// the current metrics first, then a publication fired on the schedule
-/// after it connected, in order, while the stream stays open.
-#[tokio::test]
-async fn sse_streams_the_current_metrics_then_a_scheduled_publication() {
-    fire_tick().await; // so there are current metrics
-    let (mut stream, first) = 'connected: {
-        for attempt in 0..5 {
-            let before = latest().await.expect("a run stored its metrics");
-            let mut stream = sse().await;
-            let first = next_sse_sample(&mut stream).await;
-            if latest().await == Some(before) {
-                assert_eq!(first, before, "the current metrics first");
-                break 'connected (stream, first);
-            }
-            eprintln!("attempt {attempt}: a run came in between; again");
-        }
-        panic!("a run came between every attempt's reads");
-    };
-    fire_tick().await;
-    let published = latest().await.expect("the fired run stored its metrics");
-    assert!(published > first, "the fired run is newer: {published}");
-    let mut previous = first;
-    while previous < published {
-        let sample = next_sse_sample(&mut stream).await;
-        assert!(sample > previous, "in order: {sample} after {previous}");
-        previous = sample;
-    }
-}
-
-/// The stream ends cleanly when its time is up (`DASHBOARD_SSE_SECONDS`,
-/// short here), so EventSource reconnects before the function URL's
-/// 15-minute limit would cut it.
-#[tokio::test]
-async fn the_sse_stream_ends_cleanly_when_its_time_is_up() {
-    let mut stream = sse().await;
-    next_sse_sample(&mut stream).await;
-    let ended = loop {
-        match stream.next_event().await {
-            Ok(_) => continue,
-            Err(error) => break error.to_string(),
-        }
-    };
-    assert!(ended.contains("end of stream"), "ended with: {ended}");
 }

@@ -25,7 +25,8 @@ impl Routes {
     }
 
     /// - `GET /`: the page, `GET /xws.js` its client;
-    /// - `POST /api/start-import?user=U [{"total":N}]` → 202 `{"user","total"}`
+    /// - `POST /api/login?user=U` → `{"user","token"}` (the demo login);
+    /// - `POST /api/start-import?token=T [{"total":N}]` → 202 `{"user","total"}`
     ///   once the worker is invoked; 400 `{"error"}` for a bad request;
     /// - `GET /api/sse`: 501 naming the WebSocket;
     /// - anything else 404.
@@ -34,6 +35,14 @@ impl Routes {
             ("GET", "/") => static_response("text/html; charset=utf-8", PAGE),
             ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
             ("POST", "/api/start-import") => self.start_import(&request).await,
+            ("POST", "/api/login") => {
+                let params = request.query_string_parameters();
+                let (status, body) = import_progress::login_route(params.first("user"));
+                json_response(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                    &body,
+                )
+            }
             ("GET", "/api/sse") => sse_not_available("/api/ws"),
             _ => error_response(StatusCode::NOT_FOUND, "not found"),
         }
@@ -41,7 +50,7 @@ impl Routes {
 
     async fn start_import(&self, request: &Request) -> Response<Body> {
         let params = request.query_string_parameters();
-        let import = match StartImport::parse(params.first("user"), request.body()) {
+        let import = match StartImport::parse(params.first("token"), request.body()) {
             Ok(import) => import,
             Err(error) => {
                 let status =

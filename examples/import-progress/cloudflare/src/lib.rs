@@ -37,12 +37,17 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
     match (request.method(), request.path().as_str()) {
         (Method::Get, "/api/ws") => gateway().upgrade(request, &env).await,
         (Method::Post, START_ROUTE) => {
-            let user = xws_cloudflare::query_param(&request, "user")?;
-            // The object checks the rest of the request.
-            match per_user::user_from(user.as_deref()) {
-                Ok(user) => gateway().forward(request, &env, user).await,
-                Err(error) => json_error(&error.to_string(), 400),
+            let token = xws_cloudflare::query_param(&request, "token")?;
+            // The token names the user's object, which checks the rest.
+            match per_user::user_from_token(token.as_deref()) {
+                Ok(user) => gateway().forward(request, &env, &user).await,
+                Err(error) => json_error(&error.to_string(), error.status().as_u16()),
             }
+        }
+        (Method::Post, "/api/login") => {
+            let user = xws_cloudflare::query_param(&request, "user")?;
+            let (status, body) = per_user::login_route(user.as_deref());
+            Ok(Response::from_json(&body)?.with_status(status))
         }
         (Method::Get, "/") => Response::from_html(PAGE),
         (Method::Get, "/xws.js") => xws_cloudflare::client_js(),

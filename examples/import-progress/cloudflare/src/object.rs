@@ -18,12 +18,12 @@ pub struct UserImports {
 }
 
 impl UserImports {
-    /// `POST /api/start-import?user=U`: stores the import and sets the
+    /// `POST /api/start-import?token=T`: stores the import and sets the
     /// alarm that runs its first batch.
     async fn start(&self, mut request: Request) -> worker::Result<Response> {
-        let user = xws_cloudflare::query_param(&request, "user")?;
+        let token = xws_cloudflare::query_param(&request, "token")?;
         let body = request.bytes().await?;
-        let import = match StartImport::parse(user.as_deref(), &body) {
+        let import = match StartImport::parse(token.as_deref(), &body) {
             Ok(import) => import,
             Err(error) => return json_error(&error.to_string(), error.status()),
         };

@@ -39,28 +39,39 @@ impl Routes {
     }
 
     /// - `GET /`: the page, `GET /xws.js` its client;
-    /// - `POST /api/notify?user=U {"title","body"}` → 201 `{"notification","delivered"}`;
-    /// - `GET /api/notifications?user=U` → `{"notifications":[…]}`, newest first;
-    /// - `POST /api/mark-read?user=U&id=ID` → 200, or 404 for an unknown id;
+    /// - `POST /api/notify?token=T {"title","body"}` → 201 `{"notification","delivered"}`;
+    /// - `GET /api/notifications?token=T` → `{"notifications":[…]}`, newest first;
+    /// - `POST /api/mark-read?token=T&id=ID` → 200, or 404 for an unknown id;
     /// - `GET /api/sse`: 501 naming the WebSocket; anything else 404.
     pub async fn route(&self, request: Request) -> Response<Body> {
         let params = request.query_string_parameters();
-        let user = params.first("user");
+        let token = params.first("token");
         match (request.method().as_str(), request.uri().path()) {
             ("GET", "/") => static_response("text/html; charset=utf-8", PAGE),
             ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
-            ("POST", "/api/notify") => self.notify(&request, user).await,
-            ("GET", "/api/notifications") => self.list(user).await,
-            ("POST", "/api/mark-read") => self.mark_read(user, params.first("id")).await,
+            ("POST", "/api/login") => {
+                let (status, body) = per_user::login_route(params.first("user"));
+                json_response(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                    &body,
+                )
+            }
+            ("POST", "/api/notify") => self.notify(&request, token).await,
+            ("GET", "/api/notifications") => self.list(token).await,
+            ("POST", "/api/mark-read") => self.mark_read(token, params.first("id")).await,
             ("GET", "/api/sse") => sse_not_available("/api/ws"),
             _ => error_response(StatusCode::NOT_FOUND, "not found"),
         }
     }
 
-    async fn notify(&self, request: &Request, user: Option<&str>) -> Response<Body> {
-        let (user, new) = match NewNotification::parse(user, request.body()) {
+    async fn notify(&self, request: &Request, token: Option<&str>) -> Response<Body> {
+        let (user, new) = match NewNotification::parse(token, request.body()) {
             Ok(parsed) => parsed,
-            Err(invalid) => return json_response(StatusCode::BAD_REQUEST, &invalid.json()),
+            Err(invalid) => {
+                let status =
+                    StatusCode::from_u16(invalid.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                return json_response(status, &invalid.json());
+            }
         };
         // Ordered by time, unique: Lambda's request id.
         let request_id = request
@@ -74,29 +85,38 @@ impl Routes {
         }
     }
 
-    async fn list(&self, user: Option<&str>) -> Response<Body> {
-        let user = match per_user::user_from(user) {
+    async fn list(&self, token: Option<&str>) -> Response<Body> {
+        let user = match user_of(token) {
             Ok(user) => user,
-            Err(error) => return error_response(StatusCode::BAD_REQUEST, &error.to_string()),
+            Err(refused) => return refused,
         };
-        match self.store.list(user, LIST_LIMIT).await {
+        match self.store.list(&user, LIST_LIMIT).await {
             Ok(list) => json_response(StatusCode::OK, &json!({ "notifications": list })),
             Err(error) => failed(&error),
         }
     }
 
-    async fn mark_read(&self, user: Option<&str>, id: Option<&str>) -> Response<Body> {
-        let user = match per_user::user_from(user) {
+    async fn mark_read(&self, token: Option<&str>, id: Option<&str>) -> Response<Body> {
+        let user = match user_of(token) {
             Ok(user) => user,
-            Err(error) => return error_response(StatusCode::BAD_REQUEST, &error.to_string()),
+            Err(refused) => return refused,
         };
         let Some(id) = id.filter(|id| !id.is_empty()) else {
             return error_response(StatusCode::BAD_REQUEST, "missing ?id=");
         };
-        match mark_read(&self.hub, &self.store, user, id).await {
+        match mark_read(&self.hub, &self.store, &user, id).await {
             Ok(true) => json_response(StatusCode::OK, &json!({ "id": id, "read": true })),
             Ok(false) => error_response(StatusCode::NOT_FOUND, &format!("no notification {id:?}")),
             Err(error) => failed(&error),
         }
     }
+}
+
+/// The user of `?token=`, or the 401 that says what is wrong with it.
+fn user_of(token: Option<&str>) -> Result<String, Response<Body>> {
+    per_user::user_from_token(token).map_err(|error| {
+        let status =
+            StatusCode::from_u16(error.status().as_u16()).unwrap_or(StatusCode::UNAUTHORIZED);
+        error_response(status, &error.to_string())
+    })
 }

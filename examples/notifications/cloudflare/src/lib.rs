@@ -49,12 +49,17 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         (Method::Post, routes::NOTIFY)
         | (Method::Get, routes::LIST)
         | (Method::Post, routes::MARK_READ) => {
-            // The user names the object; the object checks the rest.
-            let user = xws_cloudflare::query_param(&request, "user")?;
-            match per_user::user_from(user.as_deref()) {
-                Ok(user) => gateway().forward(request, &env, user).await,
-                Err(error) => routes::json_error(&error.to_string(), 400),
+            // The token's user names the object; the object checks the rest.
+            let token = xws_cloudflare::query_param(&request, "token")?;
+            match per_user::user_from_token(token.as_deref()) {
+                Ok(user) => gateway().forward(request, &env, &user).await,
+                Err(error) => routes::json_error(&error.to_string(), error.status().as_u16()),
             }
+        }
+        (Method::Post, "/api/login") => {
+            let user = xws_cloudflare::query_param(&request, "user")?;
+            let (status, body) = per_user::login_route(user.as_deref());
+            Ok(Response::from_json(&body)?.with_status(status))
         }
         (Method::Get, routes::CONTRACT) if debug(&env) => {
             gateway().forward(request, &env, CONTRACT_OBJECT).await

@@ -34,11 +34,13 @@ pub async fn notify(
     store: &ObjectStore,
     mut request: Request,
 ) -> worker::Result<Response> {
-    let user = xws_cloudflare::query_param(&request, "user")?;
+    let token = xws_cloudflare::query_param(&request, "token")?;
     let body = request.bytes().await?;
-    let (user, new) = match NewNotification::parse(user.as_deref(), &body) {
+    let (user, new) = match NewNotification::parse(token.as_deref(), &body) {
         Ok(parsed) => parsed,
-        Err(invalid) => return Ok(Response::from_json(&invalid.json())?.with_status(400)),
+        Err(invalid) => {
+            return Ok(Response::from_json(&invalid.json())?.with_status(invalid.status()));
+        }
     };
     let now = Date::now().as_millis();
     match notifications::send_notification(hub, store, &user, new, new_id(now), now).await {
@@ -49,12 +51,12 @@ pub async fn notify(
 
 /// The user's latest notifications, newest first.
 pub async fn list(store: &ObjectStore, request: &Request) -> worker::Result<Response> {
-    let user = xws_cloudflare::query_param(request, "user")?;
-    let user = match per_user::user_from(user.as_deref()) {
+    let token = xws_cloudflare::query_param(request, "token")?;
+    let user = match per_user::user_from_token(token.as_deref()) {
         Ok(user) => user,
-        Err(error) => return json_error(&error.to_string(), 400),
+        Err(error) => return json_error(&error.to_string(), error.status().as_u16()),
     };
-    match store.list(user, LIST_LIMIT).await {
+    match store.list(&user, LIST_LIMIT).await {
         Ok(notifications) => {
             Response::from_json(&serde_json::json!({ "notifications": notifications }))
         }
@@ -68,15 +70,15 @@ pub async fn mark_read(
     store: &ObjectStore,
     request: &Request,
 ) -> worker::Result<Response> {
-    let user = xws_cloudflare::query_param(request, "user")?;
-    let user = match per_user::user_from(user.as_deref()) {
+    let token = xws_cloudflare::query_param(request, "token")?;
+    let user = match per_user::user_from_token(token.as_deref()) {
         Ok(user) => user,
-        Err(error) => return json_error(&error.to_string(), 400),
+        Err(error) => return json_error(&error.to_string(), error.status().as_u16()),
     };
     let Some(id) = xws_cloudflare::query_param(request, "id")?.filter(|id| !id.is_empty()) else {
         return json_error("missing ?id=", 400);
     };
-    match notifications::mark_read(hub, store, user, &id).await {
+    match notifications::mark_read(hub, store, &user, &id).await {
         Ok(true) => Response::from_json(&serde_json::json!({ "id": id, "read": true })),
         Ok(false) => json_error(&format!("no notification {id:?}"), 404),
         Err(error) => failed(error),

@@ -13,7 +13,9 @@ pub const COLUMN: Column = Column {
     target: DeploymentTarget::AwsLambdaUrl,
     name: "AWS Lambda function URL (streaming)",
     also: "Lambda response streaming",
-    adapter: AdapterStatus::GuardOnly,
+    adapter: AdapterStatus::Available {
+        krate: "xws-aws (feature function-url)",
+    },
     cells: [
         Cell::none(
             WebSocket,
@@ -24,12 +26,20 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             Sse,
             "15 min, 200 MB per response",
-            "first 6 MB uncapped, then up to 2 MB/s; not through a VPC function URL; gap: xws-aws has no streaming SSE entry yet (a stream would need a Broker to hear publications); cargo lambda watch can stream since cargo-lambda PR #920",
+            "first 6 MB uncapped, then up to 2 MB/s; not through a VPC function URL; xws_aws::function_url ends each stream before the invocation's deadline with a retry: hint",
             STREAMING,
-        ),
+        )
+        .proved_by("function_stream_state_then_publications"),
         Cell::emulated(PubSubInstance, BROKER, "", STREAMING),
-        Cell::emulated(PubSubAcrossInstances, BROKER, "", STREAMING),
-        Cell::emulated(PublishFromOutside, BROKER, "", STREAMING),
+        Cell::emulated(PubSubAcrossInstances, BROKER, "", STREAMING)
+            .proved_by("function_stream_across_instances"),
+        Cell::emulated(
+            PublishFromOutside,
+            BROKER,
+            "another function publishes through xws_aws::function_url::hub_from_env",
+            STREAMING,
+        )
+        .proved_by("function_stream_state_then_publications"),
         Cell::none(
             PeersListing,
             "keep a registry of streams in a database",
@@ -61,9 +71,10 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxConnectionDuration,
             "15 min",
-            "the function timeout",
+            "the function timeout: a stream ends cleanly before it and EventSource reconnects",
             STREAMING,
-        ),
+        )
+        .proved_by("function_stream_ends_before_limit"),
         Cell::full(IdleTimeout, "none beyond the function timeout", STREAMING),
         Cell::full(RemoteAddress, "requestContext.http.sourceIp", URLS),
         sse_function::SUBPROTOCOLS,

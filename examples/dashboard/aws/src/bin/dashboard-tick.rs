@@ -1,5 +1,5 @@
 //! The EventBridge-scheduled function: the next sample, published to every
-//! subscriber.
+//! WebSocket subscriber and every function URL stream.
 
 use std::sync::Arc;
 use xws_aws::lambda_runtime::{self, LambdaEvent, service_fn};
@@ -9,11 +9,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     xws_aws::function::init_tracing();
     let aws = Arc::new(xws_aws::Aws::from_env().await?);
     let hub = aws.hub()?;
+    // The function URL's streams hear samples through Redis.
+    let streams = xws_aws::function_url::hub_from_env().await?;
     let latest = Arc::new(dashboard_aws::DynamoLatest::from_env().await?);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<dashboard_aws::ScheduledEvent>| {
-            let (hub, aws, latest) = (hub.clone(), aws.clone(), latest.clone());
-            async move { dashboard_aws::tick(&hub, &aws, &latest, &event.payload).await }
+            let (hub, streams, aws, latest) =
+                (hub.clone(), streams.clone(), aws.clone(), latest.clone());
+            async move { dashboard_aws::tick(&hub, &streams, &aws, &latest, &event.payload).await }
         },
     ))
     .await
