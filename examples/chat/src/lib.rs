@@ -68,6 +68,13 @@ pub struct ChatHandler {
 
 impl ChatHandler {
     /// A chat that requires `?token=` to equal `token` when it is `Some`.
+    #[cfg_attr(
+        not(feature = "tokio"),
+        allow(
+            clippy::needless_update,
+            reason = "`expiry` exists only with the tokio feature"
+        )
+    )]
     pub fn new(token: Option<String>) -> Self {
         let access = match token.filter(|t| !t.is_empty()) {
             Some(token) => Access::SharedToken(token),
@@ -87,6 +94,13 @@ impl ChatHandler {
 
     /// A chat that requires `?token=` (or a `bearer.` subprotocol, or the
     /// `xws_token` cookie) to be a JWT `verifier` accepts.
+    #[cfg_attr(
+        not(feature = "tokio"),
+        allow(
+            clippy::needless_update,
+            reason = "`expiry` exists only with the tokio feature"
+        )
+    )]
     pub fn with_verifier(verifier: Verifier) -> Self {
         Self {
             access: Access::Jwt(Arc::new(verifier)),

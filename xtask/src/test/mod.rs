@@ -8,6 +8,7 @@
 mod clippy;
 mod doc;
 mod fmt;
+mod package;
 mod unit;
 
 use std::time::{Duration, Instant};
@@ -46,6 +47,10 @@ const STEPS: &[Step] = &[
         run: doc::run,
     },
     Step {
+        name: "package",
+        run: package::run,
+    },
+    Step {
         name: "wasm",
         run: wasm::build_core,
     },
@@ -74,7 +79,7 @@ const STEPS: &[Step] = &[
 /// Options of `cargo xtask test`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Skip a step by name (repeatable): services, fmt, clippy, tests, doctests, wasm, cloudflare, matrix.
+    /// Skip a step by name (repeatable); the summary lists the names.
     #[arg(long, value_name = "STEP")]
     skip: Vec<String>,
 }
