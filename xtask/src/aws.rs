@@ -13,7 +13,9 @@
 //!   `chat`) at `http://127.0.0.1:P/` (WebSocket `ws://127.0.0.1:P/api/ws`).
 //! - `cargo xtask test-aws [EXAMPLE]...` (and the `aws` step of `cargo
 //!   xtask test`, every example) validates the SAM templates with cfn-lint,
-//!   then runs each example's `live` tests against its own deployment.
+//!   then runs each example's `live` tests against its own deployment and,
+//!   when every example runs, every page in Chromium against them
+//!   (`tests/browser/pages.test.mjs`).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 
 use crate::Workspace;
+use crate::browser;
 use crate::process::{ChildGuard, Cmd, interrupted, port_is_open, wait_for_port};
 use crate::tools;
 
@@ -33,6 +36,8 @@ const PYPI: &[&str] = &[
     "cargo-lambda==1.9.2",
     "cfn-lint==1.58.0",
 ];
+/// The emulated WebSocket API's path (on AWS, its stage).
+const WS_PATH: &str = "/api/ws";
 /// The token the test stack runs with, so the suite checks auth too.
 const TEST_TOKEN: &str = "s3cret token";
 
@@ -160,6 +165,12 @@ fn aws_env(cmd: Cmd, example: &Example, moto: SocketAddr, emulator: SocketAddr) 
         .env(
             "XWS_REDIS_CHANNEL",
             format!("xws-aws-{}-{}", example.name, std::process::id()),
+        )
+        // The functions' envelopes are sealed with it (xws-redis refuses
+        // to start without one).
+        .env(
+            "XWS_REDIS_SECRET",
+            format!("xws-aws-test-run-{}", std::process::id()),
         )
 }
 
@@ -363,6 +374,13 @@ fn deploy(
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("XWS_CREATE_TABLE", "1")
+            // As the template does: the page connects to the WebSocket API
+            // by its own URL. `localhost` rather than the page's
+            // 127.0.0.1, so the page reaches it as another host, as on AWS.
+            .env(
+                "XWS_WEBSOCKET_URL",
+                format!("ws://localhost:{port}{WS_PATH}"),
+            )
             .env("RUST_LOG", "info");
         let cmd = aws_env(cmd, example, services.moto, emulator);
         let cmd = match token {
@@ -376,7 +394,7 @@ fn deploy(
         format!("http://{lambda}/2015-03-31/functions/{name}/invocations")
     };
     let mut emulator_cmd = Cmd::new(built.bin("xws-aws-local")?)
-        .args(["--port", &port.to_string(), "--ws-path", "/api/ws"])
+        .args(["--port", &port.to_string(), "--ws-path", WS_PATH])
         .args(["--function", &invoke("ws")])
         .args(["--http-function", &invoke("http")])
         // Its MOCK routes (the app ping) are answered without the function.
@@ -492,6 +510,8 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
     );
     let services = start_services(workspace, &bin)?;
     let mut failed = Vec::new();
+    // Each deployment stays up after its live tests, for the browser tests.
+    let mut deployments = Vec::new();
     for example in &examples {
         let started = Instant::now();
         let result = test_example(workspace, &built, &services, example);
@@ -501,9 +521,30 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
             if result.is_ok() { "passed" } else { "FAILED" },
             started.elapsed().as_secs_f64()
         );
-        if let Err(error) = result {
-            eprintln!("xtask: aws {}: {error:#}", example.name);
-            failed.push(example.name);
+        match result {
+            Ok(deployment) => deployments.push((example.name, deployment)),
+            Err(error) => {
+                eprintln!("xtask: aws {}: {error:#}", example.name);
+                failed.push(example.name);
+            }
+        }
+    }
+    if deployments.len() == EXAMPLES.len() {
+        // Every example page in Chromium through the emulators.
+        let started = Instant::now();
+        let urls: Vec<(&str, String)> = deployments
+            .iter()
+            .map(|(name, deployment)| (*name, format!("http://{}", deployment.emulator)))
+            .collect();
+        let pages = browser::run_pages(workspace, browser::Target::Aws, &urls, Some(TEST_TOKEN));
+        eprintln!(
+            "xtask: aws browser tests {} in {:.1} s",
+            if pages.is_ok() { "passed" } else { "FAILED" },
+            started.elapsed().as_secs_f64()
+        );
+        if let Err(error) = pages {
+            eprintln!("xtask: aws browser tests: {error:#}");
+            failed.push("browser");
         }
     }
     if !failed.is_empty() {
@@ -512,13 +553,15 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Deploys `example` and runs its live tests; the deployment is returned
+/// still running.
 fn test_example(
     workspace: &Workspace,
     built: &Built,
     services: &Services,
     example: &Example,
-) -> Result<()> {
-    run_tests(
+) -> Result<Deployment> {
+    let deployment = run_tests(
         workspace,
         built,
         services,
@@ -531,12 +574,16 @@ fn test_example(
             no_schedules: true,
             url_environments: Some(environments),
         };
-        run_tests(workspace, built, services, example, test, variant)?;
+        // A deployment of its own, stopped after its tests.
+        drop(run_tests(
+            workspace, built, services, example, test, variant,
+        )?);
     }
-    Ok(())
+    Ok(deployment)
 }
 
-/// Runs the test target `test` of `example` against a deployment of its own.
+/// Runs the test target `test` of `example` against a deployment of its
+/// own, returned still running.
 fn run_tests(
     workspace: &Workspace,
     built: &Built,
@@ -544,7 +591,7 @@ fn run_tests(
     example: &Example,
     test: &str,
     variant: Variant,
-) -> Result<()> {
+) -> Result<Deployment> {
     let dir = workspace.root.join(example.dir);
     let tests = built
         .tests
@@ -569,7 +616,8 @@ fn run_tests(
     // function.
     aws_env(tests, example, services.moto, deployment.emulator)
         .run()
-        .with_context(|| format!("the {} AWS {test} tests failed", example.name))
+        .with_context(|| format!("the {} AWS {test} tests failed", example.name))?;
+    Ok(deployment)
 }
 
 /// The test binary's arguments: one test at a time for a deployment whose

@@ -1,13 +1,21 @@
-//! `cargo xtask test` step "browser": the chat page in a real headless
-//! Chromium, driven by Playwright (`tests/browser/*.test.mjs`, `node:test`).
+//! The browser tests: every example page in a real headless Chromium,
+//! driven by Playwright (`tests/browser/*.test.mjs`, `node:test`), on every
+//! target.
+//!
+//! - The `browser` step of `cargo xtask test` (Tokio): builds the example
+//!   binaries once and runs `chat.test.mjs` (the client's own behaviour:
+//!   server restart, the SSE fallback, a dead link, the queue bound) and
+//!   `pages.test.mjs`, which start the binaries on free ports.
+//! - The `cloudflare` and `aws` steps run `pages.test.mjs` through
+//!   [`run_pages`] against the servers they already run (`wrangler dev`, the
+//!   API Gateway emulator), so nothing is built twice.
 //!
 //! Installs what is missing first: Debian's `chromium` and the npm package
 //! `playwright-core` (pinned, in the tools cache; Playwright's own browser
-//! download is never used). Builds the example binaries once, then runs
-//! the Node tests, which start them on free ports. Screenshots of every
-//! page land in `target/xws-artifacts/` (chat, dashboard, import-progress,
-//! notifications).
+//! download is never used). Screenshots land in
+//! `target/xws-artifacts/{tokio,cloudflare,aws}/`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -20,17 +28,47 @@ use crate::tools;
 const PLAYWRIGHT: &str = "playwright-core@1.65.1";
 
 /// The examples whose pages the tests drive.
-const EXAMPLES: [&str; 4] = ["chat", "dashboard", "import-progress", "notifications"];
+pub const EXAMPLES: [&str; 4] = ["chat", "dashboard", "import-progress", "notifications"];
 
 /// Building the chat from cold takes minutes on two cores.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
-/// The browser tests take about 30 s; each test has its own timeout too.
+/// The browser tests of one target take under a minute; each test has its
+/// own timeout too.
 const TEST_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
-/// Installs Chromium and Playwright if missing, builds the examples, runs the
-/// browser tests.
-pub fn run(workspace: &Workspace) -> Result<()> {
+/// The targets `pages.test.mjs` runs against (`XWS_BROWSER_TARGET`).
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// The example binaries, started by the tests.
+    Tokio,
+    /// The workers under `wrangler dev --local`.
+    Cloudflare,
+    /// The functions behind the API Gateway emulator.
+    Aws,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Tokio => "tokio",
+            Target::Cloudflare => "cloudflare",
+            Target::Aws => "aws",
+        }
+    }
+}
+
+/// The variable that gives `pages.test.mjs` the URL serving `example`.
+pub fn url_var(example: &str) -> String {
+    format!(
+        "XWS_BROWSER_URL_{}",
+        example.to_uppercase().replace('-', "_")
+    )
+}
+
+/// Installs Chromium and Playwright if missing; returns the npm prefix
+/// holding `playwright-core`.
+fn install() -> Result<PathBuf> {
     tools::apt_install(&["chromium"])?;
     let bin = tools::npm_install("playwright", &[PLAYWRIGHT])?;
     // `…/npm/playwright/node_modules/.bin` → the prefix holding node_modules.
@@ -38,19 +76,15 @@ pub fn run(workspace: &Workspace) -> Result<()> {
         .parent()
         .and_then(|modules| modules.parent())
         .context("npm prefix of playwright-core")?;
-    workspace
-        .cargo()
-        .args(["build", "--locked", "--bins"])
-        .args(EXAMPLES.iter().flat_map(|name| ["-p", name]))
-        .timeout(BUILD_TIMEOUT)
-        .run()?;
-    Cmd::new("node")
-        .args([
-            "--test",
-            "--test-concurrency=1",
-            "--test-timeout=120000",
-            "tests/browser/",
-        ])
+    Ok(prefix.to_path_buf())
+}
+
+/// `node --test` over `files` with Playwright and Chromium set up.
+fn node_tests(workspace: &Workspace, files: &[&str]) -> Result<Cmd> {
+    let prefix = install()?;
+    Ok(Cmd::new("node")
+        .args(["--test", "--test-concurrency=1", "--test-timeout=120000"])
+        .args(files.iter().map(|file| format!("tests/browser/{file}")))
         .current_dir(&workspace.root)
         .env("XWS_PLAYWRIGHT_DIR", prefix)
         .env("XWS_CHROMIUM", "/usr/bin/chromium")
@@ -59,7 +93,53 @@ pub fn run(workspace: &Workspace) -> Result<()> {
             "XWS_ARTIFACTS",
             workspace.root.join("target").join("xws-artifacts"),
         )
-        .timeout(TEST_TIMEOUT)
+        .timeout(TEST_TIMEOUT))
+}
+
+/// The `browser` step: builds the example binaries, runs the chat client's
+/// tests and every page's against Tokio.
+pub fn run(workspace: &Workspace) -> Result<()> {
+    install()?;
+    workspace
+        .cargo()
+        .args(["build", "--locked", "--bins"])
+        .args(EXAMPLES.iter().flat_map(|name| ["-p", name]))
+        .timeout(BUILD_TIMEOUT)
+        .run()?;
+    node_tests(workspace, &["chat.test.mjs", "pages.test.mjs"])?
+        .env("XWS_BROWSER_TARGET", Target::Tokio.name())
         .run()
-        .context("browser tests (tests/browser)")
+        .context("browser tests on Tokio (tests/browser)")
+}
+
+/// `pages.test.mjs` against `target`, whose servers already run: `urls`
+/// maps every example of [`EXAMPLES`] to its base URL; `chat_token` is the
+/// token the chat wants, if any.
+pub fn run_pages(
+    workspace: &Workspace,
+    target: Target,
+    urls: &[(&str, String)],
+    chat_token: Option<&str>,
+) -> Result<()> {
+    let mut cmd = node_tests(workspace, &["pages.test.mjs"])?
+        .env("XWS_BROWSER_TARGET", target.name())
+        .env_remove("XWS_BROWSER_CHAT_TOKEN");
+    for (example, url) in urls {
+        cmd = cmd.env(url_var(example), url);
+    }
+    if let Some(token) = chat_token {
+        cmd = cmd.env("XWS_BROWSER_CHAT_TOKEN", token);
+    }
+    cmd.run()
+        .with_context(|| format!("browser tests on {} (tests/browser)", target.name()))
+}
+
+/// `serverless.test.mjs`: a function target's stream page (the dashboard's
+/// `stream.html`) at `url`, in Chromium; `label` names the target.
+pub fn run_stream_page(workspace: &Workspace, label: &str, url: &str) -> Result<()> {
+    node_tests(workspace, &["serverless.test.mjs"])?
+        .env("XWS_BROWSER_STREAM_URL", url)
+        .env("XWS_BROWSER_STREAM_TARGET", label)
+        .run()
+        .with_context(|| format!("the stream page on {label} (tests/browser/serverless.test.mjs)"))
 }

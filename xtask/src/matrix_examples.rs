@@ -70,8 +70,9 @@ pub fn render(out: &mut String) {
         "\nExtras a handler uses where the target has them are not needs: the dashboard's SSE \
          stream is served on Tokio and Cloudflare and answered 501 on API Gateway. Its SSE-only \
          handler, `DashboardStream`, is what the function targets run: on Vercel \
-         (`examples/dashboard/vercel`, built with the `target-vercel` feature) and on a \
-         Lambda function URL (`examples/dashboard/aws`, function `sse`).\n"
+         (`examples/dashboard/vercel`, built with the `target-vercel` feature), on a \
+         Lambda function URL (`examples/dashboard/aws`, function `sse`) and on a plain \
+         Worker (`examples/dashboard/worker`).\n"
     )
     .expect("writing to a String");
 }

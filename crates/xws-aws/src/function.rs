@@ -35,6 +35,44 @@ pub fn static_response(content_type: &str, body: &'static str) -> Response<Body>
     response(StatusCode::OK, content_type, body)
 }
 
+/// The variable holding the URL a page opens its WebSocket at: the
+/// WebSocket API's stage URL (`wss://{api}.execute-api.{region}.amazonaws.com/{stage}`,
+/// the template's `WebSocketUrl` output). The HTTP API that serves the page
+/// is another host, so the page's relative default cannot reach it.
+pub const WEBSOCKET_URL_VAR: &str = "XWS_WEBSOCKET_URL";
+
+/// An HTML page (`GET /`) whose `<meta name="xws-websocket" content="…">`
+/// holds [`WEBSOCKET_URL_VAR`] when it is set: the example pages read their
+/// WebSocket URL there, relative (`/api/ws`) by default.
+pub fn page_response(html: &'static str) -> Response<Body> {
+    match std::env::var(WEBSOCKET_URL_VAR) {
+        Ok(url) if !url.is_empty() => response(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            with_websocket_url(html, &url),
+        ),
+        _ => static_response("text/html; charset=utf-8", html),
+    }
+}
+
+/// `html` with the content of its `<meta name="xws-websocket">` set to `url`
+/// (escaped for an attribute); unchanged if it has no such tag.
+pub fn with_websocket_url(html: &str, url: &str) -> String {
+    const TAG: &str = r#"<meta name="xws-websocket" content=""#;
+    let Some(start) = html.find(TAG).map(|at| at + TAG.len()) else {
+        return html.to_owned();
+    };
+    let Some(end) = html[start..].find('"').map(|len| start + len) else {
+        return html.to_owned();
+    };
+    let escaped = url
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!("{}{escaped}{}", &html[..start], &html[end..])
+}
+
 /// `{"error": message}` with `status`.
 pub fn error_response(status: StatusCode, message: &str) -> Response<Body> {
     json_response(status, &json!({ "error": message }))
@@ -49,4 +87,30 @@ pub fn sse_not_available(ws_path: &str) -> Response<Body> {
          use the WebSocket at {ws_path}"
     );
     error_response(StatusCode::NOT_IMPLEMENTED, &message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_websocket_url;
+
+    const PAGE: &str = r#"<head><meta name="xws-websocket" content="/api/ws"></head>"#;
+
+    #[test]
+    fn the_meta_gets_the_websocket_api_url() {
+        assert_eq!(
+            with_websocket_url(PAGE, "wss://abc.execute-api.eu-west-1.amazonaws.com/prod"),
+            r#"<head><meta name="xws-websocket" content="wss://abc.execute-api.eu-west-1.amazonaws.com/prod"></head>"#
+        );
+    }
+
+    #[test]
+    fn the_url_cannot_break_out_of_the_attribute() {
+        let html = with_websocket_url(PAGE, r#"wss://h/p?a=1&b="><script>"#);
+        assert!(html.contains(r#"content="wss://h/p?a=1&amp;b=&quot;&gt;&lt;script&gt;""#));
+    }
+
+    #[test]
+    fn a_page_without_the_meta_is_unchanged() {
+        assert_eq!(with_websocket_url("<p>hi</p>", "wss://h"), "<p>hi</p>");
+    }
 }

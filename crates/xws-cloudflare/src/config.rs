@@ -65,13 +65,22 @@ impl AutoResponse {
     }
 }
 
+/// The browser client's heartbeat: [`xws::client::APP_PING`] answered with
+/// [`xws::client::APP_PONG`], as every adapter answers it, so `xws.js`
+/// never wakes a hibernated object to learn that its connection is alive.
 impl Default for AutoResponse {
     fn default() -> Self {
-        Self::new("ping", "pong")
+        Self::new(xws::client::APP_PING, xws::client::APP_PONG)
     }
 }
 
 /// The adapter's settings; the Worker entry and the object must agree on them.
+///
+/// ```ignore
+/// let config = Config::default()
+///     .with_binding("CHAT")
+///     .with_namespace(Namespace::Fixed("chat".into()));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The Durable Object binding in `wrangler.toml`.
@@ -80,8 +89,11 @@ pub struct Config {
     pub namespace: Namespace,
     /// Message size, rate and connection limits, as on every adapter.
     pub limits: Limits,
-    /// The heartbeat answered by the runtime while the object hibernates;
-    /// protocol-level pings are always answered by the runtime too.
+    /// The heartbeat the runtime answers without waking the object (by
+    /// default the client's app ping, [`AutoResponse::default`]);
+    /// protocol-level pings are always answered by the runtime too. With
+    /// `None`, or another pair, the object's session still answers the app
+    /// ping without calling the handler, but each one wakes the object.
     pub auto_response: Option<AutoResponse>,
 }
 
@@ -98,25 +110,25 @@ impl Default for Config {
 
 impl Config {
     /// Uses the Durable Object binding `binding`.
-    pub fn binding(mut self, binding: impl Into<String>) -> Self {
+    pub fn with_binding(mut self, binding: impl Into<String>) -> Self {
         self.binding = binding.into();
         self
     }
 
     /// Routes requests with `namespace`.
-    pub fn namespace(mut self, namespace: Namespace) -> Self {
+    pub fn with_namespace(mut self, namespace: Namespace) -> Self {
         self.namespace = namespace;
         self
     }
 
     /// Applies `limits`.
-    pub fn limits(mut self, limits: Limits) -> Self {
+    pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
     }
 
     /// Sets (or with `None` removes) the runtime-answered heartbeat.
-    pub fn auto_response(mut self, auto_response: Option<AutoResponse>) -> Self {
+    pub fn with_auto_response(mut self, auto_response: Option<AutoResponse>) -> Self {
         self.auto_response = auto_response;
         self
     }

@@ -1,13 +1,18 @@
-//! A [`xws::Hub`] for code outside the object (a Worker route, a cron job):
-//! every call becomes a request to the object's stub.
+//! Both ends of a [`xws::Hub`] used outside the object (a Worker route, a
+//! cron job): [`StubHub`] turns every call into a request to the object's
+//! stub, and [`answer`] carries it out in the object, on its registry.
 
 use std::{future::Future, rc::Rc};
-use worker::{Headers, Method, Request, RequestInit, Stub, Url};
 
 use futures_channel::oneshot;
+use worker::{Headers, Method, Request, RequestInit, Response, Stub};
 use xws::{Delivery, Error, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
-use crate::wire::{HubCommand, HubOp, HubReply, OP_HEADER, Op};
+use crate::{
+    error::RuntimeError,
+    registry::Registry,
+    wire::{HubCommand, HubOp, HubReply, OP_HEADER, Op},
+};
 
 /// Publishes through one Durable Object.
 #[derive(Clone)]
@@ -38,46 +43,42 @@ impl StubHub {
     }
 
     async fn call(&self, command: HubCommand, message: Option<Message>) -> Result<HubReply, Error> {
-        let mut url = Url::parse("https://xws.internal/hub").map_err(Error::transport)?;
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("op", op_name(command.op));
-            if let Some(topic) = &command.topic {
-                query.append_pair("topic", topic);
-            }
-            if let Some(peer) = &command.peer {
-                query.append_pair("peer", peer.as_str());
-            }
-            query.append_pair("binary", if command.binary { "true" } else { "false" });
-        }
+        // The object reads it back with `Request::query`.
+        let query = serde_urlencoded::to_string(&command)
+            .map_err(|e| Error::malformed("hub command", e))?;
+        let url = format!("https://xws.internal/hub?{query}");
         let headers = Headers::new();
         headers
             .set(OP_HEADER, Op::Hub.as_str())
-            .map_err(|e| Error::transport(e.to_string()))?;
+            .map_err(stub_error)?;
         let body = message.map(|m| js_sys::Uint8Array::from(&m.bytes()[..]).into());
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_headers(headers)
             .with_body(body);
-        let request = Request::new_with_init(url.as_str(), &init)
-            .map_err(|e| Error::transport(e.to_string()))?;
+        let request = Request::new_with_init(&url, &init).map_err(stub_error)?;
         let mut response = self
             .stub
             .fetch_with_request(request)
             .await
-            .map_err(|e| Error::transport(e.to_string()))?;
+            .map_err(stub_error)?;
         if response.status_code() != 200 {
-            let text = response.text().await.unwrap_or_default();
-            return Err(Error::transport(format!(
-                "the Durable Object answered {}: {text}",
-                response.status_code()
-            )));
+            return Err(RuntimeError::HubRefused {
+                op: op_name(command.op),
+                status: response.status_code(),
+                body: response.text().await.unwrap_or_default(),
+            }
+            .into());
         }
         response
             .json()
             .await
             .map_err(|e| Error::malformed("hub reply", e))
     }
+}
+
+fn stub_error(error: worker::Error) -> Error {
+    RuntimeError::Stub(error.to_string()).into()
 }
 
 fn op_name(op: HubOp) -> &'static str {
@@ -151,4 +152,37 @@ impl HubTransport for StubHub {
             Ok(hub.call(cmd, None).await?.peers)
         })
     }
+}
+
+/// In the object: carries out the hub command `request` on `registry`.
+pub async fn answer(registry: &Registry, request: &mut Request) -> worker::Result<Response> {
+    let command: HubCommand = request.query()?;
+    let body = request.bytes().await?;
+    let message = if command.binary {
+        Message::from(body)
+    } else {
+        match xws::Text::from_utf8(body.into()) {
+            Ok(text) => Message::from(text),
+            Err(error) => return Response::error(error.to_string(), 400),
+        }
+    };
+    let mut reply = HubReply::default();
+    match command.op {
+        HubOp::Publish => {
+            let Some(topic) = command.topic.as_deref().and_then(|t| Topic::new(t).ok()) else {
+                return Response::error("publish needs a valid topic", 400);
+            };
+            reply.delivered = registry.publish(&topic, &message, command.peer.as_ref());
+        }
+        HubOp::Broadcast => reply.delivered = registry.broadcast(&message),
+        HubOp::SendTo => {
+            let Some(peer) = &command.peer else {
+                return Response::error("send_to needs a peer", 400);
+            };
+            reply.sent = registry.send_to(peer, &message);
+            reply.delivered = usize::from(reply.sent);
+        }
+        HubOp::Peers => reply.peers = registry.peer_ids(),
+    }
+    Response::from_json(&reply)
 }

@@ -12,33 +12,50 @@
 //! object wakes up, its peer table is rebuilt from the attachments before any
 //! event is handled, so `publish` reaches every subscriber.
 //!
-//! The pieces:
-//! - [`Gateway`]: used by the Worker's `fetch` (WebSocket upgrade, SSE) and
-//!   to get a [`xws::Hub`] in `fetch` or `scheduled` handlers.
-//! - [`Object`]: the engine a `#[durable_object]` struct delegates to.
+//! The pieces, named as in `xws-tokio`:
+//! - [`Xws`]: the Worker entry, used by the Worker's `fetch` (WebSocket
+//!   upgrade, SSE) and to get a [`xws::Hub`] in `fetch` or `scheduled`
+//!   handlers.
+//! - [`Object`]: the engine a `#[durable_object]` struct delegates to. It
+//!   turns the runtime's events into calls on each peer's
+//!   [`xws::adapter::Session`], so the hook rules are the same as on every
+//!   adapter; its registry keeps a topic index and publishes straight to
+//!   the subscribers' sockets.
+//! - [`Config`]: binding name, [`Namespace`] routing, limits, heartbeat,
+//!   set with `with_*` builders.
 //!
 //! Apps whose state lives in the object (storage, alarms, one object per
 //! user) add routes of their own: the Worker sends them with
-//! [`Gateway::forward`]; the object's `fetch` answers them when
+//! [`Xws::forward`]; the object's `fetch` answers them when
 //! [`Object::handles`] is false and passes the rest to [`Object::fetch`].
 //! Inside the object, [`Object::hub`] publishes to its peers directly (in
 //! those routes, in `alarm`, in work started with `wait_until`) and
 //! [`Object::storage`] is its transactional storage.
-//! - [`Config`]: binding name, [`Namespace`] routing, limits, heartbeat.
+//!
+//! `Xws::new` and `Object::new` check the handler's
+//! [`Handler::NEEDS`](xws::Handler::NEEDS) against
+//! [`xws::caps::CloudflareDurableObject`] at compile time.
 //!
 //! # Limits
-//! The object enforces [`xws::Limits`] as xws-tokio does: a message over
+//! The session enforces [`xws::Limits`] as on every adapter: a message over
 //! `max_message_size` closes its peer with 1009, a peer over its `rate`
 //! gets the `error` hook for each refused message and a 1008 close once the
 //! refusals pass the tolerance, and an upgrade beyond `max_connections`
 //! (every WebSocket the object holds) is answered 503. Rate limiters live
-//! in memory: hibernation resets them.
+//! in the object's memory, not in the attachment: storing one would rewrite
+//! the attachment on every message, and hibernation (which resets them to
+//! a full bucket) only happens after seconds without a message, in which a
+//! bucket refills anyway. Protocol pings never reach the object (the
+//! runtime answers them), so unlike on Tokio they do not count toward the
+//! rate.
 //!
 //! # Heartbeats
-//! [`Config::auto_response`] (on by default: `ping` → `pong`) has the
-//! runtime answer one exact text frame itself: the object is neither woken
-//! nor kept awake, and no hook runs. A handler that answers the same text
-//! never sees it.
+//! [`Config::auto_response`] is on by default with the browser client's
+//! heartbeat: [`xws::client::APP_PING`] answered with
+//! [`xws::client::APP_PONG`] by the runtime itself, so `xws.js` keeps its
+//! connection alive while the object is neither woken nor kept awake, and
+//! no hook runs. With another pair the session still answers the app ping
+//! without the handler, but each one wakes the object.
 //!
 //! # Panics
 //! A panicking hook does not close its peer with 1011 here, unlike on
@@ -66,21 +83,26 @@ mod attachment;
 mod client_js;
 mod config;
 mod delegate;
+mod entry;
+mod error;
 mod forward;
-mod gateway;
 mod hub;
 mod ids;
-mod local_hub;
 mod object;
+mod plain_worker;
 mod query;
-mod room;
+mod registry;
 mod sse;
+mod topic_broker;
 mod transport;
 mod wire;
 
 pub use attachment::MAX_ATTACHMENT_BYTES;
 pub use client_js::{CLIENT_JS, client_js};
 pub use config::{AutoResponse, Config, Namespace};
-pub use gateway::Gateway;
+pub use entry::Xws;
+pub use error::RuntimeError;
 pub use object::{Object, ObjectStats};
+pub use plain_worker::{DEFAULT_MAX_DURATION, WorkerRuntime, WorkerStreams, broker_hub};
 pub use query::query_param;
+pub use topic_broker::{TopicBroker, TopicBrokers};

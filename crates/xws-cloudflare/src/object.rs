@@ -1,29 +1,34 @@
-//! The Durable Object side: accepts hibernatable sockets and runs the
-//! handler's hooks for them.
+//! The Durable Object side: accepts hibernatable sockets and turns the
+//! runtime's events into calls on each peer's [`Session`], which applies
+//! the hook rules (limits, the app ping, errors) as on every adapter. What
+//! is left here is Cloudflare's own: the attachment that carries a peer
+//! through hibernation, and rebuilding the peers when the object wakes.
 
 use std::{
     cell::{Cell, RefCell},
-    collections::HashMap,
+    collections::{BTreeSet, HashMap},
     rc::Rc,
     sync::Arc,
 };
 
+use futures_util::lock::Mutex;
 use serde::Serialize;
 use worker::{
     Headers, Request, Response, ResponseBuilder, State, Storage, WebSocket,
     WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 use xws::{
-    CloseCode, CloseFrame, Error, Handler, Hub, Message, Peer, PeerId,
-    adapter::{RateDecision, RateLimiter},
+    CloseCode, CloseFrame, Error, Handler, Hub, Message, PeerId,
+    adapter::{Outcome, PeerSnapshot, RateLimiter, Session, SessionConfig, SubscribePolicy},
 };
 
 use crate::{
-    Config, attachment, ids,
-    local_hub::LocalHub,
-    room::{Room, is_stream},
+    Config, attachment,
+    error::{RuntimeError, to_worker},
+    ids,
+    registry::{PeerKind, Registry},
     transport::SocketTransport,
-    wire::{AcceptWire, HubCommand, HubOp, HubReply, Op, request_info},
+    wire::{AcceptWire, Op, request_info},
 };
 
 /// What `GET` stats of an object report (for tests and operators).
@@ -45,6 +50,10 @@ pub struct ObjectStats {
     pub messages: u64,
 }
 
+/// One peer's session. The lock keeps a peer's events in order: a hook that
+/// awaits I/O lets the runtime deliver the next event, which waits here.
+type SharedSession<H> = Rc<Mutex<Session<H>>>;
+
 /// The engine of a Durable Object hosting handler `H`. A `#[durable_object]`
 /// struct owns one and forwards `fetch` and the `websocket_*` events to it.
 ///
@@ -64,8 +73,10 @@ pub struct ObjectStats {
 pub struct Object<H: Handler> {
     handler: Arc<H>,
     config: Config,
-    room: Rc<Room<H::Context>>,
-    rates: RefCell<HashMap<PeerId, RateLimiter>>,
+    registry: Arc<Registry>,
+    sessions: RefCell<HashMap<PeerId, SharedSession<H>>>,
+    loaded: Cell<bool>,
+    restored: Cell<usize>,
     messages: Cell<u64>,
     instance: String,
     constructed_at: u64,
@@ -74,20 +85,29 @@ pub struct Object<H: Handler> {
 impl<H: Handler> Object<H> {
     /// Builds the engine in the object's constructor; this runs again after
     /// every hibernation.
+    ///
+    /// A handler whose [`Handler::NEEDS`] a Durable Object cannot give (see
+    /// `adapters-matrix.md`) does not compile.
     pub fn new(state: State, handler: H, config: Config) -> Self {
+        const { xws::caps::check::<xws::caps::CloudflareDurableObject, H>() };
         if let Some(auto) = &config.auto_response {
             match WebSocketRequestResponsePair::new(&auto.request, &auto.response) {
                 Ok(pair) => state.set_websocket_auto_response(&pair),
                 Err(_) => tracing::error!("invalid WebSocket auto-response pair"),
             }
         }
-        let handler = Arc::new(handler);
-        let room = Room::new(state, handler.clone());
+        #[allow(
+            clippy::arc_with_non_send_sync,
+            reason = "Workers run on one thread; `xws::Hub` and the transports hold an `Arc`"
+        )]
+        let registry = Arc::new(Registry::new(state));
         Self {
-            handler,
+            handler: Arc::new(handler),
             config,
-            room,
-            rates: RefCell::default(),
+            registry,
+            sessions: RefCell::default(),
+            loaded: Cell::new(false),
+            restored: Cell::new(0),
             messages: Cell::new(0),
             instance: ids::random_uuid().unwrap_or_else(|_| ids::now_ms().to_string()),
             constructed_at: ids::now_ms(),
@@ -99,42 +119,37 @@ impl<H: Handler> Object<H> {
         ObjectStats {
             instance: self.instance.clone(),
             constructed_at: self.constructed_at,
-            sockets: self.room.state().get_websockets().len(),
-            peers_in_memory: self.room.len(),
-            restored: self.room.restored(),
+            sockets: self.state().get_websockets().len(),
+            peers_in_memory: self.registry.len(),
+            restored: self.restored.get(),
             messages: self.messages.get(),
         }
     }
 
     /// The object's state, for the app's own use of storage and alarms.
     pub fn state(&self) -> &State {
-        self.room.state()
+        self.registry.state()
     }
 
     /// The object's transactional storage (the same as `state().storage()`).
     pub fn storage(&self) -> Storage {
-        self.room.state().storage()
+        self.state().storage()
     }
 
     /// A hub publishing straight to this object's peers: for the object's
     /// own routes, its `alarm` and any work it runs. Unlike
-    /// [`Gateway::hub`](crate::Gateway::hub) it makes no request to the
-    /// object's stub, and it first restores peers that hibernated.
+    /// [`Xws::hub`](crate::Xws::hub) it makes no request to the object's
+    /// stub, and it first restores peers that hibernated.
     pub fn hub(&self) -> Hub {
-        self.room.ensure_loaded();
-        #[allow(
-            clippy::arc_with_non_send_sync,
-            reason = "Workers run on one thread; `xws::Hub` holds an `Arc`"
-        )]
-        let transport = Arc::new(LocalHub::new(Rc::clone(&self.room)));
-        Hub::new(transport)
+        self.ensure_loaded();
+        Hub::new(self.registry.clone())
     }
 
     /// Whether `request` is one of the adapter's own (an upgrade, an SSE
     /// stream, a hub command, statistics) rather than an app route the
-    /// [`Gateway::forward`](crate::Gateway::forward) sent. A
-    /// `#[durable_object]` struct with routes of its own answers those
-    /// first and passes the rest to [`Object::fetch`]:
+    /// [`Xws::forward`](crate::Xws::forward) sent. A `#[durable_object]`
+    /// struct with routes of its own answers those first and passes the
+    /// rest to [`Object::fetch`]:
     ///
     /// ```ignore
     /// async fn fetch(&self, request: Request) -> Result<Response> {
@@ -148,13 +163,13 @@ impl<H: Handler> Object<H> {
         Op::of(request).is_some()
     }
 
-    /// Handles a request the [`Gateway`](crate::Gateway) forwarded.
+    /// Handles a request the [`Xws`](crate::Xws) entry forwarded.
     pub async fn fetch(&self, mut request: Request) -> worker::Result<Response> {
-        self.room.ensure_loaded();
+        self.ensure_loaded();
         match Op::of(&request) {
             Some(Op::Upgrade) => self.accept(&request).await,
-            Some(Op::Sse) => crate::sse::accept::<H>(&self.room, &request),
-            Some(Op::Hub) => self.hub_command(&mut request).await,
+            Some(Op::Sse) => crate::sse::accept(&self.registry, self.policy(), &request),
+            Some(Op::Hub) => crate::hub::answer(&self.registry, &mut request).await,
             Some(Op::Stats) => Response::from_json(&self.stats()),
             None => Response::error("not an xws request", 400),
         }
@@ -162,35 +177,43 @@ impl<H: Handler> Object<H> {
 
     async fn accept(&self, request: &Request) -> worker::Result<Response> {
         let limit = self.config.limits.max_connections;
-        if self.room.state().get_websockets().len() >= limit {
+        if self.state().get_websockets().len() >= limit {
             return Response::error("connection limit reached", 503);
         }
         let accept = AcceptWire::<H::Context>::decode(request).map_err(to_worker)?;
         let info = request_info(request).map_err(to_worker)?;
         let id = PeerId::new(ids::random_uuid().map_err(to_worker)?);
         let pair = WebSocketPair::new()?;
-        let transport = SocketTransport {
-            id: id.clone(),
-            socket: pair.server.clone(),
-            room: Rc::downgrade(&self.room),
-        };
-        let peer = xws::adapter::new_peer(
-            id,
-            info,
-            accept.context,
-            Box::new(transport),
-            self.room.policy(),
-        );
+        let transport = self.transport(&id, &pair.server);
+        let peer = xws::adapter::new_peer(id, info, accept.context, transport, self.policy());
         // Stored before the socket is accepted: a context over the limit
         // refuses the connection instead of losing state later.
-        if let Err(error) = attachment::store(&pair.server, &xws::adapter::snapshot(&peer)) {
+        let snapshot = xws::adapter::snapshot(&peer);
+        if let Err(error) = attachment::store(&pair.server, PeerKind::WebSocket, &snapshot) {
             tracing::error!(%error, "refusing a connection whose state cannot be stored");
             return Response::error(error.to_string(), 500);
         }
-        self.room.state().accept_web_socket(&pair.server);
-        self.room.insert(peer.clone(), pair.server);
-        let opened = self.handler.open(&peer).await;
-        self.after_hook(&peer, opened.map_err(Error::Handler)).await;
+        self.state().accept_web_socket(&pair.server);
+        let id = snapshot.id;
+        self.registry.insert(
+            id.clone(),
+            pair.server.clone(),
+            PeerKind::WebSocket,
+            BTreeSet::new(),
+        );
+        let session = Session::new(
+            self.handler.clone(),
+            peer,
+            self.session_config(),
+            ids::now_ms(),
+        );
+        let session = Rc::new(Mutex::new(session));
+        self.sessions.borrow_mut().insert(id, Rc::clone(&session));
+        {
+            let mut session = session.lock().await;
+            let outcome = session.open().await;
+            persist(&mut session, &pair.server, outcome).await;
+        }
 
         let headers = Headers::new();
         if let Some(protocol) = &accept.protocol {
@@ -206,30 +229,6 @@ impl<H: Handler> Object<H> {
             .empty())
     }
 
-    /// Runs after every hook: reports its error, stores changed state.
-    async fn after_hook(&self, peer: &Peer<H::Context>, outcome: Result<(), Error>) {
-        if let Err(error) = outcome {
-            self.fail(peer, error).await;
-            return;
-        }
-        if let Err(error) = self.room.persist(peer) {
-            self.fail(peer, error).await;
-        }
-    }
-
-    /// Tells the handler, then closes the peer with the error's code.
-    async fn fail(&self, peer: &Peer<H::Context>, error: Error) {
-        tracing::warn!(peer = %peer.id(), %error, "closing peer");
-        self.handler.error(peer, &error).await;
-        let reason = match &error {
-            Error::StateTooLarge { .. } => "peer state too large",
-            Error::MessageTooLarge { .. } => "message too large",
-            Error::RateLimited => "rate limit exceeded",
-            _ => "internal error",
-        };
-        peer.close(error.close_code(), reason);
-    }
-
     /// A message arrived on a hibernatable socket.
     pub async fn websocket_message(
         &self,
@@ -237,56 +236,21 @@ impl<H: Handler> Object<H> {
         incoming: WebSocketIncomingMessage,
     ) -> worker::Result<()> {
         self.messages.set(self.messages.get() + 1);
-        let Some(peer) = self.room.peer_for(&socket).map_err(to_worker)? else {
-            let _ = socket.close(Some(1011), Some("unknown peer"));
+        let Some(session) = self.session_for(&socket)? else {
             return Ok(());
         };
-        if is_stream(&peer) {
-            return Ok(());
-        }
         let message = match incoming {
             WebSocketIncomingMessage::String(text) => Message::from(text),
             WebSocketIncomingMessage::Binary(bytes) => Message::from(bytes),
         };
-        let limit = self.config.limits.max_message_size;
-        if message.len() > limit {
-            let error = Error::MessageTooLarge {
-                size: message.len(),
-                limit,
-            };
-            self.fail(&peer, error).await;
-            return Ok(());
-        }
-        match self.rate_check(peer.id()) {
-            RateDecision::Allow => {}
-            RateDecision::Refuse => {
-                self.handler.error(&peer, &Error::RateLimited).await;
-                return Ok(());
-            }
-            RateDecision::Close => {
-                self.fail(&peer, Error::RateLimited).await;
-                return Ok(());
-            }
-        }
-        let outcome = self.handler.message(&peer, message).await;
-        self.after_hook(&peer, outcome.map_err(Error::Handler))
-            .await;
+        let mut session = session.lock().await;
+        let outcome = session.message(message, ids::now_ms()).await;
+        persist(&mut session, &socket, outcome).await;
         Ok(())
     }
 
-    fn rate_check(&self, id: &PeerId) -> RateDecision {
-        let Some(limit) = self.config.limits.rate else {
-            return RateDecision::Allow;
-        };
-        let now = ids::now_ms();
-        self.rates
-            .borrow_mut()
-            .entry(id.clone())
-            .or_insert_with(|| RateLimiter::new(limit, now))
-            .check(now)
-    }
-
-    /// The client closed the socket.
+    /// The client closed the socket: the `close` hook, then the peer leaves
+    /// its topics.
     pub async fn websocket_close(
         &self,
         socket: WebSocket,
@@ -299,74 +263,135 @@ impl<H: Handler> Object<H> {
         // Completes the closing handshake; the runtime may already have.
         let reply = if frame.code.is_sendable() { code } else { 1000 };
         let _ = socket.close(Some(reply), Some(frame.reason.clone()));
-        if let Some(peer) = self.room.peer_for(&socket).map_err(to_worker)? {
-            if !is_stream(&peer) {
-                self.handler.close(&peer, frame).await;
-            }
-            self.forget(&peer);
-        }
-        Ok(())
+        self.end(&socket, None, frame).await
     }
 
-    /// The socket failed.
+    /// The socket failed: the `error` hook, then `close` with 1006.
     pub async fn websocket_error(
         &self,
         socket: WebSocket,
         error: worker::Error,
     ) -> worker::Result<()> {
-        let error = Error::transport(error.to_string());
-        if let Some(peer) = self.room.peer_for(&socket).map_err(to_worker)? {
-            if !is_stream(&peer) {
-                self.handler.error(&peer, &error).await;
+        let error = RuntimeError::Socket(error.to_string()).into();
+        let frame = CloseFrame::new(CloseCode::ABNORMAL, "");
+        self.end(&socket, Some(error), frame).await
+    }
+
+    /// Ends the socket's peer: its session's last hooks, then the registry
+    /// forgets it. A stream has no session and leaves quietly.
+    async fn end(
+        &self,
+        socket: &WebSocket,
+        error: Option<Error>,
+        frame: CloseFrame,
+    ) -> worker::Result<()> {
+        self.ensure_loaded();
+        let Some((id, _)) = attachment::peer_of(socket).map_err(to_worker)? else {
+            return Ok(());
+        };
+        let session = self.sessions.borrow_mut().remove(&id);
+        if let Some(session) = session {
+            let mut session = session.lock().await;
+            if let Some(error) = &error {
+                session.report(error).await;
             }
-            self.forget(&peer);
+            session.close(frame).await;
         }
+        self.registry.remove(&id);
         Ok(())
     }
 
-    fn forget(&self, peer: &Peer<H::Context>) {
-        self.room.remove(peer.id());
-        self.rates.borrow_mut().remove(peer.id());
+    /// The session of `socket`'s peer; `None` for an SSE stream (the
+    /// Worker never writes to it) and for a socket whose peer is lost,
+    /// which is closed with 1011.
+    fn session_for(&self, socket: &WebSocket) -> worker::Result<Option<SharedSession<H>>> {
+        self.ensure_loaded();
+        let found = attachment::peer_of(socket).map_err(to_worker)?;
+        if let Some((id, kind)) = &found {
+            if *kind == PeerKind::Sse {
+                return Ok(None);
+            }
+            if let Some(session) = self.sessions.borrow().get(id) {
+                return Ok(Some(Rc::clone(session)));
+            }
+        }
+        tracing::error!(peer = ?found, "a message on a socket without a peer; closing it");
+        let _ = socket.close(Some(1011), Some("unknown peer"));
+        Ok(None)
     }
 
-    async fn hub_command(&self, request: &mut Request) -> worker::Result<Response> {
-        let command: HubCommand = request.query()?;
-        let body = request.bytes().await?;
-        let message = if command.binary {
-            Message::from(body)
-        } else {
-            match xws::Text::from_utf8(body.into()) {
-                Ok(text) => Message::from(text),
-                Err(error) => return Response::error(error.to_string(), 400),
-            }
-        };
-        let mut reply = HubReply::default();
-        match command.op {
-            HubOp::Publish => {
-                let Some(topic) = command
-                    .topic
-                    .as_deref()
-                    .and_then(|t| xws::Topic::new(t).ok())
-                else {
-                    return Response::error("publish needs a valid topic", 400);
-                };
-                reply.delivered = self.room.publish(&topic, &message, command.peer.as_ref());
-            }
-            HubOp::Broadcast => reply.delivered = self.room.broadcast(&message),
-            HubOp::SendTo => {
-                let Some(peer) = &command.peer else {
-                    return Response::error("send_to needs a peer", 400);
-                };
-                reply.sent = self.room.send_to(peer, &message);
-                reply.delivered = usize::from(reply.sent);
-            }
-            HubOp::Peers => reply.peers = self.room.peer_ids(),
+    /// Rebuilds every hibernated socket's peer, once per instance, so that
+    /// a publication reaches every subscriber from the first event on.
+    fn ensure_loaded(&self) {
+        if self.loaded.replace(true) {
+            return;
         }
-        Response::from_json(&reply)
+        for socket in self.state().get_websockets() {
+            match attachment::load::<H::Context>(&socket) {
+                Ok(Some((kind, snapshot))) => {
+                    self.restore(kind, snapshot, socket);
+                    self.restored.set(self.restored.get() + 1);
+                }
+                Ok(None) => tracing::warn!("a socket without xws state is ignored"),
+                Err(error) => {
+                    tracing::error!(%error, "cannot restore a peer; closing its socket");
+                    let _ = socket.close(Some(1011), Some("peer state lost"));
+                }
+            }
+        }
+    }
+
+    /// Lists a stored peer again; a WebSocket peer gets a new session, with
+    /// a full rate-limit bucket: limiters live in memory, and an object
+    /// hibernates only after seconds without a message, in which a bucket
+    /// refills anyway (see the crate docs).
+    fn restore(&self, kind: PeerKind, snapshot: PeerSnapshot<H::Context>, socket: WebSocket) {
+        let id = snapshot.id.clone();
+        self.registry
+            .insert(id.clone(), socket.clone(), kind, snapshot.topics.clone());
+        if kind == PeerKind::Sse {
+            return;
+        }
+        let transport = self.transport(&id, &socket);
+        let peer = xws::adapter::restore_peer(snapshot, transport, self.policy());
+        let config = self.session_config();
+        let limiter = config
+            .rate
+            .map(|rate| RateLimiter::new(rate, ids::now_ms()));
+        let session = Session::resume(self.handler.clone(), peer, config, limiter);
+        self.sessions
+            .borrow_mut()
+            .insert(id, Rc::new(Mutex::new(session)));
+    }
+
+    fn transport(&self, id: &PeerId, socket: &WebSocket) -> Box<SocketTransport> {
+        Box::new(SocketTransport {
+            id: id.clone(),
+            socket: socket.clone(),
+            registry: Arc::clone(&self.registry),
+        })
+    }
+
+    fn policy(&self) -> Arc<dyn SubscribePolicy<H::Context>> {
+        self.handler.clone()
+    }
+
+    /// The session answers the app ping too: with the default
+    /// [`Config::auto_response`] the runtime answers it first, and without
+    /// it the object still answers (woken for it) without the handler.
+    fn session_config(&self) -> SessionConfig {
+        SessionConfig::from(&self.config.limits)
     }
 }
 
-/// Turns an xws error into the runtime's error type.
-pub(crate) fn to_worker(error: Error) -> worker::Error {
-    worker::Error::RustError(error.to_string())
+/// Stores the peer's state on its socket when the step changed it; a state
+/// over the platform's limit ends the peer ([`Error::StateTooLarge`], 1011).
+async fn persist<H: Handler>(session: &mut Session<H>, socket: &WebSocket, outcome: Outcome) {
+    if !outcome.persist {
+        return;
+    }
+    let snapshot = xws::adapter::snapshot(session.peer());
+    if let Err(error) = attachment::store(socket, PeerKind::WebSocket, &snapshot) {
+        let _ = session.fail(error).await;
+    }
 }

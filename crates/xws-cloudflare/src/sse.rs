@@ -5,17 +5,19 @@
 //! stream never keeps the object awake, survives hibernation like any peer,
 //! and a client that leaves closes the socket, which removes the peer.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
+use serde::{Serialize, de::DeserializeOwned};
 use worker::{Headers, Request, Response, WebSocket, WebSocketPair, WebsocketEvent};
-use xws::{Handler, Message, PeerId, Topic};
+use xws::{Message, PeerId, Topic, adapter::SubscribePolicy};
 
 use crate::{
-    attachment, ids,
-    object::to_worker,
-    room::{Room, STREAM_PREFIX},
+    attachment,
+    error::{RuntimeError, to_worker},
+    ids,
+    registry::{PeerKind, Registry},
     transport::SocketTransport,
     wire::{AcceptWire, request_info},
 };
@@ -25,12 +27,15 @@ type Chunk = Result<Vec<u8>, worker::Error>;
 
 /// In the object: accepts the Worker's socket for a stream subscribed to
 /// every `?topic=` of `request`; the handler's `authorize_subscribe` decides
-/// each one (403 when it refuses).
-pub fn accept<H: Handler>(
-    room: &Rc<Room<H::Context>>,
+/// each one (403 when it refuses). A stream runs no hooks, so it has no
+/// session: the registry holds its socket and topics, the attachment keeps
+/// them through hibernation.
+pub fn accept<C: Serialize + DeserializeOwned + Clone + 'static>(
+    registry: &Arc<Registry>,
+    policy: Arc<dyn SubscribePolicy<C>>,
     request: &Request,
 ) -> worker::Result<Response> {
-    let accept = AcceptWire::<H::Context>::decode(request).map_err(to_worker)?;
+    let accept = AcceptWire::<C>::decode(request).map_err(to_worker)?;
     let info = request_info(request).map_err(to_worker)?;
     let topics: Result<Vec<Topic>, _> = info.query_params("topic").map(Topic::new).collect();
     let topics = match topics {
@@ -38,28 +43,41 @@ pub fn accept<H: Handler>(
         Ok(_) => return Response::error("at least one ?topic= is required", 400),
         Err(error) => return Response::error(error.to_string(), 400),
     };
-    let id = PeerId::new(format!(
-        "{STREAM_PREFIX}{}",
-        ids::random_uuid().map_err(to_worker)?
-    ));
+    let id = PeerId::new(ids::random_uuid().map_err(to_worker)?);
     let pair = WebSocketPair::new()?;
+    // Listed first, so that each allowed subscription joins the index.
+    registry.insert(
+        id.clone(),
+        pair.server.clone(),
+        PeerKind::Sse,
+        Default::default(),
+    );
     let transport = SocketTransport {
         id: id.clone(),
         socket: pair.server.clone(),
-        room: Rc::downgrade(room),
+        registry: Arc::clone(registry),
     };
-    let peer = xws::adapter::new_peer(id, info, accept.context, Box::new(transport), room.policy());
-    for topic in &topics {
-        if let Err(error) = peer.subscribe(topic) {
-            return Response::error(error.to_string(), 403);
-        }
+    let peer = xws::adapter::new_peer(
+        id.clone(),
+        info,
+        accept.context,
+        Box::new(transport),
+        policy,
+    );
+    let subscribed = topics.iter().try_for_each(|topic| peer.subscribe(topic));
+    let stored = subscribed.and_then(|()| {
+        attachment::store(&pair.server, PeerKind::Sse, &xws::adapter::snapshot(&peer))
+    });
+    if let Err(error) = stored {
+        registry.remove(&id);
+        let status = match error {
+            xws::Error::SubscribeRefused(_) => 403,
+            xws::Error::InvalidTopic { .. } | xws::Error::TooManyTopics { .. } => 400,
+            _ => 500,
+        };
+        return Response::error(error.to_string(), status);
     }
-    if let Err(error) = attachment::store(&pair.server, &xws::adapter::snapshot(&peer)) {
-        return Response::error(error.to_string(), 500);
-    }
-    xws::adapter::take_changed(&peer);
-    room.state().accept_web_socket(&pair.server);
-    room.insert(peer, pair.server);
+    registry.state().accept_web_socket(&pair.server);
     Response::from_websocket(pair.client)
 }
 
@@ -72,7 +90,7 @@ pub fn serve(answer: Response) -> worker::Result<Response> {
     }
     let socket = answer
         .websocket()
-        .ok_or_else(|| worker::Error::RustError("the object sent no stream socket".into()))?;
+        .ok_or_else(|| to_worker(RuntimeError::NoStreamSocket.into()))?;
     socket.accept()?;
     let (sender, receiver) = unbounded::<Chunk>();
     // A first chunk makes the runtime send the headers right away.

@@ -1,44 +1,43 @@
 //! What a peer's operations do inside the Durable Object.
 
-use std::rc::Weak;
-
-use serde::{Serialize, de::DeserializeOwned};
+use std::sync::Arc;
 
 use worker::WebSocket;
 use xws::{CloseFrame, Error, Message, PeerId, Topic, adapter::PeerTransport};
 
-use crate::room::Room;
+use crate::registry::{self, Registry};
 
-/// A hibernatable WebSocket. Topics need no runtime call: they are part of
-/// the peer state the object stores in the attachment after every hook.
-pub struct SocketTransport<C> {
+/// A hibernatable WebSocket: sends go to its socket, topics to the
+/// registry's index (and, with the rest of the peer's state, into the
+/// attachment the object stores after each hook).
+pub struct SocketTransport {
     pub(crate) id: PeerId,
     pub(crate) socket: WebSocket,
-    pub(crate) room: Weak<Room<C>>,
+    pub(crate) registry: Arc<Registry>,
 }
 
-impl<C: Serialize + DeserializeOwned + Clone + 'static> PeerTransport for SocketTransport<C> {
+impl PeerTransport for SocketTransport {
     fn send(&self, message: Message) -> Result<(), Error> {
-        let sent = match &message {
-            Message::Text(text) => self.socket.send_with_str(text.as_str()),
-            Message::Binary(bytes) => self.socket.send_with_bytes(bytes),
-        };
-        sent.map_err(|_| Error::PeerClosed)
+        registry::send(&self.socket, &message)
     }
 
-    fn subscribe(&self, _: &Topic) -> Result<(), Error> {
+    fn subscribe(&self, topic: &Topic) -> Result<(), Error> {
+        self.registry.subscribe(&self.id, topic);
         Ok(())
     }
 
-    fn unsubscribe(&self, _: &Topic) -> Result<(), Error> {
+    fn unsubscribe(&self, topic: &Topic) -> Result<(), Error> {
+        self.registry.unsubscribe(&self.id, topic);
         Ok(())
     }
 
     fn publish(&self, topic: &Topic, message: Message) -> Result<(), Error> {
-        publish_from(&self.room, &self.id, topic, message)
+        self.registry.publish(topic, &message, Some(&self.id));
+        Ok(())
     }
 
     fn close(&self, frame: CloseFrame) {
+        // 1005, 1006 and 1015 are for reporting only; a close frame cannot carry them.
         let code = if frame.code.is_sendable() {
             frame.code.as_u16()
         } else {
@@ -48,15 +47,4 @@ impl<C: Serialize + DeserializeOwned + Clone + 'static> PeerTransport for Socket
             tracing::debug!(peer = %self.id, error = %e, "closing an already closed socket");
         }
     }
-}
-
-fn publish_from<C: Serialize + DeserializeOwned + Clone + 'static>(
-    room: &Weak<Room<C>>,
-    sender: &PeerId,
-    topic: &Topic,
-    message: Message,
-) -> Result<(), Error> {
-    let room = room.upgrade().ok_or(Error::PeerClosed)?;
-    room.publish(topic, &message, Some(sender));
-    Ok(())
 }

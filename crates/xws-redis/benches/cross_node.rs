@@ -24,6 +24,7 @@ async fn node(
     id: u64,
 ) -> (RedisBroker, mpsc::UnboundedReceiver<Instant>) {
     let config = RedisBrokerConfig::new(url)
+        .with_secret(xws_redis::testing::TEST_SECRET)
         .with_channel(channel)
         .with_queue_capacity(BURST);
     let broker = RedisBroker::new(config).expect("valid config");

@@ -7,8 +7,8 @@ use tokio_util::sync::CancellationToken;
 use xws::adapter::{Broker, Deliver, Envelope, NodeId};
 
 use crate::{
-    BrokerStats, Error, LinkState, RedisBrokerConfig, backoff::Backoff, check_reachable,
-    connection::Connector, publisher::Publisher, shared::Shared, stats::Counters,
+    BrokerStats, EnvelopeSeal, Error, LinkState, RedisBrokerConfig, backoff::Backoff,
+    check_reachable, connection::Connector, publisher::Publisher, shared::Shared, stats::Counters,
     subscriber::Subscriber,
 };
 
@@ -16,7 +16,9 @@ use crate::{
 ///
 /// Every node publishes its envelopes to the channel and subscribes to it;
 /// each node skips its own envelopes and hands the others to its adapter,
-/// which delivers them to its local peers. [`forward`](Broker::forward) never
+/// which delivers them to its local peers. Envelopes are sealed with the
+/// nodes' shared secret ([`RedisBrokerConfig::with_secret`]): what anyone
+/// else publishes to the channel is refused and counted. [`forward`](Broker::forward) never
 /// waits for Redis: it queues the encoded envelope for a publisher task.
 /// Two connections per node (one publishes, one subscribes) reconnect on
 /// their own with exponential backoff and jitter.
@@ -26,6 +28,7 @@ use crate::{
 pub struct RedisBroker {
     config: RedisBrokerConfig,
     connector: Connector,
+    seal: EnvelopeSeal,
     shared: Arc<Shared>,
     queue: mpsc::Sender<Bytes>,
     /// The queue's receiving end, until `start` hands it to the publisher.
@@ -37,14 +40,16 @@ pub struct RedisBroker {
 impl RedisBroker {
     /// A broker for `config`, not connected yet: it connects on
     /// [`Broker::start`] and keeps trying while Redis is away. Fails only on a
-    /// bad URL or setting.
+    /// bad URL or setting, a missing secret included.
     pub fn new(config: RedisBrokerConfig) -> Result<Self, Error> {
         config.validate()?;
         let connector = Connector::new(&config)?;
+        let seal = config.seal();
         let (queue, pending) = mpsc::channel(config.queue_capacity);
         Ok(Self {
             config,
             connector,
+            seal,
             shared: Arc::default(),
             queue,
             pending: Mutex::new(Some(pending)),
@@ -151,6 +156,9 @@ impl Broker for RedisBroker {
                 mode: self.config.mode,
                 node,
                 deliver,
+                seal: self.seal.clone(),
+                max_envelope_size: self.config.max_envelope_size,
+                receive_capacity: self.config.receive_capacity,
                 shared: self.shared.clone(),
                 backoff: Backoff::new(&self.config),
                 health_check_interval: self.config.health_check_interval,
@@ -164,7 +172,17 @@ impl Broker for RedisBroker {
         // The one serialisation of this publication, whatever the number of
         // nodes and subscribers.
         Counters::add(&self.shared.counters.forwarded, 1);
-        if self.queue.try_send(envelope.encode()).is_err() {
+        let encoded = envelope.encode();
+        if encoded.len() > self.config.max_envelope_size {
+            tracing::warn!(
+                size = encoded.len(),
+                limit = self.config.max_envelope_size,
+                "xws-redis: a publication is larger than the envelope size limit; other nodes do not get it"
+            );
+            self.shared.dropped(1, "an envelope exceeds the size limit");
+            return;
+        }
+        if self.queue.try_send(self.seal.seal(&encoded)).is_err() {
             self.shared
                 .dropped(1, "the publish queue is full (Redis slow or away)");
         }

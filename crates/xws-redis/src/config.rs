@@ -1,8 +1,25 @@
 //! How a [`RedisBroker`](crate::RedisBroker) reaches Redis and behaves when it cannot.
 
-use std::time::Duration;
+use std::{fmt, time::Duration};
 
-use crate::{Error, PubSubMode};
+use crate::{Error, PubSubMode, seal::MIN_SECRET_LEN};
+
+/// The environment variable [`RedisBrokerConfig::new`] reads the shared
+/// secret from.
+pub const SECRET_ENV: &str = "XWS_REDIS_SECRET";
+/// The environment variable [`RedisBrokerConfig::new`] reads a further
+/// accepted secret from (during a rotation).
+pub const ACCEPTED_SECRET_ENV: &str = "XWS_REDIS_ACCEPTED_SECRET";
+
+/// Key material: never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(pub(crate) Vec<u8>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
+}
 
 /// Settings of a [`RedisBroker`](crate::RedisBroker); build with
 /// [`RedisBrokerConfig::new`] and the `with_*` methods.
@@ -12,6 +29,7 @@ use crate::{Error, PubSubMode};
 /// use xws_redis::{PubSubMode, RedisBrokerConfig};
 ///
 /// let config = RedisBrokerConfig::new("redis://127.0.0.1:6379")
+///     .with_secret("the same 32 random bytes on every node")
 ///     .with_channel("chat")
 ///     .with_mode(PubSubMode::Sharded)
 ///     .with_queue_capacity(4096)
@@ -28,15 +46,35 @@ pub struct RedisBrokerConfig {
     pub(crate) max_backoff: Duration,
     pub(crate) response_timeout: Duration,
     pub(crate) health_check_interval: Duration,
+    pub(crate) secret: Option<Secret>,
+    pub(crate) accepted_secrets: Vec<Secret>,
+    pub(crate) max_envelope_size: usize,
+    pub(crate) receive_capacity: usize,
 }
 
 impl RedisBrokerConfig {
     /// Defaults for the Redis at `url` (`redis://host:port/db`, `rediss://` is
     /// not compiled in): channel `xws`, classic pub/sub, a queue of 1024
     /// publications, reconnect backoff from 100 ms to 5 s with jitter, 5 s
-    /// response timeout, a health-check `PING` every 5 s.
+    /// response timeout, a health-check `PING` every 5 s, envelopes of at
+    /// most 1 MiB, 1024 received envelopes waiting at most.
+    ///
+    /// The shared secret that seals envelopes is taken from the environment
+    /// variable `XWS_REDIS_SECRET` when it is set (and a further accepted
+    /// one from `XWS_REDIS_ACCEPTED_SECRET`); [`with_secret`](Self::with_secret)
+    /// sets it in code. A broker without one does not start.
     pub fn new(url: impl Into<String>) -> Self {
+        let from_env = |name| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.is_empty())
+                .map(|value| Secret(value.into_bytes()))
+        };
         Self {
+            secret: from_env(SECRET_ENV),
+            accepted_secrets: from_env(ACCEPTED_SECRET_ENV).into_iter().collect(),
+            max_envelope_size: 1024 * 1024,
+            receive_capacity: 1024,
             url: url.into(),
             channel: "xws".to_owned(),
             mode: PubSubMode::Classic,
@@ -93,6 +131,44 @@ impl RedisBrokerConfig {
         self
     }
 
+    /// The secret every node of the channel shares: envelopes are sealed
+    /// with it (HMAC-SHA256), and a node delivers only what a secret it
+    /// holds sealed; the others are refused and counted
+    /// ([`BrokerStats::refused`](crate::BrokerStats::refused)). At least 16
+    /// bytes; use 32 random ones (`openssl rand -hex 32`).
+    pub fn with_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.secret = Some(Secret(secret.into()));
+        self
+    }
+
+    /// A further secret whose envelopes are accepted, never used to seal:
+    /// rotating without downtime takes three deployments. 1: every node
+    /// accepts the new secret (`with_accepted_secret(new)`), 2: every node
+    /// seals with the new one and accepts the old (`with_secret(new)`,
+    /// `with_accepted_secret(old)`), 3: the old one is dropped.
+    pub fn with_accepted_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.accepted_secrets.push(Secret(secret.into()));
+        self
+    }
+
+    /// The largest encoded envelope (the message and its target) a node
+    /// publishes or accepts, in bytes; a larger one is dropped and counted
+    /// on either side. Redis itself holds a slow subscriber's backlog up to
+    /// its `client-output-buffer-limit pubsub` (32 MiB by default).
+    pub fn with_max_envelope_size(mut self, bytes: usize) -> Self {
+        self.max_envelope_size = bytes;
+        self
+    }
+
+    /// How many received envelopes may wait for the adapter; when full,
+    /// the newest are dropped and counted
+    /// ([`BrokerStats::overflowed`](crate::BrokerStats::overflowed)), so a
+    /// flood on the channel cannot grow a node's memory without bound.
+    pub fn with_receive_capacity(mut self, capacity: usize) -> Self {
+        self.receive_capacity = capacity;
+        self
+    }
+
     /// The Redis URL.
     pub fn url(&self) -> &str {
         &self.url
@@ -108,13 +184,38 @@ impl RedisBrokerConfig {
         self.mode
     }
 
+    /// The seal of this channel; call after [`validate`](Self::validate).
+    pub(crate) fn seal(&self) -> crate::EnvelopeSeal {
+        let secret = self.secret.as_ref().map_or(&[][..], |s| &s.0);
+        let accepted: Vec<&[u8]> = self.accepted_secrets.iter().map(|s| &s.0[..]).collect();
+        crate::EnvelopeSeal::new(&self.channel, secret, &accepted)
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let invalid = |reason: &str| Err(Error::InvalidConfig(reason.to_owned()));
         if self.channel.is_empty() || self.channel.contains(char::is_whitespace) {
             return invalid("the channel must be non-empty and without whitespace");
         }
-        if self.queue_capacity == 0 {
-            return invalid("the queue capacity must be at least 1");
+        if self.queue_capacity == 0 || self.receive_capacity == 0 {
+            return invalid("the queue and receive capacities must be at least 1");
+        }
+        if self.max_envelope_size == 0 {
+            return invalid("the envelope size limit must be at least 1 byte");
+        }
+        let Some(secret) = &self.secret else {
+            return invalid(
+                "no shared secret: set XWS_REDIS_SECRET (the same 32 random bytes on every \
+                 node) or call with_secret; without one, anyone who can publish to the \
+                 channel could deliver to any peer",
+            );
+        };
+        if std::iter::once(secret)
+            .chain(&self.accepted_secrets)
+            .any(|secret| secret.0.len() < MIN_SECRET_LEN)
+        {
+            return Err(Error::InvalidConfig(format!(
+                "a secret must be at least {MIN_SECRET_LEN} bytes long"
+            )));
         }
         if self.min_backoff.is_zero() || self.min_backoff > self.max_backoff {
             return invalid("the backoff needs 0 < min <= max");

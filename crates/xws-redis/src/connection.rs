@@ -1,10 +1,9 @@
 //! Opening one named RESP3 connection to Redis.
 
 use redis::{
-    AsyncConnectionConfig, Client, IntoConnectionInfo, ProtocolVersion, PushInfo, RedisResult,
-    aio::MultiplexedConnection,
+    AsyncConnectionConfig, Client, IntoConnectionInfo, ProtocolVersion, RedisResult,
+    aio::{AsyncPushSender, MultiplexedConnection},
 };
-use tokio::sync::mpsc::UnboundedSender;
 
 use crate::{Error, RedisBrokerConfig};
 
@@ -56,7 +55,7 @@ impl Connector {
     pub(crate) async fn open(
         &self,
         name: &str,
-        pushes: Option<UnboundedSender<PushInfo>>,
+        pushes: Option<impl AsyncPushSender>,
     ) -> RedisResult<MultiplexedConnection> {
         let mut config = self.config.clone();
         if let Some(pushes) = pushes {

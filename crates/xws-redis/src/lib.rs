@@ -8,14 +8,16 @@ mod error;
 mod mode;
 mod publisher;
 mod reachable;
+mod seal;
 mod shared;
 mod stats;
 mod subscriber;
 pub mod testing;
 
 pub use broker::RedisBroker;
-pub use config::RedisBrokerConfig;
+pub use config::{ACCEPTED_SECRET_ENV, RedisBrokerConfig, SECRET_ENV};
 pub use error::Error;
 pub use mode::PubSubMode;
 pub use reachable::check_reachable;
+pub use seal::{EnvelopeSeal, MIN_SECRET_LEN, Refusal};
 pub use stats::{BrokerStats, LinkState};

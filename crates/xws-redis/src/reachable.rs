@@ -14,7 +14,10 @@ pub async fn check_reachable(config: &RedisBrokerConfig) -> Result<(), Error> {
         cause,
     };
     let mut connection = connector
-        .open("xws:check", None)
+        .open(
+            "xws:check",
+            None::<tokio::sync::mpsc::UnboundedSender<redis::PushInfo>>,
+        )
         .await
         .map_err(unreachable)?;
     redis::cmd("PING")

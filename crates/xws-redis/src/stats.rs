@@ -34,15 +34,24 @@ pub struct BrokerStats {
     pub forwarded: u64,
     /// Envelopes Redis accepted.
     pub published: u64,
-    /// Envelopes lost on the way out: queue full, or the connection failed
-    /// while they were being published (never retried, to never duplicate).
+    /// Envelopes lost on the way out: queue full, larger than the envelope
+    /// size limit, or the connection failed while they were being published
+    /// (never retried, to never duplicate).
     pub dropped: u64,
     /// Envelopes from other nodes handed to the adapter.
     pub received: u64,
     /// This node's own envelopes echoed back by Redis and skipped.
     pub own_skipped: u64,
-    /// Messages on the channel that were not envelopes, logged and skipped.
+    /// Sealed messages that were not envelopes (nodes of different
+    /// versions?), or pushes that were not messages: logged and skipped.
     pub malformed: u64,
+    /// Messages on the channel not sealed with a secret of this node
+    /// (unsealed or forged), refused.
+    pub refused: u64,
+    /// Messages on the channel larger than the envelope size limit, refused.
+    pub oversized: u64,
+    /// Envelopes dropped on arrival because the receive queue was full.
+    pub overflowed: u64,
 }
 
 #[derive(Default)]
@@ -53,11 +62,22 @@ pub(crate) struct Counters {
     pub(crate) received: AtomicU64,
     pub(crate) own_skipped: AtomicU64,
     pub(crate) malformed: AtomicU64,
+    pub(crate) refused: AtomicU64,
+    pub(crate) oversized: AtomicU64,
+    pub(crate) overflowed: AtomicU64,
 }
 
 impl Counters {
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Relaxed);
+    }
+
+    /// Adds one; returns whether the new count is a power of two, so what
+    /// an attacker can repeat at will is logged 1, 2, 4, 8… times, not once
+    /// per message.
+    pub(crate) fn add_one_and_tell(counter: &AtomicU64) -> Option<u64> {
+        let count = counter.fetch_add(1, Relaxed) + 1;
+        count.is_power_of_two().then_some(count)
     }
 
     pub(crate) fn snapshot(&self, link: LinkState) -> BrokerStats {
@@ -69,6 +89,9 @@ impl Counters {
             received: self.received.load(Relaxed),
             own_skipped: self.own_skipped.load(Relaxed),
             malformed: self.malformed.load(Relaxed),
+            refused: self.refused.load(Relaxed),
+            oversized: self.oversized.load(Relaxed),
+            overflowed: self.overflowed.load(Relaxed),
         }
     }
 }

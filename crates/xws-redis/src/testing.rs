@@ -6,6 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::{RedisBrokerConfig, check_reachable};
 
+/// A shared secret for brokers in tests (`with_secret(TEST_SECRET)`); never
+/// use it in a deployment.
+pub const TEST_SECRET: &str = "xws test secret: never use it in a deployment";
+
 /// `XWS_REDIS_URL`, or the Redis every development and CI machine of this
 /// project runs: `redis://127.0.0.1:6379`.
 pub fn redis_url() -> String {

@@ -110,6 +110,7 @@ async fn killed_connections_reconnect_and_resubscribe_without_duplicates() {
 async fn forward_never_blocks_and_counts_drops_while_redis_is_away() {
     let broker = RedisBroker::new(
         RedisBrokerConfig::new(DEAD_REDIS)
+            .with_secret(TEST_SECRET)
             .with_channel(unique_channel("away"))
             .with_queue_capacity(4),
     )
@@ -167,14 +168,15 @@ async fn unreachable_redis_is_a_clear_error() {
 
 #[tokio::test]
 async fn bad_settings_are_refused_up_front() {
-    let bad_url = RedisBroker::new(RedisBrokerConfig::new("http://nope"))
-        .err()
-        .unwrap();
+    let sealed = |url: &str| RedisBrokerConfig::new(url).with_secret(TEST_SECRET);
+    let bad_url = RedisBroker::new(sealed("http://nope")).err().unwrap();
     assert!(matches!(bad_url, Error::InvalidUrl { .. }), "{bad_url}");
-    let bad_channel = RedisBroker::new(RedisBrokerConfig::new(DEAD_REDIS).with_channel("a b"));
+    let bad_channel = RedisBroker::new(sealed(DEAD_REDIS).with_channel("a b"));
     assert!(matches!(bad_channel, Err(Error::InvalidConfig(_))));
-    let no_queue = RedisBroker::new(RedisBrokerConfig::new(DEAD_REDIS).with_queue_capacity(0));
+    let no_queue = RedisBroker::new(sealed(DEAD_REDIS).with_queue_capacity(0));
     assert!(matches!(no_queue, Err(Error::InvalidConfig(_))));
+    let no_receive_queue = RedisBroker::new(sealed(DEAD_REDIS).with_receive_capacity(0));
+    assert!(matches!(no_receive_queue, Err(Error::InvalidConfig(_))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

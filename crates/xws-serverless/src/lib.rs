@@ -22,6 +22,8 @@
 //! `xws-cloudflare` (a plain Worker, with a Durable Object as broker).
 
 mod config;
+#[cfg(not(target_arch = "wasm32"))]
+mod instance;
 mod queue;
 mod refusal;
 mod runtime;
@@ -35,6 +37,8 @@ mod from_env;
 pub use config::{BadVariable, StreamConfig};
 #[cfg(feature = "redis")]
 pub use from_env::{FromEnvError, instance_topics_from_env};
+#[cfg(not(target_arch = "wasm32"))]
+pub use instance::{FunctionBroker, InstanceTopics};
 pub use queue::{End, EventQueue, message_event};
 pub use refusal::Refusal;
 pub use runtime::Runtime;
@@ -42,4 +46,4 @@ pub use runtime::Runtime;
 pub use runtime::TokioRuntime;
 pub use session::Session;
 pub use stream::EventStream;
-pub use topics::{FunctionBroker, InstanceTopics, StreamTopics};
+pub use topics::StreamTopics;

@@ -38,7 +38,7 @@ impl Refusal {
         let why = match target.require(Capability::WebSocket) {
             Err(error) => error.to_string(),
             Ok(()) => format!(
-                "{} serves Server-Sent Events here: open this URL with EventSource",
+                "this URL serves SSE (Server-Sent Events) on {}: open it with EventSource",
                 target.name()
             ),
         };

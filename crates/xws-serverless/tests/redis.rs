@@ -27,9 +27,13 @@ impl Handler for Jobs {
 
 async fn instance(url: &str, channel: &str, node: u64) -> Arc<InstanceTopics> {
     let broker = Arc::new(
-        RedisBroker::connect(RedisBrokerConfig::new(url).with_channel(channel))
-            .await
-            .unwrap(),
+        RedisBroker::connect(
+            RedisBrokerConfig::new(url)
+                .with_secret(xws_redis::testing::TEST_SECRET)
+                .with_channel(channel),
+        )
+        .await
+        .unwrap(),
     );
     let topics = InstanceTopics::with_broker(NodeId(node), broker.clone());
     tokio::time::timeout(Duration::from_secs(10), broker.ready())

@@ -202,6 +202,68 @@ pub async fn function_websocket_refused(target: &FunctionTarget) -> Result<(), S
     Ok(())
 }
 
+/// What [`measure`] saw, in milliseconds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Latencies {
+    /// From sending the `GET` to the first event (the current state).
+    pub first_event_ms: Vec<f64>,
+    /// From sending the publication (another invocation) to its arrival on
+    /// a stream held by another instance.
+    pub publish_to_delivery_ms: Vec<f64>,
+}
+
+impl Latencies {
+    /// The median and the largest of `samples`.
+    pub fn summary(samples: &[f64]) -> (f64, f64) {
+        let mut sorted = samples.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN);
+        (median, sorted.last().copied().unwrap_or(f64::NAN))
+    }
+}
+
+impl std::fmt::Display for Latencies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (first, first_max) = Self::summary(&self.first_event_ms);
+        let (delivery, delivery_max) = Self::summary(&self.publish_to_delivery_ms);
+        write!(
+            f,
+            "time to first event: median {first:.1} ms, max {first_max:.1} ms ({} streams); \
+             publish to delivery on another instance: median {delivery:.1} ms, max {delivery_max:.1} ms ({} publications)",
+            self.first_event_ms.len(),
+            self.publish_to_delivery_ms.len()
+        )
+    }
+}
+
+/// Measures, not checks: `rounds` times, opens a stream on each of two
+/// instances (timing the first event), then publishes and times the
+/// arrival on the second. For benchmarks and reports, never a pass/fail.
+pub async fn measure(target: &FunctionTarget, rounds: usize) -> Result<Latencies, ScenarioError> {
+    let mut latencies = Latencies::default();
+    (target.publish)().await?;
+    for _ in 0..rounds {
+        let mut streams = Vec::new();
+        for instance in 0..2 {
+            let started = std::time::Instant::now();
+            let mut stream = target.stream(instance).open(&[], target.timeout).await?;
+            stream.expect_data().await?;
+            latencies
+                .first_event_ms
+                .push(started.elapsed().as_secs_f64() * 1000.0);
+            streams.push(stream);
+        }
+        let started = std::time::Instant::now();
+        let published = (target.publish)().await?;
+        // Other publications (a schedule) may come first: wait for this one.
+        while streams[1].expect_data().await?.data.as_deref() != Some(published.as_str()) {}
+        latencies
+            .publish_to_delivery_ms
+            .push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(latencies)
+}
+
 /// A scenario of this module.
 pub type FunctionScenario =
     for<'a> fn(&'a FunctionTarget) -> BoxFuture<'a, Result<(), ScenarioError>>;

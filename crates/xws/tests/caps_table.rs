@@ -51,7 +51,7 @@ fn only_targets_with_an_adapter_claim_proven_cells() {
 #[test]
 fn require_names_target_capability_and_alternative() {
     let error = DeploymentTarget::CloudflareWorker
-        .require(Capability::PubSubInstance)
+        .require(Capability::PeersListing)
         .unwrap_err();
     let Error::Unsupported {
         target,
@@ -62,7 +62,7 @@ fn require_names_target_capability_and_alternative() {
         panic!("expected Error::Unsupported, got {error:?}");
     };
     assert_eq!(*target, "Cloudflare Worker (no Durable Object)");
-    assert_eq!(*capability, "pub/sub within an instance");
+    assert_eq!(*capability, "peers listing");
     assert!(alternative.contains("Durable Object"), "{alternative}");
     assert!(
         DeploymentTarget::CloudflareDurableObject

@@ -139,7 +139,7 @@ macro_rules! scenario_tests {
         }
 
         #[tokio::test]
-        async fn bad_requests_are_refused_with_400() {
+        async fn bad_requests_are_refused() {
             let target = $target;
             $crate::scenarios::bad_requests_are_refused(&target)
                 .await

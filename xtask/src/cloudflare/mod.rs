@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 
 use crate::Workspace;
+use crate::browser;
 use crate::process;
 use crate::tools::{self, CargoTool};
 use crate::wasm;
@@ -102,7 +103,9 @@ pub fn dev(workspace: &Workspace, name: Option<&str>, port: u16) -> Result<()> {
 /// The `cloudflare` test step: builds every worker (one wasm target
 /// directory, so they share their dependencies), starts a `wrangler dev`
 /// with a fresh state directory for each, all at once, runs every crate's
-/// workerd tests against its own, and stops them all whatever happens.
+/// workerd tests against its own, then every example page in Chromium
+/// against them (`tests/browser/pages.test.mjs`), and stops them all
+/// whatever happens.
 pub fn test(workspace: &Workspace) -> Result<()> {
     // The workerd tests compile only with their feature, which the
     // workspace-wide clippy step does not turn on.
@@ -170,12 +173,32 @@ pub fn test(workspace: &Workspace) -> Result<()> {
         cargo = cargo.env(worker.url_var, server.url());
     }
     let outcome = cargo.run().context("the workerd tests failed");
+    // The pages in Chromium against the same workers, as a user sees them.
+    let pages_started = Instant::now();
+    let urls: Vec<(&str, String)> = servers
+        .iter()
+        .map(|(worker, server)| (worker.name, server.url()))
+        .collect();
+    let pages = browser::run_pages(workspace, browser::Target::Cloudflare, &urls, Some(&token));
+    // The plain Worker's stream page: EventSource across a stream's end.
+    let stream_page = servers
+        .iter()
+        .find(|(worker, _)| worker.name == "dashboard-worker")
+        .map_or(Ok(()), |(_, server)| {
+            browser::run_stream_page(workspace, "cloudflare-worker", &server.url())
+        });
+    let pages = pages.and(stream_page);
+    eprintln!(
+        "xtask: cloudflare browser tests {} in {:.1} s",
+        if pages.is_ok() { "passed" } else { "FAILED" },
+        pages_started.elapsed().as_secs_f64()
+    );
     eprintln!(
         "xtask: {} workers built, served and tested in {:.1} s",
         servers.len(),
         started.elapsed().as_secs_f64()
     );
-    outcome
+    outcome.and(pages)
 }
 
 /// `--package P --features P/workerd` for every worker, so one cargo run

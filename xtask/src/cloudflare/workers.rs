@@ -47,6 +47,18 @@ pub const WORKERS: &[Worker] = &[
         test_vars: &[],
     },
     Worker {
+        name: "dashboard-worker",
+        dir: "examples/dashboard/worker",
+        package: "dashboard-worker",
+        url_var: "XWS_CF_DASHBOARD_WORKER_URL",
+        token_var: None,
+        // Streams of 6 s, so a test sees one end (`tests/workerd.rs`).
+        test_vars: &[
+            ("XWS_SSE_MAX_DURATION_SECS", "8"),
+            ("XWS_SSE_END_BEFORE_SECS", "2"),
+        ],
+    },
+    Worker {
         name: "import-progress",
         dir: "examples/import-progress/cloudflare",
         package: "import-progress-cloudflare",

@@ -9,7 +9,7 @@ use xws::{
 };
 use xws_redis::{PubSubMode, RedisBroker, RedisBrokerConfig};
 
-pub use xws_redis::testing::{kill_connection, require_redis, unique_channel};
+pub use xws_redis::testing::{TEST_SECRET, kill_connection, require_redis, unique_channel};
 
 /// Every wait in these tests is bounded by this.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -32,6 +32,7 @@ pub struct Node {
 
 pub fn config(url: &str, channel: &str, mode: PubSubMode) -> RedisBrokerConfig {
     RedisBrokerConfig::new(url)
+        .with_secret(TEST_SECRET)
         .with_channel(channel)
         .with_mode(mode)
         .with_backoff(Duration::from_millis(20), Duration::from_millis(500))

@@ -15,7 +15,9 @@
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 use serde_json::json;
 use xws::Hub;
-use xws_aws::function::{error_response, json_response, sse_not_available, static_response};
+use xws_aws::function::{
+    error_response, json_response, page_response, sse_not_available, static_response,
+};
 
 use chat::{
     ChatHandler,
@@ -42,7 +44,7 @@ pub use xws_aws::function::init_tracing;
 pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
     match (request.method().as_str(), path.as_str()) {
-        ("GET", "/") => static_response("text/html; charset=utf-8", PAGE),
+        ("GET", "/") => page_response(PAGE),
         ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
         ("POST", "/api/broadcast") => {
             let params = request.query_string_parameters();

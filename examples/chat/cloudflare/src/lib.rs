@@ -14,7 +14,7 @@ mod room;
 use chat::{ChatHandler, protocol::BroadcastRequest};
 use debug::DebugChat;
 use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
-use xws_cloudflare::{Config, Gateway, Namespace};
+use xws_cloudflare::{Config, Namespace, Xws};
 
 /// Every room lives in this one object, so a broadcast reaches every peer.
 /// To shard, route with `Namespace::Custom` (for example by `?room=`) and
@@ -24,13 +24,9 @@ const OBJECT_NAME: &str = "chat";
 /// The adapter configuration shared by the Worker and the object.
 fn config(env: &Env) -> Config {
     Config::default()
-        .binding("CHAT")
-        .limits(debug::limits(env))
-        .namespace(Namespace::Fixed(OBJECT_NAME.into()))
-        .auto_response(Some(xws_cloudflare::AutoResponse::new(
-            r#"{"type":"ping"}"#,
-            r#"{"type":"pong"}"#,
-        )))
+        .with_binding("CHAT")
+        .with_limits(debug::limits(env))
+        .with_namespace(Namespace::Fixed(OBJECT_NAME.into()))
 }
 
 /// The handler, configured from the Worker's vars and secrets.
@@ -43,33 +39,31 @@ fn handler(env: &Env) -> DebugChat {
     DebugChat::new(ChatHandler::new(token), debug::enabled(env))
 }
 
-fn gateway(env: &Env) -> Gateway<DebugChat> {
-    Gateway::new(handler(env), config(env))
+fn app(env: &Env) -> Xws<DebugChat> {
+    Xws::new(handler(env), config(env))
 }
 
 #[event(fetch)]
 async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let gateway = gateway(&env);
+    let app = app(&env);
     match (request.method(), request.path().as_str()) {
-        (Method::Get, "/api/ws") => gateway.upgrade(request, &env).await,
-        (Method::Get, "/api/sse") => gateway.sse(request, &env).await,
+        (Method::Get, "/api/ws") => app.upgrade(request, &env).await,
+        (Method::Get, "/api/sse") => app.sse(request, &env).await,
         (Method::Post, "/api/broadcast") => {
             let token = xws_cloudflare::query_param(&request, "token")?;
-            if !gateway.handler().chat().accepts(token.as_deref()) {
+            if !app.handler().chat().accepts(token.as_deref()) {
                 return Response::error("missing or wrong token", 401);
             }
             let Ok(body) = request.json::<BroadcastRequest>().await else {
                 return Response::error(r#"expected {"event":…,"data":…}"#, 400);
             };
-            let hub = gateway.hub(&env, OBJECT_NAME)?;
+            let hub = app.hub(&env, OBJECT_NAME)?;
             match chat::broadcast(&hub, body).await {
                 Ok(reply) => Response::from_json(&reply),
                 Err(error) => Response::error(error.to_string(), 502),
             }
         }
-        (Method::Get, "/api/__stats") if debug::enabled(&env) => {
-            gateway.stats(&env, OBJECT_NAME).await
-        }
+        (Method::Get, "/api/__stats") if debug::enabled(&env) => app.stats(&env, OBJECT_NAME).await,
         (Method::Get, "/") => Response::from_html(include_str!("../../static/index.html")),
         _ => Response::error("not found", 404),
     }
@@ -83,7 +77,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         event: "cron".into(),
         data: serde_json::json!({ "cron": event.cron(), "scheduledTime": event.schedule() }),
     };
-    let outcome = match gateway(&env).hub(&env, OBJECT_NAME) {
+    let outcome = match app(&env).hub(&env, OBJECT_NAME) {
         Ok(hub) => chat::broadcast(&hub, request)
             .await
             .map_err(|e| e.to_string()),

@@ -22,11 +22,14 @@ use tokio_tungstenite::{
 /// How long any single expected frame may take.
 const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The heartbeat the chat's `Config::auto_response` has the runtime answer
-/// with [`PONG`]; the chat's own handler answers it the same way, so only
-/// the object's statistics tell who answered.
-const PING: &str = r#"{"type":"ping"}"#;
-const PONG: &str = r#"{"type":"pong"}"#;
+/// The browser client's heartbeat, which the default `Config::auto_response`
+/// has the runtime answer with [`PONG`]; the object's session would answer
+/// it the same way, so only the object's statistics tell who answered.
+const PING: &str = xws::client::APP_PING;
+const PONG: &str = xws::client::APP_PONG;
+/// The chat protocol's own ping, which its handler answers: it wakes the
+/// object like any message.
+const CHAT_PING: &str = r#"{"type":"ping"}"#;
 
 /// The limits the xtask step sets through wrangler vars (`XWS_DEBUG=1`,
 /// `XWS_MAX_CONNECTIONS`, `XWS_RATE_LIMIT` in `xtask/src/cloudflare/workers.rs`)
@@ -282,6 +285,37 @@ async fn hibernation_keeps_peers_and_pings_never_wake_the_object() -> Result<()>
     for client in [ada, bob, cy] {
         client.close().await;
     }
+    Ok(())
+}
+
+/// `xws.js`'s heartbeat is answered while the object's message count stays
+/// put, and the chat's own ping, answered by the handler, moves it: the
+/// count does see every message that wakes the object.
+#[tokio::test]
+async fn the_app_ping_is_answered_without_waking_the_object() -> Result<()> {
+    let mut ada = Client::connect("ada").await?;
+    let before = stats().await?;
+    for _ in 0..5 {
+        ada.ping().await?;
+    }
+    let after_pings = stats().await?;
+    ensure!(
+        after_pings["instance"] == before["instance"],
+        "the object was replaced while pinging: {before} then {after_pings}"
+    );
+    ensure!(
+        after_pings["messages"] == before["messages"],
+        "app pings woke the object: {before} then {after_pings}"
+    );
+    ada.socket.send(Message::text(CHAT_PING)).await?;
+    let got = ada.recv().await?;
+    ensure!(got["type"] == "pong", "expected the chat's pong, got {got}");
+    let after_chat_ping = stats().await?;
+    ensure!(
+        after_chat_ping["messages"].as_u64() > after_pings["messages"].as_u64(),
+        "the chat's ping did not reach the object: {after_pings} then {after_chat_ping}"
+    );
+    ada.close().await;
     Ok(())
 }
 

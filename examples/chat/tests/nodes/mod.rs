@@ -37,6 +37,7 @@ impl Drop for ChatNode {
 /// broker is connected unless `url` is meant to be dead.
 pub async fn start_chat_node(url: &str, channel: &str, wait_for_redis: bool) -> ChatNode {
     let config = RedisBrokerConfig::new(url)
+        .with_secret(xws_redis::testing::TEST_SECRET)
         .with_channel(channel)
         .with_backoff(Duration::from_millis(20), Duration::from_millis(500));
     let broker = Arc::new(RedisBroker::new(config).unwrap());

@@ -1,7 +1,7 @@
 //! The HTTP function's routes.
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
-use xws_aws::function::{error_response, sse_not_available, static_response};
+use xws_aws::function::{error_response, page_response, sse_not_available, static_response};
 
 /// The dashboard's page, the same as the Tokio build serves.
 const PAGE: &str = include_str!("../../static/index.html");
@@ -14,7 +14,7 @@ const CLIENT_JS: &str = xws::client::JS;
 /// - anything else 404.
 pub fn route(request: &Request) -> Response<Body> {
     match (request.method().as_str(), request.uri().path()) {
-        ("GET", "/") => static_response("text/html; charset=utf-8", PAGE),
+        ("GET", "/") => page_response(PAGE),
         ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
         ("GET", "/api/sse") => sse_not_available("/api/ws"),
         _ => error_response(StatusCode::NOT_FOUND, "not found"),

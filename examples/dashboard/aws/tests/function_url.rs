@@ -72,3 +72,13 @@ async fn function_stream_ends_before_limit() {
 async fn function_websocket_refused() {
     run("function_websocket_refused").await;
 }
+
+/// Not a check: time to first event and publish-to-delivery latency, for
+/// reports (against `cargo xtask dev aws dashboard`: `--ignored latency`).
+#[tokio::test]
+#[ignore = "a measurement, run by hand"]
+#[allow(clippy::print_stderr)]
+async fn latency() {
+    let latencies = serverless::measure(&target(), 20).await.unwrap();
+    eprintln!("Lambda function URL (xws-aws-local, cargo lambda watch): {latencies}");
+}

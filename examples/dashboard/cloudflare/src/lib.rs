@@ -16,7 +16,7 @@ use dashboard::{DashboardHandler, Latest};
 use worker::{
     Context, Env, Method, Request, RequestInit, Response, ScheduleContext, ScheduledEvent, event,
 };
-use xws_cloudflare::{Config, Gateway, Namespace};
+use xws_cloudflare::{Config, Namespace, Xws};
 
 pub use stored::StoredLatest;
 
@@ -32,23 +32,23 @@ const PAGE: &str = include_str!("../../static/index.html");
 /// The adapter configuration shared by the Worker and the object.
 fn config() -> Config {
     Config::default()
-        .binding("DASHBOARD")
-        .namespace(Namespace::Fixed(OBJECT_NAME.into()))
+        .with_binding("DASHBOARD")
+        .with_namespace(Namespace::Fixed(OBJECT_NAME.into()))
 }
 
 /// The Worker runs only the handler's `upgrade` hook, which reads no
 /// metrics, so its handler keeps them in (unused) memory; the object's
 /// handler reads them from storage. Both have the same context type, which
 /// is what travels from the Worker to the object.
-fn gateway() -> Gateway<DashboardHandler<Latest>> {
-    Gateway::new(DashboardHandler::default(), config())
+fn app() -> Xws<DashboardHandler<Latest>> {
+    Xws::new(DashboardHandler::default(), config())
 }
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     match (request.method(), request.path().as_str()) {
-        (Method::Get, "/api/ws") => gateway().upgrade(request, &env).await,
-        (Method::Get, "/api/sse") => gateway().sse(request, &env).await,
+        (Method::Get, "/api/ws") => app().upgrade(request, &env).await,
+        (Method::Get, "/api/sse") => app().sse(request, &env).await,
         (Method::Get, "/") => Response::from_html(PAGE),
         (Method::Get, "/xws.js") => xws_cloudflare::client_js(),
         _ => Response::error("not found", 404),
@@ -70,7 +70,7 @@ async fn run_job(env: &Env) -> worker::Result<String> {
     init.with_method(Method::Post);
     let url = format!("https://{OBJECT_NAME}.internal{PUBLISH_ROUTE}");
     let request = Request::new_with_init(&url, &init)?;
-    let mut response = gateway().forward(request, env, OBJECT_NAME).await?;
+    let mut response = app().forward(request, env, OBJECT_NAME).await?;
     let body = response.text().await?;
     if response.status_code() != 200 {
         return Err(worker::Error::RustError(format!(

@@ -129,3 +129,14 @@ async fn every_request_is_ended_through_the_bridge() {
         "{stats:?}"
     );
 }
+
+/// Not a check: time to first event and publish-to-delivery latency, for
+/// reports (`cargo nextest run -p dashboard-vercel --run-ignored only`).
+#[tokio::test]
+#[ignore = "a measurement, run by hand"]
+#[allow(clippy::print_stderr)]
+async fn latency() {
+    let (_harness, target) = deploy("latency").await;
+    let latencies = serverless::measure(&target, 20).await.unwrap();
+    eprintln!("Vercel (xws-vercel-local, two instances): {latencies}");
+}

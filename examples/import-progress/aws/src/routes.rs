@@ -2,7 +2,9 @@
 
 use import_progress::StartImport;
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
-use xws_aws::function::{error_response, json_response, sse_not_available, static_response};
+use xws_aws::function::{
+    error_response, json_response, page_response, sse_not_available, static_response,
+};
 
 use crate::Worker;
 
@@ -32,7 +34,7 @@ impl Routes {
     /// - anything else 404.
     pub async fn route(&self, request: Request) -> Response<Body> {
         match (request.method().as_str(), request.uri().path()) {
-            ("GET", "/") => static_response("text/html; charset=utf-8", PAGE),
+            ("GET", "/") => page_response(PAGE),
             ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
             ("POST", "/api/start-import") => self.start_import(&request).await,
             ("POST", "/api/login") => {

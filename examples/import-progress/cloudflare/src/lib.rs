@@ -12,7 +12,7 @@ mod object;
 
 use import_progress::ImportHandler;
 use worker::{Context, Env, Method, Request, Response, event};
-use xws_cloudflare::{Config, Gateway, Namespace};
+use xws_cloudflare::{Config, Namespace, Xws};
 
 const PAGE: &str = include_str!("../../static/index.html");
 
@@ -24,23 +24,23 @@ const START_ROUTE: &str = "/api/start-import";
 /// `upgrade` hook has refused requests without a valid one).
 fn config() -> Config {
     Config::default()
-        .binding("IMPORTS")
-        .namespace(Namespace::Query("user".into()))
+        .with_binding("IMPORTS")
+        .with_namespace(Namespace::Query("user".into()))
 }
 
-fn gateway() -> Gateway<ImportHandler> {
-    Gateway::new(ImportHandler, config())
+fn app() -> Xws<ImportHandler> {
+    Xws::new(ImportHandler, config())
 }
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     match (request.method(), request.path().as_str()) {
-        (Method::Get, "/api/ws") => gateway().upgrade(request, &env).await,
+        (Method::Get, "/api/ws") => app().upgrade(request, &env).await,
         (Method::Post, START_ROUTE) => {
             let token = xws_cloudflare::query_param(&request, "token")?;
             // The token names the user's object, which checks the rest.
             match per_user::user_from_token(token.as_deref()) {
-                Ok(user) => gateway().forward(request, &env, &user).await,
+                Ok(user) => app().forward(request, &env, &user).await,
                 Err(error) => json_error(&error.to_string(), error.status().as_u16()),
             }
         }

@@ -4,7 +4,9 @@ use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 use notifications::{LIST_LIMIT, NewNotification, NotificationStore, mark_read, send_notification};
 use serde_json::json;
 use xws::Hub;
-use xws_aws::function::{error_response, json_response, sse_not_available, static_response};
+use xws_aws::function::{
+    error_response, json_response, page_response, sse_not_available, static_response,
+};
 
 use crate::DynamoStore;
 
@@ -47,7 +49,7 @@ impl Routes {
         let params = request.query_string_parameters();
         let token = params.first("token");
         match (request.method().as_str(), request.uri().path()) {
-            ("GET", "/") => static_response("text/html; charset=utf-8", PAGE),
+            ("GET", "/") => page_response(PAGE),
             ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
             ("POST", "/api/login") => {
                 let (status, body) = per_user::login_route(params.first("user"));

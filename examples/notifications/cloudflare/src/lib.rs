@@ -16,7 +16,7 @@ mod store;
 
 use notifications::{MemoryStore, NotificationsHandler};
 use worker::{Context, Env, Method, Request, Response, event};
-use xws_cloudflare::{Config, Gateway, Namespace};
+use xws_cloudflare::{Config, Namespace, Xws};
 
 pub use store::ObjectStore;
 
@@ -30,29 +30,29 @@ const CONTRACT_OBJECT: &str = "contract:check";
 /// `upgrade` hook has refused requests without a valid one).
 fn config() -> Config {
     Config::default()
-        .binding("NOTIFICATIONS")
-        .namespace(Namespace::Query("user".into()))
+        .with_binding("NOTIFICATIONS")
+        .with_namespace(Namespace::Query("user".into()))
 }
 
 /// The Worker runs only the handler's `upgrade` hook, which reads no
 /// notifications, so its handler has an (unused) memory store; the object's
 /// handler has the object's storage. Both have the same context type, which
 /// is what travels from the Worker to the object.
-fn gateway() -> Gateway<NotificationsHandler<MemoryStore>> {
-    Gateway::new(NotificationsHandler::default(), config())
+fn app() -> Xws<NotificationsHandler<MemoryStore>> {
+    Xws::new(NotificationsHandler::default(), config())
 }
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     match (request.method(), request.path().as_str()) {
-        (Method::Get, "/api/ws") => gateway().upgrade(request, &env).await,
+        (Method::Get, "/api/ws") => app().upgrade(request, &env).await,
         (Method::Post, routes::NOTIFY)
         | (Method::Get, routes::LIST)
         | (Method::Post, routes::MARK_READ) => {
             // The token's user names the object; the object checks the rest.
             let token = xws_cloudflare::query_param(&request, "token")?;
             match per_user::user_from_token(token.as_deref()) {
-                Ok(user) => gateway().forward(request, &env, &user).await,
+                Ok(user) => app().forward(request, &env, &user).await,
                 Err(error) => routes::json_error(&error.to_string(), error.status().as_u16()),
             }
         }
@@ -62,7 +62,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
             Ok(Response::from_json(&body)?.with_status(status))
         }
         (Method::Get, routes::CONTRACT) if debug(&env) => {
-            gateway().forward(request, &env, CONTRACT_OBJECT).await
+            app().forward(request, &env, CONTRACT_OBJECT).await
         }
         (Method::Get, "/") => Response::from_html(PAGE),
         (Method::Get, "/xws.js") => xws_cloudflare::client_js(),

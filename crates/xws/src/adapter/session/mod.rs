@@ -111,7 +111,8 @@ impl<H: Handler> Session<H> {
 
     /// A session rebuilt for a peer that already exists (after hibernation,
     /// or in a new stateless invocation), with its rate limiter's stored
-    /// state; `None` starts a full bucket.
+    /// state. `None` runs without a limiter; for a full bucket pass
+    /// `Some(RateLimiter::new(rate, now_ms))`.
     pub fn resume(
         handler: Arc<H>,
         peer: Peer<H::Context>,

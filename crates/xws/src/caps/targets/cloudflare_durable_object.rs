@@ -63,10 +63,10 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             HeartbeatWithoutWaking,
             "2,048 characters",
-            "setWebSocketAutoResponse answers a fixed request without waking the object",
+            "setWebSocketAutoResponse answers the client's app ping (xws.js's heartbeat) without waking the object",
             STATE,
         )
-        .proved_by("hibernation_keeps_peers_and_pings_never_wake_the_object"),
+        .proved_by("the_app_ping_is_answered_without_waking_the_object"),
         Cell::full(
             Hibernation,
             "no duration charge while hibernated; messages bill 20:1 as requests",

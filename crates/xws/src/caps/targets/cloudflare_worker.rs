@@ -6,14 +6,18 @@ use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 const WEBSOCKETS: &str = "Cloudflare docs: workers/runtime-apis/websockets";
 const LIMITS: &str = "Cloudflare docs: workers/platform/limits";
 const USE_DO: &str = "use a Cloudflare Durable Object (xws-cloudflare)";
+const BROKER: &str = "through a Durable Object per topic as broker (xws_cloudflare::TopicBroker): each stream's request holds a socket to it";
 const WHY: &str = "a Worker cannot do I/O on behalf of another request (\"Cannot perform I/O on behalf of a different request\")";
+const ADAPTER: &str = "xws-cloudflare: WorkerStreams";
 
 /// The plain Cloudflare Worker's column.
 pub const COLUMN: Column = Column {
     target: DeploymentTarget::CloudflareWorker,
     name: "Cloudflare Worker (no Durable Object)",
     also: "plain Worker",
-    adapter: AdapterStatus::GuardOnly,
+    adapter: AdapterStatus::Available {
+        krate: "xws-cloudflare (WorkerStreams: SSE)",
+    },
     cells: [
         Cell::limited(
             WebSocket,
@@ -24,12 +28,20 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             Sse,
             "one request per stream",
-            "a streamed response; no shared state",
+            "a streamed response held by the Worker's request; WorkerStreams runs the handler there and ends the stream with a retry: hint",
             LIMITS,
-        ),
-        Cell::none(PubSubInstance, USE_DO, WHY, WEBSOCKETS),
-        Cell::none(PubSubAcrossInstances, USE_DO, WHY, WEBSOCKETS),
-        Cell::none(PublishFromOutside, USE_DO, WHY, WEBSOCKETS),
+        )
+        .proved_by("function_stream_state_then_publications"),
+        Cell::emulated(PubSubInstance, BROKER, WHY, ADAPTER),
+        Cell::emulated(PubSubAcrossInstances, BROKER, WHY, ADAPTER)
+            .proved_by("function_stream_across_instances"),
+        Cell::emulated(
+            PublishFromOutside,
+            BROKER,
+            "a route or cron run publishes through xws_cloudflare::broker_hub: a POST to the topic's object",
+            ADAPTER,
+        )
+        .proved_by("function_stream_state_then_publications"),
         Cell::none(
             PeersListing,
             USE_DO,
@@ -61,9 +73,10 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxConnectionDuration,
             "30 s CPU per request (up to 5 min)",
-            "CPU time, not wall time; a deploy closes the sockets",
+            "CPU time, not wall time; a deploy closes the sockets; WorkerStreams ends a stream after XWS_SSE_MAX_DURATION_SECS (15 min) with a retry: hint",
             LIMITS,
-        ),
+        )
+        .proved_by("function_stream_ends_before_limit"),
         Cell::full(IdleTimeout, "none documented", LIMITS),
         cloudflare::REMOTE_ADDRESS,
         cloudflare::SUBPROTOCOLS,

@@ -4,6 +4,9 @@ use super::shared::sse_function;
 use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const CONFIG: &str = "Netlify docs: functions/configuration";
+/// Why there is no adapter: Rust is not a Netlify function language, and
+/// streaming is for JavaScript/TypeScript functions.
+const NO_RUST: &str = "Netlify docs: functions/build (2026: \"TypeScript, JavaScript, and Go\"); netlify/functions PR #395 (2023-04: the stream helper, Node only)";
 
 /// The Netlify column.
 pub const COLUMN: Column = Column {
@@ -21,8 +24,8 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             Sse,
             "60 s, 20 MB per stream",
-            "streamed responses of synchronous functions; background functions cannot stream",
-            CONFIG,
+            "streamed responses of synchronous JavaScript/TypeScript functions only: Rust is not a function language (an undocumented Lambda-compatible build existed, NETLIFY_EXPERIMENTAL_BUILD_RUST_SOURCE; rust-adventure's guide was archived 2025-04-28 as Netlify will not extend Rust support), and Go/Lambda-compatible functions answer buffered; no xws adapter, the guard stays",
+            NO_RUST,
         ),
         sse_function::stateless(PubSubInstance, CONFIG),
         sse_function::stateless(PubSubAcrossInstances, CONFIG),

@@ -1,4 +1,5 @@
-//! Topics need a Durable Object: a plain Worker cannot reach another request's socket.
+//! Only Durable Objects hibernate sockets: a plain Worker's request runs
+//! for as long as its stream.
 
 use xws::caps::{Capability, Needs};
 
@@ -6,7 +7,7 @@ struct App;
 
 impl xws::Handler for App {
     type Context = ();
-    const NEEDS: Needs = Needs::WEBSOCKET.and(Capability::PubSubInstance);
+    const NEEDS: Needs = Needs::SSE.and(Capability::Hibernation);
 }
 
 xws::assert_deployable!(xws::caps::CloudflareWorker, App);

@@ -1,28 +1,35 @@
-//! The Worker side: runs the `upgrade` hook, then forwards accepted
+//! The Worker entry: runs the `upgrade` hook, then forwards accepted
 //! WebSockets and SSE streams to the Durable Object of their namespace.
 
 use std::sync::Arc;
 
 use worker::{Env, Method, Request, RequestInit, Response, ResponseBuilder, Stub};
-use xws::{Handler, Hub, Reject, Upgrade};
+use xws::{Handler, Hub, Reject, Upgrade, adapter::decide_upgrade};
 
 use crate::{
     Config,
+    error::to_worker,
     hub::StubHub,
-    object::to_worker,
     wire::{ACCEPT_HEADER, AcceptWire, OP_HEADER, Op, public_headers, request_info},
 };
 
-/// The handler and configuration as the Worker's `fetch` and `scheduled`
-/// handlers use them. Cheap to build per request.
-pub struct Gateway<H> {
+/// A handler served by a Worker, the Cloudflare counterpart of
+/// `xws_tokio::Xws`: the Worker's `fetch` hands it upgrades and SSE
+/// requests, and gets [`hub`](Self::hub)s from it in `fetch` or
+/// `scheduled`. The peers live in the [`Object`](crate::Object) of each
+/// namespace. Cheap to build per request.
+pub struct Xws<H> {
     handler: H,
     config: Config,
 }
 
-impl<H: Handler> Gateway<H> {
-    /// A gateway for `handler`; `config` must match the object's.
+impl<H: Handler> Xws<H> {
+    /// Serves `handler` with `config`, which must match the object's.
+    ///
+    /// A handler whose [`Handler::NEEDS`] a Durable Object cannot give (see
+    /// `adapters-matrix.md`) does not compile.
     pub fn new(handler: H, config: Config) -> Self {
+        const { xws::caps::check::<xws::caps::CloudflareDurableObject, H>() };
         Self { handler, config }
     }
 
@@ -103,7 +110,7 @@ impl<H: Handler> Gateway<H> {
 
     async fn forward_op(&self, request: Request, env: &Env, op: Op) -> worker::Result<Response> {
         let info = request_info(&request).map_err(to_worker)?;
-        let accept = match self.handler.upgrade(&info).await {
+        let accept = match decide_upgrade(&self.handler, &info).await {
             Upgrade::Reject(reject) => return rejection(reject),
             Upgrade::Accept(accept) => accept,
         };
