@@ -71,13 +71,16 @@ struct Example {
 const EXAMPLES: &[Example] = &[
     Example {
         name: "chat",
-        dir: "examples/chat-aws",
+        dir: "examples/chat/aws",
         package: "chat-aws",
         functions: &["ws", "http", "tick"],
         schedules: &[],
         function_urls: &[],
         stream_tests: None,
-        env: &[],
+        // A rate limit a test can exceed through the emulator (which runs
+        // one invocation at a time per connection), with a burst larger
+        // than any conformance scenario sends at once.
+        env: &[("XWS_RATE_LIMIT", "2"), ("XWS_RATE_BURST", "60")],
     },
     Example {
         name: "dashboard",
@@ -341,6 +344,7 @@ struct Variant {
 /// Starts `example`'s functions against the runtime API and the emulator
 /// on `port` in front of them.
 fn deploy(
+    workspace: &Workspace,
     built: &Built,
     services: &Services,
     example: &Example,
@@ -401,7 +405,10 @@ fn deploy(
     let mut emulator_cmd = Cmd::new(built.bin("xws-aws-local")?)
         .args(["--port", &port.to_string(), "--ws-path", WS_PATH])
         .args(["--function", &invoke("ws")])
-        .args(["--http-function", &invoke("http")]);
+        .args(["--http-function", &invoke("http")])
+        // Its MOCK routes (the app ping) are answered without the function.
+        .arg("--template")
+        .arg(example.template(workspace));
     let schedules = if variant.no_schedules {
         &[][..]
     } else {
@@ -459,6 +466,7 @@ pub fn dev(workspace: &Workspace, example: Option<&str>, port: u16) -> Result<()
     let token = std::env::var("CHAT_TOKEN").ok().filter(|t| !t.is_empty());
     let services = start_services(workspace, &bin)?;
     let mut deployment = deploy(
+        workspace,
         &built,
         &services,
         example,
@@ -600,6 +608,7 @@ fn run_tests(
         .get(&(dir.clone(), test.to_owned()))
         .with_context(|| format!("the build produced no {test} tests for {}", example.dir))?;
     let deployment = deploy(
+        workspace,
         built,
         services,
         example,
