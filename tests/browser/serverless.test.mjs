@@ -1,7 +1,9 @@
 // A serverless function target's stream page in Chromium: the browser's own
 // EventSource gets the current metrics, then a publication made by another
-// request, and when the stream ends before the function's limit (shortened
-// for the test) reconnects by itself and gets the current metrics again.
+// request; when the stream ends before the function's limit (shortened for
+// the test) it reconnects by itself with `Last-Event-ID`, and a sample
+// published while it was away arrives after the reconnect: every sample
+// once, in order.
 //
 // `XWS_BROWSER_STREAM_URL` serves the page at `/` (examples/dashboard/
 // static/stream.html), the stream at `/api/stream` and `POST /api/tick`,
@@ -23,7 +25,7 @@ async function tick() {
   return JSON.parse(text).metrics.sample;
 }
 
-test(`[${label}] EventSource: the current metrics, a publication, a reconnect after the stream's end`, { timeout: 60_000 }, async () => {
+test(`[${label}] EventSource: the current metrics, a publication, a resume after the stream's end`, { timeout: 60_000 }, async () => {
   if (!url) throw new Error("XWS_BROWSER_STREAM_URL is not set: the xtask step serving the target sets it");
   const current = await tick();
   const browser = await launchBrowser();
@@ -34,12 +36,19 @@ test(`[${label}] EventSource: the current metrics, a publication, a reconnect af
     await eventually("the current metrics first", async () => (await samples())[0] === current);
     const published = await tick();
     await eventually("the publication", async () => (await samples()).includes(published));
-    // The stream ends before the limit; EventSource reconnects by itself.
+    // The stream ends before the limit; while EventSource waits to
+    // reconnect (the retry: hint, 1 s), a sample is published.
+    await eventually("the end of the stream", async () => (await page.textContent("#state")) === "reconnecting", 20_000);
+    const missed = await tick();
     await eventually("a reconnect", async () => Number(await page.textContent("#opened")) >= 2, 20_000);
-    await eventually(
-      "the current metrics again after reconnecting",
-      async () => (await samples()).filter((sample) => sample === published).length >= 2,
-    );
+    await eventually("the sample published while away", async () => (await samples()).includes(missed));
+    const live = await tick();
+    await eventually("a live sample after the reconnect", async () => (await samples()).includes(live));
+    const seen = await samples();
+    const expected = [current, published, missed, live];
+    if (JSON.stringify(seen) !== JSON.stringify(expected)) {
+      throw new Error(`every sample once, in order: expected ${JSON.stringify(expected)}, got ${JSON.stringify(seen)}`);
+    }
     const dir = path.join(artifacts, label);
     fs.mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, "dashboard-stream.png") });

@@ -94,6 +94,7 @@ mod query;
 mod registry;
 mod sse;
 mod topic_broker;
+mod topic_history;
 mod transport;
 mod wire;
 

@@ -23,6 +23,8 @@ use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, join_all};
 use worker::{Delay, Env, Headers, Request, Response, WebSocket, WebsocketEvent};
 use xws::caps::CloudflareWorker;
+use xws::sse::SseEvent;
+use xws::stream::Position;
 use xws::{BoxFuture, Error, Handler, Hub, Message, PeerId, Topic};
 use xws_serverless::{
     BadVariable, End, EventQueue, Refusal, Runtime, Session, StreamConfig, StreamTopics,
@@ -32,6 +34,7 @@ use crate::{
     error::to_worker,
     ids,
     topic_broker::{BrokerHub, TopicBrokers},
+    topic_history::Frame,
     wire::request_info,
 };
 
@@ -153,7 +156,15 @@ impl BrokerTopics {
 }
 
 impl StreamTopics for BrokerTopics {
-    fn subscribe(&self, stream: &PeerId, topic: &Topic, queue: &EventQueue) -> Result<(), Error> {
+    /// With `since`, the topic's broker replays what the stream missed
+    /// before anything live, or says it cannot (and sends the newest).
+    fn subscribe(
+        &self,
+        stream: &PeerId,
+        topic: &Topic,
+        queue: &EventQueue,
+        since: Option<&Position>,
+    ) -> Result<(), Error> {
         if self.sockets.borrow().contains_key(topic) {
             return Ok(());
         }
@@ -161,8 +172,9 @@ impl StreamTopics for BrokerTopics {
         self.connecting.borrow_mut().push(connecting);
         let (brokers, sockets) = (self.brokers.clone(), self.sockets.clone());
         let (stream, topic, queue) = (stream.clone(), topic.clone(), queue.clone());
+        let since = since.cloned();
         wasm_bindgen_futures::spawn_local(async move {
-            match brokers.subscribe(&topic, &stream).await {
+            match brokers.subscribe(&topic, &stream, since.as_ref()).await {
                 Ok(socket) => {
                     sockets.borrow_mut().insert(topic.clone(), socket.clone());
                     let _ = connected.send(Ok(()));
@@ -209,9 +221,9 @@ impl StreamTopics for BrokerTopics {
     }
 }
 
-/// Copies a topic socket's publications into the stream until either ends;
-/// a socket lost while the stream still wants it ends the stream, so the
-/// client reconnects.
+/// Copies a topic socket's publications into the stream, each with its
+/// position as the event id, until either ends; a socket lost while the
+/// stream still wants it ends the stream, so the client reconnects.
 fn listen(
     socket: WebSocket,
     topic: Topic,
@@ -221,16 +233,27 @@ fn listen(
     Box::pin(async move {
         if let Ok(mut events) = socket.events() {
             while let Some(event) = events.next().await {
-                let message = match event {
-                    Ok(WebsocketEvent::Message(message)) => match (message.text(), message.bytes())
-                    {
-                        (Some(text), _) => Message::from(text),
-                        (None, Some(bytes)) => Message::from(bytes),
-                        (None, None) => continue,
+                let text = match event {
+                    Ok(WebsocketEvent::Message(message)) => match message.text() {
+                        Some(text) => text,
+                        None => continue,
                     },
                     Ok(WebsocketEvent::Close(_)) | Err(_) => break,
                 };
-                if queue.send(&message).is_err() {
+                let event = match serde_json::from_str::<Frame>(&text) {
+                    Ok(Frame::Recovered { recovered }) => SseEvent::new(recovered.to_string())
+                        .event("recovered")
+                        .encode(),
+                    Ok(frame) => match frame.publication() {
+                        Some(publication) => publication.to_sse(),
+                        None => continue,
+                    },
+                    Err(error) => {
+                        tracing::warn!(%error, %topic, "xws-cloudflare: a broker frame did not parse");
+                        continue;
+                    }
+                };
+                if queue.push(event).is_err() {
                     break;
                 }
             }

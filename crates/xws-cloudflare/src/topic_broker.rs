@@ -1,35 +1,40 @@
 //! A Durable Object as the broker of a plain Worker's streams: one object
 //! per topic (named by the topic), holding a hibernatable WebSocket per
-//! stream that listens to it, and the topic's latest publication.
+//! stream that listens to it, and the topic's history.
 //!
 //! A stream's Worker request opens a socket to the object of each of its
-//! topics (`GET /subscribe`); a publication (`POST /publish`, from any
-//! Worker request or cron run) is sent on every socket and kept as the
-//! latest (`GET /latest`, cache mode: what a new stream can show first).
-//! The sockets hibernate: an idle topic costs no running object, and a
-//! publication wakes it for one fan-out.
+//! topics (`GET /subscribe`, with the position the client last saw, if
+//! any: the publications after it come first); a publication (`POST
+//! /publish`, from any Worker request or cron run) gets the topic's next
+//! position, is kept ([`topic_history`](crate::topic_history)) and sent on
+//! every socket; `GET /latest` is the newest (cache mode: what a new stream
+//! can show first). The sockets hibernate: an idle topic costs no running
+//! object, and a publication wakes it for one storage read, one write and
+//! one fan-out.
+
+use std::time::Duration;
 
 use futures_channel::oneshot;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::{
     Env, Headers, Method, Request, RequestInit, Response, State, Stub, WebSocket,
     WebSocketIncomingMessage, WebSocketPair,
 };
+use xws::stream::{Position, Retention};
 use xws::{Delivery, Error, Message, PeerId, Pending, Text, Topic, adapter::HubTransport};
+
+use crate::error::to_worker;
+use crate::ids;
+use crate::topic_history::{Frame, History};
 
 /// Whether a body is a text or a binary message.
 pub(crate) const KIND_HEADER: &str = "x-xws-kind";
 /// The stream a socket belongs to (its tag), and the stream a publication
 /// skips (its sender).
 const STREAM_HEADER: &str = "x-xws-stream";
-const LATEST_KEY: &str = "latest";
-
-/// The storage form of the latest publication.
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    binary: bool,
-    data: Vec<u8>,
-}
+/// The position a subscription resumes after (`offset:epoch`).
+const SINCE_HEADER: &str = "x-xws-since";
+const HISTORY_KEY: &str = "history";
 
 /// The engine of a topic broker object: a `#[durable_object]` struct holds
 /// one and passes it its `fetch` and its WebSocket events
@@ -52,12 +57,37 @@ struct Stored {
 /// ```
 pub struct TopicBroker {
     state: State,
+    retention: Retention,
 }
 
 impl TopicBroker {
-    /// The engine of the object whose state is `state`.
+    /// The engine of the object whose state is `state`, keeping the last 100
+    /// publications for 5 minutes.
     pub fn new(state: State) -> Self {
-        Self { state }
+        Self {
+            state,
+            retention: Retention::new(100, Duration::from_secs(5 * 60)),
+        }
+    }
+
+    /// Keeps what `retention` says instead. The history is one storage value
+    /// (read and written once per publication), so keep it to small
+    /// publications: the value limit is 128 KiB (2 MB on SQLite-backed
+    /// objects).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    async fn history(&self) -> worker::Result<History> {
+        let mut history: History = self
+            .state
+            .storage()
+            .get(HISTORY_KEY)
+            .await?
+            .unwrap_or_default();
+        history.trim(ids::now_ms(), self.retention);
+        Ok(history)
     }
 
     /// Answers the broker's routes; anything else is 404.
@@ -66,34 +96,65 @@ impl TopicBroker {
             (Method::Get, "/subscribe") => {
                 let pair = WebSocketPair::new()?;
                 let stream = request.headers().get(STREAM_HEADER)?.unwrap_or_default();
+                let since = request
+                    .headers()
+                    .get(SINCE_HEADER)?
+                    .and_then(|since| since.parse::<Position>().ok());
                 self.state
                     .accept_websocket_with_tags(&pair.server, &[stream.as_str()]);
+                if let Some(since) = since {
+                    // One storage read, during which the object takes no
+                    // other event (its input gate): no publication lands
+                    // between the replay and the live ones.
+                    let history = self.history().await?;
+                    self.replay(&pair.server, &history, &since)?;
+                }
                 Response::from_websocket(pair.client)
             }
             (Method::Post, "/publish") => {
                 let binary = kind_is_binary(request.headers());
                 let exclude = request.headers().get(STREAM_HEADER)?;
                 let data = request.bytes().await?;
-                let delivered = self.publish(binary, &data, exclude.as_deref());
-                self.state
-                    .storage()
-                    .put(LATEST_KEY, Stored { binary, data })
-                    .await?;
+                let mut history = self.history().await?;
+                let entry = history
+                    .append(binary, data, ids::now_ms(), self.retention)
+                    .map_err(to_worker)?;
+                self.state.storage().put(HISTORY_KEY, &history).await?;
+                let frame = serde_json::to_string(&history.frame(&entry))?;
+                let delivered = self.fan_out(&frame, exclude.as_deref());
                 Response::from_json(&serde_json::json!({ "delivered": delivered }))
             }
-            (Method::Get, "/latest") => {
-                match self.state.storage().get::<Stored>(LATEST_KEY).await {
-                    Ok(Some(latest)) => {
-                        let response = Response::from_bytes(latest.data)?;
-                        let headers = Headers::new();
-                        headers.set(KIND_HEADER, kind(latest.binary))?;
-                        Ok(response.with_headers(headers))
-                    }
-                    _ => Response::empty().map(|r| r.with_status(204)),
+            (Method::Get, "/latest") => match self.history().await?.latest_message() {
+                Some(message) => {
+                    let message = message.map_err(to_worker)?;
+                    let response = Response::from_bytes(message.bytes().to_vec())?;
+                    let headers = Headers::new();
+                    headers.set(KIND_HEADER, kind(message.is_binary()))?;
+                    Ok(response.with_headers(headers))
                 }
-            }
+                None => Response::empty().map(|r| r.with_status(204)),
+            },
             _ => Response::error("not found", 404),
         }
+    }
+
+    /// Sends what `socket` missed after `since`, then whether that was all
+    /// of it; when it was not, the newest publication comes first, so the
+    /// stream still starts from the current state.
+    fn replay(
+        &self,
+        socket: &WebSocket,
+        history: &History,
+        since: &Position,
+    ) -> worker::Result<()> {
+        let (entries, recovered) = match history.after(since) {
+            Some(missed) => (missed, true),
+            None => (history.latest().into_iter().collect(), false),
+        };
+        for entry in entries {
+            socket.send_with_str(serde_json::to_string(&history.frame(entry))?)?;
+        }
+        socket.send_with_str(serde_json::to_string(&Frame::Recovered { recovered })?)
     }
 
     /// A listening socket sends nothing that matters: ignored.
@@ -130,9 +191,9 @@ impl TopicBroker {
         Ok(())
     }
 
-    /// Sends one publication on every listening socket but `exclude`'s.
-    fn publish(&self, binary: bool, data: &[u8], exclude: Option<&str>) -> usize {
-        let text = (!binary).then(|| String::from_utf8_lossy(data));
+    /// Sends one publication's frame on every listening socket but
+    /// `exclude`'s.
+    fn fan_out(&self, frame: &str, exclude: Option<&str>) -> usize {
         self.state
             .get_websockets()
             .iter()
@@ -140,10 +201,7 @@ impl TopicBroker {
                 exclude
                     .is_none_or(|stream| !self.state.get_tags(socket).iter().any(|t| t == stream))
             })
-            .filter(|socket| match &text {
-                Some(text) => socket.send_with_str(text).is_ok(),
-                None => socket.send_with_bytes(data).is_ok(),
-            })
+            .filter(|socket| socket.send_with_str(frame).is_ok())
             .count()
     }
 }
@@ -193,12 +251,18 @@ impl TopicBrokers {
         &self,
         topic: &Topic,
         stream: &PeerId,
+        since: Option<&Position>,
     ) -> Result<WebSocket, Error> {
         let headers = Headers::new();
         headers.set("upgrade", "websocket").map_err(transport)?;
         headers
             .set(STREAM_HEADER, stream.as_str())
             .map_err(transport)?;
+        if let Some(since) = since {
+            headers
+                .set(SINCE_HEADER, &since.to_string())
+                .map_err(transport)?;
+        }
         let mut init = RequestInit::new();
         init.with_method(Method::Get).with_headers(headers);
         let response = self.call(topic, &init, "/subscribe").await?;

@@ -12,6 +12,8 @@ use xws::{
     adapter::{Broker, Envelope, HubTransport, NodeId, Target},
 };
 
+use xws::stream::Position;
+
 use crate::StreamTopics;
 use crate::queue::{EventQueue, message_event};
 
@@ -179,7 +181,15 @@ impl InstanceTopics {
 }
 
 impl StreamTopics for InstanceTopics {
-    fn subscribe(&self, stream: &PeerId, topic: &Topic, queue: &EventQueue) -> Result<(), Error> {
+    /// No history here (topics of one process, joined by pub/sub): `since`
+    /// recovers nothing, the stream starts live.
+    fn subscribe(
+        &self,
+        stream: &PeerId,
+        topic: &Topic,
+        queue: &EventQueue,
+        _since: Option<&Position>,
+    ) -> Result<(), Error> {
         let mut table = self.lock();
         let subscribers = table.entry(topic.clone()).or_default();
         if !subscribers.iter().any(|(id, _)| id == stream) {

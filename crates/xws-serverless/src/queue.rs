@@ -6,10 +6,9 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use base64::Engine as _;
 use bytes::Bytes;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
-use xws::{CloseFrame, Error, Message, sse::SseEvent};
+use xws::{CloseFrame, Error, Message};
 
 /// What the body reads from the queue.
 #[derive(Debug)]
@@ -105,18 +104,11 @@ impl EventQueue {
     }
 }
 
-/// A message as an SSE event: text as `event: message`, binary as base64
-/// in `event: binary`, as on every xws target. No `id:`: ids are stream
-/// positions, which a topic without history does not have.
+/// A message as an SSE event without an `id:`: text as `event: message`,
+/// binary as base64 in `event: binary`, as on every xws target. Only a
+/// topic with history gives publications ids (their stream positions).
 pub fn message_event(message: &Message) -> Bytes {
-    match message {
-        Message::Text(text) => SseEvent::new(text.as_str()).event("message").encode(),
-        Message::Binary(bytes) => {
-            SseEvent::new(base64::engine::general_purpose::STANDARD.encode(bytes))
-                .event("binary")
-                .encode()
-        }
-    }
+    xws::sse::encode_event(None, message)
 }
 
 #[cfg(test)]

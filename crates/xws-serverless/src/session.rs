@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
+use xws::stream::Position;
 use xws::{
     CloseCode, CloseFrame, Error, Handler, Message, PeerId, RequestInfo, Topic, Upgrade,
     adapter::PeerTransport,
@@ -96,12 +97,17 @@ impl<H: Handler, R: Runtime> Session<H, R> {
             Upgrade::Reject(reject) => return Err(reject.into()),
         };
         let named: Vec<String> = request.query_params("topic").map(Into::into).collect();
+        // A reconnecting EventSource names the last position it saw.
+        let since = request
+            .header("last-event-id")
+            .and_then(|id| id.trim().parse::<Position>().ok());
         let id = self.runtime.stream_id();
         let (events, reader) = queue(self.config.queue_capacity);
         let transport = StreamTransport {
             id: id.clone(),
             queue: events,
             topics: self.topics.clone(),
+            since,
         };
         let peer = xws::adapter::new_peer(
             id,
@@ -150,11 +156,12 @@ impl<H: Handler, R: Runtime> Session<H, R> {
 }
 
 /// What a stream's [`Peer`] does: sends go to its queue, topics to the
-/// target's [`StreamTopics`].
+/// target's [`StreamTopics`], each resuming after `since` where it can.
 struct StreamTransport {
     id: PeerId,
     queue: EventQueue,
     topics: Arc<dyn StreamTopics>,
+    since: Option<Position>,
 }
 
 impl PeerTransport for StreamTransport {
@@ -163,7 +170,8 @@ impl PeerTransport for StreamTransport {
     }
 
     fn subscribe(&self, topic: &Topic) -> Result<(), Error> {
-        self.topics.subscribe(&self.id, topic, &self.queue)
+        self.topics
+            .subscribe(&self.id, topic, &self.queue, self.since.as_ref())
     }
 
     fn unsubscribe(&self, topic: &Topic) -> Result<(), Error> {

@@ -2,6 +2,7 @@
 //! the session (per process on native targets: `InstanceTopics`; per
 //! request on a plain Worker).
 
+use xws::stream::Position;
 use xws::{BoxFuture, Error, MaybeSend, MaybeSync, Message, PeerId, Topic};
 
 use crate::queue::EventQueue;
@@ -9,7 +10,16 @@ use crate::queue::EventQueue;
 /// How streams subscribe and publish on one target.
 pub trait StreamTopics: MaybeSend + MaybeSync + 'static {
     /// Delivers `topic`'s publications to `queue`, the queue of `stream`.
-    fn subscribe(&self, stream: &PeerId, topic: &Topic, queue: &EventQueue) -> Result<(), Error>;
+    /// `since` is the position the client last saw (its `Last-Event-ID`):
+    /// where the topic keeps history, the publications after it come first,
+    /// then live ones; a target without history ignores it.
+    fn subscribe(
+        &self,
+        stream: &PeerId,
+        topic: &Topic,
+        queue: &EventQueue,
+        since: Option<&Position>,
+    ) -> Result<(), Error>;
     /// Stops delivering `topic` to `stream`.
     fn unsubscribe(&self, stream: &PeerId, topic: &Topic);
     /// Delivers `message` to `topic`'s streams on every instance, `exclude`

@@ -88,6 +88,30 @@ impl FunctionTarget {
     }
 }
 
+/// Whether `got` (an event's data) is the publication `expected`: equal, or
+/// equal once the stream position a topic with history adds to a JSON
+/// object (`"offset"`, `"epoch"`) is taken out.
+fn ensure_publication(what: &str, expected: &str, got: Option<&str>) -> Result<(), ScenarioError> {
+    let got = got.unwrap_or_default();
+    let parsed = (
+        serde_json::from_str::<serde_json::Value>(expected),
+        serde_json::from_str::<serde_json::Value>(got),
+    );
+    let same = match parsed {
+        (Ok(expected), Ok(serde_json::Value::Object(mut got))) => {
+            got.remove("offset");
+            got.remove("epoch");
+            expected == serde_json::Value::Object(got)
+        }
+        _ => expected == got,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(ScenarioError::mismatch(what, expected, got))
+    }
+}
+
 /// The current state first (the latest publication), then a publication
 /// made by another invocation.
 pub async fn function_stream_state_then_publications(
@@ -96,16 +120,16 @@ pub async fn function_stream_state_then_publications(
     let state = (target.publish)().await?;
     let mut stream = target.stream(0).open(&[], target.timeout).await?;
     let first = stream.expect_data().await?;
-    ensure_eq(
+    ensure_publication(
         "the first event (the current state)",
-        Some(state.as_str()),
+        &state,
         first.data.as_deref(),
     )?;
     let next = (target.publish)().await?;
     let got = stream.expect_data().await?;
-    ensure_eq(
+    ensure_publication(
         "the next event (the publication)",
-        Some(next.as_str()),
+        &next,
         got.data.as_deref(),
     )
 }
@@ -120,9 +144,9 @@ pub async fn function_stream_across_instances(
     for instance in 0..target.streams.len().max(2) {
         let mut stream = target.stream(instance).open(&[], target.timeout).await?;
         let first = stream.expect_data().await?;
-        ensure_eq(
+        ensure_publication(
             &format!("the current state on stream {instance}"),
-            Some(state.as_str()),
+            &state,
             first.data.as_deref(),
         )?;
         streams.push(stream);
@@ -132,9 +156,9 @@ pub async fn function_stream_across_instances(
     for (instance, stream) in streams.iter_mut().enumerate() {
         for expected in &published {
             let got = stream.expect_data().await?;
-            ensure_eq(
+            ensure_publication(
                 &format!("a publication on stream {instance}"),
-                Some(expected.as_str()),
+                expected,
                 got.data.as_deref(),
             )?;
         }
@@ -163,11 +187,66 @@ pub async fn function_stream_ends_before_limit(
     }
     let mut again = target.stream(0).open(&[], target.timeout).await?;
     let first = again.expect_data().await?;
-    ensure_eq(
+    ensure_publication(
         "the first event after reconnecting",
-        Some(state.as_str()),
+        &state,
         first.data.as_deref(),
     )
+}
+
+/// A stream that ends before the platform's limit resumes: the client
+/// reconnects with the id of the last event it saw (`Last-Event-ID`, as
+/// `EventSource` does) and gets the publications made while it was away,
+/// oldest first, each once, then a `recovered` event (`true`), then live
+/// ones. Needs a topic with history shared by every instance.
+pub async fn function_stream_resumes_after_limit(
+    target: &FunctionTarget,
+) -> Result<(), ScenarioError> {
+    (target.publish)().await?;
+    let mut stream = target.stream(0).open(&[], target.timeout).await?;
+    stream.expect_data().await?;
+    let seen = (target.publish)().await?;
+    let got = stream.expect_data().await?;
+    ensure_publication("a publication", &seen, got.data.as_deref())?;
+    let last_id = got.id.ok_or_else(|| {
+        ScenarioError::mismatch(
+            "the publication's event",
+            "an id (its stream position)",
+            "none",
+        )
+    })?;
+    let (_, end) = stream.read_to_end(target.lifetime + target.timeout).await?;
+    if !matches!(end, StreamEnd::Clean { retry: Some(_) }) {
+        return Err(ScenarioError::mismatch(
+            "the end of the stream",
+            "a clean end after a retry: hint",
+            format!("{end:?}"),
+        ));
+    }
+    // While the client is away.
+    let missed = [(target.publish)().await?, (target.publish)().await?];
+    let mut again = target
+        .stream(0)
+        .open(&[("last-event-id", last_id.as_str())], target.timeout)
+        .await?;
+    for expected in &missed {
+        let got = again.expect_data().await?;
+        ensure_publication(
+            "a missed publication, replayed",
+            expected,
+            got.data.as_deref(),
+        )?;
+    }
+    let recovered = again.expect_data().await?;
+    ensure_eq(
+        "the recovery's outcome",
+        (Some("recovered"), Some("true")),
+        (recovered.event.as_deref(), recovered.data.as_deref()),
+    )?;
+    // Live again, and no replayed publication twice.
+    let live = (target.publish)().await?;
+    let got = again.expect_data().await?;
+    ensure_publication("the next live publication", &live, got.data.as_deref())
 }
 
 /// A WebSocket handshake gets an HTTP refusal that names the alternative,
@@ -281,5 +360,8 @@ pub const ALL: &[(&str, FunctionScenario)] = &[
     }),
     ("function_websocket_refused", |t| {
         Box::pin(function_websocket_refused(t))
+    }),
+    ("function_stream_resumes_after_limit", |t| {
+        Box::pin(function_stream_resumes_after_limit(t))
     }),
 ];

@@ -8,7 +8,8 @@ use crate::{DashboardHandler, Latest, LatestMetrics};
 
 /// [`DashboardHandler`]'s hooks, needing SSE instead of WebSocket: a stream
 /// gets the current metrics first, then every sample published to
-/// [`TOPIC`](crate::TOPIC), from whichever instance publishes it.
+/// [`TOPIC`](crate::TOPIC), from whichever instance publishes it; a stream
+/// that resumes gets what it missed instead of the state.
 #[derive(Clone, Debug, Default)]
 pub struct DashboardStream<L = Latest>(DashboardHandler<L>);
 
@@ -30,7 +31,15 @@ impl<L: LatestMetrics> Handler for DashboardStream<L> {
         Capability::SendFromOpen,
     ]);
 
+    /// The current metrics first, then the topic; a client that resumes
+    /// (it names the last event it saw in `Last-Event-ID`) gets no state:
+    /// where the topic keeps history, the missed samples come instead (or,
+    /// when they cannot, the newest one).
     async fn open(&self, peer: &Peer<()>) -> HookResult {
+        if peer.request().header("last-event-id").is_some() {
+            peer.subscribe(crate::TOPIC)?;
+            return Ok(());
+        }
         self.0.open(peer).await
     }
 

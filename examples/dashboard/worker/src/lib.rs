@@ -25,7 +25,6 @@ const BROKERS: &str = "TOPICS";
 const PAGE: &str = include_str!("../../static/stream.html");
 
 /// The broker of one topic.
-#[allow(missing_docs)] // the macro writes undocumented items
 #[durable_object]
 pub struct Topics {
     broker: TopicBroker,

@@ -72,6 +72,11 @@ async fn function_stream_ends_before_limit() {
 }
 
 #[tokio::test]
+async fn function_stream_resumes_after_limit() {
+    run("function_stream_resumes_after_limit").await;
+}
+
+#[tokio::test]
 async fn function_websocket_refused() {
     run("function_websocket_refused").await;
 }

@@ -71,7 +71,7 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxConnectionDuration,
             "15 min",
-            "the function timeout: a stream ends cleanly before it and EventSource reconnects",
+            "the function timeout: a stream ends cleanly before it and EventSource reconnects from the current state (no resume yet: no history store shared by instances)",
             STREAMING,
         )
         .proved_by("function_stream_ends_before_limit"),

@@ -28,7 +28,7 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             Sse,
             "one request per stream",
-            "a streamed response held by the Worker's request; WorkerStreams runs the handler there and ends the stream with a retry: hint",
+            "a streamed response held by the Worker's request; WorkerStreams runs the handler there, ends the stream with a retry: hint, and a reconnect with Last-Event-ID resumes from the topic broker's history",
             LIMITS,
         )
         .proved_by("function_stream_state_then_publications"),
@@ -73,10 +73,10 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxConnectionDuration,
             "30 s CPU per request (up to 5 min)",
-            "CPU time, not wall time; a deploy closes the sockets; WorkerStreams ends a stream after XWS_SSE_MAX_DURATION_SECS (15 min) with a retry: hint",
+            "CPU time, not wall time; a deploy closes the sockets; WorkerStreams ends a stream after XWS_SSE_MAX_DURATION_SECS (15 min) with a retry: hint and the reconnect resumes, nothing missed",
             LIMITS,
         )
-        .proved_by("function_stream_ends_before_limit"),
+        .proved_by("function_stream_resumes_after_limit"),
         Cell::full(IdleTimeout, "none documented", LIMITS),
         cloudflare::REMOTE_ADDRESS,
         cloudflare::SUBPROTOCOLS,

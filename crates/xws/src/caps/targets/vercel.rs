@@ -53,7 +53,7 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxConnectionDuration,
             "300 s (800 s on Pro/Enterprise)",
-            "the function's max duration: a stream ends cleanly before it (XWS_SSE_MAX_DURATION_SECS) and EventSource reconnects",
+            "the function's max duration: a stream ends cleanly before it (XWS_SSE_MAX_DURATION_SECS) and EventSource reconnects from the current state (no resume yet: no history store shared by instances)",
             LIMITS,
         )
         .proved_by("function_stream_ends_before_limit"),
