@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use xws_redis::testing::{require_redis, unique_channel};
+use xws_redis::testing::{TEST_SECRET, require_redis, unique_channel};
 use xws_testkit::ScenarioError;
 use xws_testkit::client::get;
 use xws_testkit::serverless::{self, FunctionTarget, StreamUrl};
@@ -35,6 +35,7 @@ async fn deploy(test: &str) -> (Arc<Harness>, FunctionTarget) {
     config.env = [
         ("XWS_REDIS_URL", redis.as_str()),
         ("XWS_REDIS_CHANNEL", unique.as_str()),
+        ("XWS_REDIS_SECRET", TEST_SECRET),
         ("DASHBOARD_REDIS_PREFIX", unique.as_str()),
         ("XWS_SSE_MAX_DURATION_SECS", "6"),
         ("XWS_SSE_END_BEFORE_SECS", "2"),
