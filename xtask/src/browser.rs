@@ -133,3 +133,13 @@ pub fn run_pages(
     cmd.run()
         .with_context(|| format!("browser tests on {} (tests/browser)", target.name()))
 }
+
+/// `serverless.test.mjs`: a function target's stream page (the dashboard's
+/// `stream.html`) at `url`, in Chromium; `label` names the target.
+pub fn run_stream_page(workspace: &Workspace, label: &str, url: &str) -> Result<()> {
+    node_tests(workspace, &["serverless.test.mjs"])?
+        .env("XWS_BROWSER_STREAM_URL", url)
+        .env("XWS_BROWSER_STREAM_TARGET", label)
+        .run()
+        .with_context(|| format!("the stream page on {label} (tests/browser/serverless.test.mjs)"))
+}

@@ -28,6 +28,42 @@ pub fn join_room(room: &str) -> Value {
     json!({ "type": "join-room", "roomId": room })
 }
 
+/// `join-room` with `extra` fields (`since`, `presence`, `latest`) merged in.
+pub fn join_room_with(room: &str, extra: Value) -> Value {
+    let mut command = join_room(room);
+    if let (Some(command), Value::Object(extra)) = (command.as_object_mut(), extra) {
+        command.extend(extra);
+    }
+    command
+}
+
+/// `{"type":"history","roomId":room,"limit":limit}`
+pub fn history(room: &str, limit: usize) -> Value {
+    json!({ "type": "history", "roomId": room, "limit": limit })
+}
+
+/// `{"type":"presence","roomId":room}`
+pub fn presence(room: &str) -> Value {
+    json!({ "type": "presence", "roomId": room })
+}
+
+/// The stream position a frame carries: its integer `"offset"` and string `"epoch"`.
+pub fn position_of(frame: &Value) -> Result<(u64, String), ScenarioError> {
+    match (frame["offset"].as_u64(), frame["epoch"].as_str()) {
+        (Some(offset), Some(epoch)) if !epoch.is_empty() => Ok((offset, epoch.to_owned())),
+        _ => Err(ScenarioError::mismatch(
+            format!("the position of {frame}"),
+            "an integer \"offset\" and a non-empty string \"epoch\"",
+            frame,
+        )),
+    }
+}
+
+/// `{"offset":offset,"epoch":epoch}`, as `join-room` takes it in `since`.
+pub fn since(offset: u64, epoch: &str) -> Value {
+    json!({ "offset": offset, "epoch": epoch })
+}
+
 /// `{"type":"leave-room","roomId":room}`
 pub fn leave_room(room: &str) -> Value {
     json!({ "type": "leave-room", "roomId": room })
@@ -112,6 +148,32 @@ impl ChatPeer {
     /// Joins `room` and waits for `joined`.
     pub async fn join(&mut self, room: &str) -> Result<(), ScenarioError> {
         self.command(&join_room(room), "joined", room).await
+    }
+
+    /// Sends `join-room` with `extra` fields and returns the `joined` answer, after
+    /// checking that no message of the room arrived before it.
+    pub async fn join_with(&mut self, room: &str, extra: Value) -> Result<Value, ScenarioError> {
+        self.ws.send_json(&join_room_with(room, extra)).await?;
+        let joined = self
+            .ws
+            .recv_json_matching(&format!("joined {room}"), |frame| {
+                frame["type"] == "joined" && frame["roomId"] == room
+            })
+            .await?;
+        self.ws
+            .ensure_none_passed_over("a room message before `joined`", |frame| {
+                is_message_in(frame, room)
+            })?;
+        Ok(joined)
+    }
+
+    /// The next room message in `room`, in arrival order.
+    pub async fn next_message(&mut self, room: &str) -> Result<Value, ScenarioError> {
+        self.ws
+            .recv_json_matching(&format!("a message in {room}"), |frame| {
+                is_message_in(frame, room)
+            })
+            .await
     }
 
     /// Leaves `room` and waits for `left`.

@@ -36,6 +36,42 @@ macro_rules! __for_each_scenario {
     };
 }
 
+/// Calls `$callback!` with every history, recovery and presence scenario (see
+/// [`history_tests!`](crate::history_tests)), after the arguments.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __for_each_history_scenario {
+    ($($callback:tt)::+ $(, $($args:tt)*)?) => {
+        $($callback)::+! {
+            $($($args)*)?
+            recovery_after_drop
+            recovery_refused_on_foreign_epoch
+            history_limit_and_order
+            cache_mode_latest
+            presence_and_join_leave
+            sse_resume_last_event_id
+            recovery_seam_under_load
+        }
+    };
+}
+
+/// Generates one `#[test]` per history, recovery and presence scenario (the chat's
+/// streams), like [`conformance_tests!`](crate::conformance_tests) does for the rest: a
+/// target gets them once its adapter keeps history.
+///
+/// ```no_run
+/// async fn chat() -> xws_testkit::Target {
+///     xws_testkit::Target::single("127.0.0.1:3000")
+/// }
+/// xws_testkit::history_tests!(chat);
+/// ```
+#[macro_export]
+macro_rules! history_tests {
+    ($make_target:expr) => {
+        $crate::__for_each_history_scenario!($crate::__conformance_test_fns, ($make_target));
+    };
+}
+
 /// Generates one `#[test]` per scenario, each named after it, for an adapter's
 /// integration tests.
 ///

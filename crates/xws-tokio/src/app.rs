@@ -3,10 +3,17 @@
 use std::{net::SocketAddr, sync::Arc};
 use tokio::time::Instant;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use xws::{Handler, Hub, adapter::Broker};
+use xws::{
+    Handler, Hub,
+    adapter::Broker,
+    stream::{MemoryStore, StreamConfig, StreamStore},
+};
 
 use crate::{
-    Config, FallbackService, SseService, WsService, admission::Admission, registry::Registry,
+    Config, FallbackService, SseService, WsService,
+    admission::Admission,
+    registry::Registry,
+    streams::{Engine, random_epoch},
 };
 
 /// A handler served on Tokio: hand its [`ws`](Self::ws) and
@@ -100,6 +107,42 @@ impl<H: Handler> Xws<H> {
         } else {
             tracing::warn!("a broker is already attached; ignoring the second one");
         }
+        self
+    }
+
+    /// Keeps history and presence for the topics `config` names, in this
+    /// process's memory (see [`xws::stream`]): clients that reconnect to
+    /// this process recover what they missed. Several nodes share them
+    /// through a shared store instead ([`with_stream_store`](Self::with_stream_store)).
+    /// Call once, before serving, inside the Tokio runtime.
+    ///
+    /// ```no_run
+    /// # #[derive(Default)] struct Chat;
+    /// # impl xws::Handler for Chat { type Context = (); }
+    /// # async fn demo() {
+    /// use std::time::Duration;
+    /// use xws::stream::{Retention, StreamConfig, TopicPolicy};
+    /// let rooms = TopicPolicy::history(Retention::new(100, Duration::from_secs(300))).with_presence();
+    /// let xws = xws_tokio::Xws::new(Chat).with_streams(StreamConfig::new().rule("room:*", rooms));
+    /// # }
+    /// ```
+    pub fn with_streams(self, config: StreamConfig) -> Self {
+        self.with_stream_store(config, Arc::new(MemoryStore::new(random_epoch())))
+    }
+
+    /// Keeps history and presence for the topics `config` names in
+    /// `store`. A store shared by several nodes (`xws_redis::RedisStreams`)
+    /// lets a client recover on any node and spans presence across them.
+    /// Call once, before serving, inside the Tokio runtime; a second call
+    /// is ignored.
+    pub fn with_stream_store(self, config: StreamConfig, store: Arc<dyn StreamStore>) -> Self {
+        let registry = &self.shared.registry;
+        if registry.streams().is_some() {
+            tracing::warn!("streams are already configured; ignoring the second store");
+            return self;
+        }
+        let engine = Engine::start(config, store, registry);
+        registry.set_streams(engine);
         self
     }
 

@@ -42,6 +42,7 @@ pub(crate) fn new_peer<H: Handler>(
     };
     let policy: Arc<dyn SubscribePolicy<H::Context>> = shared.handler.clone();
     let peer = core_peer(id, info, context, Box::new(transport), policy);
+    crate::streams::attach(&shared.registry, &peer, &link);
     if kind != LinkKind::Sse {
         shared.registry.insert(&link);
     }

@@ -81,6 +81,7 @@ mod registry;
 mod serve;
 mod service;
 mod sse;
+mod streams;
 mod transport;
 mod write_deadline;
 mod ws;

@@ -15,13 +15,39 @@ use xws::{
     Delivery, Error, Message, PeerId, Pending, Topic,
     adapter::{Broker, Envelope, HubTransport, NodeId, Target},
     sse,
+    stream::Publication,
 };
 
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use crate::link::{Frame, LinkKind, PeerLink, to_websocket};
+use crate::{
+    link::{Frame, LinkKind, PeerLink, to_websocket},
+    streams::Engine,
+};
 
-type Subscribers = HashMap<PeerId, Arc<PeerLink>>;
+type Peers = HashMap<PeerId, Arc<PeerLink>>;
+type Subscribers = HashMap<PeerId, Subscriber>;
+
+/// One peer's subscription to one topic.
+struct Subscriber {
+    link: Arc<PeerLink>,
+    /// The watermark: the highest stream offset this subscriber has.
+    /// Positioned publications at or below it are not delivered again
+    /// (they came in its replay). 0 for topics without history.
+    after: AtomicU64,
+    /// Whether it receives the topic's join and leave events.
+    presence_events: bool,
+}
+
+impl Subscriber {
+    fn new(link: &Arc<PeerLink>, after: u64, presence_events: bool) -> Self {
+        Self {
+            link: Arc::clone(link),
+            after: AtomicU64::new(after),
+            presence_events,
+        }
+    }
+}
 
 /// Peers and topics of one server process.
 pub(crate) struct Registry {
@@ -30,9 +56,10 @@ pub(crate) struct Registry {
     max_topics: usize,
     next_peer: AtomicU64,
     next_event: AtomicU64,
-    peers: RwLock<Subscribers>,
+    peers: RwLock<Peers>,
     topics: RwLock<HashMap<Topic, Subscribers>>,
     broker: OnceLock<Arc<dyn Broker>>,
+    streams: OnceLock<Arc<Engine>>,
 }
 
 impl Registry {
@@ -48,6 +75,7 @@ impl Registry {
             peers: RwLock::default(),
             topics: RwLock::default(),
             broker: OnceLock::new(),
+            streams: OnceLock::new(),
         }
     }
 
@@ -58,6 +86,16 @@ impl Registry {
     /// Attaches the cross-node broker; returns false if one was attached.
     pub(crate) fn set_broker(&self, broker: Arc<dyn Broker>) -> bool {
         self.broker.set(broker).is_ok()
+    }
+
+    /// Attaches the stream engine; returns false if one was attached.
+    pub(crate) fn set_streams(&self, engine: Arc<Engine>) -> bool {
+        self.streams.set(engine).is_ok()
+    }
+
+    /// The stream engine, if streams are configured.
+    pub(crate) fn streams(&self) -> Option<&Arc<Engine>> {
+        self.streams.get()
     }
 
     /// A peer id unique across nodes: this node's id and a counter.
@@ -71,12 +109,16 @@ impl Registry {
         self.peers.write().insert(link.id.clone(), Arc::clone(link));
     }
 
-    /// Forgets a peer and its subscriptions. The table's write lock is taken
-    /// once per topic, so publications to other topics go on meanwhile.
+    /// Forgets a peer and its subscriptions (it left: its presence ends).
+    /// The table's write lock is taken once per topic, so publications to
+    /// other topics go on meanwhile.
     pub(crate) fn remove(&self, id: &PeerId, topics: &[Topic]) {
         self.peers.write().remove(id);
         for topic in topics {
             self.leave(topic, id);
+        }
+        if let Some(streams) = self.streams.get() {
+            streams.forget(id, topics);
         }
     }
 
@@ -84,6 +126,13 @@ impl Registry {
     /// to `max_topics_per_peer` topics already. The peer calls it once per
     /// new topic (`Peer::subscribe` skips topics it has).
     pub(crate) fn subscribe(&self, topic: &Topic, link: &Arc<PeerLink>) -> Result<(), Error> {
+        self.reserve_topic(link)?;
+        self.insert_subscriber(topic, link, 0, false);
+        Ok(())
+    }
+
+    /// Counts one more topic for the peer, unless it is at the limit.
+    pub(crate) fn reserve_topic(&self, link: &PeerLink) -> Result<(), Error> {
         let limit = self.max_topics;
         if link
             .topics
@@ -95,17 +144,47 @@ impl Registry {
             tracing::debug!(peer = %link.id, limit, "topic limit reached; subscription refused");
             return Err(Error::TooManyTopics { limit });
         }
+        Ok(())
+    }
+
+    /// Gives back a topic [`reserve_topic`](Self::reserve_topic) counted
+    /// for a subscription that never started.
+    pub(crate) fn release_topic(&self, link: &PeerLink) {
+        link.topics.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Adds a subscriber whose topic is counted already, with a watermark
+    /// (see [`Subscriber::after`]) and, if asked, the topic's join and
+    /// leave events.
+    pub(crate) fn insert_subscriber(
+        &self,
+        topic: &Topic,
+        link: &Arc<PeerLink>,
+        after: u64,
+        presence_events: bool,
+    ) {
         self.topics
             .write()
             .entry(topic.clone())
             .or_default()
-            .insert(link.id.clone(), Arc::clone(link));
-        Ok(())
+            .insert(
+                link.id.clone(),
+                Subscriber::new(link, after, presence_events),
+            );
     }
 
+    /// Unsubscribes (the peer's presence in the topic ends).
     pub(crate) fn unsubscribe(&self, topic: &Topic, link: &PeerLink) {
+        self.unsubscribe_quietly(topic, link);
+        if let Some(streams) = self.streams.get() {
+            streams.forget(&link.id, std::slice::from_ref(topic));
+        }
+    }
+
+    /// Unsubscribes without ending presence: a subscription being replaced.
+    pub(crate) fn unsubscribe_quietly(&self, topic: &Topic, link: &PeerLink) {
         if self.leave(topic, &link.id) {
-            link.topics.fetch_sub(1, Ordering::AcqRel);
+            self.release_topic(link);
         }
     }
 
@@ -120,6 +199,80 @@ impl Registry {
             table.remove(topic);
         }
         was_there
+    }
+
+    /// Whether `topic` has a subscriber on this node.
+    pub(crate) fn has_subscribers(&self, topic: &Topic) -> bool {
+        self.topics.read().contains_key(topic)
+    }
+
+    /// Subscribers of `topic` on this node.
+    pub(crate) fn subscriber_count(&self, topic: &Topic) -> usize {
+        self.topics.read().get(topic).map_or(0, HashMap::len)
+    }
+
+    /// The stream of `topic` started over in a new epoch: every
+    /// subscriber's watermark goes back to 0.
+    pub(crate) fn reset_watermarks(&self, topic: &Topic) {
+        if let Some(subscribers) = self.topics.read().get(topic) {
+            for subscriber in subscribers.values() {
+                subscriber.after.store(0, Ordering::Release);
+            }
+        }
+    }
+
+    /// Delivers a publication with its position to `topic`'s subscribers
+    /// on this node, skipping `exclude` and those that have it already.
+    /// Called in offset order per topic (the stream engine sees to it).
+    pub(crate) fn deliver_publication(
+        &self,
+        topic: &Topic,
+        publication: &Publication,
+        exclude: Option<&PeerId>,
+    ) -> usize {
+        let table = self.topics.read();
+        let Some(subscribers) = table.get(topic) else {
+            return 0;
+        };
+        let offset = publication.offset();
+        let message = publication.to_message();
+        let mut websocket: Option<Option<WsMessage>> = None;
+        let mut sse_event: Option<Bytes> = None;
+        let mut delivered = 0;
+        for (id, subscriber) in subscribers {
+            if Some(id) == exclude || subscriber.after.fetch_max(offset, Ordering::AcqRel) >= offset
+            {
+                continue;
+            }
+            let link = &subscriber.link;
+            let frame = match link.kind {
+                LinkKind::WebSocket => websocket_frame(&mut websocket, &message),
+                LinkKind::Fallback => Frame::Message(message.clone()),
+                LinkKind::Sse => Frame::Encoded(
+                    sse_event
+                        .get_or_insert_with(|| publication.to_sse())
+                        .clone(),
+                ),
+            };
+            if link.push(frame).is_ok() {
+                delivered += 1;
+            }
+        }
+        delivered
+    }
+
+    /// Delivers a join or leave event to the subscribers of `topic` that
+    /// asked for them, except the member itself.
+    pub(crate) fn deliver_presence(&self, topic: &Topic, message: &Message, member: &PeerId) {
+        let table = self.topics.read();
+        let Some(subscribers) = table.get(topic) else {
+            return;
+        };
+        for (id, subscriber) in subscribers {
+            if subscriber.presence_events && id != member {
+                let _ = subscriber.link.push(Frame::Message(message.clone()));
+            }
+        }
     }
 
     /// Number of listed peers.
@@ -204,19 +357,17 @@ impl Registry {
         let mut websocket: Option<Option<WsMessage>> = None;
         let mut sse_event: Option<Bytes> = None;
         let mut delivered = 0;
-        for (id, link) in subscribers {
+        for (id, subscriber) in subscribers {
             if Some(id) == exclude {
                 continue;
             }
+            let link = &subscriber.link;
             let frame = match link.kind {
                 LinkKind::WebSocket => websocket_frame(&mut websocket, message),
                 LinkKind::Fallback => Frame::Message(message.clone()),
                 LinkKind::Sse => Frame::Encoded(
                     sse_event
-                        .get_or_insert_with(|| {
-                            let id = self.next_event.fetch_add(1, Ordering::Relaxed);
-                            sse::encode_message(id, message)
-                        })
+                        .get_or_insert_with(|| self.sse_event(topic, message))
                         .clone(),
                 ),
             };
@@ -225,6 +376,21 @@ impl Registry {
             }
         }
         delivered
+    }
+
+    /// An ephemeral publication as an SSE event. Where ids are stream
+    /// positions (the topic keeps history) it carries none, so the
+    /// client's `Last-Event-ID` stays the last position it saw.
+    fn sse_event(&self, topic: &Topic, message: &Message) -> Bytes {
+        if self
+            .streams
+            .get()
+            .is_some_and(|streams| streams.keeps_history(topic))
+        {
+            return sse::encode_event(None, message);
+        }
+        let id = self.next_event.fetch_add(1, Ordering::Relaxed);
+        sse::encode_message(id, message)
     }
 
     fn deliver_broadcast(&self, message: &Message) -> usize {
@@ -270,6 +436,12 @@ impl HubTransport for Registry {
         message: Message,
         exclude: Option<PeerId>,
     ) -> Pending<Delivery> {
+        if let Some(streams) = self.streams.get().filter(|s| s.keeps_history(&topic)) {
+            // Kept in history first; the subscribers of this node at the time
+            // count as reached, as for the broker's publications.
+            let delivered = self.subscriber_count(&topic);
+            return streams.publish_started(topic, message, exclude, delivered);
+        }
         let delivered = Registry::publish(self, &topic, message, exclude.as_ref());
         Pending::ready(Ok(Delivery { delivered }))
     }

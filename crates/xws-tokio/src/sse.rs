@@ -13,7 +13,10 @@ use std::{
 };
 use tokio::time::Interval;
 use tokio_util::sync::WaitForCancellationFutureOwned;
-use xws::{Error, Handler, PeerId, Topic, sse};
+use xws::{
+    Error, Handler, PeerId, Topic, sse,
+    stream::{self, Position, SubscribeOptions},
+};
 
 use crate::{
     Body, Xws,
@@ -30,6 +33,11 @@ use crate::{
 /// Streams the topics named in the query (`?topic=room:1&topic=news`) as
 /// Server-Sent Events: every publication arrives as `event: message` (or
 /// `event: binary`, base64) with an `id:`.
+///
+/// On a topic that keeps history (see [`Xws::with_streams`]) the id is the
+/// publication's stream position, and a reconnecting `EventSource`'s
+/// `Last-Event-ID` replays what it missed before live events (ephemeral
+/// publications there carry no id, so they never move it).
 ///
 /// The handler's `upgrade` hook authenticates the request as for a
 /// WebSocket, and `authorize_subscribe` must allow every topic (403
@@ -76,12 +84,34 @@ pub(crate) async fn stream<H: Handler, B>(xws: Xws<H>, request: Request<B>) -> R
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
+    let since = request
+        .headers()
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<Position>().ok());
     let (peer, link, queue) = new_peer(shared, LinkKind::Sse, info, accepted.context);
     link.set_byte_budget(shared.config.limits.send_queue_bytes);
     let id = peer.id().clone();
     let mut subscribed = Vec::with_capacity(topics.len());
     for topic in &topics {
-        match peer.subscribe(topic) {
+        let resumes = since.is_some()
+            && Topic::new(topic).is_ok_and(|topic| {
+                shared
+                    .registry
+                    .streams()
+                    .is_some_and(|streams| streams.keeps_history(&topic))
+            });
+        let subscription = if resumes {
+            // A position of another topic's stream never matches this one's
+            // epoch: it recovers nothing there.
+            let options = SubscribeOptions::new().since(since.clone());
+            peer.subscribe_with(topic, options)
+                .await
+                .map(stream::Subscription::start)
+        } else {
+            peer.subscribe(topic)
+        };
+        match subscription {
             Ok(()) => subscribed.extend(Topic::new(topic)),
             Err(error) => {
                 shared.registry.remove(&id, &subscribed);

@@ -45,6 +45,7 @@ mod peer;
 mod pending;
 mod request;
 pub mod sse;
+pub mod stream;
 mod topic;
 mod upgrade;
 

@@ -6,7 +6,7 @@ use std::{
     fmt,
     ops::{Deref, DerefMut},
     sync::{
-        Arc, Mutex, MutexGuard, PoisonError,
+        Arc, Mutex, MutexGuard, OnceLock, PoisonError,
         atomic::{AtomicBool, Ordering},
     },
 };
@@ -14,6 +14,7 @@ use std::{
 use crate::{
     CloseCode, CloseFrame, Error, Message, RequestInfo, Topic,
     adapter::{PeerTransport, SubscribePolicy},
+    stream::{HistoryPage, Member, PeerStreams, SubscribeOptions, Subscription},
 };
 
 /// A peer's unique id: unique per adapter instance and, for adapters that span
@@ -78,6 +79,8 @@ struct Shared<C> {
     changed: AtomicBool,
     transport: Box<dyn PeerTransport>,
     policy: Arc<dyn SubscribePolicy<C>>,
+    /// History, recovery and presence, where the adapter gives them.
+    streams: OnceLock<Arc<dyn PeerStreams>>,
 }
 
 impl<C> Clone for Peer<C> {
@@ -120,6 +123,7 @@ impl<C> Peer<C> {
                 changed: AtomicBool::new(false),
                 transport,
                 policy,
+                streams: OnceLock::new(),
             }),
         }
     }
@@ -200,13 +204,107 @@ impl<C> Peer<C> {
     /// Publishes to every subscriber of `topic` except this peer, on every
     /// node the adapter reaches. Publishing to a topic without subscribers is
     /// not an error.
+    ///
+    /// A topic that keeps history (see [`crate::stream`]) appends the
+    /// message first, and subscribers receive it with its position.
     pub fn publish(
         &self,
         topic: impl AsRef<str>,
         message: impl Into<Message>,
     ) -> Result<(), Error> {
         let topic = Topic::new(topic)?;
+        match self.shared.streams.get() {
+            Some(streams) if streams.keeps_history(&topic) => {
+                streams.publish(&topic, message.into())
+            }
+            _ => self.shared.transport.publish(&topic, message.into()),
+        }
+    }
+
+    /// Publishes like [`publish`](Self::publish), but never into history:
+    /// for what is stale a second later (typing indicators, cursors). The
+    /// message carries no position and recovery never replays it.
+    pub fn publish_ephemeral(
+        &self,
+        topic: impl AsRef<str>,
+        message: impl Into<Message>,
+    ) -> Result<(), Error> {
+        let topic = Topic::new(topic)?;
         self.shared.transport.publish(&topic, message.into())
+    }
+
+    /// Subscribes to `topic` with stream options: recovery from a
+    /// position, the newest publication (cache mode), presence info and
+    /// join/leave events (see [`crate::stream`]). The same authorization
+    /// as [`subscribe`](Self::subscribe) applies; subscribing again
+    /// replaces the earlier subscription.
+    ///
+    /// Nothing from the topic reaches the peer until the returned
+    /// [`Subscription`] starts (or drops): send the client its position
+    /// first, then start it.
+    ///
+    /// ```no_run
+    /// # async fn demo(peer: xws::Peer<()>, since: Option<xws::stream::Position>) -> Result<(), xws::Error> {
+    /// use xws::stream::SubscribeOptions;
+    /// let subscription = peer.subscribe_with("room:1", SubscribeOptions::new().since(since)).await?;
+    /// peer.send_json(&serde_json::json!({
+    ///     "type": "joined",
+    ///     "position": subscription.position(),
+    ///     "recovered": subscription.recovered(),
+    /// }))?;
+    /// subscription.start(); // the missed publications, then live ones
+    /// # Ok(()) }
+    /// ```
+    pub async fn subscribe_with(
+        &self,
+        topic: impl AsRef<str>,
+        options: SubscribeOptions,
+    ) -> Result<Subscription, Error> {
+        let topic = Topic::new(topic)?;
+        if !self.shared.policy.allows(self, &topic) {
+            return Err(Error::SubscribeRefused(topic.to_string()));
+        }
+        let subscription = self.streams()?.subscribe(&topic, options).await?;
+        lock(&self.shared.topics).insert(topic);
+        self.shared.changed.store(true, Ordering::Release);
+        Ok(subscription)
+    }
+
+    /// The newest `limit` publications of `topic`, oldest first, with the
+    /// stream's position (as subscribers received them:
+    /// [`Publication::to_message`](crate::stream::Publication::to_message)).
+    pub async fn history(
+        &self,
+        topic: impl AsRef<str>,
+        limit: usize,
+    ) -> Result<HistoryPage, Error> {
+        let topic = Topic::new(topic)?;
+        self.streams()?.history(&topic, limit).await
+    }
+
+    /// The members of `topic`'s presence.
+    pub async fn presence(&self, topic: impl AsRef<str>) -> Result<Vec<Member>, Error> {
+        let topic = Topic::new(topic)?;
+        self.streams()?.members(&topic).await
+    }
+
+    /// How many members `topic`'s presence has.
+    pub async fn presence_count(&self, topic: impl AsRef<str>) -> Result<usize, Error> {
+        let topic = Topic::new(topic)?;
+        self.streams()?.member_count(&topic).await
+    }
+
+    fn streams(&self) -> Result<&Arc<dyn PeerStreams>, Error> {
+        self.shared.streams.get().ok_or(Error::Unsupported {
+            target: "this adapter",
+            capability: "streams (history, recovery, presence)",
+            alternative: "give the adapter a stream store (xws_tokio::Xws::with_streams)",
+        })
+    }
+
+    /// The first attachment wins: a peer's streams never change.
+    pub(crate) fn attach_streams(&self, streams: Arc<dyn PeerStreams>) {
+        let _ = self.shared.streams.set(streams);
     }
 
     /// Publishes `value` serialized once as JSON text.

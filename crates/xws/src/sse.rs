@@ -93,6 +93,18 @@ impl SseEvent {
 /// assert_eq!(&wire[..], b"id: 42\nevent: message\ndata: {\"a\":1}\n\n");
 /// ```
 pub fn encode_message(id: u64, message: &Message) -> Bytes {
+    encode_event(Some(&id.to_string()), message)
+}
+
+/// Encodes a message like [`encode_message`], with any `id` or none. An
+/// event without an id leaves the browser's `Last-Event-ID` as it was: a
+/// topic whose ids are stream positions sends its ephemeral events so.
+///
+/// ```
+/// use xws::{Message, sse};
+/// assert_eq!(&sse::encode_event(None, &Message::from("hi"))[..], b"event: message\ndata: hi\n\n");
+/// ```
+pub fn encode_event(id: Option<&str>, message: &Message) -> Bytes {
     let (event, data) = match message {
         Message::Text(text) => ("message", text.as_str().to_owned()),
         Message::Binary(bytes) => (
@@ -100,7 +112,12 @@ pub fn encode_message(id: u64, message: &Message) -> Bytes {
             base64::engine::general_purpose::STANDARD.encode(bytes),
         ),
     };
-    SseEvent::new(data).id(id.to_string()).event(event).encode()
+    let event = SseEvent::new(data).event(event);
+    match id {
+        Some(id) => event.id(id),
+        None => event,
+    }
+    .encode()
 }
 
 /// A comment line, which clients ignore: used as a keep-alive.

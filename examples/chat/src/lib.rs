@@ -13,18 +13,23 @@
 //! forged or expired token is answered 401 before the upgrade. A peer whose
 //! token expires while connected is closed with 3000 "token expired".
 
+pub mod history;
 pub mod protocol;
 #[cfg(feature = "tokio")]
 pub mod server;
 
+use serde_json::Value;
 use std::sync::Arc;
 use xws::caps::{Capability, Needs};
+use xws::stream::{Position, SubscribeOptions};
 use xws::{
     CloseFrame, Error, Handler, HookResult, Hub, Message, Peer, Reject, RequestInfo, Topic, Upgrade,
 };
 use xws_auth::{Identity, Verifier};
 
-use protocol::{BroadcastReply, BroadcastRequest, ClientMessage, RoomId, ServerMessage};
+use protocol::{
+    BroadcastReply, BroadcastRequest, ClientMessage, PresenceMember, RoomId, ServerMessage,
+};
 
 /// Longest user name kept from `?user=`, in characters.
 pub const MAX_USER_NAME: usize = 64;
@@ -136,16 +141,24 @@ impl ChatHandler {
         }
     }
 
-    fn handle(&self, peer: &Peer<ChatContext>, command: ClientMessage) -> Result<(), Error> {
+    async fn handle(&self, peer: &Peer<ChatContext>, command: ClientMessage) -> Result<(), Error> {
         if let Some(room) = command.room_id()
             && let Err(refused) = Self::authorize(peer, &room.topic())
         {
             return peer.send_json(&ServerMessage::Error { message: refused });
         }
         match command {
-            ClientMessage::JoinRoom { room_id } => {
-                peer.subscribe(room_id.topic())?;
-                peer.send_json(&ServerMessage::Joined { room_id })
+            ClientMessage::JoinRoom {
+                room_id,
+                since,
+                presence,
+                latest,
+            } => {
+                let options = SubscribeOptions::new()
+                    .since(since)
+                    .latest(latest)
+                    .presence_events(presence);
+                join(peer, room_id, options).await
             }
             ClientMessage::LeaveRoom { room_id } => {
                 peer.unsubscribe(room_id.topic())?;
@@ -169,11 +182,88 @@ impl ChatHandler {
                     room_id,
                     user_id: peer.id().to_string(),
                 };
-                peer.publish_json(typing.topic(), &typing)
+                // Stale a second later: never kept, never replayed.
+                peer.publish_ephemeral(typing.topic(), Message::json(&typing)?)
+            }
+            ClientMessage::History { room_id, limit } => history(peer, room_id, limit).await,
+            ClientMessage::Presence { room_id } => {
+                let members = peer
+                    .presence(room_id.topic())
+                    .await?
+                    .into_iter()
+                    .map(|member| PresenceMember {
+                        id: member.id.to_string(),
+                        user: history::member_user(&member.info),
+                    })
+                    .collect();
+                peer.send_json(&ServerMessage::Presence { room_id, members })
             }
             ClientMessage::Ping => peer.send_json(&ServerMessage::Pong),
         }
     }
+}
+
+/// `join-room`: subscribes (recovering from `since` if given), answers
+/// `joined` with the room's position, then the missed messages follow.
+async fn join(
+    peer: &Peer<ChatContext>,
+    room_id: RoomId,
+    options: SubscribeOptions,
+) -> Result<(), Error> {
+    let topic = room_id.topic();
+    let user = peer.context().user.clone();
+    let since: Option<Position> = options.since.clone();
+    let options = options.info(history::member_info(&room_id, user.as_deref()));
+    match peer.subscribe_with(&topic, options).await {
+        Ok(subscription) => {
+            let position = subscription.position();
+            peer.send_json(&ServerMessage::Joined {
+                room_id,
+                offset: position.map(|p| p.offset),
+                epoch: position.map(|p| p.epoch.clone()),
+                recovered: since.and(subscription.recovered()),
+            })?;
+            // The missed messages, then live ones.
+            subscription.start();
+            Ok(())
+        }
+        // A target without streams: a plain room, and nothing recovered.
+        Err(Error::Unsupported { .. }) => {
+            peer.subscribe(&topic)?;
+            peer.send_json(&ServerMessage::Joined {
+                room_id,
+                offset: None,
+                epoch: None,
+                recovered: since.map(|_| false),
+            })
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// `history`: the room's last `limit` messages, oldest first.
+async fn history(
+    peer: &Peer<ChatContext>,
+    room_id: RoomId,
+    limit: Option<usize>,
+) -> Result<(), Error> {
+    let page = peer
+        .history(room_id.topic(), limit.unwrap_or(usize::MAX))
+        .await?;
+    let messages = page
+        .publications
+        .iter()
+        .filter_map(|publication| {
+            let message = publication.to_message();
+            serde_json::from_str::<Value>(message.text().ok()?).ok()
+        })
+        .collect();
+    peer.send_json(&ServerMessage::History {
+        room_id,
+        messages,
+        offset: page.position.offset,
+        epoch: page.position.epoch,
+    })
 }
 
 impl Handler for ChatHandler {
@@ -233,7 +323,16 @@ impl Handler for ChatHandler {
             Message::Text(ref text) => text.as_str(),
         };
         match protocol::parse(text) {
-            Ok(Some(command)) => self.handle(peer, command)?,
+            Ok(Some(command)) => match self.handle(peer, command).await {
+                Ok(()) => {}
+                // Asked of a target without streams: the client's answer.
+                Err(error @ Error::Unsupported { .. }) => {
+                    peer.send_json(&ServerMessage::Error {
+                        message: error.to_string(),
+                    })?
+                }
+                Err(error) => return Err(error.into()),
+            },
             Ok(None) => peer.send_json(&ServerMessage::Echo {
                 data: serde_json::from_str(text)?,
             })?,

@@ -15,6 +15,8 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let listener = xws_tokio::listen_on_port_env(3000)?;
     let addr = listener.local_addr()?;
+    let retention = chat::history::retention_from_env().map_err(anyhow::Error::msg)?;
+    let streams = chat::history::stream_config(retention);
     let mut xws = Xws::with_config(chat::ChatHandler::from_env(), config_from_env()?);
     if let Ok(url) = std::env::var("XWS_REDIS_URL") {
         let channel = std::env::var("XWS_REDIS_CHANNEL").unwrap_or_else(|_| "xws-chat".into());
@@ -25,6 +27,12 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(%channel, "rooms shared with the other nodes through Redis");
         xws = xws.with_broker(Arc::new(broker));
     }
+    tracing::info!(
+        size = retention.size,
+        ttl_secs = retention.ttl.as_secs(),
+        "rooms keep their last messages in memory"
+    );
+    let xws = xws.with_streams(streams);
     let options = chat::server::Options::from_env();
     if options.refuse_websocket {
         tracing::warn!("refusing WebSocket upgrades: clients use the SSE + POST fallback");

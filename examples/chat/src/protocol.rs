@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use xws::stream::Position;
 
 /// A room id as the client sent it: a string or a number, echoed back as is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,6 +36,17 @@ pub enum ClientMessage {
     JoinRoom {
         /// The room.
         room_id: RoomId,
+        /// The last position the client saw: the room's messages after it
+        /// follow `joined`, or `joined` says `recovered: false`.
+        #[serde(default)]
+        since: Option<Position>,
+        /// Receive `user-joined` and `user-left` for this room.
+        #[serde(default)]
+        presence: bool,
+        /// Cache mode: the room's newest message follows `joined` (unless
+        /// `since` recovered everything).
+        #[serde(default)]
+        latest: bool,
     },
     /// Unsubscribe from `room:{roomId}`.
     #[serde(rename_all = "camelCase")]
@@ -56,20 +68,45 @@ pub enum ClientMessage {
         /// The room.
         room_id: RoomId,
     },
+    /// The room's last `limit` messages, oldest first.
+    #[serde(rename_all = "camelCase")]
+    History {
+        /// The room.
+        room_id: RoomId,
+        /// How many (the room's whole history when absent).
+        #[serde(default)]
+        limit: Option<usize>,
+    },
+    /// Who is in the room.
+    #[serde(rename_all = "camelCase")]
+    Presence {
+        /// The room.
+        room_id: RoomId,
+    },
     /// Answered with `pong`.
     Ping,
 }
 
 impl ClientMessage {
-    const TYPES: [&'static str; 5] = ["join-room", "leave-room", "send-to-room", "typing", "ping"];
+    const TYPES: [&'static str; 7] = [
+        "join-room",
+        "leave-room",
+        "send-to-room",
+        "typing",
+        "history",
+        "presence",
+        "ping",
+    ];
 
     /// The room the command is about, if any.
     pub fn room_id(&self) -> Option<&RoomId> {
         match self {
-            ClientMessage::JoinRoom { room_id }
+            ClientMessage::JoinRoom { room_id, .. }
             | ClientMessage::LeaveRoom { room_id }
             | ClientMessage::SendToRoom { room_id, .. }
-            | ClientMessage::Typing { room_id } => Some(room_id),
+            | ClientMessage::Typing { room_id }
+            | ClientMessage::History { room_id, .. }
+            | ClientMessage::Presence { room_id } => Some(room_id),
             ClientMessage::Ping => None,
         }
     }
@@ -136,6 +173,15 @@ pub enum ServerMessage {
     Joined {
         /// The room.
         room_id: RoomId,
+        /// The room's current offset (absent where the target keeps no history).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        offset: Option<u64>,
+        /// The room's current epoch.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        epoch: Option<String>,
+        /// With `since`: whether every message after it follows.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        recovered: Option<bool>,
     },
     /// Answer to `leave-room`.
     #[serde(rename_all = "camelCase")]
@@ -171,6 +217,47 @@ pub enum ServerMessage {
         #[serde(skip)]
         topic: String,
     },
+    /// Answer to `history`: the room's last messages, oldest first, and
+    /// its current position.
+    #[serde(rename_all = "camelCase")]
+    History {
+        /// The room.
+        room_id: RoomId,
+        /// The messages as members received them (with `offset` and `epoch`).
+        messages: Vec<Value>,
+        /// The room's current offset.
+        offset: u64,
+        /// The room's current epoch.
+        epoch: String,
+    },
+    /// Answer to `presence`.
+    #[serde(rename_all = "camelCase")]
+    Presence {
+        /// The room.
+        room_id: RoomId,
+        /// Who is in it.
+        members: Vec<PresenceMember>,
+    },
+    /// A member joined a room (to members that joined with `presence`).
+    #[serde(rename_all = "camelCase")]
+    UserJoined {
+        /// The room.
+        room_id: RoomId,
+        /// The member's peer id.
+        id: String,
+        /// Its user name, or `null`.
+        user: Option<String>,
+    },
+    /// A member left a room or closed its connection.
+    #[serde(rename_all = "camelCase")]
+    UserLeft {
+        /// The room.
+        room_id: RoomId,
+        /// The member's peer id.
+        id: String,
+        /// Its user name, or `null`.
+        user: Option<String>,
+    },
     /// Answer to `ping`.
     Pong,
     /// Any other JSON, sent back.
@@ -202,6 +289,15 @@ impl ServerMessage {
     }
 }
 
+/// One member in a `presence` answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PresenceMember {
+    /// The peer id.
+    pub id: String,
+    /// The user name, or `null`.
+    pub user: Option<String>,
+}
+
 /// The body of `POST /api/broadcast`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct BroadcastRequest {
@@ -227,14 +323,44 @@ mod tests {
 
     #[test]
     fn room_ids_keep_their_json_type() {
-        let Some(ClientMessage::JoinRoom { room_id }) =
+        let Some(ClientMessage::JoinRoom { room_id, .. }) =
             parse(r#"{"type":"join-room","roomId":7}"#).unwrap()
         else {
             panic!("expected join-room");
         };
         assert_eq!(room_id.topic(), "room:7");
-        let joined = serde_json::to_string(&ServerMessage::Joined { room_id }).unwrap();
+        let joined = ServerMessage::Joined {
+            room_id,
+            offset: None,
+            epoch: None,
+            recovered: None,
+        };
+        let joined = serde_json::to_string(&joined).unwrap();
         assert_eq!(joined, r#"{"type":"joined","roomId":7}"#);
+    }
+
+    #[test]
+    fn join_room_takes_a_position_and_joined_answers_with_one() {
+        let command = r#"{"type":"join-room","roomId":"a","since":{"offset":4,"epoch":"e1"},"presence":true}"#;
+        let Some(ClientMessage::JoinRoom {
+            since, presence, ..
+        }) = parse(command).unwrap()
+        else {
+            panic!("expected join-room");
+        };
+        assert_eq!(since, Some(Position::new(4, "e1")));
+        assert!(presence);
+        let joined = ServerMessage::Joined {
+            room_id: RoomId::Name("a".into()),
+            offset: Some(9),
+            epoch: Some("e1".into()),
+            recovered: Some(true),
+        };
+        assert_eq!(
+            serde_json::to_string(&joined).unwrap(),
+            r#"{"type":"joined","roomId":"a","offset":9,"epoch":"e1","recovered":true}"#
+        );
+        assert!(parse(r#"{"type":"join-room","roomId":"a","since":{"offset":"x"}}"#).is_err());
     }
 
     #[test]

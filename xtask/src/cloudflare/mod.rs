@@ -180,6 +180,14 @@ pub fn test(workspace: &Workspace) -> Result<()> {
         .map(|(worker, server)| (worker.name, server.url()))
         .collect();
     let pages = browser::run_pages(workspace, browser::Target::Cloudflare, &urls, Some(&token));
+    // The plain Worker's stream page: EventSource across a stream's end.
+    let stream_page = servers
+        .iter()
+        .find(|(worker, _)| worker.name == "dashboard-worker")
+        .map_or(Ok(()), |(_, server)| {
+            browser::run_stream_page(workspace, "cloudflare-worker", &server.url())
+        });
+    let pages = pages.and(stream_page);
     eprintln!(
         "xtask: cloudflare browser tests {} in {:.1} s",
         if pages.is_ok() { "passed" } else { "FAILED" },

@@ -9,5 +9,5 @@ mod ws;
 
 pub use event_stream::{EventStreamClient, StreamEnd};
 pub use http::{HttpResponse, get, get_with_headers, post_json, post_raw};
-pub use sse::{SseClient, sse_connect};
+pub use sse::{SseClient, sse_connect, sse_resume};
 pub use ws::{Frame, WsClient, connect_rejected};

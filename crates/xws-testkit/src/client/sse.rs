@@ -7,7 +7,7 @@ use http::{Method, StatusCode};
 use hyper::body::Incoming;
 use sse_stream::{Sse, SseStream};
 
-use super::http::{content_type, send};
+use super::http::{content_type, send_with};
 use crate::ScenarioError;
 use crate::error::within;
 
@@ -29,7 +29,21 @@ impl std::fmt::Debug for SseClient {
 /// Opens `GET url` as an event stream; fails unless the answer is `200` with
 /// `Content-Type: text/event-stream`. `timeout` bounds this and every later wait.
 pub async fn sse_connect(url: &str, timeout: Duration) -> Result<SseClient, ScenarioError> {
-    let response = send(Method::GET, url, None, timeout).await?;
+    sse_resume(url, None, timeout).await
+}
+
+/// [`sse_connect`] as a reconnecting `EventSource` does: with
+/// `Last-Event-ID: last_event_id` when given.
+pub async fn sse_resume(
+    url: &str,
+    last_event_id: Option<&str>,
+    timeout: Duration,
+) -> Result<SseClient, ScenarioError> {
+    let headers: Vec<(&str, &str)> = last_event_id
+        .map(|id| ("last-event-id", id))
+        .into_iter()
+        .collect();
+    let response = send_with(Method::GET, url, &headers, None, timeout).await?;
     if response.status() != StatusCode::OK {
         return Err(ScenarioError::mismatch(
             format!("GET {url}"),

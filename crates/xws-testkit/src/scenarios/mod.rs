@@ -2,6 +2,7 @@
 
 mod auth;
 mod basics;
+mod history;
 mod http;
 mod limits;
 mod rooms;
@@ -11,6 +12,10 @@ use std::pin::Pin;
 
 pub use auth::auth_rejects_401;
 pub use basics::{bad_json_keeps_socket_open, binary_roundtrip, echo_json, ping_pong, welcome};
+pub use history::{
+    cache_mode_latest, history_limit_and_order, presence_and_join_leave, recovery_after_drop,
+    recovery_refused_on_foreign_epoch, recovery_seam_under_load, sse_resume_last_event_id,
+};
 pub use http::{
     broadcast_bad_body_4xx, broadcast_from_http, sse_bad_topic_4xx, sse_receives_room_messages,
 };
@@ -45,14 +50,20 @@ impl std::fmt::Debug for Scenario {
 
 macro_rules! scenario_table {
     ($($name:ident)*) => {
-        /// Every scenario, in report order.
+        /// Every scenario, in report order: the core ones, then history, recovery and
+        /// presence.
         pub const ALL: &[Scenario] = &[$(Scenario {
             name: stringify!($name),
             run: |target| Box::pin($name(target)),
         }),*];
     };
 }
-crate::__for_each_scenario!(scenario_table);
+macro_rules! with_history {
+    ($($core:ident)*) => {
+        crate::__for_each_history_scenario!(scenario_table, $($core)*);
+    };
+}
+crate::__for_each_scenario!(with_history);
 
 /// The scenario called `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static Scenario> {
