@@ -71,13 +71,16 @@ struct Example {
 const EXAMPLES: &[Example] = &[
     Example {
         name: "chat",
-        dir: "examples/chat-aws",
+        dir: "examples/chat/aws",
         package: "chat-aws",
         functions: &["ws", "http", "tick"],
         schedules: &[],
         function_urls: &[],
         stream_tests: None,
-        env: &[],
+        // A rate limit a test can exceed through the emulator (which runs
+        // one invocation at a time per connection), with a burst larger
+        // than any conformance scenario sends at once.
+        env: &[("XWS_RATE_LIMIT", "2"), ("XWS_RATE_BURST", "60")],
     },
     Example {
         name: "dashboard",
@@ -141,8 +144,17 @@ impl Example {
 }
 
 /// The variables every function and test of `example` gets: the SDK
-/// pointed at moto and the emulator, the table, the functions' names.
-fn aws_env(cmd: Cmd, example: &Example, moto: SocketAddr, emulator: SocketAddr) -> Cmd {
+/// pointed at moto and the emulator, the table, the functions' names. A
+/// variant has a table and a Redis channel of its own, so a deployment kept
+/// running beside it (its schedule firing) publishes nothing into it.
+fn aws_env(
+    cmd: Cmd,
+    example: &Example,
+    moto: SocketAddr,
+    emulator: SocketAddr,
+    variant: Variant,
+) -> Cmd {
+    let scope = if variant.no_schedules { "-streams" } else { "" };
     let cmd = example
         .env
         .iter()
@@ -153,7 +165,7 @@ fn aws_env(cmd: Cmd, example: &Example, moto: SocketAddr, emulator: SocketAddr) 
         .env("AWS_ENDPOINT_URL_DYNAMODB", format!("http://{moto}"))
         .env("AWS_ENDPOINT_URL_LAMBDA", format!("http://{emulator}"))
         .env("XWS_APIGW_ENDPOINT", format!("http://{emulator}"))
-        .env("XWS_TABLE", example.table())
+        .env("XWS_TABLE", format!("{}{scope}", example.table()))
         .env("XWS_SELF_FUNCTION", example.function("ws"))
         .env("WORKER_FUNCTION", example.function("worker"))
         // Function URL streams hear publications through Redis (the
@@ -161,7 +173,7 @@ fn aws_env(cmd: Cmd, example: &Example, moto: SocketAddr, emulator: SocketAddr) 
         .env("XWS_REDIS_URL", redis_url())
         .env(
             "XWS_REDIS_CHANNEL",
-            format!("xws-aws-{}-{}", example.name, std::process::id()),
+            format!("xws-aws-{}{scope}-{}", example.name, std::process::id()),
         )
         // The functions' envelopes are sealed with it (xws-redis refuses
         // to start without one).
@@ -332,6 +344,7 @@ struct Variant {
 /// Starts `example`'s functions against the runtime API and the emulator
 /// on `port` in front of them.
 fn deploy(
+    workspace: &Workspace,
     built: &Built,
     services: &Services,
     example: &Example,
@@ -378,7 +391,7 @@ fn deploy(
                 format!("ws://localhost:{port}{WS_PATH}"),
             )
             .env("RUST_LOG", "info");
-        let cmd = aws_env(cmd, example, services.moto, emulator);
+        let cmd = aws_env(cmd, example, services.moto, emulator, variant);
         let cmd = match token {
             Some(token) => cmd.env("CHAT_TOKEN", token),
             None => cmd.env_remove("CHAT_TOKEN"),
@@ -392,7 +405,10 @@ fn deploy(
     let mut emulator_cmd = Cmd::new(built.bin("xws-aws-local")?)
         .args(["--port", &port.to_string(), "--ws-path", WS_PATH])
         .args(["--function", &invoke("ws")])
-        .args(["--http-function", &invoke("http")]);
+        .args(["--http-function", &invoke("http")])
+        // Its MOCK routes (the app ping) are answered without the function.
+        .arg("--template")
+        .arg(example.template(workspace));
     let schedules = if variant.no_schedules {
         &[][..]
     } else {
@@ -450,6 +466,7 @@ pub fn dev(workspace: &Workspace, example: Option<&str>, port: u16) -> Result<()
     let token = std::env::var("CHAT_TOKEN").ok().filter(|t| !t.is_empty());
     let services = start_services(workspace, &bin)?;
     let mut deployment = deploy(
+        workspace,
         &built,
         &services,
         example,
@@ -553,25 +570,26 @@ fn test_example(
     services: &Services,
     example: &Example,
 ) -> Result<Deployment> {
-    let deployment = run_tests(
+    // The stream tests first, on a deployment of their own stopped after
+    // them: functions poll the one runtime API by name, so two deployments
+    // of an example running at once would take each other's invocations.
+    if let Some((test, environments)) = example.stream_tests {
+        let variant = Variant {
+            no_schedules: true,
+            url_environments: Some(environments),
+        };
+        drop(run_tests(
+            workspace, built, services, example, test, variant,
+        )?);
+    }
+    run_tests(
         workspace,
         built,
         services,
         example,
         "live",
         Variant::default(),
-    )?;
-    if let Some((test, environments)) = example.stream_tests {
-        let variant = Variant {
-            no_schedules: true,
-            url_environments: Some(environments),
-        };
-        // A deployment of its own, stopped after its tests.
-        drop(run_tests(
-            workspace, built, services, example, test, variant,
-        )?);
-    }
-    Ok(deployment)
+    )
 }
 
 /// Runs the test target `test` of `example` against a deployment of its
@@ -590,6 +608,7 @@ fn run_tests(
         .get(&(dir.clone(), test.to_owned()))
         .with_context(|| format!("the build produced no {test} tests for {}", example.dir))?;
     let deployment = deploy(
+        workspace,
         built,
         services,
         example,
@@ -605,7 +624,7 @@ fn run_tests(
         .timeout(Duration::from_secs(900));
     // The tests publish and read through their own `xws_aws::Aws`, like a
     // function.
-    aws_env(tests, example, services.moto, deployment.emulator)
+    aws_env(tests, example, services.moto, deployment.emulator, variant)
         .run()
         .with_context(|| format!("the {} AWS {test} tests failed", example.name))?;
     Ok(deployment)

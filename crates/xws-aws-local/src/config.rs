@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{FunctionUrl, Schedule};
+use crate::{FunctionUrl, Schedule, WsRoutes};
 
 /// The API Gateway limit on one message, in both directions: 128 KB.
 pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
@@ -28,6 +28,9 @@ pub struct EmulatorConfig {
     pub schedules: Vec<Schedule>,
     /// Paths served by function URLs (their answers streamed through).
     pub function_urls: Vec<FunctionUrl>,
+    /// The WebSocket API's `MOCK` routes, answered without the function
+    /// ([`WsRoutes::from_template`]); none by default.
+    pub routes: WsRoutes,
 }
 
 impl EmulatorConfig {
@@ -42,6 +45,7 @@ impl EmulatorConfig {
             max_message_bytes: MAX_MESSAGE_BYTES,
             schedules: Vec::new(),
             function_urls: Vec::new(),
+            routes: WsRoutes::default(),
         }
     }
 

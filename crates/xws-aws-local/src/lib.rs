@@ -9,6 +9,11 @@
 //!   status. Text messages become `$default` events (one at a time per
 //!   connection), and the end of the connection a `$disconnect` event with
 //!   the close code.
+//! - Routes a SAM template declares (`--template template.yaml`): a
+//!   message whose route selection expression picks a `MOCK` route is
+//!   answered with the route's response template, without invoking the
+//!   function, as API Gateway does (the examples answer the app ping
+//!   `{"xws":"ping"}` so).
 //! - `POST|GET|DELETE /@connections/{id}` is the Management API; unknown
 //!   ids, and connections still inside `$connect`, answer `410 GoneException`.
 //! - API Gateway's limits: 128 KB messages (larger close with 1009, larger
@@ -48,12 +53,14 @@ pub mod invoke;
 mod lambda_api;
 mod management;
 mod registry;
+mod routes;
 mod schedule;
 mod stats;
 mod websocket;
 
 pub use config::{EmulatorConfig, MAX_MESSAGE_BYTES};
 pub use function_url::{BadFunctionUrl, FunctionUrl};
+pub use routes::{BadTemplate, Selected, WsRoutes};
 pub use schedule::{BadSchedule, Schedule, scheduled_event};
 pub use stats::{Stats, StatsSnapshot};
 

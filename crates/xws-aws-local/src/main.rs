@@ -7,7 +7,7 @@ use xws_aws_local::{Emulator, EmulatorConfig};
 const USAGE: &str = "\
 usage: xws-aws-local --function URL [--http-function URL] [--port P] [--ws-path PATH]
                      [--stage NAME] [--idle-timeout SECONDS] [--schedule FUNCTION=RATE]...
-                     [--function-url PATH=FUNCTION]...
+                     [--function-url PATH=FUNCTION]... [--template FILE]
 
   --function URL        invoke URL of the WebSocket function, e.g.
                         http://127.0.0.1:9000/2015-03-31/functions/ws/invocations
@@ -21,14 +21,17 @@ usage: xws-aws-local --function URL [--http-function URL] [--port P] [--ws-path 
                         of --function (repeatable)
   --function-url P=F    requests under path P go to function F's URL at the
                         Lambda endpoint of --function, the answer streamed
-                        back (response-streaming mode; repeatable)";
+                        back (response-streaming mode; repeatable)
+  --template FILE       the SAM template: its WebSocket API's MOCK routes are
+                        answered without invoking the function";
 
-fn parse() -> Result<(EmulatorConfig, u16), lexopt::Error> {
+fn parse() -> Result<(EmulatorConfig, u16, Option<String>), lexopt::Error> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_env();
     let mut function = None;
     let mut config = EmulatorConfig::new("");
     let mut port = 3000;
+    let mut template = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Long("function") => function = Some(parser.value()?.string()?),
@@ -41,6 +44,7 @@ fn parse() -> Result<(EmulatorConfig, u16), lexopt::Error> {
             }
             Long("schedule") => config.schedules.push(parser.value()?.parse()?),
             Long("function-url") => config.function_urls.push(parser.value()?.parse()?),
+            Long("template") => template = Some(parser.value()?.string()?),
             Long("help") | Short('h') => {
                 tracing::info!("{USAGE}");
                 std::process::exit(0);
@@ -49,7 +53,7 @@ fn parse() -> Result<(EmulatorConfig, u16), lexopt::Error> {
         }
     }
     config.ws_function = function.ok_or("--function is required")?;
-    Ok((config, port))
+    Ok((config, port, template))
 }
 
 #[tokio::main]
@@ -59,7 +63,15 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let (config, port) = parse().map_err(|e| anyhow::anyhow!("{e}\n{USAGE}"))?;
+    let (mut config, port, template) = parse().map_err(|e| anyhow::anyhow!("{e}\n{USAGE}"))?;
+    if let Some(path) = template {
+        let yaml = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the template {path}"))?;
+        config.routes = xws_aws_local::WsRoutes::from_template(&yaml)
+            .with_context(|| format!("the template {path}"))?;
+        let keys: Vec<_> = config.routes.mock_keys().collect();
+        tracing::info!(?keys, "MOCK routes from {path}");
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("binding 127.0.0.1:{port}"))?;

@@ -9,6 +9,7 @@ pub struct Stats {
     pub(crate) connects: AtomicU64,
     pub(crate) rejected: AtomicU64,
     pub(crate) messages: AtomicU64,
+    pub(crate) mocked: AtomicU64,
     pub(crate) disconnects: AtomicU64,
     pub(crate) posts: AtomicU64,
     pub(crate) gone: AtomicU64,
@@ -27,6 +28,8 @@ pub struct StatsSnapshot {
     pub rejected: u64,
     /// `$default` events.
     pub messages: u64,
+    /// Messages answered by a `MOCK` route, without the function.
+    pub mocked: u64,
     /// `$disconnect` events.
     pub disconnects: u64,
     /// `POST /@connections/{id}` calls.
@@ -54,6 +57,7 @@ impl Stats {
             connects: self.connects.load(Relaxed),
             rejected: self.rejected.load(Relaxed),
             messages: self.messages.load(Relaxed),
+            mocked: self.mocked.load(Relaxed),
             disconnects: self.disconnects.load(Relaxed),
             posts: self.posts.load(Relaxed),
             gone: self.gone.load(Relaxed),

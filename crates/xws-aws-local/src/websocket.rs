@@ -13,7 +13,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 
 use crate::{
-    Emulator, Stats,
+    Emulator, Selected, Stats,
     events::{self, ConnectionFacts, now_ms},
     invoke::invoke,
     registry::{Connection, Outbound},
@@ -190,7 +190,16 @@ async fn read(
                 if text.len() > emulator.config.max_message_bytes {
                     return Ending::server(1009, "Message too big");
                 }
-                deliver(emulator, connection, text.as_str()).await;
+                match emulator.config.routes.select(text.as_str()) {
+                    Selected::Function => deliver(emulator, connection, text.as_str()).await,
+                    Selected::Mock(answer) => {
+                        Stats::bump(&emulator.stats.mocked);
+                        if let Some(answer) = answer {
+                            let frame = Message::Text(answer.to_owned().into());
+                            let _ = connection.outbound.send(Outbound::Frame(frame));
+                        }
+                    }
+                }
             }
             Message::Binary(_) => {
                 // API Gateway WebSocket APIs refuse binary frames with 1003.

@@ -56,6 +56,10 @@ async fn function(State(fake): State<Fake>, Json(event): Json<Value>) -> Json<Va
 }
 
 async fn start(idle: Duration) -> (String, Fake, Arc<Emulator>) {
+    start_with(|config| config.idle_timeout = idle).await
+}
+
+async fn start_with(configure: impl FnOnce(&mut EmulatorConfig)) -> (String, Fake, Arc<Emulator>) {
     let fake = Fake {
         seen: Arc::default(),
         emulator: Arc::default(),
@@ -68,7 +72,7 @@ async fn start(idle: Duration) -> (String, Fake, Arc<Emulator>) {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let mut config = EmulatorConfig::new(function_url);
-    config.idle_timeout = idle;
+    configure(&mut config);
     let emulator = Emulator::new(config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -398,4 +402,43 @@ async fn function_urls_stream_the_answer_as_it_is_written() {
     drop(write);
     let end = tokio::time::timeout(WAIT, answer.chunk()).await.unwrap();
     assert_eq!(end.unwrap(), None, "the stream ends when the function does");
+}
+
+/// The chat's template declares a `ping` route with a `MOCK` integration
+/// (route selection `$request.body.xws`): the emulator answers the app ping
+/// as API Gateway would, and the function never sees it.
+#[tokio::test]
+async fn the_app_ping_is_answered_by_the_template_s_mock_route_without_the_function() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/chat/aws/template.yaml"
+    );
+    let template = std::fs::read_to_string(path).expect("the chat's SAM template");
+    let ws_routes = xws_aws_local::WsRoutes::from_template(&template).unwrap();
+    let (addr, fake, emulator) = start_with(|config| config.routes = ws_routes).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .unwrap();
+    ws.send(Message::text(r#"{"xws":"ping"}"#)).await.unwrap();
+    let answer = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
+    assert_eq!(answer.unwrap().unwrap(), Message::text(r#"{"xws":"pong"}"#));
+    ws.send(Message::text(r#"{"type":"ping"}"#)).await.unwrap();
+    eventually("the ordinary message at the function", || {
+        routes(&fake).iter().filter(|r| *r == "$default").count() == 1
+    })
+    .await;
+    let bodies: Vec<Value> = fake
+        .seen
+        .lock()
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e["body"].clone())
+        .collect();
+    assert!(
+        !bodies.iter().any(|b| b == r#"{"xws":"ping"}"#),
+        "the function saw the app ping: {bodies:?}"
+    );
+    assert_eq!(emulator.stats().mocked, 1);
+    assert_eq!(emulator.stats().messages, 1);
 }

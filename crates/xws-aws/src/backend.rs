@@ -3,32 +3,33 @@
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig};
 use std::{sync::Arc, time::Duration};
 
-use crate::{AwsConfig, AwsError, AwsHub, Gateway, Metrics, MetricsSnapshot, Table};
+use crate::{AwsError, AwsHub, Config, ManagementApi, Metrics, MetricsSnapshot, Registry};
 
 /// How often a throttled DynamoDB request is tried in all.
 const DYNAMODB_ATTEMPTS: u32 = 6;
 
-/// Everything the adapter talks to: the table, the gateway, Lambda (for the
-/// `open`-hook delivery), with call counters.
+/// Everything the adapter talks to: the registry (DynamoDB), the
+/// Management API, Lambda (for the `open`-hook delivery), with call
+/// counters.
 #[derive(Debug)]
 pub struct Aws {
-    pub(crate) config: AwsConfig,
-    pub(crate) table: Table,
-    pub(crate) gateway: Gateway,
+    pub(crate) config: Config,
+    pub(crate) registry: Registry,
+    pub(crate) management: ManagementApi,
     pub(crate) lambda: aws_sdk_lambda::Client,
     metrics: Arc<Metrics>,
 }
 
 impl Aws {
     /// Loads the SDK configuration (region, credentials, `AWS_ENDPOINT_URL_*`)
-    /// and [`AwsConfig::from_env`]. With `XWS_CREATE_TABLE=1` (local runs)
+    /// and [`Config::from_env`]. With `XWS_CREATE_TABLE=1` (local runs)
     /// the table is created if it is missing.
     pub async fn from_env() -> Result<Self, AwsError> {
-        let config = AwsConfig::from_env()?;
+        let config = Config::from_env()?;
         let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
         let aws = Self::new(&sdk, config);
         if std::env::var("XWS_CREATE_TABLE").is_ok_and(|v| v == "1") {
-            aws.table.create_if_missing().await?;
+            aws.registry.create_if_missing().await?;
         }
         Ok(aws)
     }
@@ -39,7 +40,7 @@ impl Aws {
     /// `ThrottlingException`, `RequestLimitExceeded`) are retried by the SDK's
     /// standard retry strategy, up to 6 attempts with exponential backoff and
     /// jitter from 50 ms; any other error is returned at once.
-    pub fn new(sdk: &SdkConfig, config: AwsConfig) -> Self {
+    pub fn new(sdk: &SdkConfig, config: Config) -> Self {
         let metrics = Arc::new(Metrics::default());
         let retry = RetryConfig::standard()
             .with_max_attempts(DYNAMODB_ATTEMPTS)
@@ -47,14 +48,14 @@ impl Aws {
         let dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk)
             .retry_config(retry)
             .build();
-        let table = Table::new(
+        let registry = Registry::new(
             aws_sdk_dynamodb::Client::from_conf(dynamodb),
             config.table.clone(),
             metrics.clone(),
         );
         Self {
-            table,
-            gateway: Gateway::new(sdk.clone(), metrics.clone()),
+            registry,
+            management: ManagementApi::new(sdk.clone(), metrics.clone()),
             lambda: aws_sdk_lambda::Client::new(sdk),
             config,
             metrics,
@@ -62,18 +63,18 @@ impl Aws {
     }
 
     /// The settings.
-    pub fn config(&self) -> &AwsConfig {
+    pub fn config(&self) -> &Config {
         &self.config
     }
 
-    /// The connections table.
-    pub fn table(&self) -> &Table {
-        &self.table
+    /// The peer registry (the connections table).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// The API Gateway Management API.
-    pub fn gateway(&self) -> &Gateway {
-        &self.gateway
+    pub fn management(&self) -> &ManagementApi {
+        &self.management
     }
 
     /// The calls made so far.
@@ -85,12 +86,8 @@ impl Aws {
     /// a scheduled function); it needs the management endpoint
     /// (`XWS_APIGW_ENDPOINT`).
     pub fn hub(self: &Arc<Self>) -> Result<xws::Hub, AwsError> {
-        let endpoint = self.config.endpoint.clone().ok_or_else(|| {
-            AwsError::Config(
-                "XWS_APIGW_ENDPOINT (https://{api-id}.execute-api.{region}.amazonaws.com/{stage}) \
-                 is needed to publish from outside the WebSocket API"
-                    .into(),
-            )
+        let endpoint = self.config.endpoint.clone().ok_or(AwsError::NoEndpoint {
+            context: " to publish from outside the WebSocket API",
         })?;
         Ok(xws::Hub::new(Arc::new(AwsHub::new(self.clone(), endpoint))))
     }

@@ -1,6 +1,7 @@
 //! Settings of the adapter, read from the environment Lambda gives a function.
 
 use std::{env, time::Duration};
+use xws::{Limits, RateLimit};
 
 use crate::AwsError;
 
@@ -10,20 +11,23 @@ pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
 /// API Gateway closes every WebSocket after 2 hours; items expire then.
 pub const MAX_CONNECTION_DURATION: Duration = Duration::from_secs(2 * 60 * 60);
 
-/// How the adapter reaches its table, the gateway and itself.
+/// Everything configurable about an [`Xws`](crate::Xws) function, with
+/// public fields as `xws_tokio::Config`.
 ///
 /// | variable | meaning | default |
 /// |---|---|---|
-/// | `XWS_TABLE` | DynamoDB table (see [`crate::table`]) | required |
+/// | `XWS_TABLE` | DynamoDB table (see [`crate::registry`]) | required |
 /// | `XWS_APIGW_ENDPOINT` | management endpoint, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod` | from the event (`https://{domainName}/{stage}`); required for a [`crate::AwsHub`] |
 /// | `XWS_SELF_FUNCTION` | function invoked to deliver `open`-hook messages | `AWS_LAMBDA_FUNCTION_NAME` |
 /// | `XWS_FANOUT_CONCURRENCY` | posts in flight per publish | 32 |
-/// | `XWS_MAX_MESSAGE_BYTES` | largest incoming message handed to the handler | 65,536 (as `xws::Limits`) |
+/// | `XWS_MAX_MESSAGE_BYTES` | [`Limits::max_message_size`] | 65,536 |
+/// | `XWS_RATE_LIMIT` | [`Limits::rate`]: messages per second per peer ([`RateLimit::per_second`]), or `off` | 1,000 |
+/// | `XWS_RATE_BURST` | [`RateLimit::burst`]: messages accepted at once | `XWS_RATE_LIMIT` |
 ///
 /// `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL_LAMBDA` point the SDK at
 /// local services (moto, the `xws-aws-local` emulator).
 #[derive(Clone, Debug)]
-pub struct AwsConfig {
+pub struct Config {
     /// The DynamoDB table.
     pub table: String,
     /// Overrides the management endpoint derived from events.
@@ -32,9 +36,10 @@ pub struct AwsConfig {
     pub self_function: Option<String>,
     /// Posts in flight per publish.
     pub fanout_concurrency: usize,
-    /// Largest incoming message handed to the handler; larger ones close the
-    /// connection.
-    pub max_message_bytes: usize,
+    /// The limits every peer gets. Of these, a Lambda function enforces the
+    /// message size and the rate (its state stored with the peer); API
+    /// Gateway holds the sockets, so the others do not apply.
+    pub limits: Limits,
     /// How long a `410 Gone` may be a connection still in its `$connect`
     /// (not yet open) rather than a stale one.
     pub connect_grace: Duration,
@@ -43,7 +48,7 @@ pub struct AwsConfig {
     pub pending_retry_for: Duration,
 }
 
-impl AwsConfig {
+impl Config {
     /// A configuration for `table` with defaults.
     pub fn new(table: impl Into<String>) -> Self {
         Self {
@@ -51,7 +56,7 @@ impl AwsConfig {
             endpoint: None,
             self_function: None,
             fanout_concurrency: 32,
-            max_message_bytes: xws::Limits::default().max_message_size,
+            limits: Limits::default(),
             connect_grace: Duration::from_secs(30),
             pending_retry_for: Duration::from_secs(5),
         }
@@ -59,8 +64,10 @@ impl AwsConfig {
 
     /// Reads the variables in the table above.
     pub fn from_env() -> Result<Self, AwsError> {
-        let table = env::var("XWS_TABLE")
-            .map_err(|_| AwsError::Config("XWS_TABLE (the DynamoDB table) is not set".into()))?;
+        let table = non_empty("XWS_TABLE").ok_or(AwsError::MissingVariable {
+            name: "XWS_TABLE",
+            meaning: "the DynamoDB table",
+        })?;
         let mut config = Self::new(table);
         config.endpoint = non_empty("XWS_APIGW_ENDPOINT");
         config.self_function =
@@ -69,7 +76,19 @@ impl AwsConfig {
             config.fanout_concurrency = n.max(1);
         }
         if let Some(n) = parsed("XWS_MAX_MESSAGE_BYTES")? {
-            config.max_message_bytes = n;
+            config.limits.max_message_size = n;
+        }
+        match non_empty("XWS_RATE_LIMIT").as_deref() {
+            None => {}
+            Some("off") => config.limits.rate = None,
+            Some(_) => {
+                let n = parsed("XWS_RATE_LIMIT")?.unwrap_or_default();
+                let n = u32::try_from(n).unwrap_or(u32::MAX);
+                config.limits.rate = Some(RateLimit::per_second(n));
+            }
+        }
+        if let (Some(rate), Some(burst)) = (&mut config.limits.rate, parsed("XWS_RATE_BURST")?) {
+            rate.burst = u32::try_from(burst).unwrap_or(u32::MAX);
         }
         Ok(config)
     }
@@ -79,11 +98,12 @@ fn non_empty(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn parsed(name: &str) -> Result<Option<usize>, AwsError> {
+fn parsed(name: &'static str) -> Result<Option<usize>, AwsError> {
     non_empty(name)
-        .map(|v| {
-            v.parse()
-                .map_err(|_| AwsError::Config(format!("{name}={v:?} is not a number")))
+        .map(|value| {
+            value
+                .parse()
+                .map_err(|_| AwsError::InvalidVariable { name, value })
         })
         .transpose()
 }

@@ -41,9 +41,46 @@ pub enum AwsError {
         /// What is wrong.
         reason: String,
     },
-    /// A setting is missing or invalid.
-    #[error("configuration: {0}")]
-    Config(String),
+    /// A required environment variable is not set.
+    #[error("{name} ({meaning}) is not set")]
+    MissingVariable {
+        /// The variable.
+        name: &'static str,
+        /// What it names.
+        meaning: &'static str,
+    },
+    /// An environment variable does not hold a number.
+    #[error("{name}={value:?} is not a number")]
+    InvalidVariable {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// The management endpoint is unknown: the event has no
+    /// `domainName`/`stage`, and `XWS_APIGW_ENDPOINT` is not set.
+    #[error(
+        "no management endpoint: set XWS_APIGW_ENDPOINT \
+         (https://{{api-id}}.execute-api.{{region}}.amazonaws.com/{{stage}}){context}"
+    )]
+    NoEndpoint {
+        /// Where it was needed.
+        context: &'static str,
+    },
+    /// No function to invoke for delivering `open`-hook messages.
+    #[error(
+        "no function to deliver open-hook messages: set XWS_SELF_FUNCTION \
+         (Lambda sets AWS_LAMBDA_FUNCTION_NAME)"
+    )]
+    NoSelfFunction,
+    /// A stored value could not be encoded.
+    #[error("encoding {what}: {source}")]
+    Encode {
+        /// What was encoded.
+        what: &'static str,
+        /// Why it failed.
+        source: serde_json::Error,
+    },
 }
 
 impl AwsError {

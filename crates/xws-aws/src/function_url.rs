@@ -8,7 +8,7 @@
 //! keep-alive comments, and a clean end with a `retry:` hint before the
 //! invocation's deadline (the function's timeout, at most 15 minutes) or
 //! `XWS_SSE_MAX_DURATION_SECS`, whichever is sooner. A WebSocket handshake
-//! is answered 501 naming API Gateway WebSocket (xws-aws's [`crate::run`]).
+//! is answered 501 naming API Gateway WebSocket (xws-aws's [`crate::Xws`]).
 //!
 //! One environment serves one invocation at a time and shares nothing, so
 //! topics cross environments through Redis (`XWS_REDIS_URL`, a Redis the

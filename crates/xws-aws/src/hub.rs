@@ -1,10 +1,10 @@
-//! Publishing from anywhere: the [`HubTransport`] over DynamoDB and the
-//! Management API.
+//! Publishing from anywhere: the [`HubTransport`] over the publish path of
+//! [`crate::publish`].
 
 use std::{future::Future, sync::Arc};
 use xws::{Delivery, Error, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
-use crate::{Aws, Reach, fanout::fan_out, now_ms};
+use crate::{Aws, check_size};
 
 /// The AWS side of a [`xws::Hub`]; get one from [`Aws::hub`].
 #[derive(Debug, Clone)]
@@ -22,28 +22,6 @@ impl AwsHub {
         }
     }
 
-    /// Publishes to `topic`'s subscribers: one `Query`, then one
-    /// `PostToConnection` per subscriber.
-    pub async fn publish(
-        &self,
-        topic: &Topic,
-        message: &Message,
-        exclude: Option<&str>,
-    ) -> Result<Delivery, Error> {
-        let ids = self.aws.table.subscribers(topic.as_str()).await?;
-        fan_out(
-            &self.aws,
-            &self.endpoint,
-            ids,
-            exclude,
-            Some(topic.as_str()),
-            message,
-        )
-        .await
-    }
-}
-
-impl AwsHub {
     /// Spawns `work` now, so a caller that drops the [`Pending`] still
     /// publishes. The function's runtime keeps polling it; an invocation
     /// that must not end before it completes awaits the result.
@@ -64,46 +42,37 @@ impl HubTransport for AwsHub {
     ) -> Pending<Delivery> {
         let hub = self.clone();
         Self::start(async move {
+            check_size(&message)?;
             let exclude = exclude.as_ref().map(PeerId::as_str);
-            AwsHub::publish(&hub, &topic, &message, exclude).await
+            hub.aws
+                .publish(&hub.endpoint, &topic, &message, exclude)
+                .await
         })
     }
 
     fn broadcast(&self, message: Message) -> Pending<Delivery> {
         let hub = self.clone();
         Self::start(async move {
-            let ids = hub.aws.table.connections().await?;
-            fan_out(&hub.aws, &hub.endpoint, ids, None, None, &message).await
+            check_size(&message)?;
+            hub.aws.broadcast(&hub.endpoint, &message).await
         })
     }
 
     fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
         let hub = self.clone();
         Self::start(async move {
-            crate::gateway::check_size(&message)?;
-            match hub
+            check_size(&message)?;
+            Ok(hub
                 .aws
-                .gateway
-                .post(&hub.endpoint, peer.as_str(), &message)
-                .await?
-            {
-                Reach::Delivered => Ok(true),
-                Reach::Gone => {
-                    let cutoff = now_ms() - hub.aws.config.connect_grace.as_millis() as i64;
-                    hub.aws
-                        .table
-                        .remove_stale(peer.as_str(), None, cutoff)
-                        .await?;
-                    Ok(false)
-                }
-            }
+                .send_to(&hub.endpoint, peer.as_str(), &message)
+                .await?)
         })
     }
 
     fn peers(&self) -> Pending<Vec<PeerId>> {
         let hub = self.clone();
         Self::start(async move {
-            let ids = hub.aws.table.connections().await?;
+            let ids = hub.aws.registry.connections().await?;
             Ok(ids.into_iter().map(PeerId::from).collect())
         })
     }

@@ -5,20 +5,37 @@
 //! | API Gateway route | hook | notes |
 //! |---|---|---|
 //! | `$connect` | `upgrade`, then `open` | a [`xws::Reject`] answers its status, so API Gateway refuses the connection |
-//! | `$default` | `message` | the peer (context, topics) is read back from DynamoDB |
+//! | `$default` | `message` | the peer (context, topics) and its rate limiter are read back from DynamoDB |
 //! | `$disconnect` | `close` | the connection and its subscriptions are deleted |
+//! | `ping` (optional) | none | `{"xws":"ping"}` answered `{"xws":"pong"}` by a MOCK integration, without invoking Lambda (see the examples' `template.yaml`) |
 //!
-//! Connections and topics live in one DynamoDB table ([`table`] documents
-//! its design); sends go through `PostToConnection` ([`Gateway`]); a publish
-//! queries the topic and fans out with bounded concurrency ([`AwsHub`]).
+//! Each event runs one step of the core's [`xws::adapter::Session`], so
+//! the rules around the hooks are those of every adapter: a message over
+//! [`xws::Limits::max_message_size`] closes with 1009, a flood with 1008
+//! after the tolerated refusals, an `error` or a panic in a hook with 1011,
+//! and the app ping is answered without the handler when it reaches
+//! Lambda. API Gateway cannot send a close frame with a code, so a close
+//! is a close notice (`{"xws":"close","code":N,"reason":…}`,
+//! [`xws::client::close_notice`]) then `DeleteConnection`; `xws.js` and
+//! `xws-client` report the notice's code.
+//!
+//! Connections and topics live in one DynamoDB table ([`registry`]
+//! documents its design); sends go through `PostToConnection`
+//! ([`ManagementApi`]); a publish, from a hook or from the [`xws::Hub`],
+//! queries the topic and fans out with bounded concurrency.
 //! Messages sent from `open` are delivered right after `$connect` returns by
 //! an asynchronous self-invocation ([`pending`]).
+//!
+//! What one message costs: one `GetItem` (the connection), at most one
+//! `UpdateItem` (the peer if its context or topics changed, the rate
+//! limiter's state whenever a rate limit is set, together), plus what the
+//! hook does (a publish: one `Query` and one post per subscriber).
 //!
 //! ```no_run
 //! # struct Chat; impl xws::Handler for Chat { type Context = (); }
 //! #[tokio::main]
-//! async fn main() -> Result<(), lambda_runtime::Error> {
-//!     xws_aws::run(Chat).await
+//! async fn main() -> Result<(), xws_aws::lambda_runtime::Error> {
+//!     xws_aws::serve(xws_aws::Xws::from_env(Chat).await?).await
 //! }
 //! ```
 //!
@@ -29,31 +46,31 @@
 //! in response-streaming mode instead (`function_url`), topics crossing
 //! environments through Redis.
 
+mod app;
 mod backend;
 mod config;
-mod entry;
 mod error;
 mod event;
-mod fanout;
 #[cfg(feature = "http")]
 pub mod function;
 #[cfg(feature = "function-url")]
 pub mod function_url;
-mod gateway;
 mod hub;
+mod management;
 mod metrics;
 pub mod pending;
-pub mod table;
+mod publish;
+pub mod registry;
 mod transport;
 
+pub use app::{Xws, serve};
 pub use backend::Aws;
-pub use config::{AwsConfig, MAX_CONNECTION_DURATION, MAX_MESSAGE_BYTES};
-pub use entry::{App, run};
+pub use config::{Config, MAX_CONNECTION_DURATION, MAX_MESSAGE_BYTES};
 pub use error::AwsError;
-pub use gateway::{Gateway, Reach, check_size};
 pub use hub::AwsHub;
+pub use management::{ManagementApi, Reach, check_size};
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use table::{ConnectionItem, Table};
+pub use registry::{ConnectionItem, Registry};
 
 /// Re-exported so functions need no direct dependency.
 pub use lambda_runtime;

@@ -3,7 +3,8 @@
 //! API Gateway opens the socket only when `$connect` has returned; a
 //! `PostToConnection` before that answers `410 Gone`. So during `$connect`
 //! the adapter stores `open`'s sends (and a close) on the connection item as
-//! `pending`, and before returning it invokes its own function
+//! `pending` (a close, from `close` or a failed `open`, is sent as a
+//! close notice then `DeleteConnection`), and before returning it invokes its own function
 //! asynchronously (`InvocationType=Event`) with a [`DeliverPending`] event.
 //! That invocation claims the pending messages atomically (`UpdateItem
 //! REMOVE pending`, so nobody sends them twice) and posts them in order,
@@ -56,13 +57,11 @@ impl PendingOp {
 impl Aws {
     /// Asks Lambda to run [`Aws::deliver_pending`] in a new invocation.
     pub(crate) async fn invoke_deliver(&self, event: &DeliverPending) -> Result<(), AwsError> {
-        let function = self.config.self_function.clone().ok_or_else(|| {
-            AwsError::Config(
-                "no function to deliver open-hook messages: set XWS_SELF_FUNCTION \
-                 (Lambda sets AWS_LAMBDA_FUNCTION_NAME)"
-                    .into(),
-            )
-        })?;
+        let function = self
+            .config
+            .self_function
+            .clone()
+            .ok_or(AwsError::NoSelfFunction)?;
         let payload = serde_json::json!({ DELIVER_PENDING: event });
         self.lambda
             .invoke()
@@ -86,7 +85,7 @@ impl Aws {
         wait_for_open: bool,
     ) -> Result<(), AwsError> {
         let id = &event.connection_id;
-        let Some(json) = self.table.take_pending(id).await? else {
+        let Some(json) = self.registry.take_pending(id).await? else {
             return Ok(());
         };
         let ops: Vec<PendingOp> =
@@ -101,13 +100,15 @@ impl Aws {
                 let reach = match &op {
                     PendingOp::Text { data } => {
                         let message = Message::from(data.clone());
-                        self.gateway.post(&event.endpoint, id, &message).await?
+                        self.management.post(&event.endpoint, id, &message).await?
                     }
                     PendingOp::Binary { data } => {
                         let message = Message::from(data.clone());
-                        self.gateway.post(&event.endpoint, id, &message).await?
+                        self.management.post(&event.endpoint, id, &message).await?
                     }
-                    PendingOp::Close { .. } => self.gateway.delete(&event.endpoint, id).await?,
+                    PendingOp::Close { frame } => {
+                        self.management.close(&event.endpoint, id, frame).await?
+                    }
                 };
                 if reach == Reach::Delivered {
                     break;

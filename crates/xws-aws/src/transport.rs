@@ -48,7 +48,7 @@ impl OpQueue {
 
 impl PeerTransport for OpQueue {
     fn send(&self, message: Message) -> Result<(), Error> {
-        crate::gateway::check_size(&message)?;
+        crate::check_size(&message)?;
         self.push(Op::Send(message))
     }
 
@@ -61,7 +61,7 @@ impl PeerTransport for OpQueue {
     }
 
     fn publish(&self, topic: &Topic, message: Message) -> Result<(), Error> {
-        crate::gateway::check_size(&message)?;
+        crate::check_size(&message)?;
         self.push(Op::Publish(topic.clone(), message))
     }
 

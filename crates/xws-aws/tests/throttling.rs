@@ -9,7 +9,7 @@ use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
 };
-use xws_aws::{Aws, AwsConfig, AwsError};
+use xws_aws::{Aws, AwsError, Config};
 
 /// Serves a fake DynamoDB that fails the first `failures` requests with
 /// `error_type`, then answers `{}`; returns its URL and request counter.
@@ -47,7 +47,7 @@ async fn aws_at(url: &str) -> Aws {
         .endpoint_url(url)
         .load()
         .await;
-    Aws::new(&sdk, AwsConfig::new("connections"))
+    Aws::new(&sdk, Config::new("connections"))
 }
 
 #[tokio::test]
@@ -56,7 +56,7 @@ async fn throttled_requests_are_retried_until_they_succeed() {
     let aws = aws_at(&url).await;
     let found = tokio::time::timeout(
         std::time::Duration::from_secs(20),
-        aws.table().get_connection("c1"),
+        aws.registry().get_connection("c1"),
     )
     .await
     .expect("retries finish in time")
@@ -73,7 +73,7 @@ async fn throttled_requests_are_retried_until_they_succeed() {
 async fn other_errors_fail_at_once_and_say_what_failed() {
     let (url, requests) = fake_dynamodb(usize::MAX, "ValidationException").await;
     let aws = aws_at(&url).await;
-    let error = aws.table().get_connection("c1").await.unwrap_err();
+    let error = aws.registry().get_connection("c1").await.unwrap_err();
     assert_eq!(
         requests.load(Ordering::SeqCst),
         1,

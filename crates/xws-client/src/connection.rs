@@ -81,6 +81,12 @@ pub(crate) async fn serve<T: DeserializeOwned>(
                 match message {
                     tungstenite::Message::Text(text) if text.as_str() == APP_PONG => {}
                     tungstenite::Message::Text(text) => {
+                        if let Some(frame) = xws::client::parse_close_notice(text.as_str()) {
+                            // A server that cannot send a close frame with a
+                            // code (API Gateway) sends this notice, then closes.
+                            let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close(None)).await;
+                            return Ended::Closed { code: u16::from(frame.code), reason: frame.reason };
+                        }
                         let event = match serde_json::from_str::<T>(text.as_str()) {
                             Ok(value) => Event::Message(value),
                             Err(_) => Event::Text(text.as_str().to_owned()),

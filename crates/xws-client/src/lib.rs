@@ -48,9 +48,6 @@ pub use config::{ClientConfig, OnOpen};
 pub use event::{CloseInfo, Event};
 pub use queue::SendError;
 
-/// What the client sends to learn that the connection is alive (the same
-/// convention as `xws_tokio::APP_PING`).
-pub const APP_PING: &str = r#"{"xws":"ping"}"#;
-
-/// The server's answer to [`APP_PING`]; dropped before the app sees it.
-pub const APP_PONG: &str = r#"{"xws":"pong"}"#;
+/// The app-level heartbeat every xws server answers: the client sends
+/// [`APP_PING`] and drops [`APP_PONG`] before the app sees it.
+pub use xws::client::{APP_PING, APP_PONG};

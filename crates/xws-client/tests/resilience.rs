@@ -268,3 +268,32 @@ async fn an_xws_server_answers_the_heartbeat_so_the_connection_stays() {
     client.close();
     server.stop().await;
 }
+
+/// A server that cannot send a close code (API Gateway) sends a close
+/// notice, then closes: the client reports the notice's code. The echo
+/// server sends the notice back as any message.
+#[tokio::test]
+async fn a_close_notice_is_reported_as_the_close() {
+    let listener = xws_tokio::listen("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::start(listener);
+    let (client, mut events) = xws_client::connect::<Value>(fast_config(addr));
+    wait_for(&mut events, "open", |event| {
+        matches!(event, Event::Open { .. }).then_some(())
+    })
+    .await;
+    let frame = xws::CloseFrame::new(xws::CloseCode::POLICY_VIOLATION, "rate limit exceeded");
+    client.send(xws::client::close_notice(&frame)).unwrap();
+    let close = wait_for(&mut events, "close", |event| match event {
+        Event::Close(info) => Some(info),
+        Event::Message(value) => panic!("the notice reached the app: {value}"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (close.code, close.reason.as_str()),
+        (1008, "rate limit exceeded")
+    );
+    client.close();
+    server.stop().await;
+}

@@ -24,8 +24,9 @@ pub enum FromEnvError {
 }
 
 /// This process's topics: joined to every instance through Redis when
-/// `XWS_REDIS_URL` is set (channel `XWS_REDIS_CHANNEL`, default `xws`;
-/// every function of one app must use the same), else this process's only
+/// `XWS_REDIS_URL` is set (channel `XWS_REDIS_CHANNEL`, default `xws`, and
+/// the sealing secret `XWS_REDIS_SECRET`: every function of one app must use
+/// the same), else this process's only
 /// (one instance: fine locally, not on a platform that runs several).
 ///
 /// Call it once per process (at start-up, outside the request path): it

@@ -31,6 +31,7 @@
 //! |---|---|---|
 //! | `XWS_REDIS_URL` | unset: this instance only | the broker |
 //! | `XWS_REDIS_CHANNEL` | `xws` | one channel per app |
+//! | `XWS_REDIS_SECRET` | required with Redis | seals every envelope (HMAC): the same 32 random bytes on every function |
 //! | `XWS_SSE_MAX_DURATION_SECS` | 300 | the function's `maxDuration` (`vercel.json`) |
 //! | `XWS_SSE_END_BEFORE_SECS` | 10 | how long before it a stream ends |
 //! | `XWS_SSE_KEEP_ALIVE_SECS` | 15 | keep-alive comment interval |

@@ -15,12 +15,15 @@
 //   send (so rooms are rejoined before queued messages reach them).
 // - Heartbeat: every `pingInterval` it sends the text `{"xws":"ping"}`; the
 //   server answers `{"xws":"pong"}` without calling its handler (see
-//   xws_tokio::APP_PING). Without any message back within `pingTimeout` the
+//   xws::client::APP_PING). Without any message back within `pingTimeout` the
 //   connection is considered dead and replaced, even when the browser has
 //   not noticed. The pong never reaches the app. Protocol pings from the
 //   server are answered by the browser itself. The ping also keeps idle
 //   proxies from closing a quiet connection (API Gateway closes sockets
 //   idle for 10 minutes).
+// - Close notices: where the server cannot send a close frame with a code
+//   (AWS API Gateway), it sends `{"xws":"close","code":N,"reason":"..."}`
+//   and then closes; `close` reports that code and reason.
 // - Falls back to Server-Sent Events + HTTP POST (xws_tokio's
 //   `Xws::fallback`) when a WebSocket cannot be opened, with the same API.
 //   Once the fallback worked where the WebSocket did not, it is kept.
@@ -383,7 +386,18 @@ function openWebSocket(url, protocols, openTimeout, handlers) {
     clearTimeout(timer);
     handlers.open();
   };
-  ws.onmessage = (event) => handlers.message(event.data);
+  ws.onmessage = (event) => {
+    const notice = closeNotice(event.data);
+    if (!notice) return handlers.message(event.data);
+    // The server closes after this notice with a code of its own (API
+    // Gateway cannot send one): the notice's code is the close.
+    try {
+      ws.close();
+    } catch {
+      // Already closing.
+    }
+    finish(notice.code, notice.reason, true);
+  };
   ws.onclose = (event) => finish(event.code, event.reason, event.wasClean);
   return {
     send(data) {
@@ -479,6 +493,17 @@ function openEventSource(url, openTimeout, handlers) {
     },
     abort,
   };
+}
+
+/** `{code, reason}` of a close notice (`xws::client::close_notice`), else null. */
+function closeNotice(data) {
+  if (typeof data !== "string" || !data.startsWith('{"xws":"close"')) return null;
+  try {
+    const { code, reason = "" } = JSON.parse(data);
+    return Number.isInteger(code) ? { code, reason } : null;
+  } catch {
+    return null;
+  }
 }
 
 function fromBase64(text) {

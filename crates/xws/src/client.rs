@@ -13,13 +13,59 @@
 //! message uses; only the exact bytes of [`APP_PING`] are recognised, so the
 //! check costs one length comparison on the hot path.
 
-use crate::Message;
+use crate::{CloseCode, CloseFrame, Message};
 
 /// What a client sends to learn that the connection is alive.
 pub const APP_PING: &str = r#"{"xws":"ping"}"#;
 
 /// The server's answer to [`APP_PING`]; clients drop it before the app sees it.
 pub const APP_PONG: &str = r#"{"xws":"pong"}"#;
+
+/// The `xws` value of a close notice ([`close_notice`]).
+const CLOSE_NOTICE_KIND: &str = "close";
+
+/// A close frame as a text message, for platforms that cannot send a close
+/// frame with a code: API Gateway's `DeleteConnection` closes the socket
+/// with a code of its own. The adapter sends this notice, then closes;
+/// `xws.js` and `xws-client` report the notice's code and reason as the
+/// close. The text is `{"xws":"close","code":N,"reason":"..."}`.
+///
+/// ```
+/// use xws::{CloseCode, CloseFrame, client};
+/// let notice = client::close_notice(&CloseFrame::new(CloseCode::POLICY_VIOLATION, "rate limit exceeded"));
+/// assert_eq!(notice.text().unwrap(), r#"{"xws":"close","code":1008,"reason":"rate limit exceeded"}"#);
+/// assert_eq!(client::parse_close_notice(notice.text().unwrap()).unwrap().code, CloseCode::POLICY_VIOLATION);
+/// ```
+pub fn close_notice(frame: &CloseFrame) -> Message {
+    let notice = Notice {
+        xws: CLOSE_NOTICE_KIND,
+        code: u16::from(frame.code),
+        reason: frame.reason.as_str().into(),
+    };
+    // Serializing three plain fields cannot fail.
+    Message::from(serde_json::to_string(&notice).unwrap_or_default())
+}
+
+/// A close notice on the wire; fields in this order, so the text starts
+/// with `{"xws":"close"`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Notice<'a> {
+    xws: &'a str,
+    code: u16,
+    #[serde(default, borrow)]
+    reason: std::borrow::Cow<'a, str>,
+}
+
+/// The close frame a [`close_notice`] carries; `None` for any other text.
+pub fn parse_close_notice(text: &str) -> Option<CloseFrame> {
+    // Cheap test first: ordinary messages are not parsed twice.
+    if !text.starts_with(r#"{"xws":"close""#) {
+        return None;
+    }
+    let notice: Notice<'_> = serde_json::from_str(text).ok()?;
+    (notice.xws == CLOSE_NOTICE_KIND)
+        .then(|| CloseFrame::new(CloseCode::from(notice.code), notice.reason))
+}
 
 /// The browser client: one dependency-free ES module (`connect(url,
 /// options)`) with reconnection, a bounded send queue, the app-level
@@ -62,5 +108,19 @@ mod tests {
     fn the_browser_client_uses_the_same_text() {
         assert!(JS.contains(APP_PING), "xws.js must send APP_PING");
         assert!(JS.contains(APP_PONG), "xws.js must drop APP_PONG");
+        assert!(
+            JS.contains(r#"'{"xws":"close"'"#),
+            "xws.js must recognise close notices"
+        );
+    }
+
+    #[test]
+    fn close_notices_round_trip_and_nothing_else_parses() {
+        let frame = CloseFrame::new(CloseCode::INTERNAL_ERROR, "internal \"error\"");
+        let notice = close_notice(&frame);
+        assert_eq!(parse_close_notice(notice.text().unwrap()), Some(frame));
+        assert_eq!(parse_close_notice(APP_PONG), None);
+        assert_eq!(parse_close_notice(r#"{"xws":"close"}"#), None);
+        assert_eq!(parse_close_notice(r#"{"type":"close","code":1000}"#), None);
     }
 }

@@ -310,6 +310,12 @@ pub async fn connect_rejected(url: &str, timeout: Duration) -> Result<u16, Scena
 
 fn to_frame(message: Message) -> Option<Frame> {
     Some(match message {
+        // A server that cannot send a close code (API Gateway) sends a
+        // close notice first: it is the close, as for xws.js.
+        Message::Text(text) if xws::client::parse_close_notice(text.as_str()).is_some() => {
+            let frame = xws::client::parse_close_notice(text.as_str())?;
+            Frame::Close(Some((u16::from(frame.code), frame.reason)))
+        }
         Message::Text(text) => match serde_json::from_str(text.as_str()) {
             Ok(value) => Frame::Json(value),
             Err(_) => Frame::Text(text.as_str().to_owned()),

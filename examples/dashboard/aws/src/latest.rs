@@ -4,10 +4,10 @@
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use dashboard::{LatestMetrics, Metrics};
 use xws::BoxError;
-use xws_aws::{AwsConfig, AwsError};
+use xws_aws::{AwsError, Config};
 
 /// The item's partition key; the adapter's own items use `conn` and
-/// `topic#…` (see `xws_aws::table`), so it shares their table.
+/// `topic#…` (see `xws_aws::registry`), so it shares their table.
 const PK: &str = "app#dashboard";
 /// The item's sort key.
 const SK: &str = "latest";
@@ -33,7 +33,7 @@ impl DynamoLatest {
     /// The item in the table `XWS_TABLE` names, with the SDK configured from
     /// the environment (`AWS_ENDPOINT_URL_DYNAMODB` for local runs).
     pub async fn from_env() -> Result<Self, AwsError> {
-        let config = AwsConfig::from_env()?;
+        let config = Config::from_env()?;
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Ok(Self::new(Client::new(&sdk), config.table))
     }

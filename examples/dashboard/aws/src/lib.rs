@@ -3,7 +3,7 @@
 //! Four functions built from this crate (`cargo lambda build --release`):
 //!
 //! - `dashboard-ws` (`src/bin/dashboard-ws.rs`): the WebSocket API's function, the portable
-//!   [`dashboard::DashboardHandler`] behind [`xws_aws::run`], reading the
+//!   [`dashboard::DashboardHandler`] behind [`xws_aws::Xws`], reading the
 //!   latest metrics from DynamoDB ([`DynamoLatest`]) so a peer gets them
 //!   on open.
 //! - `dashboard-tick` (`src/bin/dashboard-tick.rs`): invoked by an EventBridge schedule; takes

@@ -43,7 +43,7 @@ pub async fn tick(
     }
     let previous = latest.get().await?;
     let sample = previous.map_or(1, |m| m.sample + 1);
-    let connections = aws.table().connections().await?.len();
+    let connections = aws.registry().connections().await?.len();
     let metrics = Metrics::sample(sample, None, connections);
     let published = serde_json::to_string(&metrics.message())?;
     let delivered = dashboard::publish(hub, latest, metrics.clone()).await?;

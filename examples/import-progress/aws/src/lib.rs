@@ -3,7 +3,7 @@
 //! Three functions built from this crate (`cargo lambda build --release`):
 //!
 //! - `import-progress-ws` (`src/bin/import-progress-ws.rs`): the WebSocket API's function, the portable
-//!   [`import_progress::ImportHandler`] behind [`xws_aws::run`].
+//!   [`import_progress::ImportHandler`] behind [`xws_aws::Xws`].
 //! - `import-progress-http` (`src/bin/import-progress-http.rs`): the page, and `POST /api/start-import`,
 //!   which validates the request and invokes `worker` asynchronously with
 //!   the [`import_progress::Import`] ([`Routes`]).

@@ -4,7 +4,7 @@
 //!
 //! - `notifications-ws` (`src/bin/notifications-ws.rs`): the WebSocket API's
 //!   function, the portable [`notifications::NotificationsHandler`] behind
-//!   [`xws_aws::run`], over [`DynamoStore`]: a connection gets what its
+//!   [`xws_aws::Xws`], over [`DynamoStore`]: a connection gets what its
 //!   user missed, and `mark-read` reaches every tab.
 //! - `notifications-http` (`src/bin/notifications-http.rs`): the page and
 //!   the three routes ([`Routes`]).

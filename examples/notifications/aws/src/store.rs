@@ -15,7 +15,7 @@ use notifications::{
 };
 use std::collections::HashMap;
 use xws::BoxError;
-use xws_aws::table::create_table_if_missing;
+use xws_aws::registry::create_table_if_missing;
 
 type Item = HashMap<String, AttributeValue>;
 

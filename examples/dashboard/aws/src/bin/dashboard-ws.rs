@@ -5,5 +5,5 @@
 async fn main() -> Result<(), xws_aws::lambda_runtime::Error> {
     xws_aws::function::init_tracing();
     let latest = dashboard_aws::DynamoLatest::from_env().await?;
-    xws_aws::run(dashboard::DashboardHandler::new(latest)).await
+    xws_aws::serve(xws_aws::Xws::from_env(dashboard::DashboardHandler::new(latest)).await?).await
 }

@@ -3,7 +3,7 @@
 //! Two functions built from this crate (`cargo lambda build --release`):
 //!
 //! - `chat-ws` (`src/bin/chat-ws.rs`): the WebSocket API's function, the portable
-//!   [`chat::ChatHandler`] unchanged behind [`xws_aws::run`].
+//!   [`chat::ChatHandler`] unchanged behind [`xws_aws::Xws`].
 //! - `chat-http` (`src/bin/chat-http.rs`): the HTTP API's function,
 //!   `POST /api/broadcast` publishing through an [`xws::Hub`] ([`route`]).
 //! - `chat-tick` (`src/bin/chat-tick.rs`): a scheduled EventBridge function
@@ -25,7 +25,7 @@ use chat::{
 };
 
 /// The chat's web page, the same as the Tokio build serves.
-const PAGE: &str = include_str!("../../chat/static/index.html");
+const PAGE: &str = include_str!("../../static/index.html");
 
 /// The browser client the page loads.
 const CLIENT_JS: &str = xws::client::JS;

@@ -5,7 +5,7 @@ use std::{
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
 };
-use xws::Message;
+use xws::{CloseFrame, Message, client::close_notice};
 
 use crate::{AwsError, MAX_MESSAGE_BYTES, Metrics};
 
@@ -18,15 +18,18 @@ pub enum Reach {
     Gone,
 }
 
-/// Management API clients, one per endpoint (`https://{domain}/{stage}`).
+/// The API Gateway Management API: clients, one per endpoint
+/// (`https://{domain}/{stage}`).
 #[derive(Debug)]
-pub struct Gateway {
+pub struct ManagementApi {
     sdk: aws_config::SdkConfig,
     clients: Mutex<HashMap<String, Client>>,
     metrics: Arc<Metrics>,
 }
 
-/// Checks a payload against the API Gateway limit of 128 KB.
+/// Checks a payload against the API Gateway limit of 128 KB. Called once
+/// where a message enters the adapter (a peer's send or publish, a hub
+/// call), so the paths after it (publish, fan-out, post) need not.
 pub fn check_size(message: &Message) -> Result<(), xws::Error> {
     if message.len() > MAX_MESSAGE_BYTES {
         return Err(xws::Error::MessageTooLarge {
@@ -37,8 +40,8 @@ pub fn check_size(message: &Message) -> Result<(), xws::Error> {
     Ok(())
 }
 
-impl Gateway {
-    /// A gateway using `sdk`'s region and credentials.
+impl ManagementApi {
+    /// The Management API using `sdk`'s region and credentials.
     pub fn new(sdk: aws_config::SdkConfig, metrics: Arc<Metrics>) -> Self {
         Self {
             sdk,
@@ -67,11 +70,6 @@ impl Gateway {
         id: &str,
         message: &Message,
     ) -> Result<Reach, AwsError> {
-        check_size(message).map_err(|e| AwsError::Management {
-            operation: "PostToConnection",
-            connection: id.into(),
-            detail: e.to_string(),
-        })?;
         self.metrics.post();
         let result = self
             .client(endpoint)
@@ -94,8 +92,23 @@ impl Gateway {
         }
     }
 
-    /// Closes connection `id`. API Gateway sends its own close frame: the
-    /// handler's close code does not reach the client.
+    /// Closes connection `id` with `frame`. API Gateway cannot send a
+    /// close frame with a code (it sends its own), so the frame goes first
+    /// as a close notice ([`xws::client::close_notice`]), which `xws.js` and
+    /// `xws-client` report as the close.
+    pub async fn close(
+        &self,
+        endpoint: &str,
+        id: &str,
+        frame: &CloseFrame,
+    ) -> Result<Reach, AwsError> {
+        if self.post(endpoint, id, &close_notice(frame)).await? == Reach::Gone {
+            return Ok(Reach::Gone);
+        }
+        self.delete(endpoint, id).await
+    }
+
+    /// Closes connection `id` without a word.
     pub async fn delete(&self, endpoint: &str, id: &str) -> Result<Reach, AwsError> {
         let result = self
             .client(endpoint)

@@ -104,12 +104,12 @@ fn stale_subscribers_do_not_stop_the_fan_out() {
         let aws = aws().await;
         let an_hour_ago = now_ms() - 3_600_000;
         for i in 0..5 {
-            aws.table()
+            aws.registry()
                 .subscribe(&topic, &format!("stale-{i}"), an_hour_ago)
                 .await
                 .unwrap();
         }
-        aws.table()
+        aws.registry()
             .subscribe(&topic, "still-connecting", now_ms())
             .await
             .unwrap();
@@ -145,7 +145,7 @@ fn stale_subscribers_do_not_stop_the_fan_out() {
         );
         eprintln!("publish to 3 live + 6 gone subscribers: {cost:?}");
 
-        let mut left = aws.table().subscribers(&topic).await.unwrap();
+        let mut left = aws.registry().subscribers(&topic).await.unwrap();
         left.sort();
         let mut expected: Vec<String> = live
             .iter()
@@ -238,7 +238,7 @@ fn context_survives_between_invocations() {
         }
         let stored = aws()
             .await
-            .table()
+            .registry()
             .get_connection(ada.id.as_str().unwrap())
             .await
             .unwrap()
@@ -262,7 +262,7 @@ fn open_hook_messages_arrive_without_the_client_speaking() {
         assert!(delta(&after, &before, "async_invokes") >= 1);
         let stored = aws()
             .await
-            .table()
+            .registry()
             .get_connection(peer.id.as_str().unwrap())
             .await
             .unwrap();
@@ -294,6 +294,71 @@ fn messages_over_128_kb_are_a_clear_error() {
         let answer = post_raw(&url, &big, Duration::from_secs(5)).await.unwrap();
         assert_eq!(answer.status, 413);
         assert!(hub.send_to(&id.into(), "fits").await.unwrap());
+    });
+}
+
+/// A flood is refused, told to the handler (the chat answers an `error`
+/// frame from its `error` hook), then closed with 1008 through a close
+/// notice, as on every adapter. The deployment's limit is 2 messages per
+/// second with a burst of 60 (`xtask/src/aws.rs`); its state lives in the
+/// connection item between invocations.
+#[test]
+fn a_flood_is_closed_with_1008() {
+    runtime().block_on(async {
+        let mut peer = ChatPeer::open(&target(), 0, None).await.unwrap();
+        let id = peer.id.as_str().unwrap().to_owned();
+        for n in 0..80 {
+            // Frames after the close are refused by the emulator: stop then.
+            if peer
+                .ws
+                .send_json(&json!({"type": "ping", "n": n}))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        peer.ws
+            .recv_json_matching("the rate-limit error", |frame| {
+                frame["type"] == "error" && frame["message"].as_str().unwrap_or("").contains("rate")
+            })
+            .await
+            .unwrap();
+        peer.ws.expect_close(1008).await.unwrap();
+        let stored = aws().await.registry().get_connection(&id).await.unwrap();
+        if let Some(item) = stored {
+            let limiter: Value = serde_json::from_str(item.limiter.as_deref().unwrap()).unwrap();
+            assert!(limiter["refusals"].as_u64().unwrap() >= 1, "{limiter}");
+        }
+    });
+}
+
+/// The app ping is answered by the template's `MOCK` route: pong arrives
+/// and the function is not invoked. Had it run, the connection's rate
+/// limiter (stored at every message) would have changed.
+#[test]
+fn the_app_ping_is_answered_without_invoking_the_function() {
+    runtime().block_on(async {
+        let mut peer = ChatPeer::open(&target(), 0, None).await.unwrap();
+        let id = peer.id.as_str().unwrap().to_owned();
+        let aws = aws().await;
+        let stored = || async { aws.registry().get_connection(&id).await.unwrap().unwrap() };
+        let (before, item_before) = (stats().await, stored().await);
+        for _ in 0..3 {
+            peer.ws.send_text(xws::client::APP_PING).await.unwrap();
+            peer.ws
+                .recv_json_matching("the app pong", |frame| {
+                    frame.to_string() == xws::client::APP_PONG
+                })
+                .await
+                .unwrap();
+        }
+        let (after, item_after) = (stats().await, stored().await);
+        assert!(delta(&after, &before, "mocked") >= 3);
+        assert_eq!(
+            item_after.limiter, item_before.limiter,
+            "the function ran for a ping"
+        );
     });
 }
 

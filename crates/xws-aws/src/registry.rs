@@ -1,11 +1,12 @@
-//! The DynamoDB table: connections and topic subscriptions.
+//! The peer registry: connections and topic subscriptions in one DynamoDB
+//! table.
 //!
 //! One table, keys `pk` (string, partition) and `sk` (string, sort), TTL on
 //! `expires_at` (epoch seconds):
 //!
 //! | item | `pk` | `sk` | attributes |
 //! |---|---|---|---|
-//! | connection | `conn` | connection id | `peer` (JSON [`xws::adapter::PeerSnapshot`]: request, context, topics), `since` (connect time, ms), `pending` (JSON, messages from `open` not yet delivered), `expires_at` |
+//! | connection | `conn` | connection id | `peer` (JSON [`xws::adapter::PeerSnapshot`]: request, context, topics), `limiter` (JSON [`xws::adapter::RateLimiter`], when a rate limit is set), `since` (connect time, ms), `pending` (JSON, messages from `open` not yet delivered), `expires_at` |
 //! | subscription | `topic#{topic}` | connection id | `since`, `expires_at` |
 //!
 //! - `publish` to a topic is one `Query` on `topic#{topic}` (one page per
@@ -13,7 +14,9 @@
 //! - `broadcast` and `peers()` are one `Query` on `conn`. All connections
 //!   share that partition: fine up to ~1,000 connects per second (the
 //!   per-partition write limit), where it would need sharding.
-//! - `$default` reads its connection with one consistent `GetItem`.
+//! - `$default` reads its connection with one consistent `GetItem` and
+//!   writes it back with at most one `UpdateItem` (the peer if its context
+//!   or topics changed, the rate limiter's state if a limit is set).
 //! - Every item expires 2 h 10 min after its connection opened (API Gateway
 //!   closes connections at 2 h), so a lost `$disconnect` leaves no garbage.
 
@@ -42,15 +45,17 @@ pub struct ConnectionItem {
     pub id: String,
     /// The peer snapshot, as JSON.
     pub peer: String,
+    /// The rate limiter's state, as JSON.
+    pub limiter: Option<String>,
     /// When the connection opened, in ms since the epoch.
     pub since_ms: i64,
     /// Messages from `open` not yet delivered, as JSON.
     pub pending: Option<String>,
 }
 
-/// The connections table.
+/// The peer registry: the connections table.
 #[derive(Clone, Debug)]
-pub struct Table {
+pub struct Registry {
     client: Client,
     name: String,
     metrics: Arc<Metrics>,
@@ -91,6 +96,7 @@ fn connection_from(item: &Item) -> Result<ConnectionItem, AwsError> {
         .ok_or_else(|| malformed("no numeric `since` attribute"))?;
     Ok(ConnectionItem {
         pending: string_attr(item, "pending"),
+        limiter: string_attr(item, "limiter"),
         id,
         peer,
         since_ms,
@@ -153,7 +159,7 @@ pub async fn create_table_if_missing(
     }
 }
 
-impl Table {
+impl Registry {
     /// The table `name`, counting calls in `metrics`.
     pub fn new(client: Client, name: impl Into<String>, metrics: Arc<Metrics>) -> Self {
         Self {
@@ -204,6 +210,9 @@ impl Table {
         if let Some(pending) = &item.pending {
             put = put.item("pending", s(pending));
         }
+        if let Some(limiter) = &item.limiter {
+            put = put.item("limiter", s(limiter));
+        }
         put.send()
             .await
             .map_err(|e| AwsError::dynamodb("PutItem", e))?;
@@ -227,21 +236,39 @@ impl Table {
         out.item().map(connection_from).transpose()
     }
 
-    /// Replaces the stored peer snapshot of a connection that still exists.
-    pub async fn save_peer(&self, id: &str, peer: &str) -> Result<(), AwsError> {
-        self.metrics.write();
-        let result = self
+    /// Stores what changed of a connection that still exists, in one
+    /// `UpdateItem`: the peer snapshot, the rate limiter's state, or both.
+    /// Nothing to store: no request.
+    pub async fn save_state(
+        &self,
+        id: &str,
+        peer: Option<&str>,
+        limiter: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let fields: Vec<_> = [("peer", peer), ("limiter", limiter)]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value?)))
+            .collect();
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let set: Vec<String> = fields
+            .iter()
+            .map(|(name, _)| format!("{name} = :{name}"))
+            .collect();
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.name)
             .key("pk", s(CONNECTIONS))
             .key("sk", s(id))
-            .update_expression("SET peer = :peer")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":peer", s(peer))
-            .send()
-            .await;
-        match result {
+            .update_expression(format!("SET {}", set.join(", ")))
+            .condition_expression("attribute_exists(pk)");
+        for (name, value) in fields {
+            update = update.expression_attribute_values(format!(":{name}"), s(value));
+        }
+        self.metrics.write();
+        match update.send().await {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => {
                 tracing::debug!(
