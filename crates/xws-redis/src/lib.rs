@@ -11,6 +11,7 @@ mod reachable;
 mod seal;
 mod shared;
 mod stats;
+mod streams;
 mod subscriber;
 pub mod testing;
 
@@ -21,3 +22,4 @@ pub use mode::PubSubMode;
 pub use reachable::check_reachable;
 pub use seal::{EnvelopeSeal, MIN_SECRET_LEN, Refusal};
 pub use stats::{BrokerStats, LinkState};
+pub use streams::RedisStreams;

@@ -48,19 +48,26 @@ where
     let connections = TaskTracker::new();
     let closing = CancellationToken::new();
     let mut shutdown = pin!(shutdown);
+    // Set while accepting fails, so that is logged once per episode.
+    let mut failing = false;
     loop {
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors and the like: back off, keep serving.
-                    tracing::warn!(%error, "accept failed");
+                    if !std::mem::replace(&mut failing, true) {
+                        tracing::warn!(%error, "accept failed; retrying every 50 ms");
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
             () = &mut shutdown => break,
         };
+        if std::mem::replace(&mut failing, false) {
+            tracing::info!("accepting connections again");
+        }
         // Behind a trusted proxy the client is known only from its request.
         let ip = remote.ip();
         let client_ip = (!config.trusted_proxies.contains(ip)).then_some(ip);

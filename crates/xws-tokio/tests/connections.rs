@@ -320,3 +320,30 @@ async fn x_forwarded_for_from_an_untrusted_client_is_ignored() {
     let other = [("x-forwarded-for", "192.0.2.2")];
     assert_eq!(upgrade(&mut open, server.addr, &other).await, 429);
 }
+
+#[tokio::test]
+async fn a_fallback_post_whose_body_trickles_is_answered_408() {
+    let xws = Xws::with_config(Echo, config(quiet_limits()));
+    let app = axum::Router::new().route_service("/fb", xws.fallback());
+    let listener = xws_tokio::listen("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(xws_tokio::serve_app(
+        listener,
+        xws,
+        app,
+        std::future::pending(),
+    ));
+    let mut stream = xws_testkit::client::sse_connect(&format!("http://{addr}/fb"), common::WAIT)
+        .await
+        .unwrap();
+    let session = stream.next_event().await.unwrap().data.unwrap();
+
+    // 100 bytes announced, 10 sent, then nothing.
+    let mut post = tcp(addr).await;
+    let head = format!(
+        "POST /fb?session={session} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"
+    );
+    post.write_all(head.as_bytes()).await.unwrap();
+    let answer = closed_by_server(&mut post).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}

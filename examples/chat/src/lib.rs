@@ -325,8 +325,9 @@ impl Handler for ChatHandler {
         match protocol::parse(text) {
             Ok(Some(command)) => match self.handle(peer, command).await {
                 Ok(()) => {}
-                // Asked of a target without streams: the client's answer.
-                Err(error @ Error::Unsupported { .. }) => {
+                // Asked of a target without streams, or while the stream store
+                // is away: the client's answer, not a reason to close.
+                Err(error @ (Error::Unsupported { .. } | Error::Transport(_))) => {
                     peer.send_json(&ServerMessage::Error {
                         message: error.to_string(),
                     })?

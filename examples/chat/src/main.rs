@@ -1,11 +1,13 @@
 //! `cargo run -p chat`: the chat on 127.0.0.1:$PORT (default 3000).
 //! With `XWS_REDIS_URL` set, every chat process on that Redis (and
-//! `XWS_REDIS_CHANNEL`, default `xws-chat`) shares the same rooms.
+//! `XWS_REDIS_CHANNEL`, default `xws-chat`) shares the same rooms, their
+//! history and presence. Rooms keep their last `CHAT_HISTORY_SIZE` (100)
+//! messages for `CHAT_HISTORY_TTL_SECS` (300).
 
 use anyhow::Context as _;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
-use xws_redis::{RedisBroker, RedisBrokerConfig};
+use xws_redis::{RedisBroker, RedisBrokerConfig, RedisStreams};
 use xws_tokio::Xws;
 
 #[tokio::main]
@@ -21,18 +23,27 @@ async fn main() -> anyhow::Result<()> {
     if let Ok(url) = std::env::var("XWS_REDIS_URL") {
         let channel = std::env::var("XWS_REDIS_CHANNEL").unwrap_or_else(|_| "xws-chat".into());
         let config = RedisBrokerConfig::new(url).with_channel(&channel);
-        let broker = RedisBroker::connect(config)
+        let broker = RedisBroker::connect(config.clone())
             .await
             .context("XWS_REDIS_URL is set but the Redis broker cannot start")?;
-        tracing::info!(%channel, "rooms shared with the other nodes through Redis");
-        xws = xws.with_broker(Arc::new(broker));
+        let history = RedisStreams::new(config).context("the Redis stream store")?;
+        tracing::info!(
+            %channel,
+            size = retention.size,
+            ttl_secs = retention.ttl.as_secs(),
+            "rooms, their history and presence shared with the other nodes through Redis"
+        );
+        xws = xws
+            .with_broker(Arc::new(broker))
+            .with_stream_store(streams, Arc::new(history));
+    } else {
+        tracing::info!(
+            size = retention.size,
+            ttl_secs = retention.ttl.as_secs(),
+            "rooms keep their last messages in memory"
+        );
+        xws = xws.with_streams(streams);
     }
-    tracing::info!(
-        size = retention.size,
-        ttl_secs = retention.ttl.as_secs(),
-        "rooms keep their last messages in memory"
-    );
-    let xws = xws.with_streams(streams);
     let options = chat::server::Options::from_env();
     if options.refuse_websocket {
         tracing::warn!("refusing WebSocket upgrades: clients use the SSE + POST fallback");

@@ -23,6 +23,7 @@ mod two_nodes {
         super::chat_nodes(2).await
     }
     xws_testkit::conformance_tests!(target);
+    xws_testkit::history_tests!(target);
 }
 
 mod three_nodes {
@@ -30,4 +31,5 @@ mod three_nodes {
         super::chat_nodes(3).await
     }
     xws_testkit::conformance_tests!(target);
+    xws_testkit::history_tests!(target);
 }

@@ -43,9 +43,10 @@ use sessions::Sessions;
 /// - `POST /api/fallback?session=<id>` carries one message to the `message`
 ///   hook: the body is binary with `Content-Type: application/octet-stream`,
 ///   UTF-8 text otherwise. Answers: 204 accepted; 400 text not UTF-8 or no
-///   `session`; 404 unknown session (the client reconnects); 413 larger
-///   than [`Limits::max_message_size`](::xws::Limits::max_message_size); 503 shutting down or the
-///   session stopped reading.
+///   `session`; 404 unknown session (the client reconnects); 408 the body
+///   took longer than [`Config::header_read_timeout`](crate::Config::header_read_timeout);
+///   413 larger than [`Limits::max_message_size`](::xws::Limits::max_message_size); 503
+///   shutting down or the session stopped reading.
 /// - `DELETE /api/fallback?session=<id>` ends the session as a client close
 ///   (1000) would.
 ///

@@ -42,9 +42,19 @@ where
     let inbound = if request.method() == Method::DELETE {
         Inbound::Close
     } else {
-        match read_message(request, shared.config.limits.max_message_size).await {
-            Ok(message) => Inbound::Message(message),
-            Err(response) => return response,
+        // A body trickled in slowly would hold the connection; it gets as
+        // long as request headers do.
+        let limit = shared.config.limits.max_message_size;
+        let body_timeout = shared.config.header_read_timeout;
+        match tokio::time::timeout(body_timeout, read_message(request, limit)).await {
+            Ok(Ok(message)) => Inbound::Message(message),
+            Ok(Err(response)) => return response,
+            Err(_) => {
+                return plain(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the message did not arrive in time",
+                );
+            }
         }
     };
     match tokio::time::timeout(INBOX_WAIT, inbox.send(inbound)).await {

@@ -6,14 +6,14 @@
 //! and each gets the next offset. Delivery then happens in offset order
 //! per topic: straight after the append for a store of this process, or
 //! from the store's feed for a store shared by several nodes (Redis),
-//! where the feed's order is the offsets' order on every node.
+//! whose order is the offsets' order on every node. A gap in the feed (a
+//! publication past the next offset, or the feed reconnecting) makes the
+//! node read what it missed from the history, holding back what the feed
+//! brings meanwhile, before it delivers anything newer.
 //!
 //! Per topic the engine remembers the last offset this node delivered and
 //! the subscriptions being prepared, which capture live publications
-//! until they start (see [`xws::stream::recover`] for the steps). A gap
-//! in a shared store's feed (a publication past the next offset, or the
-//! feed reconnecting) makes the node catch up from history before it
-//! delivers anything newer.
+//! until they start (see [`xws::stream::recover`] for the steps).
 
 mod peer;
 
@@ -28,8 +28,8 @@ use tokio::sync::{mpsc, oneshot};
 use xws::{
     Delivery, Error, Message, PeerId, Pending, Topic,
     stream::{
-        Append, Member, PresenceChange, PresenceEvent, Publication, Read, ReadFrom, Retention,
-        StreamConfig, StreamEvent, StreamStore,
+        Append, Member, Position, PresenceChange, PresenceEvent, Publication, Read, ReadFrom,
+        Retention, StreamConfig, StreamEvent, StreamStore,
     },
 };
 
@@ -76,9 +76,9 @@ struct TopicState {
     epoch: Option<String>,
     /// The last offset delivered here (0: none yet).
     last: u64,
-    /// While catching up after a gap in the feed: what the feed brought
-    /// meanwhile, delivered after the catch-up.
-    syncing: Option<Vec<(Publication, Option<PeerId>)>>,
+    /// A read of missed publications is under way (shared stores): what
+    /// the feed brings meanwhile waits here.
+    reading: Option<Vec<Publication>>,
     /// Subscriptions being prepared, with what they captured.
     pending: HashMap<PeerId, Preparing>,
 }
@@ -157,10 +157,10 @@ impl Engine {
         &self,
         topic: &Topic,
         message: Message,
-        exclude: Option<PeerId>,
+        publisher: Option<PeerId>,
     ) -> Result<(), Error> {
         let job = Job::Append {
-            append: self.append(topic.clone(), message, exclude)?,
+            append: self.append(topic.clone(), message, publisher)?,
             done: None,
         };
         self.appends.try_send(job).map_err(|_| {
@@ -175,11 +175,11 @@ impl Engine {
         &self,
         topic: Topic,
         message: Message,
-        exclude: Option<PeerId>,
+        publisher: Option<PeerId>,
         delivered: usize,
     ) -> Pending<Delivery> {
         let (done, outcome) = oneshot::channel();
-        let job = match self.append(topic, message, exclude) {
+        let job = match self.append(topic, message, publisher) {
             Ok(append) => Job::Append {
                 append,
                 done: Some(done),
@@ -202,13 +202,13 @@ impl Engine {
         &self,
         topic: Topic,
         message: Message,
-        exclude: Option<PeerId>,
+        publisher: Option<PeerId>,
     ) -> Result<Append, Error> {
         Ok(Append {
             retention: self.retention(&topic)?,
             topic,
             message,
-            exclude,
+            publisher,
             now_ms: now_ms(),
         })
     }
@@ -240,93 +240,144 @@ impl Engine {
     /// What the store announced (shared stores).
     fn on_event(self: &Arc<Self>, event: StreamEvent) {
         match event {
-            StreamEvent::Published {
-                topic,
-                publication,
-                exclude,
-            } => self.on_publication(&topic, publication, exclude),
+            StreamEvent::Published { topic, publication } => self.on_feed(&topic, publication),
             StreamEvent::Presence(event) => self.announce(&event),
             StreamEvent::Resync => self.resync(),
         }
     }
 
-    /// A publication to deliver, in offset order per topic.
-    fn on_publication(
-        self: &Arc<Self>,
+    /// Whether this node delivers `topic`: it has subscribers, or
+    /// subscriptions being prepared. Forgets the topic otherwise.
+    fn interested<'a>(
+        registry: &Registry,
+        topics: &'a mut HashMap<Topic, TopicState>,
         topic: &Topic,
-        publication: Publication,
-        exclude: Option<PeerId>,
-    ) {
-        let Some(registry) = self.registry.upgrade() else {
-            return;
-        };
-        let mut topics = self.topics.lock();
+    ) -> Option<&'a mut TopicState> {
         let interested = registry.has_subscribers(topic)
             || topics
                 .get(topic)
                 .is_some_and(|state| !state.pending.is_empty());
         if !interested {
             topics.remove(topic);
-            return;
+            return None;
         }
-        let state = topics.entry(topic.clone()).or_default();
-        if let Some(waiting) = &mut state.syncing {
-            waiting.push((publication, exclude));
-            return;
-        }
-        let gap = self.feed
-            && state.last > 0
-            && state.epoch.as_deref() == Some(publication.position.epoch.as_str())
-            && publication.offset() > state.last + 1;
-        if gap {
-            tracing::debug!(%topic, after = state.last, got = publication.offset(), "stream feed gap: catching up");
-            state.syncing = Some(vec![(publication, exclude)]);
-            self.catch_up(topic.clone(), state.last);
-            return;
-        }
-        deliver(&registry, topic, state, publication, exclude.as_ref());
+        Some(topics.entry(topic.clone()).or_default())
     }
 
-    /// Reads what the feed missed after `after`, then delivers it and what
-    /// the feed brought meanwhile, in order.
-    fn catch_up(self: &Arc<Self>, topic: Topic, after: u64) {
+    /// A publication appended by this process (stores without a feed), in
+    /// offset order.
+    fn on_publication(self: &Arc<Self>, topic: &Topic, publication: Publication) {
+        let Some(registry) = self.registry.upgrade() else {
+            return;
+        };
+        let mut topics = self.topics.lock();
+        if let Some(state) = Self::interested(&registry, &mut topics, topic) {
+            deliver(&registry, topic, state, publication);
+        }
+    }
+
+    /// A publication from a shared store's feed: delivered if it is the
+    /// next one; after a gap, the missed ones are read from history first.
+    fn on_feed(self: &Arc<Self>, topic: &Topic, publication: Publication) {
+        let Some(registry) = self.registry.upgrade() else {
+            return;
+        };
+        let mut topics = self.topics.lock();
+        let Some(state) = Self::interested(&registry, &mut topics, topic) else {
+            return;
+        };
+        if let Some(waiting) = &mut state.reading {
+            waiting.push(publication);
+            return;
+        }
+        let same_epoch = state.epoch.as_deref() == Some(publication.position.epoch.as_str());
+        if same_epoch && publication.offset() > state.last + 1 {
+            tracing::debug!(%topic, after = state.last, got = publication.offset(), "stream feed gap: reading the missed publications");
+            state.reading = Some(vec![publication]);
+            self.read_missed(topic.clone(), state.last);
+            return;
+        }
+        // The next one, one this node has (dropped), or the first of a
+        // topic new here or of a new epoch.
+        deliver(&registry, topic, state, publication);
+    }
+
+    /// Reads `topic`'s history after `after`, delivers it, then what the
+    /// feed brought meanwhile, and reads again if a gap remains.
+    fn read_missed(self: &Arc<Self>, topic: Topic, after: u64) {
         let engine = Arc::clone(self);
         tokio::spawn(async move {
-            let read = engine.read(&topic, ReadFrom::After(after)).await;
-            let Some(registry) = engine.registry.upgrade() else {
-                return;
-            };
-            let mut topics = engine.topics.lock();
-            let Some(state) = topics.get_mut(&topic) else {
-                return;
-            };
-            let waiting = state.syncing.take().unwrap_or_default();
-            let missed = match read {
-                Ok(page) => page.publications,
-                Err(error) => {
-                    tracing::warn!(%topic, %error, "stream catch-up failed: subscribers here miss publications after {after} until they reconnect");
-                    Vec::new()
+            let mut after = after;
+            loop {
+                let read = engine.read(&topic, ReadFrom::After(after)).await;
+                let Some(registry) = engine.registry.upgrade() else {
+                    return;
+                };
+                let mut topics = engine.topics.lock();
+                let Some(state) = topics.get_mut(&topic) else {
+                    return;
+                };
+                match read {
+                    Ok(page)
+                        if after > 0
+                            && state.epoch.as_deref() != Some(page.position.epoch.as_str()) =>
+                    {
+                        // The stream started over (Redis lost it): all of the
+                        // new epoch is missed here.
+                        after = 0;
+                        continue;
+                    }
+                    Ok(page) => {
+                        for publication in page.publications {
+                            deliver(&registry, &topic, state, publication);
+                        }
+                    }
+                    Err(error) => {
+                        // Held-back publications still go out; the next gap
+                        // (or resync) reads again.
+                        tracing::warn!(%topic, %error, "reading missed publications failed: subscribers here miss some until they reconnect");
+                        let waiting = state.reading.take().unwrap_or_default();
+                        for publication in waiting {
+                            deliver(&registry, &topic, state, publication);
+                        }
+                        return;
+                    }
                 }
-            };
-            // The history holds no sender: those it alone has reach the
-            // sender too (only after a gap in the feed).
-            let mut publications: Vec<(Publication, Option<PeerId>)> =
-                missed.into_iter().map(|p| (p, None)).collect();
-            publications.extend(waiting);
-            publications.sort_by_key(|(publication, _)| publication.offset());
-            for (publication, exclude) in publications {
-                deliver(&registry, &topic, state, publication, exclude.as_ref());
+                let mut waiting = state.reading.take().unwrap_or_default();
+                waiting.sort_by_key(Publication::offset);
+                let gap = waiting.iter().position(|publication| {
+                    state.epoch.as_deref() == Some(publication.position.epoch.as_str())
+                        && publication.offset() > state.last + 1
+                });
+                match gap {
+                    None => {
+                        for publication in waiting {
+                            deliver(&registry, &topic, state, publication);
+                        }
+                        return;
+                    }
+                    Some(gap) => {
+                        // The feed lost some while reading: deliver up to the
+                        // gap, read again, hold back the rest.
+                        let rest = waiting.split_off(gap);
+                        for publication in waiting {
+                            deliver(&registry, &topic, state, publication);
+                        }
+                        state.reading = Some(rest);
+                        after = state.last;
+                    }
+                }
             }
         });
     }
 
-    /// The feed was interrupted: every topic catches up from where it is.
+    /// The feed was interrupted: every topic reads what it may have missed.
     fn resync(self: &Arc<Self>) {
         let mut topics = self.topics.lock();
         for (topic, state) in topics.iter_mut() {
-            if state.last > 0 && state.syncing.is_none() {
-                state.syncing = Some(Vec::new());
-                self.catch_up(topic.clone(), state.last);
+            if state.epoch.is_some() && state.reading.is_none() {
+                state.reading = Some(Vec::new());
+                self.read_missed(topic.clone(), state.last);
             }
         }
     }
@@ -353,15 +404,20 @@ impl Engine {
     }
 
     /// Ends a preparation and runs `then` with what it captured, under the
-    /// lock that delivery takes, so no publication passes in between.
-    /// Nothing runs (and it returns `false`) if the peer left or subscribed
-    /// again meanwhile.
+    /// lock that delivery takes, so no publication passes in between;
+    /// `then` returns the subscriber's watermark. Nothing runs (and it
+    /// returns `false`) if the peer left or subscribed again meanwhile.
+    ///
+    /// When `then` returns a watermark (it subscribed the topic's first
+    /// subscriber here) and this node has delivered nothing of the topic
+    /// yet, the node stands at the watermark: a gap in the feed right after
+    /// is noticed. (With other subscribers it could be behind them.)
     fn take_pending(
         &self,
         topic: &Topic,
         peer: &PeerId,
         ticket: u64,
-        then: impl FnOnce(Vec<Publication>),
+        then: impl FnOnce(Vec<Publication>) -> Option<Position>,
     ) -> bool {
         let mut topics = self.topics.lock();
         let Some(state) = topics.get_mut(topic) else {
@@ -372,7 +428,12 @@ impl Engine {
         }
         match state.pending.remove(peer) {
             Some(pending) => {
-                then(pending.captured);
+                if let Some(watermark) = then(pending.captured) {
+                    if state.epoch.is_none() {
+                        state.last = watermark.offset;
+                        state.epoch = Some(watermark.epoch);
+                    }
+                }
                 true
             }
             None => false,
@@ -381,7 +442,7 @@ impl Engine {
 
     /// Drops a preparation that failed.
     fn abandon(&self, topic: &Topic, peer: &PeerId, ticket: u64) {
-        self.take_pending(topic, peer, ticket, drop);
+        self.take_pending(topic, peer, ticket, |_| None);
     }
 
     /// A peer left `topics` (unsubscribed or closed): its preparations end,
@@ -460,13 +521,7 @@ impl Engine {
 /// Delivers one publication here and records it; captures it for the
 /// subscriptions being prepared. Publications this node delivered already
 /// are skipped (a catch-up overlapping the feed).
-fn deliver(
-    registry: &Registry,
-    topic: &Topic,
-    state: &mut TopicState,
-    publication: Publication,
-    exclude: Option<&PeerId>,
-) {
+fn deliver(registry: &Registry, topic: &Topic, state: &mut TopicState, publication: Publication) {
     if state.epoch.as_deref() != Some(publication.position.epoch.as_str()) {
         if state.epoch.is_some() {
             tracing::info!(%topic, epoch = %publication.position.epoch, "stream reset: new epoch");
@@ -482,7 +537,7 @@ fn deliver(
     for pending in state.pending.values_mut() {
         pending.captured.push(publication.clone());
     }
-    registry.deliver_publication(topic, &publication, exclude);
+    registry.deliver_publication(topic, &publication, publication.publisher.as_ref());
 }
 
 /// Hands queued publications to the store in order, and delivers them
@@ -517,20 +572,29 @@ impl Engine {
         let appends = batch
             .into_iter()
             .map(|(append, done)| {
-                replies.push((append.topic.clone(), append.exclude.clone(), done));
+                replies.push((
+                    append.topic.clone(),
+                    append.message.clone(),
+                    append.publisher.clone(),
+                    done,
+                ));
                 append
             })
             .collect();
         let results = self.store.append_all(appends).await;
-        let engine = self;
-        for (result, (topic, exclude, done)) in results.into_iter().zip(replies) {
+        for (result, (topic, message, publisher, done)) in results.into_iter().zip(replies) {
             match &result {
-                Ok(publication) if !engine.feed => {
-                    engine.on_publication(&topic, publication.clone(), exclude);
+                Ok(publication) if !self.feed => {
+                    self.on_publication(&topic, publication.clone());
                 }
                 Ok(_) => {}
                 Err(error) => {
-                    tracing::warn!(%topic, %error, "stream append failed: the publication is lost");
+                    // The store is away: delivered as without streams (here and
+                    // through the broker), at most once and without a position.
+                    tracing::warn!(%topic, %error, "stream append failed: delivering without a position");
+                    if let Some(registry) = self.registry.upgrade() {
+                        registry.publish(&topic, message, publisher.as_ref());
+                    }
                 }
             }
             if let Some(done) = done {

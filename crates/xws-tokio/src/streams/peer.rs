@@ -84,8 +84,7 @@ impl TokioPeerStreams {
         let Some(_) = self.engine.config.retention(topic.as_str()) else {
             if presence {
                 if let Err(error) = self.join(&topic, &options).await {
-                    self.registry.release_topic(&self.link);
-                    return Err(error);
+                    tracing::warn!(%topic, %error, "presence unavailable: subscribing without it");
                 }
             }
             self.registry
@@ -97,15 +96,13 @@ impl TokioPeerStreams {
             Ok(recovery) => recovery,
             Err(error) => {
                 self.engine.abandon(&topic, id, ticket);
-                self.registry.release_topic(&self.link);
-                return Err(error);
+                return Ok(self.without_store(&topic, &options, &error));
             }
         };
         if presence {
             if let Err(error) = self.join(&topic, &options).await {
-                self.engine.abandon(&topic, id, ticket);
-                self.registry.release_topic(&self.link);
-                return Err(error);
+                // History works but presence does not: go on without it.
+                tracing::warn!(%topic, %error, "presence unavailable: subscribing without it");
             }
         }
         let replayed = recovery.replay.len();
@@ -125,6 +122,20 @@ impl TokioPeerStreams {
             replayed,
             Some(Box::new(start)),
         ))
+    }
+
+    /// The store cannot be reached: the peer still joins, live from now
+    /// on, without a position (and not recovered, if it asked to be).
+    fn without_store(
+        &self,
+        topic: &Topic,
+        options: &SubscribeOptions,
+        error: &Error,
+    ) -> Subscription {
+        tracing::warn!(%topic, %error, "stream store unavailable: subscribing without history");
+        self.registry
+            .insert_subscriber(topic, &self.link, 0, options.presence_events);
+        Subscription::new(None, options.since.as_ref().map(|_| false), 0, None)
     }
 
     /// Reads the history the options need and decides the replay.
@@ -177,7 +188,10 @@ impl StartLive for Start {
                     break;
                 }
             }
+            // The topic's first subscriber here: the node stands where it does.
+            let first = !registry.has_subscribers(&topic);
             registry.insert_subscriber(&topic, &link, watermark.offset, presence_events);
+            first.then_some(watermark)
         });
         if !started {
             // The peer left, or subscribed again, meanwhile.

@@ -33,7 +33,7 @@ const SWEEP_EVERY: u64 = 1024;
 /// let retention = Retention::new(2, Duration::from_secs(60));
 /// let topic = Topic::new("room:1").unwrap();
 /// for text in ["a", "b", "c"] {
-///     let append = Append { topic: topic.clone(), message: Message::from(text), exclude: None, retention, now_ms: 0 };
+///     let append = Append { topic: topic.clone(), message: Message::from(text), publisher: None, retention, now_ms: 0 };
 ///     store.append(append).await.unwrap();
 /// }
 /// let read = Read { topic, from: ReadFrom::After(0), retention, now_ms: 0 };
@@ -148,6 +148,7 @@ impl MemoryStore {
             position: stream.position.clone(),
             message: append.message,
             time_ms: append.now_ms,
+            publisher: append.publisher,
         };
         stream.kept.push_back(publication.clone());
         stream.trim(append.now_ms);
@@ -244,7 +245,7 @@ mod tests {
         block_on(store.append(Append {
             topic: topic(),
             message: Message::from("{}"),
-            exclude: None,
+            publisher: None,
             retention,
             now_ms,
         }))

@@ -28,6 +28,7 @@
 //! peer its [`PeerStreams`] with [`attach`].
 
 mod config;
+pub mod contract;
 mod memory;
 mod peer;
 mod position;

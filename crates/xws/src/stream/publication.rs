@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::{Message, Text, sse};
+use crate::{Message, PeerId, Text, sse};
 
 use super::Position;
 
@@ -16,6 +16,9 @@ pub struct Publication {
     /// When the store appended it, in milliseconds since the Unix epoch
     /// (the store's clock).
     pub time_ms: u64,
+    /// The peer that published it: live delivery skips it. Stores keep it
+    /// so that every node, and a catch-up after a gap, skips it too.
+    pub publisher: Option<PeerId>,
 }
 
 impl Publication {
@@ -35,6 +38,7 @@ impl Publication {
     ///     position: Position::new(7, "e1"),
     ///     message: Message::from(r#"{"type":"message","text":"hi"}"#),
     ///     time_ms: 0,
+    ///     publisher: None,
     /// };
     /// assert_eq!(
     ///     publication.to_message().text().unwrap(),
@@ -86,6 +90,7 @@ impl Publication {
     ///     position: Position::new(3, "e1"),
     ///     message: Message::from("{}"),
     ///     time_ms: 0,
+    ///     publisher: None,
     /// };
     /// assert_eq!(
     ///     &publication.to_sse()[..],
@@ -106,6 +111,7 @@ mod tests {
             position: Position::new(12, "ab\"c"),
             message,
             time_ms: 0,
+            publisher: None,
         }
     }
 

@@ -106,6 +106,7 @@ pub fn read_for(options: &SubscribeOptions) -> ReadFrom {
 ///     position: Position::new(offset, "e1"),
 ///     message: Message::from("{}"),
 ///     time_ms: 0,
+///     publisher: None,
 /// };
 /// let page = HistoryPage { publications: vec![publication(5), publication(6)], position: Position::new(6, "e1") };
 /// let since = SubscribeOptions::new().since(Some(Position::new(4, "e1")));
@@ -191,6 +192,7 @@ pub fn needs_latest(options: &SubscribeOptions, recovery: &Recovery) -> bool {
 ///     position: Position::new(offset, "e1"),
 ///     message: Message::from("{}"),
 ///     time_ms: 0,
+///     publisher: None,
 /// };
 /// // History had 5..=6; 6 and 7 were captured live meanwhile.
 /// let (deliver, watermark) = seam(&Position::new(6, "e1"), vec![publication(5), publication(6)], vec![publication(6), publication(7)]);
@@ -241,6 +243,7 @@ mod tests {
             position: Position::new(offset, epoch),
             message: Message::from(format!("{{\"n\":{offset}}}")),
             time_ms: 0,
+            publisher: None,
         }
     }
 

@@ -13,9 +13,9 @@ pub struct Append {
     pub topic: Topic,
     /// The message, as the publisher gave it.
     pub message: Message,
-    /// The peer that published it, which live delivery skips. A store
-    /// with a feed carries it to the other nodes.
-    pub exclude: Option<PeerId>,
+    /// The peer publishing it, which live delivery skips: the store keeps
+    /// it as the [`Publication::publisher`].
+    pub publisher: Option<PeerId>,
     /// How much history the topic keeps (the store trims to it).
     pub retention: Retention,
     /// Now, in milliseconds since the Unix epoch, for stores without a
@@ -60,14 +60,13 @@ pub struct HistoryPage {
 /// What a store with a feed announces to every node that shares it.
 #[derive(Clone, Debug)]
 pub enum StreamEvent {
-    /// A publication was appended (by any node).
+    /// A publication was appended (by any node), with its position and
+    /// publisher. Announced in offset order per topic.
     Published {
         /// The topic.
         topic: Topic,
-        /// The publication with its position.
+        /// The publication.
         publication: Publication,
-        /// The publisher, skipped by live delivery.
-        exclude: Option<PeerId>,
     },
     /// A member joined or left a topic's presence (on any node).
     Presence(PresenceEvent),

@@ -5,7 +5,7 @@ use chat::ChatHandler;
 use serde_json::Value;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::{net::TcpListener, sync::oneshot, time::Instant};
-use xws_redis::{RedisBroker, RedisBrokerConfig};
+use xws_redis::{RedisBroker, RedisBrokerConfig, RedisStreams};
 use xws_testkit::{
     chat::{join_room, send_to_room},
     client::{Frame, SseClient, WsClient, post_json, sse_connect},
@@ -40,8 +40,12 @@ pub async fn start_chat_node(url: &str, channel: &str, wait_for_redis: bool) -> 
         .with_secret(xws_redis::testing::TEST_SECRET)
         .with_channel(channel)
         .with_backoff(Duration::from_millis(20), Duration::from_millis(500));
-    let broker = Arc::new(RedisBroker::new(config).unwrap());
-    let xws = Xws::new(ChatHandler::new(None)).with_broker(broker.clone());
+    let broker = Arc::new(RedisBroker::new(config.clone()).unwrap());
+    let history = Arc::new(RedisStreams::new(config).unwrap());
+    let retention = xws::stream::Retention::new(100, Duration::from_secs(300));
+    let xws = Xws::new(ChatHandler::new(None))
+        .with_broker(broker.clone())
+        .with_stream_store(chat::history::stream_config(retention), history);
     if wait_for_redis {
         tokio::time::timeout(WAIT, broker.ready())
             .await
