@@ -363,9 +363,7 @@ fn write_outputs(
     let markdown = report.markdown(results);
     std::fs::write(out_dir.join("results.md"), &markdown)?;
     let chart = out_dir.join("ratios.png");
-    let font = peers
-        .context("no chart font without the npm peers")
-        .and_then(Peers::font);
+    let font = crate::chart::find_font(peers);
     let charted = match font.and_then(crate::chart::use_font) {
         Ok(()) => {
             crate::chart::draw(results, report.scenarios, &chart)?;
