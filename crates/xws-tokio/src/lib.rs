@@ -76,6 +76,8 @@ mod fallback;
 mod gate;
 mod handshake;
 mod link;
+#[cfg(feature = "prometheus")]
+pub mod metrics;
 mod outbox;
 mod registry;
 mod serve;
