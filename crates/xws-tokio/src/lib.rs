@@ -73,6 +73,7 @@ mod config;
 mod connection;
 mod dispatch;
 mod fallback;
+mod frame_meter;
 mod gate;
 mod handshake;
 mod link;
