@@ -77,9 +77,15 @@ impl<H: Handler> Dispatcher<H> {
         let _ = self.session.message(message, self.shared.now_ms()).await;
     }
 
-    /// A ping or pong frame from the client: it counts toward the rate.
-    pub(crate) async fn control_frame(&mut self) {
-        let _ = self.session.control_frame(self.shared.now_ms()).await;
+    /// `count` frames that are no message (continuations, pings, pongs):
+    /// each counts toward the rate, until one closes the peer.
+    pub(crate) async fn control_frames(&mut self, count: u32) {
+        let now = self.shared.now_ms();
+        for _ in 0..count {
+            if self.session.control_frame(now).await.closed.is_some() {
+                break;
+            }
+        }
     }
 
     /// The `close` hook, then the peer leaves the registry and its topics.

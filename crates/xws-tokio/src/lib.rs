@@ -73,9 +73,12 @@ mod config;
 mod connection;
 mod dispatch;
 mod fallback;
+mod frame_meter;
 mod gate;
 mod handshake;
 mod link;
+#[cfg(feature = "prometheus")]
+pub mod metrics;
 mod outbox;
 mod registry;
 mod serve;

@@ -230,6 +230,7 @@ impl Registry {
         publication: &Publication,
         exclude: Option<&PeerId>,
     ) -> usize {
+        let started = std::time::Instant::now();
         let table = self.topics.read();
         let Some(subscribers) = table.get(topic) else {
             return 0;
@@ -258,6 +259,7 @@ impl Registry {
                 delivered += 1;
             }
         }
+        xws::metrics::delivered(topic.as_str(), delivered, started.elapsed().as_secs_f64());
         delivered
     }
 
@@ -349,6 +351,7 @@ impl Registry {
     }
 
     fn deliver_topic(&self, topic: &Topic, message: &Message, exclude: Option<&PeerId>) -> usize {
+        let started = std::time::Instant::now();
         let table = self.topics.read();
         let Some(subscribers) = table.get(topic) else {
             return 0;
@@ -375,6 +378,7 @@ impl Registry {
                 delivered += 1;
             }
         }
+        xws::metrics::delivered(topic.as_str(), delivered, started.elapsed().as_secs_f64());
         delivered
     }
 
@@ -394,8 +398,10 @@ impl Registry {
     }
 
     fn deliver_broadcast(&self, message: &Message) -> usize {
+        let started = std::time::Instant::now();
         let mut websocket = None;
-        self.peers
+        let delivered = self
+            .peers
             .read()
             .values()
             .filter(|link| {
@@ -405,7 +411,13 @@ impl Registry {
                 };
                 link.push(frame).is_ok()
             })
-            .count()
+            .count();
+        xws::metrics::delivered(
+            xws::metrics::BROADCAST_PATTERN,
+            delivered,
+            started.elapsed().as_secs_f64(),
+        );
+        delivered
     }
 
     fn deliver_to(&self, peer: &PeerId, message: Message) -> bool {

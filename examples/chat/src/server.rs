@@ -43,19 +43,25 @@ pub struct Options {
     /// The key of the server API (`POST /api/publish`), from
     /// `CHAT_API_KEY`; `None` turns the API off.
     pub api_key: Option<String>,
+    /// Record the xws metrics and serve them at `GET /metrics` in
+    /// Prometheus format. On unless `CHAT_METRICS=off`.
+    pub metrics: bool,
 }
 
 impl Options {
-    /// Options from the environment (`CHAT_REFUSE_WEBSOCKET`, `CHAT_API_KEY`).
+    /// Options from the environment (`CHAT_REFUSE_WEBSOCKET`, `CHAT_API_KEY`,
+    /// `CHAT_METRICS`).
     pub fn from_env() -> Self {
         let refuse_websocket = std::env::var("CHAT_REFUSE_WEBSOCKET")
             .is_ok_and(|value| !value.is_empty() && value != "0");
         let api_key = std::env::var("CHAT_API_KEY")
             .ok()
             .filter(|key| !key.is_empty());
+        let metrics = std::env::var("CHAT_METRICS").map_or(true, |value| value != "off");
         Self {
             refuse_websocket,
             api_key,
+            metrics,
         }
     }
 }
@@ -95,11 +101,34 @@ pub fn app_with(xws: &Xws<ChatHandler>, options: Options) -> Router {
     } else {
         router.route_service("/api/ws", xws.ws())
     };
+    let router = match options
+        .metrics
+        .then(xws_tokio::metrics::Prometheus::install)
+    {
+        Some(Ok(prometheus)) => router.route("/metrics", get(move || metrics_route(prometheus))),
+        Some(Err(error)) => {
+            tracing::warn!(%error, "no metrics at /metrics");
+            router
+        }
+        None => router,
+    };
     router
         .route_service("/api/sse", xws.sse())
         .route("/api/broadcast", post(broadcast_route))
         .route("/api/publish", post(publish_route))
         .with_state(state)
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics_route(prometheus: xws_tokio::metrics::Prometheus) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            xws_tokio::metrics::CONTENT_TYPE,
+        )],
+        prometheus.render(),
+    )
+        .into_response()
 }
 
 async fn refused_upgrade() -> (StatusCode, &'static str) {

@@ -24,6 +24,7 @@ use crate::{
     admission::Permits,
     app::Shared,
     dispatch::{Dispatcher, new_peer},
+    frame_meter::{FrameCount, FrameMeter},
     link::{Frame, LinkKind},
     outbox::OutboxReader,
     write_deadline::WriteDeadline,
@@ -40,7 +41,7 @@ const SLOW_READER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Target size of tungstenite's write buffer before it writes to the socket.
 const WRITE_BUFFER_SIZE: usize = 8 * 1024;
 
-type Socket = WebSocketStream<WriteDeadline<TokioIo<Upgraded>>>;
+type Socket = WebSocketStream<FrameMeter<WriteDeadline<TokioIo<Upgraded>>>>;
 
 /// Runs a freshly upgraded connection to its end.
 pub(crate) async fn run<H: Handler>(
@@ -62,6 +63,8 @@ pub(crate) async fn run<H: Handler>(
         .max_message_size(Some(limits.max_message_size))
         .max_frame_size(Some(limits.max_message_size));
     let io = WriteDeadline::new(TokioIo::new(upgraded), shared.config.write_timeout);
+    let frames = Arc::new(FrameCount::default());
+    let io = FrameMeter::new(io, Arc::clone(&frames));
     let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
 
     let (peer, link, queue) = new_peer(&shared, LinkKind::WebSocket, request, context);
@@ -72,6 +75,7 @@ pub(crate) async fn run<H: Handler>(
         last_seen: now,
         dispatch: Dispatcher::new(shared, peer, link),
         ws,
+        frames,
         queue,
         batch: Vec::new(),
     };
@@ -82,6 +86,8 @@ pub(crate) async fn run<H: Handler>(
 struct Connection<H: Handler> {
     dispatch: Dispatcher<H>,
     ws: Socket,
+    /// Continuation and control frames read but not yet rate-limited.
+    frames: Arc<FrameCount>,
     queue: OutboxReader,
     /// Frames taken from the queue for the next write, reused.
     batch: Vec<Frame>,
@@ -95,6 +101,8 @@ enum Event {
     Shutdown,
     Outgoing,
     Incoming(Option<Result<tungstenite::Message, tungstenite::Error>>),
+    /// Enough frames that are no message wait to be rate-limited.
+    Frames,
     Heartbeat,
 }
 
@@ -114,6 +122,8 @@ impl<H: Handler> Connection<H> {
         // message.
         let link = Arc::clone(&self.dispatch.link);
         let shutdown = self.dispatch.shared.shutdown.clone();
+        let frames = Arc::clone(&self.frames);
+        let mut frames_waiting = pin!(frames.full());
         let mut closing = pin!(link.closing());
         let mut shutting_down = pin!(shutdown.cancelled());
         let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
@@ -131,6 +141,7 @@ impl<H: Handler> Connection<H> {
                 () = &mut closing => Event::CloseRequested,
                 () = &mut shutting_down => Event::Shutdown,
                 _ = self.queue.batch(&mut self.batch, WRITE_BATCH) => Event::Outgoing,
+                () = &mut frames_waiting => Event::Frames,
                 incoming = self.ws.next() => Event::Incoming(incoming),
                 () = &mut heartbeat_timer, if self.heartbeat.is_some() => Event::Heartbeat,
             };
@@ -148,10 +159,17 @@ impl<H: Handler> Connection<H> {
                         return ending;
                     }
                 }
+                Event::Frames => {
+                    frames_waiting.set(frames.full());
+                    self.charge_frames().await;
+                }
                 Event::Incoming(None) => return Ending::Dropped,
                 Event::Incoming(Some(Err(error))) => return Ending::from_error(error),
                 Event::Incoming(Some(Ok(message))) => {
                     self.last_seen = Instant::now();
+                    // The frames before this message (its continuations, a
+                    // ping) are charged before it.
+                    self.charge_frames().await;
                     match message {
                         tungstenite::Message::Text(text) => {
                             let text = Text::from_utf8(Bytes::from(text));
@@ -167,11 +185,10 @@ impl<H: Handler> Connection<H> {
                             return Ending::ClosedByClient(ending::from_tungstenite(frame));
                         }
                         // tungstenite answers pings itself; any frame proves
-                        // liveness, and control frames count toward the rate.
-                        tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_) => {
-                            self.dispatch.control_frame().await;
-                        }
-                        tungstenite::Message::Frame(_) => {}
+                        // liveness. The meter counted them for the rate.
+                        tungstenite::Message::Ping(_)
+                        | tungstenite::Message::Pong(_)
+                        | tungstenite::Message::Frame(_) => {}
                     }
                 }
                 Event::Heartbeat => {
@@ -205,6 +222,15 @@ impl<H: Handler> Connection<H> {
         }
     }
 
+    /// Charges the continuation and control frames counted so far to the
+    /// rate limit (a flood of them closes with 1008 like a message flood).
+    async fn charge_frames(&mut self) {
+        let frames = self.frames.take();
+        if frames > 0 {
+            self.dispatch.control_frames(frames).await;
+        }
+    }
+
     /// Writes the taken batch and flushes once. A close request interrupts
     /// a write stuck on a reader that does not read.
     async fn write_batch(
@@ -229,6 +255,7 @@ impl<H: Handler> Connection<H> {
 
     /// Ends the connection as `ending` says, within a bounded time.
     async fn finish(&mut self, ending: Ending) {
+        self.frames.stop();
         let (timeout, frame) = match ending {
             Ending::Dropped => return,
             Ending::Stalled => {
