@@ -18,6 +18,7 @@ pub mod build;
 pub mod chart;
 pub mod load;
 pub mod machine;
+pub mod metrics_check;
 pub mod peers;
 pub mod protocol;
 pub mod results;
