@@ -100,6 +100,9 @@ impl Publisher {
                 .arg(envelope.as_ref())
                 .ignore();
         }
-        pipeline.exec_async(connection).await
+        let started = std::time::Instant::now();
+        let result = pipeline.exec_async(connection).await;
+        xws::metrics::broker_round_trip("redis", "publish", started.elapsed().as_secs_f64());
+        result
     }
 }

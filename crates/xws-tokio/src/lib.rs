@@ -64,6 +64,7 @@
 //! message is encoded once and shared by every subscriber.
 
 mod accept;
+mod admin;
 mod admission;
 mod app;
 mod body;
@@ -77,6 +78,8 @@ mod frame_meter;
 mod gate;
 mod handshake;
 mod link;
+#[cfg(feature = "prometheus")]
+pub mod metrics;
 mod outbox;
 mod registry;
 mod serve;
@@ -87,6 +90,7 @@ mod transport;
 mod write_deadline;
 mod ws;
 
+pub use admin::TopicCount;
 pub use app::Xws;
 pub use body::Body;
 pub use client_ip::{InvalidProxy, TrustedProxies};

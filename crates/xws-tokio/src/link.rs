@@ -103,10 +103,15 @@ impl PeerLink {
     /// Queues a frame without waiting. A full queue applies the
     /// slow-consumer policy: close with 1013, or drop this frame only.
     pub(crate) fn push(&self, frame: Frame) -> Result<(), Error> {
+        let bytes = frame.len();
         match self.queue.push(frame) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                xws::metrics::messages_out(1, bytes);
+                Ok(())
+            }
             Err(PushError::Closed) => Err(Error::PeerClosed),
             Err(PushError::Full) => {
+                xws::metrics::dropped(xws::metrics::DropReason::SlowReader, 1);
                 // Every publication finds the queue full until the reader
                 // catches up or the connection ends: warn once per peer.
                 let first = !self.overflowed.swap(true, Ordering::AcqRel);

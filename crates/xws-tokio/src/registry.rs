@@ -206,6 +206,21 @@ impl Registry {
         self.topics.read().contains_key(topic)
     }
 
+    /// Every topic with local subscribers, and how many (WebSocket,
+    /// fallback and SSE alike).
+    pub(crate) fn subscriber_counts(&self) -> Vec<(Topic, usize)> {
+        self.topics
+            .read()
+            .iter()
+            .map(|(topic, subscribers)| (topic.clone(), subscribers.len()))
+            .collect()
+    }
+
+    /// The link of a listed peer connected here.
+    pub(crate) fn link(&self, peer: &PeerId) -> Option<Arc<PeerLink>> {
+        self.peers.read().get(peer).cloned()
+    }
+
     /// Subscribers of `topic` on this node.
     pub(crate) fn subscriber_count(&self, topic: &Topic) -> usize {
         self.topics.read().get(topic).map_or(0, HashMap::len)
@@ -230,6 +245,7 @@ impl Registry {
         publication: &Publication,
         exclude: Option<&PeerId>,
     ) -> usize {
+        let started = std::time::Instant::now();
         let table = self.topics.read();
         let Some(subscribers) = table.get(topic) else {
             return 0;
@@ -258,6 +274,7 @@ impl Registry {
                 delivered += 1;
             }
         }
+        xws::metrics::delivered(topic.as_str(), delivered, started.elapsed().as_secs_f64());
         delivered
     }
 
@@ -349,6 +366,7 @@ impl Registry {
     }
 
     fn deliver_topic(&self, topic: &Topic, message: &Message, exclude: Option<&PeerId>) -> usize {
+        let started = std::time::Instant::now();
         let table = self.topics.read();
         let Some(subscribers) = table.get(topic) else {
             return 0;
@@ -375,6 +393,7 @@ impl Registry {
                 delivered += 1;
             }
         }
+        xws::metrics::delivered(topic.as_str(), delivered, started.elapsed().as_secs_f64());
         delivered
     }
 
@@ -394,8 +413,10 @@ impl Registry {
     }
 
     fn deliver_broadcast(&self, message: &Message) -> usize {
+        let started = std::time::Instant::now();
         let mut websocket = None;
-        self.peers
+        let delivered = self
+            .peers
             .read()
             .values()
             .filter(|link| {
@@ -405,7 +426,13 @@ impl Registry {
                 };
                 link.push(frame).is_ok()
             })
-            .count()
+            .count();
+        xws::metrics::delivered(
+            xws::metrics::BROADCAST_PATTERN,
+            delivered,
+            started.elapsed().as_secs_f64(),
+        );
+        delivered
     }
 
     fn deliver_to(&self, peer: &PeerId, message: Message) -> bool {

@@ -52,7 +52,10 @@ impl Hub {
         message: impl Into<Message>,
     ) -> Pending<Delivery> {
         match Topic::new(topic) {
-            Ok(topic) => self.transport.publish(topic, message.into(), None),
+            Ok(topic) => {
+                crate::metrics::published(topic.as_str());
+                self.transport.publish(topic, message.into(), None)
+            }
             Err(error) => Pending::ready(Err(error)),
         }
     }

@@ -41,6 +41,7 @@ mod hub;
 mod limits;
 mod maybe_send;
 mod message;
+pub mod metrics;
 mod peer;
 mod pending;
 mod request;

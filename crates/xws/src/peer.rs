@@ -215,6 +215,7 @@ impl<C> Peer<C> {
         message: impl Into<Message>,
     ) -> Result<(), Error> {
         let topic = self.publishable(topic)?;
+        crate::metrics::published(topic.as_str());
         match self.shared.streams.get() {
             Some(streams) if streams.keeps_history(&topic) => {
                 streams.publish(&topic, message.into())
@@ -232,6 +233,7 @@ impl<C> Peer<C> {
         message: impl Into<Message>,
     ) -> Result<(), Error> {
         let topic = self.publishable(topic)?;
+        crate::metrics::published(topic.as_str());
         self.shared.transport.publish(&topic, message.into())
     }
 

@@ -173,7 +173,10 @@ impl Inner {
     /// the next command reconnects.
     async fn run<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> Result<T, XwsError> {
         let mut connection = self.connection().await?;
-        match command.query_async(&mut connection).await {
+        let started = std::time::Instant::now();
+        let result = command.query_async(&mut connection).await;
+        xws::metrics::broker_round_trip("redis", "stream", started.elapsed().as_secs_f64());
+        match result {
             Ok(value) => Ok(value),
             Err(error) => Err(self.failed(error)),
         }

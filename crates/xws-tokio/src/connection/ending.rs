@@ -25,10 +25,14 @@ impl Ending {
     pub(crate) fn from_error(error: tungstenite::Error) -> Self {
         use tungstenite::Error as E;
         match error {
-            E::Capacity(_) => Ending::Close(CloseFrame::new(
-                CloseCode::MESSAGE_TOO_BIG,
-                "message exceeds the size limit",
-            )),
+            E::Capacity(_) => {
+                // tungstenite's size limit acts before the session's.
+                xws::metrics::dropped(xws::metrics::DropReason::Oversize, 1);
+                Ending::Close(CloseFrame::new(
+                    CloseCode::MESSAGE_TOO_BIG,
+                    "message exceeds the size limit",
+                ))
+            }
             E::Utf8(_) => Ending::Close(CloseFrame::new(
                 CloseCode::INVALID_PAYLOAD,
                 "text message is not valid UTF-8",

@@ -29,6 +29,7 @@ use super::{
 };
 use crate::{
     CloseFrame, Error, Handler, Limits, Message, Peer, RateLimit, RequestInfo, Upgrade, client,
+    metrics::{self, DropReason},
 };
 
 /// The part of [`Limits`] a session enforces, plus the heartbeat answer.
@@ -94,6 +95,9 @@ pub struct Session<H: Handler> {
     config: SessionConfig,
     limiter: Option<RateLimiter>,
     closed: bool,
+    /// Whether this session counted the connection open, so its close is
+    /// counted once and only against an open it counted.
+    counted_open: bool,
 }
 
 impl<H: Handler> Session<H> {
@@ -106,7 +110,9 @@ impl<H: Handler> Session<H> {
         now_ms: u64,
     ) -> Self {
         let limiter = config.rate.map(|rate| RateLimiter::new(rate, now_ms));
-        Self::resume(handler, peer, config, limiter)
+        let mut session = Self::resume(handler, peer, config, limiter);
+        session.counted_open = false;
+        session
     }
 
     /// A session rebuilt for a peer that already exists (after hibernation,
@@ -125,6 +131,9 @@ impl<H: Handler> Session<H> {
             config,
             limiter: config.rate.and(limiter),
             closed: false,
+            // A resumed session belongs to a connection counted open by an
+            // earlier one (before hibernation, another invocation).
+            counted_open: true,
         }
     }
 
@@ -142,6 +151,10 @@ impl<H: Handler> Session<H> {
     /// The connection opened: the `open` hook.
     pub async fn open(&mut self) -> Outcome {
         tracing::debug!(peer = %self.peer.id(), path = %self.peer.request().path, "peer open");
+        if !self.counted_open {
+            self.counted_open = true;
+            metrics::connection_opened();
+        }
         match guarded(self.handler.open(&self.peer)).await {
             Ok(()) => self.settled(),
             Err(error) => self.fail(error).await,
@@ -154,9 +167,11 @@ impl<H: Handler> Session<H> {
         if self.closed {
             return Outcome::default();
         }
+        metrics::message_in(message.len());
         let limit = self.config.max_message_size;
         if message.len() > limit {
             let size = message.len();
+            metrics::dropped(DropReason::Oversize, 1);
             return self.fail(Error::MessageTooLarge { size, limit }).await;
         }
         if let Some(outcome) = self.count(now_ms).await {
@@ -188,6 +203,10 @@ impl<H: Handler> Session<H> {
     /// `close` hook. The adapter removes the peer from its topics after.
     pub async fn close(&mut self, frame: CloseFrame) {
         tracing::debug!(peer = %self.peer.id(), code = %frame.code, "peer closed");
+        if self.counted_open {
+            self.counted_open = false;
+            metrics::connection_closed(frame.code);
+        }
         self.closed = true;
         contained(self.handler.close(&self.peer, frame)).await;
     }
@@ -217,10 +236,14 @@ impl<H: Handler> Session<H> {
         match self.limiter.as_mut()?.check(now_ms) {
             RateDecision::Allow => None,
             RateDecision::Refuse => {
+                metrics::dropped(DropReason::RateLimit, 1);
                 self.report(&Error::RateLimited).await;
                 Some(Outcome::default())
             }
-            RateDecision::Close => Some(self.fail(Error::RateLimited).await),
+            RateDecision::Close => {
+                metrics::dropped(DropReason::RateLimit, 1);
+                Some(self.fail(Error::RateLimited).await)
+            }
         }
     }
 

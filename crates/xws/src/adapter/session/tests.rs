@@ -336,6 +336,77 @@ fn a_panicking_upgrade_is_answered_500() {
 }
 
 #[test]
+fn the_session_counts_connections_messages_and_drops() {
+    use crate::metrics::{LogRecorder, Sample, SampleValue};
+    let recorder = LogRecorder::default();
+    let config = SessionConfig {
+        max_message_size: 4,
+        rate: Some(RateLimit {
+            messages_per_second: 1,
+            burst: 1,
+            tolerance: 5,
+        }),
+        ..SessionConfig::default()
+    };
+    ::metrics::with_local_recorder(&recorder, || {
+        let (mut session, _, _) = session(config);
+        block_on(async {
+            let _ = session.open().await;
+            let _ = session.open().await; // counted once
+            let _ = session.message(Message::from("ok"), 0).await;
+            let _ = session.message(Message::from("slow"), 0).await; // over the rate
+            let _ = session.message(Message::from("too long"), 0).await; // closes 1009
+            session
+                .close(CloseFrame::new(CloseCode::MESSAGE_TOO_BIG, ""))
+                .await;
+            session.close(CloseFrame::new(CloseCode::NORMAL, "")).await; // counted once
+        });
+    });
+    let samples = recorder.drain();
+    let value = |name: &str, label: Option<(&str, &str)>| -> Option<SampleValue> {
+        samples
+            .iter()
+            .find(
+                |Sample {
+                     name: n, labels, ..
+                 }| {
+                    n == name
+                        && label
+                            .is_none_or(|(k, v)| labels.iter().any(|(lk, lv)| lk == k && lv == v))
+                },
+            )
+            .map(|sample| sample.value.clone())
+    };
+    let counter = SampleValue::Counter;
+    assert_eq!(
+        value("xws_connections_opened_total", None),
+        Some(counter(1))
+    );
+    assert_eq!(
+        value("xws_connections_closed_total", Some(("code", "1009"))),
+        Some(counter(1))
+    );
+    assert_eq!(
+        value("xws_connections_closed_total", Some(("code", "1000"))),
+        None
+    );
+    assert_eq!(
+        value("xws_connections_open", None),
+        Some(SampleValue::Gauge(0.0))
+    );
+    assert_eq!(value("xws_messages_in_total", None), Some(counter(3)));
+    assert_eq!(value("xws_bytes_in_total", None), Some(counter(14)));
+    assert_eq!(
+        value("xws_drops_total", Some(("reason", "rate_limit"))),
+        Some(counter(1))
+    );
+    assert_eq!(
+        value("xws_drops_total", Some(("reason", "oversize"))),
+        Some(counter(1))
+    );
+}
+
+#[test]
 fn authorize_publish_decides_every_publication_of_a_peer() {
     let (session, _, _) = session(SessionConfig::default());
     let peer = session.peer();
