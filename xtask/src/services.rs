@@ -29,10 +29,11 @@ const POSTGRES: &str = "127.0.0.1:5432";
 
 /// Checks Redis (required: started when `redis-server` is installed),
 /// PostgreSQL (required by the notifications tests) and NATS (optional: a
-/// warning).
+/// warning), and installs haproxy (the chat's two-node balancer test).
 pub fn check(_: &Workspace) -> Result<()> {
     ensure_redis()?;
     ensure_postgres()?;
+    ensure_haproxy();
     let nats = "127.0.0.1:4222";
     if port_is_open(parse(nats)) {
         eprintln!("xtask: NATS listens on {nats}");
@@ -40,6 +41,19 @@ pub fn check(_: &Workspace) -> Result<()> {
         eprintln!("xtask: warning: NATS is not listening on {nats} (no test needs it yet)");
     }
     Ok(())
+}
+
+/// The chat's load-balancer test (examples/chat/tests/balancer.rs) starts
+/// haproxy itself; it only has to be installed. Where it cannot be, that
+/// test says it did not run.
+fn ensure_haproxy() {
+    match crate::tools::apt_install(&["haproxy"]) {
+        Ok(()) => eprintln!("xtask: haproxy is installed (the chat's balancer test runs it)"),
+        Err(error) => eprintln!(
+            "xtask: warning: haproxy cannot be installed ({error:#}); \
+             the chat's balancer test will be skipped"
+        ),
+    }
 }
 
 fn ensure_postgres() -> Result<()> {

@@ -73,6 +73,13 @@ pub fn workspace_packages(workspace: &Path) -> anyhow::Result<Vec<String>> {
         .unwrap_or_default())
 }
 
+/// The workspace root: two levels above this crate's manifest.
+pub fn workspace_root() -> anyhow::Result<PathBuf> {
+    Ok(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()?)
+}
+
 /// The workspace's target directory (honours `CARGO_TARGET_DIR`).
 pub fn target_dir(workspace: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

@@ -8,6 +8,9 @@
 //! - the runner ([`runner`], bin `xws-bench`) that installs the JavaScript peers, starts every
 //!   server in turn, runs the scenarios and writes `results.json`, a markdown table and a chart.
 //!
+//! The soak ([`soak`], bin `xws-soak`, behind `cargo xtask soak`) uses the same load generator
+//! and chart code over minutes instead of seconds.
+//!
 //! The protocol every server speaks is in [`protocol`].
 
 pub mod baseline;
@@ -15,9 +18,21 @@ pub mod build;
 pub mod chart;
 pub mod load;
 pub mod machine;
+pub mod metrics_check;
 pub mod peers;
 pub mod protocol;
 pub mod results;
 pub mod runner;
 pub mod scenario;
 pub mod server;
+pub mod soak;
+
+/// Logs to stderr, at `RUST_LOG` or `info`: what the bins print as they run.
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}

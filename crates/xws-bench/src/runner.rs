@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::load::{chat, connect, echo, fanout};
+use crate::metrics_check;
 use crate::peers::Peers;
 use crate::results::Results;
 use crate::scenario::{Metric, Plan, Role, Scenario};
@@ -173,7 +174,14 @@ async fn run_contender(
             }
             Scenario::EchoSmall => Ok(Some(echo::run(&url, plan.echo_small).await)),
             Scenario::Echo16k => Ok(Some(echo::run(&url, plan.echo_16k).await)),
-            Scenario::ChatRoom => Ok(Some(chat::run(&url, plan.chat_room).await)),
+            Scenario::ChatRoom => {
+                let before = metrics_check::scrape(server.port()).await.ok();
+                let outcome = chat::run(&url, plan.chat_room).await;
+                if let Some(before) = before {
+                    check_metrics(server.port(), before, &outcome, contender.name, results).await;
+                }
+                Ok(Some(outcome))
+            }
             Scenario::Fanout10k => fanout::run(&url, plan.fanout).await.map(Some),
         };
         let cpu = server
@@ -363,9 +371,7 @@ fn write_outputs(
     let markdown = report.markdown(results);
     std::fs::write(out_dir.join("results.md"), &markdown)?;
     let chart = out_dir.join("ratios.png");
-    let font = peers
-        .context("no chart font without the npm peers")
-        .and_then(Peers::font);
+    let font = crate::chart::find_font(peers);
     let charted = match font.and_then(crate::chart::use_font) {
         Ok(()) => {
             crate::chart::draw(results, report.scenarios, &chart)?;
@@ -403,4 +409,29 @@ fn utc_now() -> String {
         .ok()
         .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
         .unwrap_or_else(|| "at an unknown time".to_owned())
+}
+
+/// The chat's `/metrics` after a chat-room run against what the clients
+/// saw; a disagreement is noted in the results.
+async fn check_metrics(
+    port: u16,
+    before: metrics_check::Counted,
+    outcome: &crate::load::stats::Outcome,
+    server: &str,
+    results: &mut Results,
+) {
+    match metrics_check::scrape(port).await {
+        Ok(after) => match metrics_check::compare(before, after, outcome) {
+            Ok(summary) => tracing::info!(server, "chat-room /metrics: {summary}"),
+            Err(summary) => {
+                tracing::warn!(server, "chat-room /metrics disagree: {summary}");
+                results.note(
+                    Scenario::ChatRoom,
+                    server,
+                    format!("/metrics disagree: {summary}"),
+                );
+            }
+        },
+        Err(error) => tracing::warn!(server, "chat-room /metrics: {error:#}"),
+    }
 }

@@ -71,6 +71,14 @@ impl RunningServer {
         self.child.id()
     }
 
+    /// Fails if the server has exited.
+    pub fn check_running(&mut self) -> anyhow::Result<()> {
+        match self.child.try_wait()? {
+            Some(status) => bail!("the server exited with {status}"),
+            None => Ok(()),
+        }
+    }
+
     /// The server's resident memory, from `/proc/PID/status` (VmRSS).
     pub fn rss_bytes(&self) -> anyhow::Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;

@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use xws_bench::chart;
 use xws_bench::load::chat::{self, ChatLoad};
 use xws_bench::load::echo::{self, EchoLoad};
 use xws_bench::load::fanout::{self, FanoutLoad};
+use xws_bench::load::soak::{self, SoakLoad};
 use xws_bench::protocol::CHAT_PATH;
 use xws_bench::server::{Launch, RunningServer};
 
@@ -154,4 +156,52 @@ async fn connections_a_server_never_answers_count_as_lost() {
     assert_eq!(outcome.lost, 3);
     assert!(outcome.latencies.is_empty());
     hold.abort();
+}
+
+fn short_soak(peers: usize) -> SoakLoad {
+    SoakLoad {
+        peers,
+        room_size: 5,
+        send_every: Duration::from_millis(200),
+        sample_every: Duration::from_millis(100),
+        steady: Duration::from_secs(1),
+        ramp_timeout: Duration::from_secs(20),
+    }
+}
+
+#[tokio::test]
+async fn soak_mode_times_every_delivery_to_the_rest_of_each_room() {
+    let server = start(BASELINES[0]).await;
+    let url = format!("ws://127.0.0.1:{}{CHAT_PATH}", server.port());
+    let rss = || server.rss_bytes().unwrap_or(0) as f64;
+    let report = tokio::time::timeout(TEST_TIMEOUT, soak::run(&url, short_soak(10), rss))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.failed_peers, 0);
+    // Ten peers sending every 200 ms for a second, each message to the 4 others of its room.
+    assert!(report.sent >= 30, "{}", report.sent);
+    assert_eq!(report.lost, 0);
+    assert_eq!(report.received, report.sent * 4);
+    assert_eq!(report.latencies.len(), report.received);
+    // A sample every 100 ms through the ramp, the steady second and the drain.
+    assert!(report.samples.len() >= 10, "{:?}", report.samples);
+    let last = report.samples.last().expect("samples");
+    assert_eq!(last.connected, 10);
+    assert_eq!(last.received, report.received);
+    assert!(report.rss_peak_mib > 0.0);
+    assert!(chart::soak::csv(&report.samples).lines().count() > report.samples.len());
+}
+
+#[tokio::test]
+async fn soak_peers_that_cannot_join_count_as_failed() {
+    // The echo endpoint echoes the join request but never answers `joined`.
+    let server = start(BASELINES[0]).await;
+    let url = format!("ws://127.0.0.1:{}/", server.port());
+    let report = tokio::time::timeout(TEST_TIMEOUT, soak::run(&url, short_soak(5), || 0.0))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.failed_peers, 5);
+    assert_eq!((report.sent, report.received), (0, 0));
 }

@@ -64,6 +64,7 @@
 //! message is encoded once and shared by every subscriber.
 
 mod accept;
+mod admin;
 mod admission;
 mod app;
 mod body;
@@ -89,6 +90,7 @@ mod transport;
 mod write_deadline;
 mod ws;
 
+pub use admin::TopicCount;
 pub use app::Xws;
 pub use body::Body;
 pub use client_ip::{InvalidProxy, TrustedProxies};

@@ -206,6 +206,21 @@ impl Registry {
         self.topics.read().contains_key(topic)
     }
 
+    /// Every topic with local subscribers, and how many (WebSocket,
+    /// fallback and SSE alike).
+    pub(crate) fn subscriber_counts(&self) -> Vec<(Topic, usize)> {
+        self.topics
+            .read()
+            .iter()
+            .map(|(topic, subscribers)| (topic.clone(), subscribers.len()))
+            .collect()
+    }
+
+    /// The link of a listed peer connected here.
+    pub(crate) fn link(&self, peer: &PeerId) -> Option<Arc<PeerLink>> {
+        self.peers.read().get(peer).cloned()
+    }
+
     /// Subscribers of `topic` on this node.
     pub(crate) fn subscriber_count(&self, topic: &Topic) -> usize {
         self.topics.read().get(topic).map_or(0, HashMap::len)

@@ -17,6 +17,10 @@ pub mod history;
 pub mod protocol;
 #[cfg(feature = "tokio")]
 pub mod server;
+#[cfg(feature = "tokio")]
+mod server_api;
+#[cfg(feature = "tokio")]
+mod users;
 
 use serde_json::Value;
 use std::sync::Arc;
@@ -64,6 +68,9 @@ pub struct ChatHandler {
     /// Close idle peers when their token expires (Tokio only).
     #[cfg(feature = "tokio")]
     expiry: Arc<xws_auth::ExpiryTimers>,
+    /// Each user's peers on this node, for the server API (Tokio only).
+    #[cfg(feature = "tokio")]
+    users: Arc<users::UserPeers>,
 }
 
 impl ChatHandler {
@@ -115,6 +122,12 @@ impl ChatHandler {
             Ok(secret) if !secret.is_empty() => Self::with_jwt_secret(secret.as_bytes()),
             _ => Self::new(std::env::var("CHAT_TOKEN").ok()),
         }
+    }
+
+    /// The peers `user` has open on this node (Tokio only).
+    #[cfg(feature = "tokio")]
+    pub fn peers_of(&self, user: &str) -> Vec<xws::PeerId> {
+        self.users.peers(user)
     }
 
     /// Whether `token` (the `?token=` of a request) lets a client in:
@@ -307,6 +320,10 @@ impl Handler for ChatHandler {
         if let Some(identity) = &peer.context().identity {
             self.expiry.arm(peer, identity);
         }
+        #[cfg(feature = "tokio")]
+        if let Some(user) = &peer.context().user {
+            self.users.add(user, peer.id());
+        }
         peer.send_json(&ServerMessage::Welcome {
             id: peer.id().to_string(),
         })?;
@@ -345,6 +362,10 @@ impl Handler for ChatHandler {
     async fn close(&self, peer: &Peer<ChatContext>, _frame: CloseFrame) {
         #[cfg(feature = "tokio")]
         self.expiry.disarm(peer.id());
+        #[cfg(feature = "tokio")]
+        if let Some(user) = &peer.context().user {
+            self.users.remove(user, peer.id());
+        }
         #[cfg(not(feature = "tokio"))]
         let _ = peer;
     }

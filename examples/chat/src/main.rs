@@ -1,4 +1,5 @@
-//! `cargo run -p chat`: the chat on 127.0.0.1:$PORT (default 3000).
+//! `cargo run -p chat`: the chat on 127.0.0.1:$PORT (default 3000), or
+//! `$HOST:$PORT`.
 //! With `XWS_REDIS_URL` set, every chat process on that Redis (and
 //! `XWS_REDIS_CHANNEL`, default `xws-chat`) shares the same rooms, their
 //! history and presence. Rooms keep their last `CHAT_HISTORY_SIZE` (100)
@@ -15,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let listener = xws_tokio::listen_on_port_env(3000)?;
+    let listener = listener_from_env()?;
     let addr = listener.local_addr()?;
     let retention = chat::history::retention_from_env().map_err(anyhow::Error::msg)?;
     let streams = chat::history::stream_config(retention);
@@ -52,6 +53,25 @@ async fn main() -> anyhow::Result<()> {
     chat::server::serve_with(listener, xws, options, shutdown_signal()).await?;
     tracing::info!("chat stopped");
     Ok(())
+}
+
+/// 127.0.0.1:$PORT (default 3000), or `HOST` instead of 127.0.0.1 (a
+/// container sets `HOST=0.0.0.0`).
+fn listener_from_env() -> anyhow::Result<tokio::net::TcpListener> {
+    let Ok(host) = std::env::var("HOST") else {
+        return Ok(xws_tokio::listen_on_port_env(3000)?);
+    };
+    let ip: std::net::IpAddr = host
+        .parse()
+        .with_context(|| format!("HOST must be an IP address, not {host:?}"))?;
+    let port = match std::env::var("PORT") {
+        Ok(port) => port
+            .parse()
+            .with_context(|| format!("PORT must be a port number, not {port:?}"))?,
+        Err(_) => 3000,
+    };
+    let addr = std::net::SocketAddr::new(ip, port);
+    xws_tokio::listen(addr).with_context(|| format!("cannot listen on {addr}"))
 }
 
 /// The server's limits, with `CHAT_RATE_LIMIT` (messages per second and

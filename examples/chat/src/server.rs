@@ -1,20 +1,7 @@
 //! The chat on Tokio: the handler on `/api/ws` (and its SSE + POST fallback
 //! on `/api/fallback`), SSE on `/api/sse`, the broadcast route, the server
-//! API's publish route, the page and its client `/xws.js`, in one axum app.
-//!
-//! With `CHAT_API_KEY` set, a backend in any language publishes to any
-//! topic (every WebSocket and SSE subscriber, on every node sharing Redis):
-//!
-//! ```sh
-//! curl -X POST http://127.0.0.1:3000/api/publish \
-//!   -H "Authorization: Bearer $CHAT_API_KEY" -H 'content-type: application/json' \
-//!   -d '{"topic":"room:lobby","data":{"type":"broadcast","event":"deploy","data":"v2"}}'
-//! # {"delivered":3}
-//! ```
-//!
-//! The `data` is sent as JSON text, as is. Without the key (or with the
-//! wrong one) the answer is 401; without `CHAT_API_KEY` the route answers
-//! 404, so no server exposes it by accident.
+//! API (`/api/server/…`, with `CHAT_API_KEY`), `/metrics`, the page and its
+//! client `/xws.js`, in one axum app.
 
 use axum::{
     Json, Router,
@@ -40,7 +27,7 @@ pub struct Options {
     /// blocks them would, so clients use the SSE + POST fallback. Set by
     /// `CHAT_REFUSE_WEBSOCKET=1`; the browser tests use it.
     pub refuse_websocket: bool,
-    /// The key of the server API (`POST /api/publish`), from
+    /// The key of the server API (`/api/server/…`, see `server_api`), from
     /// `CHAT_API_KEY`; `None` turns the API off.
     pub api_key: Option<String>,
     /// Record the xws metrics and serve them at `GET /metrics` in
@@ -71,7 +58,6 @@ impl Options {
 struct ChatState {
     hub: Hub,
     handler: ChatHandler,
-    api_key: Option<std::sync::Arc<str>>,
 }
 
 /// The `?token=` of an HTTP route.
@@ -90,7 +76,6 @@ pub fn app_with(xws: &Xws<ChatHandler>, options: Options) -> Router {
     let state = ChatState {
         hub: xws.hub(),
         handler: xws.handler().clone(),
-        api_key: options.api_key.as_deref().map(Into::into),
     };
     let router = Router::new()
         .route("/", get(|| async { Html(PAGE) }))
@@ -115,8 +100,8 @@ pub fn app_with(xws: &Xws<ChatHandler>, options: Options) -> Router {
     router
         .route_service("/api/sse", xws.sse())
         .route("/api/broadcast", post(broadcast_route))
-        .route("/api/publish", post(publish_route))
         .with_state(state)
+        .merge(crate::server_api::routes(xws, options.api_key.as_deref()))
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -156,62 +141,6 @@ async fn broadcast_route(
             (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
         }
     }
-}
-
-/// The body of `POST /api/publish`.
-#[derive(serde::Deserialize)]
-struct PublishRequest {
-    topic: String,
-    data: serde_json::Value,
-}
-
-/// `POST /api/publish {"topic","data"}` with `Authorization: Bearer KEY`:
-/// the server API for backends. 200 `{"delivered":N}`, 401 without the
-/// key, 400 for a bad topic, 404 when `CHAT_API_KEY` is not set.
-async fn publish_route(
-    State(state): State<ChatState>,
-    headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let Some(expected) = state.api_key.as_deref() else {
-        return (
-            StatusCode::NOT_FOUND,
-            "the server API is off (CHAT_API_KEY)",
-        )
-            .into_response();
-    };
-    let given = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    if !given.is_some_and(|key| constant_time_eq(key.as_bytes(), expected.as_bytes())) {
-        return (StatusCode::UNAUTHORIZED, "missing or wrong API key").into_response();
-    }
-    let request: PublishRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(error) => {
-            let message = format!("expected {{\"topic\":…,\"data\":…}}: {error}");
-            return (StatusCode::BAD_REQUEST, message).into_response();
-        }
-    };
-    match state.hub.publish_json(&request.topic, &request.data).await {
-        Ok(delivery) => {
-            Json(serde_json::json!({ "delivered": delivery.delivered })).into_response()
-        }
-        Err(error @ xws::Error::InvalidTopic { .. }) => {
-            (StatusCode::BAD_REQUEST, error.to_string()).into_response()
-        }
-        Err(error) => {
-            tracing::error!(%error, "server API publish failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
-        }
-    }
-}
-
-/// Compares without stopping at the first difference, so the time an
-/// answer takes says nothing about how much of the key was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Serves the chat on `listener` until `shutdown` resolves; then every peer

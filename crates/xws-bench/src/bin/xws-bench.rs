@@ -37,17 +37,10 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    xws_bench::init_tracing();
     let arguments = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
     let cli = Cli::parse();
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()?;
+    let workspace = build::workspace_root()?;
     let mut plan = if cli.quick {
         Plan::quick()
     } else {

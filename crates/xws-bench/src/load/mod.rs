@@ -1,12 +1,14 @@
 //! The load generator: many tokio-tungstenite clients in one process, counting every loss.
 //!
-//! Each mode returns an [`stats::Outcome`]: throughput, latency percentiles and the number of
-//! messages (or connections) that never arrived.
+//! Each benchmark mode returns an [`stats::Outcome`]: throughput, latency percentiles and the
+//! number of messages (or connections) that never arrived. The [`soak`] mode runs for minutes
+//! and returns samples over time instead.
 
 pub mod chat;
 pub mod connect;
 pub mod echo;
 pub mod fanout;
+pub mod soak;
 pub mod stats;
 
 use std::time::Duration;

@@ -138,6 +138,12 @@ impl Engine {
         engine
     }
 
+    /// The members of `topic`'s presence, as the store has them (on
+    /// every node that shares it).
+    pub(crate) async fn members(&self, topic: &Topic) -> Result<Vec<xws::stream::Member>, Error> {
+        self.store.members(topic).await
+    }
+
     pub(crate) fn keeps_history(&self, topic: &Topic) -> bool {
         self.config.retention(topic.as_str()).is_some()
     }

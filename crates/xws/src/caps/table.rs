@@ -85,6 +85,8 @@ pub enum Capability {
     SendFromOpen,
     /// The largest message the target accepts.
     MaxMessageSize,
+    /// A limit on the messages one connection sends per second.
+    RateLimit,
     /// How long one connection may last.
     MaxConnectionDuration,
     /// How long a connection may stay silent.
@@ -99,7 +101,7 @@ pub enum Capability {
 
 impl Capability {
     /// How many capabilities the table has.
-    pub const COUNT: usize = 18;
+    pub const COUNT: usize = 19;
 
     /// Every capability, in the order of the table's rows.
     pub const ALL: [Capability; Capability::COUNT] = [
@@ -116,6 +118,7 @@ impl Capability {
         Capability::ContextSurvives,
         Capability::SendFromOpen,
         Capability::MaxMessageSize,
+        Capability::RateLimit,
         Capability::MaxConnectionDuration,
         Capability::IdleTimeout,
         Capability::RemoteAddress,
@@ -139,6 +142,7 @@ impl Capability {
             Capability::ContextSurvives => "context surviving hibernation or invocations",
             Capability::SendFromOpen => "sending from `open`",
             Capability::MaxMessageSize => "max message size",
+            Capability::RateLimit => "rate limit per connection",
             Capability::MaxConnectionDuration => "max connection duration",
             Capability::IdleTimeout => "idle timeout",
             Capability::RemoteAddress => "remote address",

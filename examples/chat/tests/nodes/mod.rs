@@ -84,8 +84,16 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(node: &ChatNode, name: &str) -> Self {
-        let url = format!("ws://{}/api/ws?user={name}", node.addr);
-        let ws = WsClient::connect(&url, name, WAIT).await.unwrap();
+        Self::try_connect(&node.addr.to_string(), name)
+            .await
+            .unwrap()
+    }
+
+    /// Connects to the chat at `addr` (a node, or a balancer in front of
+    /// nodes); `Err` when the handshake fails.
+    pub async fn try_connect(addr: &str, name: &str) -> Result<Self, xws_testkit::ScenarioError> {
+        let url = format!("ws://{addr}/api/ws?user={name}");
+        let ws = WsClient::connect(&url, name, WAIT).await?;
         let mut client = Self {
             ws,
             id: String::new(),
@@ -94,7 +102,12 @@ impl Client {
         let welcome = client.next_json().await;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
         client.id = welcome["id"].as_str().unwrap().to_owned();
-        client
+        Ok(client)
+    }
+
+    /// Waits for the server to close this client's connection with `code`.
+    pub async fn expect_close(&mut self, code: u16) {
+        self.ws.expect_close(code).await.unwrap();
     }
 
     pub async fn send_json(&mut self, value: Value) {

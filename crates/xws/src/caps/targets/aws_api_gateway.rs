@@ -65,12 +65,13 @@ pub const COLUMN: Column = Column {
             "API Gateway answers protocol pings; Lambda never sees them",
             LIMITS,
         ),
-        Cell::limited(
+        Cell::emulated(
             HeartbeatWithoutWaking,
-            "protocol pings only",
-            "an application-level heartbeat message invokes Lambda",
-            LIMITS,
-        ),
+            "a `ping` route (route selection `$request.body.xws`) whose MOCK integration answers the client's app ping",
+            "API Gateway answers it without invoking Lambda; the route is in each example's template.yaml, and without it the session answers (an invocation)",
+            "AWS docs: websocket-api-develop-routes",
+        )
+        .proved_by("the_app_ping_is_answered_without_invoking_the_function"),
         Cell::emulated(
             Hibernation,
             "always: Lambda runs per message, API Gateway holds idle sockets",
@@ -94,9 +95,16 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxMessageSize,
             "128 KB (32 KB frames)",
-            "larger messages close with 1009; larger posts are an error; a lower handler limit closes through DeleteConnection, without 1009",
+            "API Gateway closes larger messages with 1009; a lower handler limit (Limits::max_message_size) closes with a 1009 close notice, then DeleteConnection; a larger send or publish is Error::MessageTooLarge",
             LIMITS,
         ),
+        Cell::emulated(
+            RateLimit,
+            "the session's token bucket (Limits::rate), stored in the connection's DynamoDB item between invocations",
+            "each refusal reaches the `error` hook, then a 1008 close notice and DeleteConnection; a refused message still invokes Lambda",
+            CONNECTIONS,
+        )
+        .proved_by("a_flood_is_closed_with_1008"),
         Cell::limited(MaxConnectionDuration, "2 h", "cannot be raised", LIMITS),
         Cell::limited(IdleTimeout, "10 min", "cannot be raised", LIMITS),
         Cell::full(RemoteAddress, "requestContext.identity.sourceIp", ROUTES),

@@ -68,6 +68,7 @@ pub const COLUMN: Column = Column {
         ),
         sse_function::SEND_FROM_OPEN,
         Cell::limited(MaxMessageSize, "200 MB per response", "", STREAMING),
+        sse_function::RATE_LIMIT,
         Cell::limited(
             MaxConnectionDuration,
             "15 min",

@@ -89,9 +89,16 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxMessageSize,
             "32 MiB",
-            "received messages; older pages said 1 MiB",
+            "received messages; older pages said 1 MiB; the handler's lower limit (Limits::max_message_size) closes with 1009",
             LIMITS,
-        ),
+        )
+        .proved_by("oversize_messages_close_with_1009"),
+        Cell::full(
+            RateLimit,
+            "the session's token bucket (Limits::rate) in the object's memory: each refusal reaches the `error` hook, then 1008; it starts full when the object wakes from hibernation (seconds without a message, in which it refills anyway)",
+            "xws-cloudflare",
+        )
+        .proved_by("rate_limit_closes_a_flooding_peer_with_1008"),
         Cell::full(
             MaxConnectionDuration,
             "none documented; a deploy or an object reset closes the sockets",

@@ -71,6 +71,12 @@ pub const COLUMN: Column = Column {
         cloudflare::SEND_FROM_OPEN,
         Cell::limited(MaxMessageSize, "32 MiB", "received messages", LIMITS),
         Cell::limited(
+            RateLimit,
+            "per socket, in its request",
+            "the request holding a socket keeps its memory for the socket's life; xws serves SSE here, whose clients send no messages",
+            WEBSOCKETS,
+        ),
+        Cell::limited(
             MaxConnectionDuration,
             "30 s CPU per request (up to 5 min)",
             "CPU time, not wall time; a deploy closes the sockets; WorkerStreams ends a stream after XWS_SSE_MAX_DURATION_SECS (15 min) with a retry: hint and the reconnect resumes, nothing missed",

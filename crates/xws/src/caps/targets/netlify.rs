@@ -48,6 +48,7 @@ pub const COLUMN: Column = Column {
         Cell::limited(ContextSurvives, "one stream", "one stream is one invocation", CONFIG),
         sse_function::SEND_FROM_OPEN,
         Cell::limited(MaxMessageSize, "20 MB per stream", "", CONFIG),
+        sse_function::RATE_LIMIT,
         Cell::limited(MaxConnectionDuration, "60 s", "synchronous functions", CONFIG),
         Cell::limited(IdleTimeout, "60 s", "the function's duration", CONFIG),
         Cell::full(

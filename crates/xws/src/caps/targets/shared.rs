@@ -121,6 +121,14 @@ pub mod sse_function {
     /// Sending from `open`.
     pub const SEND_FROM_OPEN: Cell =
         Cell::full(SendFromOpen, "the first events of the stream", SSE_SPEC);
+    /// A per-connection rate limit: an SSE client sends nothing on its
+    /// stream.
+    pub const RATE_LIMIT: Cell = Cell::none(
+        RateLimit,
+        "limit the requests that publish (the platform's firewall, or the route)",
+        NO_WS,
+        SSE_SPEC,
+    );
     /// Subprotocols.
     pub const SUBPROTOCOLS: Cell = Cell::none(
         Subprotocols,

@@ -38,7 +38,8 @@ pub const COLUMN: Column = Column {
             HeartbeatWithoutWaking,
             "nothing sleeps: the server answers pings without calling the handler",
             ADAPTER,
-        ),
+        )
+        .proved_by("a_websocket_peer_gets_the_app_pong_without_the_handler"),
         Cell::none(
             Hibernation,
             "not needed: an idle connection costs only memory; for scale-to-zero use a Cloudflare Durable Object or AWS API Gateway",
@@ -56,6 +57,12 @@ pub const COLUMN: Column = Column {
             LIMITS,
         )
         .proved_by("oversize_closes_1009"),
+        Cell::full(
+            RateLimit,
+            "a token bucket per connection (Limits::rate): each refusal reaches the `error` hook, then 1008",
+            LIMITS,
+        )
+        .proved_by("a_flood_is_refused_then_closed_with_1008_while_a_calm_peer_is_served"),
         Cell::full(
             MaxConnectionDuration,
             "no limit in xws; a proxy or load balancer in front may set one",

@@ -50,6 +50,7 @@ pub const COLUMN: Column = Column {
         Cell::limited(ContextSurvives, "one stream", "one stream is one invocation", FUNCTIONS),
         sse_function::SEND_FROM_OPEN,
         Cell::full(MaxMessageSize, "no per-event limit documented", LIMITS),
+        sse_function::RATE_LIMIT,
         Cell::limited(
             MaxConnectionDuration,
             "300 s (800 s on Pro/Enterprise)",

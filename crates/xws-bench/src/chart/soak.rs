@@ -1,59 +1,15 @@
-//! The soak's figures as CSV and as a PNG chart.
+//! The soak's chart: server memory and peers (top), delivery latency (bottom) over time.
 
-use std::fs;
 use std::path::Path;
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, anyhow};
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
 
-use super::Sample;
+use super::FONT;
+use crate::load::soak::Sample;
 
-/// Writes one line per sample.
-pub fn write_csv(path: &Path, samples: &[Sample]) -> Result<()> {
-    let mut csv =
-        String::from("elapsed_s,server_rss_mib,connected,sent,received,p50_ms,p99_ms,max_ms\n");
-    for s in samples {
-        csv.push_str(&format!(
-            "{:.1},{:.1},{},{},{},{:.2},{:.2},{:.2}\n",
-            s.elapsed_s,
-            s.server_rss_mib,
-            s.connected,
-            s.sent,
-            s.received,
-            s.p50_ms,
-            s.p99_ms,
-            s.max_ms
-        ));
-    }
-    fs::write(path, csv).with_context(|| format!("writing {}", path.display()))
-}
-
-/// Fonts looked for to label the chart (`$XWS_CHART_FONT` first).
-const FONTS: [&str; 3] = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-];
-
-fn load_font() -> Result<()> {
-    let candidates = std::env::var("XWS_CHART_FONT")
-        .into_iter()
-        .chain(FONTS.map(String::from));
-    for path in candidates {
-        if let Ok(bytes) = fs::read(&path) {
-            // plotters keeps fonts for the life of the process.
-            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            return register_font("sans-serif", FontStyle::Normal, bytes)
-                .map_err(|_| anyhow!("{path} is not a usable font"));
-        }
-    }
-    Err(anyhow!("no TrueType font found (set XWS_CHART_FONT)"))
-}
-
-/// Server memory (top) and delivery latency (bottom) over time.
-pub fn draw(path: &Path, samples: &[Sample]) -> Result<()> {
-    load_font()?;
+/// Draws `samples` into the PNG file `path`; the font must be set ([`super::use_font`]).
+pub fn draw(samples: &[Sample], path: &Path) -> anyhow::Result<()> {
     let root = BitMapBackend::new(path, (1200, 800)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
     let (top, bottom) = root.split_vertically(400);
@@ -61,10 +17,7 @@ pub fn draw(path: &Path, samples: &[Sample]) -> Result<()> {
 
     let rss_max = samples.iter().map(|s| s.server_rss_mib).fold(1.0, f64::max) * 1.15;
     let mut memory = ChartBuilder::on(&top)
-        .caption(
-            "xws chat soak: server memory (MiB) and peers",
-            ("sans-serif", 22),
-        )
+        .caption("xws chat soak: server memory (MiB) and peers", (FONT, 22))
         .margin(12)
         .x_label_area_size(32)
         .y_label_area_size(60)
@@ -110,7 +63,7 @@ pub fn draw(path: &Path, samples: &[Sample]) -> Result<()> {
 
     let latency_max = samples.iter().map(|s| s.p99_ms).fold(1.0, f64::max) * 1.2;
     let mut latency = ChartBuilder::on(&bottom)
-        .caption("delivery latency (ms)", ("sans-serif", 22))
+        .caption("delivery latency (ms)", (FONT, 22))
         .margin(12)
         .x_label_area_size(32)
         .y_label_area_size(60)
@@ -130,7 +83,8 @@ pub fn draw(path: &Path, samples: &[Sample]) -> Result<()> {
             .draw_series(LineSeries::new(
                 samples
                     .iter()
-                    .filter(|s| s.received > 0)
+                    // A window without deliveries has no latency to draw.
+                    .filter(|s| s.max_ms > 0.0)
                     .map(|s| (s.elapsed_s, pick(s))),
                 &color,
             ))
@@ -144,6 +98,26 @@ pub fn draw(path: &Path, samples: &[Sample]) -> Result<()> {
         .border_style(BLACK)
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow!("{e}"))?;
-    Ok(())
+    root.present()
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The samples as CSV, one line each.
+pub fn csv(samples: &[Sample]) -> String {
+    let mut csv =
+        String::from("elapsed_s,server_rss_mib,connected,sent,received,p50_ms,p99_ms,max_ms\n");
+    for s in samples {
+        csv.push_str(&format!(
+            "{:.1},{:.1},{},{},{},{:.2},{:.2},{:.2}\n",
+            s.elapsed_s,
+            s.server_rss_mib,
+            s.connected,
+            s.sent,
+            s.received,
+            s.p50_ms,
+            s.p99_ms,
+            s.max_ms
+        ));
+    }
+    csv
 }

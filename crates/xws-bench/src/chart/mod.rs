@@ -1,7 +1,9 @@
-//! The PNG chart: each server's key metric relative to the reference server, per scenario.
-//!
-//! Bars start at 1.0 on a logarithmic axis, so "twice as good" and "half as good" look the
-//! same size, up for better and down for worse.
+//! The PNG charts. This module draws the benchmark's: each server's key metric relative to
+//! the reference server, per scenario. Bars start at 1.0 on a logarithmic axis, so "twice as
+//! good" and "half as good" look the same size, up for better and down for worse. [`soak`]
+//! draws the soak's figures over time.
+
+pub mod soak;
 
 use std::path::Path;
 
@@ -9,6 +11,7 @@ use anyhow::{Context as _, anyhow};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::peers::Peers;
 use crate::results::Results;
 use crate::scenario::Scenario;
 
@@ -22,7 +25,30 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(0x76, 0x76, 0x76),
 ];
 
-/// Makes `font` (a TrueType file) the chart's font. Call once before [`draw`].
+/// Where Debian, Arch and Fedora put DejaVu Sans.
+const SYSTEM_FONTS: [&str; 3] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+];
+
+/// A TrueType font for the labels: `$XWS_CHART_FONT`, else the npm peers' DejaVu Sans when
+/// `peers` are installed, else the system's.
+pub fn find_font(peers: Option<&Peers>) -> anyhow::Result<Vec<u8>> {
+    if let Some(path) = std::env::var_os("XWS_CHART_FONT") {
+        return std::fs::read(&path)
+            .with_context(|| format!("reading {}", Path::new(&path).display()));
+    }
+    if let Some(font) = peers.and_then(|peers| peers.font().ok()) {
+        return Ok(font);
+    }
+    SYSTEM_FONTS
+        .iter()
+        .find_map(|path| std::fs::read(path).ok())
+        .ok_or_else(|| anyhow!("no TrueType font found (set XWS_CHART_FONT)"))
+}
+
+/// Makes `font` (a TrueType file) the charts' font. Call once before drawing.
 pub fn use_font(font: Vec<u8>) -> anyhow::Result<()> {
     // plotters keeps registered fonts for the whole process, hence 'static.
     let font: &'static [u8] = Box::leak(font.into_boxed_slice());
