@@ -164,6 +164,10 @@ impl<H: Handler> Xws<H> {
         connection: &Connection<'_>,
     ) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
         let request = event::request_info(event);
+        if !self.aws.config.origins.allows(request.origin()) {
+            tracing::info!(origin = ?request.origin(), "refused a connection from a disallowed origin");
+            return Ok(response(403, "origin not allowed", HeaderMap::new()));
+        }
         let accept = match decide_upgrade(&*self.handler, &request).await {
             Upgrade::Reject(reject) => {
                 tracing::debug!(status = %reject.status, "upgrade rejected");

@@ -1,7 +1,7 @@
 //! Settings of the adapter, read from the environment Lambda gives a function.
 
 use std::{env, time::Duration};
-use xws::{Limits, RateLimit};
+use xws::{Limits, OriginPolicy, RateLimit};
 
 use crate::AwsError;
 
@@ -23,6 +23,7 @@ pub const MAX_CONNECTION_DURATION: Duration = Duration::from_secs(2 * 60 * 60);
 /// | `XWS_MAX_MESSAGE_BYTES` | [`Limits::max_message_size`] | 65,536 |
 /// | `XWS_RATE_LIMIT` | [`Limits::rate`]: messages per second per peer ([`RateLimit::per_second`]), or `off` | 1,000 |
 /// | `XWS_RATE_BURST` | [`RateLimit::burst`]: messages accepted at once | `XWS_RATE_LIMIT` |
+/// | `XWS_ALLOWED_ORIGINS` | [`Config::origins`]: comma-separated origins ([`OriginPolicy::parse`]) | any |
 ///
 /// `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL_LAMBDA` point the SDK at
 /// local services (moto, the `xws-aws-local` emulator).
@@ -46,6 +47,9 @@ pub struct Config {
     /// How long `open`-hook delivery retries while the connection is not yet
     /// open (`410` right after `$connect`).
     pub pending_retry_for: Duration,
+    /// Which `Origin` headers may connect, as `xws_tokio::Config::origins`:
+    /// `$connect` answers 403 to the others before the `upgrade` hook runs.
+    pub origins: OriginPolicy,
 }
 
 impl Config {
@@ -59,6 +63,7 @@ impl Config {
             limits: Limits::default(),
             connect_grace: Duration::from_secs(30),
             pending_retry_for: Duration::from_secs(5),
+            origins: OriginPolicy::Any,
         }
     }
 
@@ -86,6 +91,9 @@ impl Config {
                 let n = u32::try_from(n).unwrap_or(u32::MAX);
                 config.limits.rate = Some(RateLimit::per_second(n));
             }
+        }
+        if let Some(list) = non_empty("XWS_ALLOWED_ORIGINS") {
+            config.origins = OriginPolicy::parse(&list);
         }
         if let (Some(rate), Some(burst)) = (&mut config.limits.rate, parsed("XWS_RATE_BURST")?) {
             rate.burst = u32::try_from(burst).unwrap_or(u32::MAX);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use xws::{Limits, RequestInfo};
+use xws::{Limits, OriginPolicy, RequestInfo};
 
 /// Which Durable Object instance hosts a connection or an SSE stream.
 #[derive(Clone, Default)]
@@ -95,6 +95,10 @@ pub struct Config {
     /// `None`, or another pair, the object's session still answers the app
     /// ping without calling the handler, but each one wakes the object.
     pub auto_response: Option<AutoResponse>,
+    /// Which `Origin` headers may open a WebSocket or SSE stream, as
+    /// `xws_tokio::Config::origins`: the Worker entry answers 403 to the
+    /// others before the `upgrade` hook runs.
+    pub origins: OriginPolicy,
 }
 
 impl Default for Config {
@@ -104,6 +108,7 @@ impl Default for Config {
             namespace: Namespace::Path,
             limits: Limits::default(),
             auto_response: Some(AutoResponse::default()),
+            origins: OriginPolicy::Any,
         }
     }
 }
@@ -124,6 +129,12 @@ impl Config {
     /// Applies `limits`.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Allows only the origins `origins` lets through (403 for others).
+    pub fn with_origins(mut self, origins: OriginPolicy) -> Self {
+        self.origins = origins;
         self
     }
 

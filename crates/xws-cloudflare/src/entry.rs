@@ -110,6 +110,10 @@ impl<H: Handler> Xws<H> {
 
     async fn forward_op(&self, request: Request, env: &Env, op: Op) -> worker::Result<Response> {
         let info = request_info(&request).map_err(to_worker)?;
+        if !self.config.origins.allows(info.origin()) {
+            tracing::info!(origin = ?info.origin(), "refused a connection from a disallowed origin");
+            return Response::error("origin not allowed", 403);
+        }
         let accept = match decide_upgrade(&self.handler, &info).await {
             Upgrade::Reject(reject) => return rejection(reject),
             Upgrade::Accept(accept) => accept,

@@ -1,32 +1,9 @@
 //! Server configuration.
 
 use std::time::Duration;
-use xws::Limits;
+use xws::{Limits, OriginPolicy};
 
 use crate::TrustedProxies;
-
-/// Which `Origin` headers may open a connection (against cross-site
-/// WebSocket hijacking).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum OriginPolicy {
-    /// Any origin, and requests without one. The default, as for most
-    /// servers; set an allow-list when cookies authenticate users.
-    #[default]
-    Any,
-    /// Only these origins (exact match, such as `https://app.example.com`).
-    /// Requests without an `Origin` header (non-browser clients) pass.
-    AllowList(Vec<String>),
-}
-
-impl OriginPolicy {
-    /// Whether a request with this `Origin` header may connect.
-    pub fn allows(&self, origin: Option<&str>) -> bool {
-        match (self, origin) {
-            (OriginPolicy::Any, _) | (OriginPolicy::AllowList(_), None) => true,
-            (OriginPolicy::AllowList(list), Some(origin)) => list.iter().any(|o| o == origin),
-        }
-    }
-}
 
 /// Everything configurable about an [`Xws`](crate::Xws) server.
 ///

@@ -95,11 +95,12 @@ pub use app::Xws;
 pub use body::Body;
 pub use client_ip::{InvalidProxy, TrustedProxies};
 pub use client_js::{CLIENT_JS, ClientJsService, client_js};
-pub use config::{Config, OriginPolicy};
+pub use config::Config;
 pub use fallback::FallbackService;
 #[cfg(feature = "axum")]
 pub use serve::serve_app;
 pub use serve::{RemoteAddr, listen, listen_on_port_env, serve};
 pub use sse::SseService;
 pub use ws::WsService;
+pub use xws::OriginPolicy;
 pub use xws::client::{APP_PING, APP_PONG};

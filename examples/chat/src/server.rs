@@ -124,15 +124,27 @@ async fn refused_upgrade() -> (StatusCode, &'static str) {
 }
 
 /// `POST /api/broadcast`; like the WebSocket, it needs `?token=` when
-/// `CHAT_TOKEN` is set.
+/// `CHAT_TOKEN` is set. The token is checked before the body is read (401
+/// whatever the body), and a body over 64 KiB answers 413.
 async fn broadcast_route(
     State(state): State<ChatState>,
     Query(query): Query<TokenQuery>,
-    Json(request): Json<BroadcastRequest>,
+    body: axum::body::Body,
 ) -> Response {
     if !state.handler.accepts(query.token.as_deref()) {
         return (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response();
     }
+    let Ok(body) = axum::body::to_bytes(body, crate::server_api::BODY_LIMIT).await else {
+        let message = "the body is over 64 KiB or was cut short";
+        return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
+    };
+    let request: BroadcastRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            let message = format!("expected {{\"event\":…,\"data\":…}}: {error}");
+            return (StatusCode::BAD_REQUEST, message).into_response();
+        }
+    };
     match broadcast(&state.hub, request).await {
         Ok(reply) => Json(reply).into_response(),
         Err(error) => {

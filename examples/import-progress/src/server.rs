@@ -4,13 +4,13 @@
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{Query, State},
+    extract::{DefaultBodyLimit, Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
-use std::{future::Future, time::Duration};
-use tokio::net::TcpListener;
+use std::{future::Future, sync::Arc, time::Duration};
+use tokio::{net::TcpListener, sync::Semaphore};
 use xws::Hub;
 use xws_tokio::Xws;
 
@@ -18,11 +18,20 @@ use crate::{Import, ImportHandler, StartImport, publish};
 
 const PAGE: &str = include_str!("../static/index.html");
 
+/// Imports running at once on one server; more answer 503, so requests
+/// cannot pile up tasks without bound.
+pub const MAX_RUNNING_IMPORTS: usize = 64;
+
+/// The largest `POST /api/start-import` body read (it is `{"total":N}`).
+const BODY_LIMIT: usize = 4 * 1024;
+
 /// What the routes share.
 #[derive(Clone)]
 struct Jobs {
     hub: Hub,
     step_delay: Duration,
+    /// One permit per running import.
+    running: Arc<Semaphore>,
 }
 
 #[derive(serde::Deserialize)]
@@ -40,13 +49,17 @@ pub fn app(xws: &Xws<ImportHandler>, step_delay: Duration) -> Router {
     let jobs = Jobs {
         hub: xws.hub(),
         step_delay,
+        running: Arc::new(Semaphore::new(MAX_RUNNING_IMPORTS)),
     };
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route_service("/xws.js", xws_tokio::client_js())
         .route_service("/api/ws", xws.ws())
         .route("/api/login", post(login))
-        .route("/api/start-import", post(start_import))
+        .route(
+            "/api/start-import",
+            post(start_import).layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
         .with_state(jobs)
 }
 
@@ -57,7 +70,8 @@ async fn login(Query(query): Query<LoginQuery>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// `POST /api/start-import?token=T [{"total":N}]` → 202 `{"user","total"}`.
+/// `POST /api/start-import?token=T [{"total":N}]` → 202 `{"user","total"}`;
+/// 503 while [`MAX_RUNNING_IMPORTS`] run.
 async fn start_import(
     State(jobs): State<Jobs>,
     Query(query): Query<TokenQuery>,
@@ -65,8 +79,25 @@ async fn start_import(
 ) -> Response {
     match StartImport::parse(query.token.as_deref(), &body) {
         Ok(import) => {
+            let Ok(permit) = Arc::clone(&jobs.running).try_acquire_owned() else {
+                tracing::warn!(
+                    limit = MAX_RUNNING_IMPORTS,
+                    "refusing an import: too many running"
+                );
+                let body =
+                    serde_json::json!({ "error": "too many imports running, try again later" });
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [("retry-after", "5")],
+                    Json(body),
+                )
+                    .into_response();
+            };
             let accepted = import.accepted_json();
-            tokio::spawn(run(jobs.hub, import, jobs.step_delay));
+            tokio::spawn(async move {
+                run(jobs.hub, import, jobs.step_delay).await;
+                drop(permit);
+            });
             (StatusCode::ACCEPTED, Json(accepted)).into_response()
         }
         Err(error) => {

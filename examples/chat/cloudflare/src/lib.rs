@@ -14,6 +14,7 @@ mod room;
 use chat::{ChatHandler, protocol::BroadcastRequest};
 use debug::DebugChat;
 use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
+use xws::OriginPolicy;
 use xws_cloudflare::{Config, Namespace, Xws};
 
 /// Every room lives in this one object, so a broadcast reaches every peer.
@@ -21,12 +22,18 @@ use xws_cloudflare::{Config, Namespace, Xws};
 /// publish through the hub of each object.
 const OBJECT_NAME: &str = "chat";
 
-/// The adapter configuration shared by the Worker and the object.
+/// The adapter configuration shared by the Worker and the object; the
+/// `XWS_ALLOWED_ORIGINS` var (comma-separated) sets an Origin allow-list.
 fn config(env: &Env) -> Config {
+    let origins = env
+        .var("XWS_ALLOWED_ORIGINS")
+        .map(|list| OriginPolicy::parse(&list.to_string()))
+        .unwrap_or_default();
     Config::default()
         .with_binding("CHAT")
         .with_limits(debug::limits(env))
         .with_namespace(Namespace::Fixed(OBJECT_NAME.into()))
+        .with_origins(origins)
 }
 
 /// The handler, configured from the Worker's vars and secrets.
