@@ -50,6 +50,10 @@ pub struct WasmToolchain {
     /// Whether std must be built from source for LTO-optimised builds
     /// (Debian's std is only source; rustup's ships bitcode).
     pub build_std: bool,
+    /// Whether `cargo clippy` exists for it (rustup's does; Debian's
+    /// `cargo-web` ships without clippy, so the worker crates are only
+    /// checked there).
+    pub clippy: bool,
 }
 
 /// rustup's wasm32 target when rustup can add it; otherwise Debian's
@@ -89,6 +93,7 @@ fn rustup_toolchain() -> Result<WasmToolchain> {
         env: Vec::new(),
         linker: None,
         build_std: false,
+        clippy: true,
     })
 }
 
@@ -110,6 +115,7 @@ fn debian_toolchain() -> Result<WasmToolchain> {
         env,
         linker: Some(LINKER),
         build_std: true,
+        clippy: false,
     })
 }
 
@@ -182,6 +188,7 @@ fn ensure_sysroot(cargo: &Path, rustc: &Path, env: &[(&'static str, String)]) ->
         env: env.to_vec(),
         linker: Some(LINKER),
         build_std: true,
+        clippy: false,
     };
     partial
         .bare_cargo("build", &scratch.join("target"))
@@ -241,11 +248,38 @@ fn write_empty_crate(dir: &Path) -> Result<()> {
 /// Builds `crates/xws` for wasm32 into `target/wasm` (apart from native
 /// builds: another compiler, other artifacts).
 pub fn build_core(workspace: &Workspace) -> Result<()> {
-    toolchain()?
-        .cargo("build", &workspace.target_dir.join("wasm"))
+    let toolchain = toolchain()?;
+    let target_dir = workspace.target_dir.join("wasm");
+    toolchain
+        .cargo("build", &target_dir)
         .args(["--package", "xws", "--locked"])
         .current_dir(&workspace.root)
-        .run()
+        .run()?;
+    lint_workers(workspace, &toolchain, &target_dir)
+}
+
+/// Clippy (warnings denied) on the Cloudflare adapter and every worker crate
+/// for wasm32. Their code behind `#[cfg(target_arch = "wasm32")]` is
+/// invisible to the native clippy step, so without this a compile error
+/// there would surface only inside worker-build in the cloudflare step, and a
+/// lint never.
+fn lint_workers(workspace: &Workspace, toolchain: &WasmToolchain, target_dir: &Path) -> Result<()> {
+    let subcommand = if toolchain.clippy { "clippy" } else { "check" };
+    let packages = std::iter::once("xws-cloudflare").chain(
+        crate::cloudflare::workers::WORKERS
+            .iter()
+            .map(|worker| worker.package),
+    );
+    let mut cmd = toolchain
+        .cargo(subcommand, target_dir)
+        .args(["--locked", "--lib"]);
+    for package in packages {
+        cmd = cmd.args(["--package", package]);
+    }
+    if toolchain.clippy {
+        cmd = cmd.args(["--", "-D", "warnings"]);
+    }
+    cmd.current_dir(&workspace.root).run()
 }
 
 #[cfg(test)]

@@ -180,6 +180,9 @@ impl Frame {
             position: Position::new(offset, epoch),
             message,
             time_ms: time,
+            // Publications reach the broker by POST, never from one of its
+            // streams, so no stream skips its own.
+            publisher: None,
         })
     }
 }

@@ -11,7 +11,7 @@
 //! GitHub at build time; the `*_BIN` variables point it at ours instead.
 
 mod build;
-mod workers;
+pub mod workers;
 mod wrangler;
 
 use std::path::PathBuf;

@@ -11,12 +11,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use dashboard::{DashboardStream, LatestMetrics, Metrics, TOPIC};
-use worker::{
-    Context, DurableObject, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, State,
-    durable_object, event,
-};
+use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
 use xws::{BoxError, Message, Topic};
-use xws_cloudflare::{TopicBroker, TopicBrokers, WorkerStreams, broker_hub};
+use xws_cloudflare::{TopicBrokers, WorkerStreams, broker_hub};
 
 /// The binding of the topic brokers in `wrangler.toml`.
 const BROKERS: &str = "TOPICS";
@@ -24,25 +21,7 @@ const BROKERS: &str = "TOPICS";
 /// The page: the metrics through `EventSource`.
 const PAGE: &str = include_str!("../../static/stream.html");
 
-/// The broker of one topic.
-#[durable_object]
-pub struct Topics {
-    broker: TopicBroker,
-}
-
-impl DurableObject for Topics {
-    fn new(state: State, _env: Env) -> Self {
-        Self {
-            broker: TopicBroker::new(state),
-        }
-    }
-
-    async fn fetch(&self, request: Request) -> worker::Result<Response> {
-        self.broker.fetch(request).await
-    }
-
-    xws_cloudflare::websocket_events!(broker);
-}
+mod topics;
 
 /// The latest metrics are the metrics topic's latest publication, which
 /// its broker keeps: nothing else to store.
