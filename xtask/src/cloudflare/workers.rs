@@ -17,7 +17,8 @@ pub struct Worker {
     /// (the tests read it from `XWS_CF_TOKEN`).
     pub token_var: Option<&'static str>,
     /// Vars the test step gives it besides `XWS_DEBUG=1` and the token,
-    /// such as limits low enough for a test to reach quickly.
+    /// such as limits low enough for a test to reach quickly; `{port}` in
+    /// a value is the port it is served on.
     pub test_vars: &'static [(&'static str, &'static str)],
 }
 
@@ -44,7 +45,12 @@ pub const WORKERS: &[Worker] = &[
         package: "dashboard-cloudflare",
         url_var: "XWS_CF_DASHBOARD_URL",
         token_var: None,
-        test_vars: &[],
+        // An Origin allow-list of the worker's own page, which the browser
+        // test opens; the workerd tests show another origin refused.
+        test_vars: &[(
+            "XWS_ALLOWED_ORIGINS",
+            "http://127.0.0.1:{port},http://localhost:{port}",
+        )],
     },
     Worker {
         name: "dashboard-worker",

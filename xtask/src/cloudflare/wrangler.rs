@@ -64,15 +64,11 @@ impl Wrangler {
         }
         if let Some(token) = token {
             cmd = cmd.args(["--var", "XWS_DEBUG:1"]);
-            // An Origin allow-list of the worker's own pages (the browser
-            // tests open them): the chat's tests show another origin refused.
-            cmd = cmd.arg("--var").arg(format!(
-                "XWS_ALLOWED_ORIGINS:http://127.0.0.1:{port},http://localhost:{port}"
-            ));
             if let Some(var) = built.worker.token_var {
                 cmd = cmd.arg("--var").arg(format!("{var}:{token}"));
             }
             for (var, value) in built.worker.test_vars {
+                let value = value.replace("{port}", &port.to_string());
                 cmd = cmd.arg("--var").arg(format!("{var}:{value}"));
             }
         }

@@ -16,6 +16,7 @@ use dashboard::{DashboardHandler, Latest};
 use worker::{
     Context, Env, Method, Request, RequestInit, Response, ScheduleContext, ScheduledEvent, event,
 };
+use xws::OriginPolicy;
 use xws_cloudflare::{Config, Namespace, Xws};
 
 pub use stored::StoredLatest;
@@ -29,26 +30,32 @@ const PUBLISH_ROUTE: &str = "/publish";
 
 const PAGE: &str = include_str!("../../static/index.html");
 
-/// The adapter configuration shared by the Worker and the object.
-fn config() -> Config {
+/// The adapter configuration shared by the Worker and the object; the
+/// `XWS_ALLOWED_ORIGINS` var (comma-separated) sets an Origin allow-list.
+fn config(env: &Env) -> Config {
+    let origins = env
+        .var("XWS_ALLOWED_ORIGINS")
+        .map(|list| OriginPolicy::parse(&list.to_string()))
+        .unwrap_or_default();
     Config::default()
         .with_binding("DASHBOARD")
         .with_namespace(Namespace::Fixed(OBJECT_NAME.into()))
+        .with_origins(origins)
 }
 
 /// The Worker runs only the handler's `upgrade` hook, which reads no
 /// metrics, so its handler keeps them in (unused) memory; the object's
 /// handler reads them from storage. Both have the same context type, which
 /// is what travels from the Worker to the object.
-fn app() -> Xws<DashboardHandler<Latest>> {
-    Xws::new(DashboardHandler::default(), config())
+fn app(env: &Env) -> Xws<DashboardHandler<Latest>> {
+    Xws::new(DashboardHandler::default(), config(env))
 }
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     match (request.method(), request.path().as_str()) {
-        (Method::Get, "/api/ws") => app().upgrade(request, &env).await,
-        (Method::Get, "/api/sse") => app().sse(request, &env).await,
+        (Method::Get, "/api/ws") => app(&env).upgrade(request, &env).await,
+        (Method::Get, "/api/sse") => app(&env).sse(request, &env).await,
         (Method::Get, "/") => Response::from_html(PAGE),
         (Method::Get, "/xws.js") => xws_cloudflare::client_js(),
         _ => Response::error("not found", 404),
@@ -70,7 +77,7 @@ async fn run_job(env: &Env) -> worker::Result<String> {
     init.with_method(Method::Post);
     let url = format!("https://{OBJECT_NAME}.internal{PUBLISH_ROUTE}");
     let request = Request::new_with_init(&url, &init)?;
-    let mut response = app().forward(request, env, OBJECT_NAME).await?;
+    let mut response = app(env).forward(request, env, OBJECT_NAME).await?;
     let body = response.text().await?;
     if response.status_code() != 200 {
         return Err(worker::Error::RustError(format!(

@@ -30,10 +30,10 @@ impl Dashboard {
 }
 
 impl DurableObject for Dashboard {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let handler = DashboardHandler::new(StoredLatest::new(state.storage()));
         Self {
-            object: Object::new(state, handler, crate::config()),
+            object: Object::new(state, handler, crate::config(&env)),
         }
     }
 

@@ -111,3 +111,41 @@ async fn listeners_may_follow_the_metrics_only() {
         client.content_type
     );
 }
+
+/// The worker runs with an Origin allow-list of its own page (the test
+/// step sets `XWS_ALLOWED_ORIGINS`): another origin gets 403 before the
+/// upgrade hook, on the WebSocket and the SSE route alike; its own origin
+/// and native clients (no `Origin`) connect.
+#[tokio::test]
+async fn an_origin_outside_the_allow_list_is_refused_with_403() {
+    use tokio_tungstenite::tungstenite::{Error, client::IntoClientRequest};
+    let own = base_url();
+    for (origin, allowed) in [
+        (Some("https://evil.example"), false),
+        (Some(own.as_str()), true),
+        (None, true),
+    ] {
+        let mut request = ws_url().into_client_request().unwrap();
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("origin", origin.parse().unwrap());
+        }
+        let status = match tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("an answer in time")
+        {
+            Ok((_, response)) => response.status().as_u16(),
+            Err(Error::Http(response)) => response.status().as_u16(),
+            Err(error) => panic!("{origin:?}: {error}"),
+        };
+        let expected = if allowed { 101 } else { 403 };
+        assert_eq!(status, expected, "WebSocket from {origin:?}");
+    }
+    let sse = format!("{}/api/sse?topic=metrics-updates", base_url());
+    let refused =
+        xws_testkit::client::get_with_headers(&sse, &[("origin", "https://evil.example")], WAIT)
+            .await
+            .unwrap();
+    assert_eq!(refused.status, 403, "SSE from another origin");
+}
