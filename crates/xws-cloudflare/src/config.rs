@@ -95,6 +95,11 @@ pub struct Config {
     /// `None`, or another pair, the object's session still answers the app
     /// ping without calling the handler, but each one wakes the object.
     pub auto_response: Option<AutoResponse>,
+    /// Write what [`xws::metrics`] recorded as `tracing` events (target
+    /// `xws::metrics`, one per metric) at the end of every event the
+    /// object handles: a Worker cannot be scraped, its logs can be read.
+    /// Off by default.
+    pub metrics_log: bool,
 }
 
 impl Default for Config {
@@ -104,6 +109,7 @@ impl Default for Config {
             namespace: Namespace::Path,
             limits: Limits::default(),
             auto_response: Some(AutoResponse::default()),
+            metrics_log: false,
         }
     }
 }
@@ -124,6 +130,12 @@ impl Config {
     /// Applies `limits`.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Logs the xws metrics after every event ([`Config::metrics_log`]).
+    pub fn with_metrics_log(mut self, on: bool) -> Self {
+        self.metrics_log = on;
         self
     }
 
