@@ -14,8 +14,8 @@ use std::sync::Arc;
 use xws::{
     CloseCode, CloseFrame, Error, Handler, Hub, Peer, PeerId, Upgrade,
     adapter::{
-        PeerSnapshot, RateLimiter, Session, SessionConfig, SubscribePolicy, decide_upgrade,
-        new_peer, restore_peer, snapshot,
+        PeerPolicy, PeerSnapshot, RateLimiter, Session, SessionConfig, decide_upgrade, new_peer,
+        restore_peer, snapshot,
     },
     http::HeaderMap,
 };
@@ -153,7 +153,7 @@ impl<H: Handler> Xws<H> {
         Ok(serde_json::to_value(answer)?)
     }
 
-    fn policy(&self) -> Arc<dyn SubscribePolicy<H::Context>> {
+    fn policy(&self) -> Arc<dyn PeerPolicy<H::Context>> {
         self.handler.clone()
     }
 

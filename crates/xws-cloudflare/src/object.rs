@@ -19,7 +19,7 @@ use worker::{
 };
 use xws::{
     CloseCode, CloseFrame, Error, Handler, Hub, Message, PeerId,
-    adapter::{Outcome, PeerSnapshot, RateLimiter, Session, SessionConfig, SubscribePolicy},
+    adapter::{Outcome, PeerPolicy, PeerSnapshot, RateLimiter, Session, SessionConfig},
 };
 
 use crate::{
@@ -387,7 +387,7 @@ impl<H: Handler> Object<H> {
         })
     }
 
-    fn policy(&self) -> Arc<dyn SubscribePolicy<H::Context>> {
+    fn policy(&self) -> Arc<dyn PeerPolicy<H::Context>> {
         self.handler.clone()
     }
 

@@ -11,7 +11,7 @@ use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
 use serde::{Serialize, de::DeserializeOwned};
 use worker::{Headers, Request, Response, WebSocket, WebSocketPair, WebsocketEvent};
-use xws::{Message, PeerId, Topic, adapter::SubscribePolicy};
+use xws::{Message, PeerId, Topic, adapter::PeerPolicy};
 
 use crate::{
     attachment,
@@ -32,7 +32,7 @@ type Chunk = Result<Vec<u8>, worker::Error>;
 /// them through hibernation.
 pub fn accept<C: Serialize + DeserializeOwned + Clone + 'static>(
     registry: &Arc<Registry>,
-    policy: Arc<dyn SubscribePolicy<C>>,
+    policy: Arc<dyn PeerPolicy<C>>,
     request: &Request,
 ) -> worker::Result<Response> {
     let accept = AcceptWire::<C>::decode(request).map_err(to_worker)?;

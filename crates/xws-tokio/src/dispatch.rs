@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use xws::{
     CloseFrame, Handler, Message, Peer, RequestInfo,
-    adapter::{Session, SessionConfig, SubscribePolicy, new_peer as core_peer},
+    adapter::{PeerPolicy, Session, SessionConfig, new_peer as core_peer},
 };
 
 use crate::{
@@ -40,7 +40,7 @@ pub(crate) fn new_peer<H: Handler>(
         link: Arc::clone(&link),
         registry: Arc::clone(&shared.registry),
     };
-    let policy: Arc<dyn SubscribePolicy<H::Context>> = shared.handler.clone();
+    let policy: Arc<dyn PeerPolicy<H::Context>> = shared.handler.clone();
     let peer = core_peer(id, info, context, Box::new(transport), policy);
     crate::streams::attach(&shared.registry, &peer, &link);
     if kind != LinkKind::Sse {

@@ -37,6 +37,10 @@ pub enum Error {
     /// The handler's authorization refused a subscription.
     #[error("subscription to topic {0:?} was refused")]
     SubscribeRefused(String),
+    /// [`Handler::authorize_publish`](crate::Handler::authorize_publish)
+    /// refused to let this peer publish to the topic.
+    #[error("publication to topic {0:?} was refused")]
+    PublishRefused(String),
     /// The peer is closed or closing; nothing more can be sent to it.
     #[error("peer is closed")]
     PeerClosed,
@@ -101,9 +105,10 @@ impl Error {
         match self {
             Error::MessageTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
             Error::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
-            Error::RateLimited | Error::SubscribeRefused(_) | Error::TooManyTopics { .. } => {
-                CloseCode::POLICY_VIOLATION
-            }
+            Error::RateLimited
+            | Error::SubscribeRefused(_)
+            | Error::PublishRefused(_)
+            | Error::TooManyTopics { .. } => CloseCode::POLICY_VIOLATION,
             Error::QueueFull => CloseCode::TRY_AGAIN_LATER,
             _ => CloseCode::INTERNAL_ERROR,
         }
@@ -124,6 +129,7 @@ impl Error {
             Error::InvalidUtf8 => "invalid UTF-8",
             Error::RateLimited => "rate limit exceeded",
             Error::SubscribeRefused(_) => "subscription refused",
+            Error::PublishRefused(_) => "publication refused",
             Error::QueueFull => "send queue full",
             Error::StateTooLarge { .. } => "peer state too large",
             _ => "internal error",

@@ -123,4 +123,36 @@ pub trait Handler: MaybeSend + MaybeSync + 'static {
         let _ = (peer, topic);
         true
     }
+
+    /// Whether `peer` may publish to `topic`; checked on every
+    /// [`Peer::publish`] (and its `_json` and `_ephemeral` forms), which
+    /// return [`Error::PublishRefused`] when it does not. The default
+    /// allows all. Publications through a [`Hub`](crate::Hub) are the
+    /// server's own and are not checked.
+    fn authorize_publish(&self, peer: &Peer<Self::Context>, topic: &Topic) -> bool {
+        let _ = (peer, topic);
+        true
+    }
+
+    /// What a peer keeps of its upgrade request: what
+    /// [`Peer::request`] returns in every hook after `upgrade`, and what
+    /// Cloudflare and AWS store with the peer. The default,
+    /// [`RequestInfo::kept`] with no header named, keeps the path, the
+    /// remote address and the query without credential-like parameters;
+    /// no header (so no cookie and no `Authorization`). Name the headers a
+    /// later hook reads:
+    ///
+    /// ```
+    /// # use xws::{Handler, RequestInfo};
+    /// # struct Stream;
+    /// impl Handler for Stream {
+    ///     type Context = ();
+    ///     fn kept_request(&self, request: &RequestInfo) -> RequestInfo {
+    ///         request.kept(&["last-event-id"])
+    ///     }
+    /// }
+    /// ```
+    fn kept_request(&self, request: &RequestInfo) -> RequestInfo {
+        request.kept(&[])
+    }
 }

@@ -13,7 +13,7 @@ use std::{
 
 use crate::{
     CloseCode, CloseFrame, Error, Message, RequestInfo, Topic,
-    adapter::{PeerTransport, SubscribePolicy},
+    adapter::{PeerPolicy, PeerTransport},
     stream::{HistoryPage, Member, PeerStreams, SubscribeOptions, Subscription},
 };
 
@@ -78,7 +78,7 @@ struct Shared<C> {
     topics: Mutex<BTreeSet<Topic>>,
     changed: AtomicBool,
     transport: Box<dyn PeerTransport>,
-    policy: Arc<dyn SubscribePolicy<C>>,
+    policy: Arc<dyn PeerPolicy<C>>,
     /// History, recovery and presence, where the adapter gives them.
     streams: OnceLock<Arc<dyn PeerStreams>>,
 }
@@ -112,7 +112,7 @@ impl<C> Peer<C> {
         context: C,
         topics: BTreeSet<Topic>,
         transport: Box<dyn PeerTransport>,
-        policy: Arc<dyn SubscribePolicy<C>>,
+        policy: Arc<dyn PeerPolicy<C>>,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -182,7 +182,7 @@ impl<C> Peer<C> {
         if self.is_subscribed(topic.as_str()) {
             return Ok(());
         }
-        if !self.shared.policy.allows(self, &topic) {
+        if !self.shared.policy.may_subscribe(self, &topic) {
             return Err(Error::SubscribeRefused(topic.to_string()));
         }
         self.shared.transport.subscribe(&topic)?;
@@ -207,12 +207,14 @@ impl<C> Peer<C> {
     ///
     /// A topic that keeps history (see [`crate::stream`]) appends the
     /// message first, and subscribers receive it with its position.
+    /// [`Handler::authorize_publish`](crate::Handler::authorize_publish)
+    /// decides first: [`Error::PublishRefused`] when it refuses.
     pub fn publish(
         &self,
         topic: impl AsRef<str>,
         message: impl Into<Message>,
     ) -> Result<(), Error> {
-        let topic = Topic::new(topic)?;
+        let topic = self.publishable(topic)?;
         crate::metrics::published(topic.as_str());
         match self.shared.streams.get() {
             Some(streams) if streams.keeps_history(&topic) => {
@@ -230,9 +232,18 @@ impl<C> Peer<C> {
         topic: impl AsRef<str>,
         message: impl Into<Message>,
     ) -> Result<(), Error> {
-        let topic = Topic::new(topic)?;
+        let topic = self.publishable(topic)?;
         crate::metrics::published(topic.as_str());
         self.shared.transport.publish(&topic, message.into())
+    }
+
+    /// `topic`, when it is valid and the handler lets this peer publish.
+    fn publishable(&self, topic: impl AsRef<str>) -> Result<Topic, Error> {
+        let topic = Topic::new(topic)?;
+        if !self.shared.policy.may_publish(self, &topic) {
+            return Err(Error::PublishRefused(topic.to_string()));
+        }
+        Ok(topic)
     }
 
     /// Subscribes to `topic` with stream options: recovery from a
@@ -263,7 +274,7 @@ impl<C> Peer<C> {
         options: SubscribeOptions,
     ) -> Result<Subscription, Error> {
         let topic = Topic::new(topic)?;
-        if !self.shared.policy.allows(self, &topic) {
+        if !self.shared.policy.may_subscribe(self, &topic) {
             return Err(Error::SubscribeRefused(topic.to_string()));
         }
         let subscription = self.streams()?.subscribe(&topic, options).await?;

@@ -105,6 +105,63 @@ impl RequestInfo {
             .filter(|p| !p.is_empty())
     }
 
+    /// What a peer keeps of this request after the upgrade (the default of
+    /// [`Handler::kept_request`](crate::Handler::kept_request)): the path,
+    /// the remote address, the query without the parameters that look like
+    /// credentials ([`RequestInfo::is_credential_param`]), and only the headers named in
+    /// `headers` (any case). Cookies and `Authorization` stay only when
+    /// named.
+    ///
+    /// ```
+    /// use xws::RequestInfo;
+    /// let req = RequestInfo::new("/ws", Some("room=a&token=s3cret&access_token=t"))
+    ///     .with_header("cookie", "session=abc")
+    ///     .with_header("authorization", "Bearer t")
+    ///     .with_header("user-agent", "curl");
+    /// let kept = req.kept(&["User-Agent"]);
+    /// assert_eq!(kept.query.as_deref(), Some("room=a"));
+    /// assert_eq!(kept.header("user-agent"), Some("curl"));
+    /// assert_eq!(kept.headers.len(), 1);
+    /// ```
+    pub fn kept(&self, headers: &[&str]) -> RequestInfo {
+        let query = self.query.as_deref().map(|query| {
+            query
+                .split('&')
+                .filter(|pair| {
+                    let name = pair.split('=').next().unwrap_or_default();
+                    let name: String = form_urlencoded::parse(name.as_bytes())
+                        .map(|(key, _)| key.into_owned())
+                        .collect();
+                    !pair.is_empty() && !Self::is_credential_param(&name)
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        });
+        let mut kept = HeaderMap::new();
+        for name in headers {
+            let Ok(name) = HeaderName::try_from(*name) else {
+                continue;
+            };
+            for value in self.headers.get_all(&name) {
+                kept.append(name.clone(), value.clone());
+            }
+        }
+        RequestInfo {
+            path: self.path.clone(),
+            query: query.filter(|q| !q.is_empty()),
+            headers: kept,
+            remote_addr: self.remote_addr,
+        }
+    }
+
+    /// Whether query parameter `name` looks like a credential: its name
+    /// contains (in any case) `token`, `auth`, `key`, `secret`, `pass`,
+    /// `session`, `jwt`, `sig` or `cred`.
+    pub fn is_credential_param(name: &str) -> bool {
+        let name = name.to_ascii_lowercase();
+        CREDENTIAL_PARTS.iter().any(|part| name.contains(part))
+    }
+
     /// The path and query as one string, such as `/api/ws?user=ada`.
     pub fn path_and_query(&self) -> String {
         match &self.query {
@@ -113,6 +170,12 @@ impl RequestInfo {
         }
     }
 }
+
+/// Parts of query parameter names that mark a credential: a peer does not
+/// keep such parameters after the upgrade ([`RequestInfo::kept`]).
+const CREDENTIAL_PARTS: &[&str] = &[
+    "token", "auth", "key", "secret", "pass", "session", "jwt", "sig", "cred",
+];
 
 mod headers_serde {
     use super::*;
@@ -162,6 +225,27 @@ mod tests {
             .with_header("x-emoji", "ݏ%");
         let json = serde_json::to_string(&req).unwrap();
         assert_eq!(serde_json::from_str::<RequestInfo>(&json).unwrap(), req);
+    }
+
+    #[test]
+    fn kept_drops_credentials_and_unnamed_headers() {
+        let req = RequestInfo::new("/ws", Some("name=ada&Token=1&api_key=2&x=%20y&id_token=3&"))
+            .with_header("cookie", "a=1")
+            .with_header("authorization", "Bearer x")
+            .with_header("last-event-id", "7")
+            .with_remote_addr("127.0.0.1:9".parse().unwrap());
+        let kept = req.kept(&["Last-Event-ID", "not a header"]);
+        assert_eq!(kept.query.as_deref(), Some("name=ada&x=%20y"));
+        assert_eq!(kept.query_param("x").as_deref(), Some(" y"));
+        assert_eq!(kept.header("last-event-id"), Some("7"));
+        assert_eq!(kept.headers.len(), 1);
+        assert_eq!(kept.remote_addr, req.remote_addr);
+        assert_eq!(RequestInfo::new("/", Some("token=1")).kept(&[]).query, None);
+        assert_eq!(
+            req.kept(&["cookie"]).cookie("a"),
+            Some("1"),
+            "a named cookie header is kept"
+        );
     }
 
     #[test]

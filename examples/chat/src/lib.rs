@@ -385,6 +385,12 @@ impl Handler for ChatHandler {
         topic.as_str().starts_with(RoomId::TOPIC_PREFIX)
             && Self::authorize(peer, topic.as_str()).is_ok()
     }
+
+    /// The same rooms: `handle` already answers a refused room with an
+    /// error message; this makes any other publish path refuse it too.
+    fn authorize_publish(&self, peer: &Peer<ChatContext>, topic: &Topic) -> bool {
+        self.authorize_subscribe(peer, topic)
+    }
 }
 
 /// `POST /api/broadcast`: sends `{"type":"broadcast",…}` to every peer.

@@ -2,7 +2,7 @@
 //! WebSockets (Vercel, a Lambda function URL, a plain Worker).
 
 use xws::caps::{Capability, Needs};
-use xws::{Handler, HookResult, Peer, Topic};
+use xws::{Handler, HookResult, Peer, RequestInfo, Topic};
 
 use crate::{DashboardHandler, Latest, LatestMetrics};
 
@@ -45,6 +45,11 @@ impl<L: LatestMetrics> Handler for DashboardStream<L> {
 
     fn authorize_subscribe(&self, peer: &Peer<()>, topic: &Topic) -> bool {
         self.0.authorize_subscribe(peer, topic)
+    }
+
+    /// `open` reads `Last-Event-ID`; a peer keeps no other header.
+    fn kept_request(&self, request: &RequestInfo) -> RequestInfo {
+        request.kept(&["last-event-id"])
     }
 }
 

@@ -59,27 +59,46 @@ pub trait HubTransport: MaybeSend + MaybeSync {
     fn peers(&self) -> Pending<Vec<PeerId>>;
 }
 
-/// Decides whether a peer may subscribe to a topic. Every [`Handler`]
-/// is one (through [`Handler::authorize_subscribe`]).
-pub trait SubscribePolicy<C>: MaybeSend + MaybeSync {
+/// What the handler decides about a peer's own operations: which topics
+/// it may join and publish to, and what it keeps of its request. Every
+/// [`Handler`] is one (through [`Handler::authorize_subscribe`],
+/// [`Handler::authorize_publish`] and [`Handler::kept_request`]); the
+/// core [`Peer`] applies it, so every adapter enforces the same rules.
+pub trait PeerPolicy<C>: MaybeSend + MaybeSync {
     /// Whether `peer` may subscribe to `topic`.
-    fn allows(&self, peer: &Peer<C>, topic: &Topic) -> bool;
+    fn may_subscribe(&self, peer: &Peer<C>, topic: &Topic) -> bool;
+    /// Whether `peer` may publish to `topic`.
+    fn may_publish(&self, peer: &Peer<C>, topic: &Topic) -> bool;
+    /// What a new peer keeps of the request that opened it.
+    fn keep_request(&self, request: &RequestInfo) -> RequestInfo;
 }
 
-impl<H: Handler> SubscribePolicy<H::Context> for H {
-    fn allows(&self, peer: &Peer<H::Context>, topic: &Topic) -> bool {
+impl<H: Handler> PeerPolicy<H::Context> for H {
+    fn may_subscribe(&self, peer: &Peer<H::Context>, topic: &Topic) -> bool {
         self.authorize_subscribe(peer, topic)
+    }
+
+    fn may_publish(&self, peer: &Peer<H::Context>, topic: &Topic) -> bool {
+        self.authorize_publish(peer, topic)
+    }
+
+    fn keep_request(&self, request: &RequestInfo) -> RequestInfo {
+        self.kept_request(request)
     }
 }
 
-/// Creates a peer that has just been accepted, with no topics.
+/// Creates a peer that has just been accepted, with no topics. It keeps
+/// what `policy` keeps of `request` ([`Handler::kept_request`]): the
+/// `upgrade` hook saw the whole request, later hooks and stored
+/// snapshots see only that.
 pub fn new_peer<C>(
     id: PeerId,
     request: RequestInfo,
     context: C,
     transport: Box<dyn PeerTransport>,
-    policy: Arc<dyn SubscribePolicy<C>>,
+    policy: Arc<dyn PeerPolicy<C>>,
 ) -> Peer<C> {
+    let request = policy.keep_request(&request);
     Peer::build(id, request, context, BTreeSet::new(), transport, policy)
 }
 
@@ -88,7 +107,7 @@ pub fn new_peer<C>(
 pub fn restore_peer<C>(
     snapshot: PeerSnapshot<C>,
     transport: Box<dyn PeerTransport>,
-    policy: Arc<dyn SubscribePolicy<C>>,
+    policy: Arc<dyn PeerPolicy<C>>,
 ) -> Peer<C> {
     let PeerSnapshot {
         id,

@@ -20,9 +20,8 @@ const UNSUPPORTED: &[&str] = &[
     // API Gateway closes a connection that sends a binary frame with 1003.
     "binary_roundtrip",
     "max_size_accepted",
-    // The handler's 64 KiB limit can only close through DeleteConnection,
-    // which does not carry 1009 (API Gateway closes with 1009 only above 128 KB,
-    // and binary frames with 1003).
+    // It also sends a binary frame, which API Gateway closes with 1003; the
+    // text half is a_message_over_the_handler_limit_closes_with_1009 below.
     "oversize_closes_1009",
     // SSE needs Lambda response streaming, which `cargo lambda watch` lacks.
     "sse_receives_room_messages",
@@ -294,6 +293,23 @@ fn messages_over_128_kb_are_a_clear_error() {
         let answer = post_raw(&url, &big, Duration::from_secs(5)).await.unwrap();
         assert_eq!(answer.status, 413);
         assert!(hub.send_to(&id.into(), "fits").await.unwrap());
+    });
+}
+
+/// A text message over the handler's limit (`Limits::max_message_size`,
+/// 64 KiB, under API Gateway's 128 KB) closes with 1009 as on every
+/// adapter: the session's close goes out as a close notice, then
+/// `DeleteConnection`.
+#[test]
+fn a_message_over_the_handler_limit_closes_with_1009() {
+    runtime().block_on(async {
+        let mut peer = ChatPeer::open(&target(), 0, None).await.unwrap();
+        let limit = xws::Limits::default().max_message_size;
+        // Valid JSON, so only the size can be the reason to refuse it.
+        let oversized = Value::from("x".repeat(limit + 1 - 2)).to_string();
+        assert_eq!(oversized.len(), limit + 1);
+        peer.ws.send_text(oversized).await.unwrap();
+        peer.ws.expect_close(1009).await.unwrap();
     });
 }
 

@@ -97,4 +97,12 @@ impl Handler for DebugChat {
     fn authorize_subscribe(&self, peer: &Peer<ChatContext>, topic: &Topic) -> bool {
         self.chat.authorize_subscribe(peer, topic)
     }
+
+    fn authorize_publish(&self, peer: &Peer<ChatContext>, topic: &Topic) -> bool {
+        self.chat.authorize_publish(peer, topic)
+    }
+
+    fn kept_request(&self, request: &RequestInfo) -> RequestInfo {
+        self.chat.kept_request(request)
+    }
 }

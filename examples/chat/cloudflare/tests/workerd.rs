@@ -447,6 +447,37 @@ async fn peer_state_over_16_kib_is_a_clear_error() -> Result<()> {
     bail!("100 rooms of 200 bytes never hit the 16 KiB limit")
 }
 
+/// The socket's attachment keeps only what the handler keeps of the
+/// request (`Handler::kept_request`): 20 KiB of cookies and an
+/// `Authorization` header, which used to make the attachment too large
+/// (500 at the upgrade), are not stored, and the peer works.
+#[tokio::test]
+async fn credentials_in_the_upgrade_request_are_not_stored() -> Result<()> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = ws_url("user=ada").into_client_request()?;
+    let cookie = format!("session=s3cret; big={}", "c".repeat(20 * 1024));
+    request.headers_mut().insert("cookie", cookie.parse()?);
+    request
+        .headers_mut()
+        .insert("authorization", "Bearer s3cret".parse()?);
+    let (socket, _) = timeout(FRAME_TIMEOUT, connect_async(request))
+        .await
+        .context("connect timed out")?
+        .context("the upgrade with 20 KiB of cookies failed")?;
+    let mut ada = Client {
+        socket,
+        id: String::new(),
+    };
+    let welcome = ada.recv().await?;
+    ensure!(
+        welcome["type"] == "welcome",
+        "expected welcome, got {welcome}"
+    );
+    ada.join("lobby").await?;
+    ada.close().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn oversize_messages_close_with_1009() -> Result<()> {
     let mut ada = Client::connect("ada").await?;

@@ -96,6 +96,10 @@ impl Handler for Probe {
     async fn error(&self, _: &Peer<u32>, error: &Error) {
         self.log(format!("error {error}"));
     }
+
+    fn authorize_publish(&self, _: &Peer<u32>, topic: &Topic) -> bool {
+        topic.as_str().starts_with("room")
+    }
 }
 
 fn session_with(handler: Probe, config: SessionConfig) -> (Session<Probe>, Arc<Probe>, Recorder) {
@@ -400,4 +404,44 @@ fn the_session_counts_connections_messages_and_drops() {
         value("xws_drops_total", Some(("reason", "oversize"))),
         Some(counter(1))
     );
+}
+
+#[test]
+fn authorize_publish_decides_every_publication_of_a_peer() {
+    let (session, _, _) = session(SessionConfig::default());
+    let peer = session.peer();
+    assert!(peer.publish("room:a", "hi").is_ok());
+    assert!(peer.publish_ephemeral("room:a", "typing").is_ok());
+    assert!(matches!(
+        peer.publish("user:bob", "hi"),
+        Err(Error::PublishRefused(topic)) if topic == "user:bob"
+    ));
+    assert!(matches!(
+        peer.publish_ephemeral("user:bob", "typing"),
+        Err(Error::PublishRefused(_))
+    ));
+    assert!(matches!(
+        peer.publish_json("user:bob", &1),
+        Err(Error::PublishRefused(_))
+    ));
+}
+
+#[test]
+fn a_new_peer_keeps_neither_credentials_nor_headers_by_default() {
+    let handler = Arc::new(Probe::default());
+    let request = RequestInfo::new("/ws", Some("room=a&token=s3cret"))
+        .with_header("cookie", "session=abc")
+        .with_header("authorization", "Bearer s3cret");
+    let peer = new_peer(
+        PeerId::from("p1"),
+        request,
+        0,
+        Box::new(Recorder::default()),
+        handler,
+    );
+    let kept = &crate::adapter::snapshot(&peer).request;
+    assert_eq!(kept, peer.request());
+    assert_eq!(kept.path, "/ws");
+    assert_eq!(kept.query.as_deref(), Some("room=a"));
+    assert!(kept.headers.is_empty(), "{:?}", kept.headers);
 }

@@ -97,7 +97,8 @@ pub const COLUMN: Column = Column {
             "128 KB (32 KB frames)",
             "API Gateway closes larger messages with 1009; a lower handler limit (Limits::max_message_size) closes with a 1009 close notice, then DeleteConnection; a larger send or publish is Error::MessageTooLarge",
             LIMITS,
-        ),
+        )
+        .proved_by("a_message_over_the_handler_limit_closes_with_1009"),
         Cell::emulated(
             RateLimit,
             "the session's token bucket (Limits::rate), stored in the connection's DynamoDB item between invocations",
