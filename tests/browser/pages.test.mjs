@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { artifacts, eventually, launchBrowser, sleep, startProxy } from "./harness.mjs";
-import { chatToken, EXAMPLES, heartbeatUnanswered, target, targetName, websocketOnItsOwnHost } from "./targets.mjs";
+import { chatToken, EXAMPLES, target, targetName, websocketOnItsOwnHost } from "./targets.mjs";
 
 /** Client options for the idle test: a heartbeat several times a second. */
 const FAST_HEARTBEAT = { pingInterval: 400, pingTimeout: 800 };
@@ -283,7 +283,7 @@ test(`[${targetName}] notifications arrive after being offline, once, and read m
 
 test(
   `[${targetName}] every page stays connected through an idle stretch: pings answered, zero reconnects`,
-  { timeout: 60_000, todo: heartbeatUnanswered ?? false },
+  { timeout: 60_000 },
   async () => {
     const urls = {
       chat: chatUrl(`idle-${run}`),

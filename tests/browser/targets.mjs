@@ -83,21 +83,6 @@ if (!target) {
 export const chatToken = process.env.XWS_BROWSER_CHAT_TOKEN || "";
 
 /**
- * Whether the target's server answers the browser client's heartbeat
- * (`{"xws":"ping"}` → `{"xws":"pong"}`); without the answer an idle
- * connection is replaced after every ping interval plus timeout. Tokio and
- * the Durable Object answer it; the session refactor (issue 14) brings it to
- * API Gateway. Until then the idle test runs there as `todo`: reported, not
- * failing the run.
- */
-export const heartbeatUnanswered = {
-  tokio: null,
-  // The Durable Object's default auto-response answers it without waking the object.
-  cloudflare: null,
-  aws: "the API Gateway adapter does not answer {\"xws\":\"ping\"} yet (issue 14's session)",
-}[targetName];
-
-/**
  * Whether the pages' WebSocket is on a host of its own, named in their
  * `<meta name="xws-websocket">` by the server: on AWS the WebSocket API is
  * another host than the HTTP API serving the page (`XWS_WEBSOCKET_URL`).

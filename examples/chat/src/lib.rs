@@ -17,6 +17,18 @@ pub mod history;
 pub mod protocol;
 #[cfg(feature = "tokio")]
 pub mod server;
+
+// The deployment targets chosen by feature (see Cargo.toml): a target that
+// cannot run the chat fails the build here, naming the alternative, before
+// any adapter code is compiled.
+#[cfg(feature = "target-tokio")]
+xws::assert_deployable!(xws::caps::Tokio, ChatHandler);
+#[cfg(feature = "target-cloudflare")]
+xws::assert_deployable!(xws::caps::CloudflareDurableObject, ChatHandler);
+#[cfg(feature = "target-aws")]
+xws::assert_deployable!(xws::caps::AwsApiGateway, ChatHandler);
+#[cfg(feature = "target-vercel")]
+xws::assert_deployable!(xws::caps::Vercel, ChatHandler);
 #[cfg(feature = "tokio")]
 mod server_api;
 #[cfg(feature = "tokio")]

@@ -19,6 +19,15 @@ pub use latest::{Latest, LatestMetrics};
 pub use metrics::Metrics;
 pub use stream::{DashboardStream, StreamTarget};
 
+// The deployment targets chosen by feature (see Cargo.toml): a target that
+// cannot run the handler fails the build here, naming the alternative.
+#[cfg(feature = "target-tokio")]
+xws::assert_deployable!(xws::caps::Tokio, DashboardHandler);
+#[cfg(feature = "target-cloudflare")]
+xws::assert_deployable!(xws::caps::CloudflareDurableObject, DashboardHandler);
+#[cfg(feature = "target-aws")]
+xws::assert_deployable!(xws::caps::AwsApiGateway, DashboardHandler);
+
 /// The topic every update is published on.
 pub const TOPIC: &str = "metrics-updates";
 

@@ -22,6 +22,15 @@ pub use job::{Import, ImportEvent, STEP_DELAY};
 pub use per_user::{UserContext, login_route, user_topic, valid_user};
 pub use start::{DEFAULT_TOTAL, MAX_TOTAL, StartError, StartImport};
 
+// The deployment targets chosen by feature (see Cargo.toml): a target that
+// cannot run the handler fails the build here, naming the alternative.
+#[cfg(feature = "target-tokio")]
+xws::assert_deployable!(xws::caps::Tokio, ImportHandler);
+#[cfg(feature = "target-cloudflare")]
+xws::assert_deployable!(xws::caps::CloudflareDurableObject, ImportHandler);
+#[cfg(feature = "target-aws")]
+xws::assert_deployable!(xws::caps::AwsApiGateway, ImportHandler);
+
 /// The handler: a connection names its user and follows that user's topic.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ImportHandler;

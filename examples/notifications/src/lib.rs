@@ -26,6 +26,18 @@ pub use store::{MemoryStore, NotificationStore};
 
 use protocol::{ClientMessage, ServerMessage};
 
+// The deployment targets chosen by feature (see Cargo.toml): a target that
+// cannot run the handler fails the build here, naming the alternative.
+#[cfg(feature = "target-tokio")]
+xws::assert_deployable!(xws::caps::Tokio, NotificationsHandler<MemoryStore>);
+#[cfg(feature = "target-cloudflare")]
+xws::assert_deployable!(
+    xws::caps::CloudflareDurableObject,
+    NotificationsHandler<MemoryStore>
+);
+#[cfg(feature = "target-aws")]
+xws::assert_deployable!(xws::caps::AwsApiGateway, NotificationsHandler<MemoryStore>);
+
 /// How many notifications `GET /api/notifications` returns.
 pub const LIST_LIMIT: usize = 50;
 

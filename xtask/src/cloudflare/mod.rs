@@ -133,6 +133,7 @@ pub fn test(workspace: &Workspace) -> Result<()> {
             Optimize::Skip
         };
         let built = build_with(workspace, &tools, worker, optimize)?;
+        Wrangler::deploy_dry_run(workspace, &tools, &built)?;
         let server = Wrangler::spawn(
             workspace,
             &tools,

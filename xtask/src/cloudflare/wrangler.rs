@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 
 use super::Tools;
 use super::build::Built;
@@ -76,6 +76,31 @@ impl Wrangler {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             name: built.worker.name,
         })
+    }
+
+    /// `wrangler deploy --dry-run` of `built`: the deploy path checked
+    /// without an account (wrangler.toml's bindings, migrations and
+    /// triggers, the bundle of the worker-build output), into
+    /// `target/wrangler-dry-run/NAME`.
+    pub fn deploy_dry_run(workspace: &Workspace, tools: &Tools, built: &Built) -> Result<()> {
+        let outdir = workspace
+            .target_dir
+            .join("wrangler-dry-run")
+            .join(built.worker.name);
+        Cmd::new(tools.npm_bin.join("wrangler"))
+            .args(["deploy", "--dry-run", "--outdir"])
+            .arg(&outdir)
+            .current_dir(&built.dir)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "true")
+            .timeout(Duration::from_secs(120))
+            .run()
+            .with_context(|| {
+                format!(
+                    "wrangler deploy --dry-run of the {} worker",
+                    built.worker.name
+                )
+            })
     }
 
     /// Its base URL.

@@ -68,6 +68,7 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
         }
         (Method::Get, "/api/__stats") if debug::enabled(&env) => app.stats(&env, OBJECT_NAME).await,
         (Method::Get, "/") => Response::from_html(include_str!("../../static/index.html")),
+        (Method::Get, "/xws.js") => xws_cloudflare::client_js(),
         _ => Response::error("not found", 404),
     }
 }
