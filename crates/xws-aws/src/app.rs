@@ -38,11 +38,20 @@ use crate::{
 /// xws_aws::serve(xws).await
 /// # }
 /// ```
+///
+/// With `XWS_METRICS=emf` (or `log`), what the invocation recorded in
+/// [`xws::metrics`] is written at its end ([`MetricsOutput`](crate::MetricsOutput)).
 pub async fn serve<H: Handler>(xws: Xws<H>) -> Result<(), lambda_runtime::Error> {
     let xws = Arc::new(xws);
+    let metrics = Arc::new(crate::MetricsOutput::from_env());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let xws = xws.clone();
-        async move { xws.invoke(event.payload).await }
+        let metrics = metrics.clone();
+        async move {
+            let answer = xws.invoke(event.payload).await;
+            metrics.flush();
+            answer
+        }
     }))
     .await
 }

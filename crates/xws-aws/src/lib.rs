@@ -69,7 +69,7 @@ pub use config::{Config, MAX_CONNECTION_DURATION, MAX_MESSAGE_BYTES};
 pub use error::AwsError;
 pub use hub::AwsHub;
 pub use management::{ManagementApi, Reach, check_size};
-pub use metrics::{Metrics, MetricsSnapshot};
+pub use metrics::{Metrics, MetricsOutput, MetricsSnapshot};
 pub use registry::{ConnectionItem, Registry};
 
 /// Re-exported so functions need no direct dependency.

@@ -63,3 +63,57 @@ impl MetricsSnapshot {
         }
     }
 }
+
+/// Where the xws metrics ([`xws::metrics`]) go at the end of every
+/// invocation, from `XWS_METRICS`: `emf` writes CloudWatch embedded metric
+/// format documents to stdout (CloudWatch Logs turns them into metrics in
+/// the namespace `XWS_METRICS_NAMESPACE`, default `xws`), `log` writes one
+/// `tracing` event per metric, anything else (the default) nothing.
+#[derive(Clone, Debug)]
+pub enum MetricsOutput {
+    /// No metrics recorded.
+    Off,
+    /// `tracing` events with the target `xws::metrics`.
+    Log(&'static xws::metrics::LogRecorder),
+    /// CloudWatch EMF lines in this namespace.
+    Emf(&'static xws::metrics::LogRecorder, String),
+}
+
+impl MetricsOutput {
+    /// Reads `XWS_METRICS` and installs the recorder it needs. `Off` when
+    /// the application installed a recorder of its own.
+    pub fn from_env() -> Self {
+        let wanted = std::env::var("XWS_METRICS").unwrap_or_default();
+        if wanted != "emf" && wanted != "log" {
+            return Self::Off;
+        }
+        let Some(recorder) = xws::metrics::LogRecorder::install() else {
+            tracing::warn!("XWS_METRICS: another metrics recorder is installed; leaving it be");
+            return Self::Off;
+        };
+        if wanted == "log" {
+            return Self::Log(recorder);
+        }
+        let namespace = std::env::var("XWS_METRICS_NAMESPACE").unwrap_or_else(|_| "xws".into());
+        Self::Emf(recorder, namespace)
+    }
+
+    /// Writes what was recorded since the last flush.
+    pub fn flush(&self) {
+        match self {
+            Self::Off => {}
+            Self::Log(recorder) => recorder.log(),
+            Self::Emf(recorder, namespace) => {
+                let now_ms = u64::try_from(crate::now_ms()).unwrap_or(0);
+                for line in recorder.drain_emf(namespace, now_ms) {
+                    // EMF documents must be whole lines of the function's
+                    // output, not wrapped in a log formatter's line.
+                    #[allow(clippy::print_stdout, reason = "CloudWatch reads EMF from stdout")]
+                    {
+                        println!("{line}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -77,6 +77,7 @@ impl Aws {
             .filter(|id| Some(id.as_str()) != exclude)
             .collect();
         let total = targets.len();
+        let started = std::time::Instant::now();
         let cutoff = self.stale_cutoff();
         let topic = topic.map(Topic::as_str);
         let results: Vec<_> = stream::iter(targets)
@@ -106,6 +107,9 @@ impl Aws {
                 }
             }
         }
+        let pattern = topic.unwrap_or(xws::metrics::BROADCAST_PATTERN);
+        xws::metrics::delivered(pattern, delivered, started.elapsed().as_secs_f64());
+        xws::metrics::messages_out(delivered as u64, delivered * message.len());
         match first_error {
             Some(e) if failed == total => Err(e.into()),
             _ => Ok(Delivery { delivered }),

@@ -49,6 +49,7 @@ impl OpQueue {
 impl PeerTransport for OpQueue {
     fn send(&self, message: Message) -> Result<(), Error> {
         crate::check_size(&message)?;
+        xws::metrics::messages_out(1, message.len());
         self.push(Op::Send(message))
     }
 

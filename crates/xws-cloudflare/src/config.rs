@@ -99,6 +99,11 @@ pub struct Config {
     /// `xws_tokio::Config::origins`: the Worker entry answers 403 to the
     /// others before the `upgrade` hook runs.
     pub origins: OriginPolicy,
+    /// Write what [`xws::metrics`] recorded as `tracing` events (target
+    /// `xws::metrics`, one per metric) at the end of every event the
+    /// object handles: a Worker cannot be scraped, its logs can be read.
+    /// Off by default.
+    pub metrics_log: bool,
 }
 
 impl Default for Config {
@@ -109,6 +114,7 @@ impl Default for Config {
             limits: Limits::default(),
             auto_response: Some(AutoResponse::default()),
             origins: OriginPolicy::Any,
+            metrics_log: false,
         }
     }
 }
@@ -135,6 +141,12 @@ impl Config {
     /// Allows only the origins `origins` lets through (403 for others).
     pub fn with_origins(mut self, origins: OriginPolicy) -> Self {
         self.origins = origins;
+        self
+    }
+
+    /// Logs the xws metrics after every event ([`Config::metrics_log`]).
+    pub fn with_metrics_log(mut self, on: bool) -> Self {
+        self.metrics_log = on;
         self
     }
 

@@ -166,12 +166,23 @@ impl<H: Handler> Object<H> {
     /// Handles a request the [`Xws`](crate::Xws) entry forwarded.
     pub async fn fetch(&self, mut request: Request) -> worker::Result<Response> {
         self.ensure_loaded();
-        match Op::of(&request) {
+        let answer = match Op::of(&request) {
             Some(Op::Upgrade) => self.accept(&request).await,
             Some(Op::Sse) => crate::sse::accept(&self.registry, self.policy(), &request),
             Some(Op::Hub) => crate::hub::answer(&self.registry, &mut request).await,
             Some(Op::Stats) => Response::from_json(&self.stats()),
             None => Response::error("not an xws request", 400),
+        };
+        self.log_metrics();
+        answer
+    }
+
+    /// With [`Config::metrics_log`], logs what this event recorded.
+    fn log_metrics(&self) {
+        if self.config.metrics_log
+            && let Some(recorder) = xws::metrics::LogRecorder::install()
+        {
+            recorder.log();
         }
     }
 
@@ -246,6 +257,8 @@ impl<H: Handler> Object<H> {
         let mut session = session.lock().await;
         let outcome = session.message(message, ids::now_ms()).await;
         persist(&mut session, &socket, outcome).await;
+        drop(session);
+        self.log_metrics();
         Ok(())
     }
 
@@ -263,7 +276,9 @@ impl<H: Handler> Object<H> {
         // Completes the closing handshake; the runtime may already have.
         let reply = if frame.code.is_sendable() { code } else { 1000 };
         let _ = socket.close(Some(reply), Some(frame.reason.clone()));
-        self.end(&socket, None, frame).await
+        let ended = self.end(&socket, None, frame).await;
+        self.log_metrics();
+        ended
     }
 
     /// The socket failed: the `error` hook, then `close` with 1006.

@@ -120,21 +120,28 @@ impl Registry {
         let Some(subscribers) = index.get(topic) else {
             return 0;
         };
-        subscribers
+        let count = subscribers
             .iter()
             .filter(|(id, _)| Some(*id) != exclude)
             .filter(|(id, socket)| delivered(id, send(socket, message)))
-            .count()
+            .count();
+        xws::metrics::delivered_untimed(topic.as_str(), count);
+        xws::metrics::messages_out(count as u64, count * message.len());
+        count
     }
 
     /// Sends `message` to every WebSocket peer (SSE streams get topics only).
     pub fn broadcast(&self, message: &Message) -> usize {
-        self.peers
+        let count = self
+            .peers
             .borrow()
             .iter()
             .filter(|(_, link)| link.kind == PeerKind::WebSocket)
             .filter(|(id, link)| delivered(id, send(&link.socket, message)))
-            .count()
+            .count();
+        xws::metrics::delivered_untimed(xws::metrics::BROADCAST_PATTERN, count);
+        xws::metrics::messages_out(count as u64, count * message.len());
+        count
     }
 
     /// Sends `message` to one WebSocket peer; false when it is not here.

@@ -18,7 +18,9 @@ pub struct SocketTransport {
 
 impl PeerTransport for SocketTransport {
     fn send(&self, message: Message) -> Result<(), Error> {
-        registry::send(&self.socket, &message)
+        registry::send(&self.socket, &message)?;
+        xws::metrics::messages_out(1, message.len());
+        Ok(())
     }
 
     fn subscribe(&self, topic: &Topic) -> Result<(), Error> {

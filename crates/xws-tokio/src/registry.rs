@@ -274,7 +274,7 @@ impl Registry {
                 delivered += 1;
             }
         }
-        xws::metrics::delivered(topic.as_str(), delivered, started.elapsed().as_secs_f64());
+        count_fan_out(topic.as_str(), delivered, message.len(), started);
         delivered
     }
 
@@ -286,8 +286,14 @@ impl Registry {
             return;
         };
         for (id, subscriber) in subscribers {
-            if subscriber.presence_events && id != member {
-                let _ = subscriber.link.push(Frame::Message(message.clone()));
+            if subscriber.presence_events
+                && id != member
+                && subscriber
+                    .link
+                    .push(Frame::Message(message.clone()))
+                    .is_ok()
+            {
+                xws::metrics::messages_out(1, message.len());
             }
         }
     }
@@ -393,7 +399,7 @@ impl Registry {
                 delivered += 1;
             }
         }
-        xws::metrics::delivered(topic.as_str(), delivered, started.elapsed().as_secs_f64());
+        count_fan_out(topic.as_str(), delivered, message.len(), started);
         delivered
     }
 
@@ -427,17 +433,23 @@ impl Registry {
                 link.push(frame).is_ok()
             })
             .count();
-        xws::metrics::delivered(
+        count_fan_out(
             xws::metrics::BROADCAST_PATTERN,
             delivered,
-            started.elapsed().as_secs_f64(),
+            message.len(),
+            started,
         );
         delivered
     }
 
     fn deliver_to(&self, peer: &PeerId, message: Message) -> bool {
         let link = self.peers.read().get(peer).cloned();
-        link.is_some_and(|link| link.push(Frame::Message(message)).is_ok())
+        let bytes = message.len();
+        let sent = link.is_some_and(|link| link.push(Frame::Message(message)).is_ok());
+        if sent {
+            xws::metrics::messages_out(1, bytes);
+        }
+        sent
     }
 
     fn peer_ids(&self) -> Vec<PeerId> {
@@ -446,6 +458,13 @@ impl Registry {
 }
 
 /// The frame for a WebSocket subscriber: the publication converted once.
+/// One fan-out's metrics: `delivered` messages of `bytes` each, queued
+/// since `started`.
+fn count_fan_out(pattern_of: &str, delivered: usize, bytes: usize, started: std::time::Instant) {
+    xws::metrics::delivered(pattern_of, delivered, started.elapsed().as_secs_f64());
+    xws::metrics::messages_out(delivered as u64, delivered * bytes);
+}
+
 fn websocket_frame(converted: &mut Option<Option<WsMessage>>, message: &Message) -> Frame {
     match converted.get_or_insert_with(|| to_websocket(message)) {
         Some(ws) => Frame::WebSocket(ws.clone()),

@@ -16,7 +16,10 @@ pub(crate) struct TokioTransport {
 
 impl PeerTransport for TokioTransport {
     fn send(&self, message: Message) -> Result<(), Error> {
-        self.link.push(Frame::Message(message))
+        let bytes = message.len();
+        self.link.push(Frame::Message(message))?;
+        xws::metrics::messages_out(1, bytes);
+        Ok(())
     }
 
     fn subscribe(&self, topic: &Topic) -> Result<(), Error> {

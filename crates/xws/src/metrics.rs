@@ -136,6 +136,12 @@ pub fn delivered(topic: &str, count: usize, seconds: f64) {
     ::metrics::counter!(DELIVERIES, "pattern" => pattern).increment(count as u64);
 }
 
+/// A publication to `topic` reached `count` local subscribers, on a
+/// target whose clock cannot time a fan-out (a Worker's stops during it).
+pub fn delivered_untimed(topic: &str, count: usize) {
+    ::metrics::counter!(DELIVERIES, "pattern" => topic_pattern(topic)).increment(count as u64);
+}
+
 /// `count` messages were not delivered for `reason`.
 pub fn dropped(reason: DropReason, count: u64) {
     ::metrics::counter!(DROPS, "reason" => reason.as_str()).increment(count);

@@ -183,11 +183,14 @@ impl StartLive for Start {
         } = *self;
         let started = engine.take_pending(&topic, &link.id, ticket, |captured| {
             let (deliver, watermark) = stream::seam(&recovery.position, recovery.replay, captured);
+            let mut replayed = (0, 0);
             for publication in &deliver {
                 if link.push(frame(&link, publication)).is_err() {
                     break;
                 }
+                replayed = (replayed.0 + 1, replayed.1 + publication.message.len());
             }
+            xws::metrics::messages_out(replayed.0, replayed.1);
             // The topic's first subscriber here: the node stands where it does.
             let first = !registry.has_subscribers(&topic);
             registry.insert_subscriber(&topic, &link, watermark.offset, presence_events);

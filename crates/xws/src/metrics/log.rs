@@ -123,6 +123,19 @@ pub struct LogRecorder {
     cells: Mutex<BTreeMap<Series, Cell>>,
 }
 
+impl std::fmt::Debug for LogRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let series = self
+            .cells
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("LogRecorder")
+            .field("series", &series)
+            .finish()
+    }
+}
+
 impl LogRecorder {
     /// Installs the process's recorder, once; later calls return the same
     /// one. `None` when another recorder was installed first.

@@ -34,6 +34,9 @@ fn config(env: &Env) -> Config {
         .with_limits(debug::limits(env))
         .with_namespace(Namespace::Fixed(OBJECT_NAME.into()))
         .with_origins(origins)
+        // `XWS_METRICS = "log"` in wrangler.toml's [vars]: the xws metrics
+        // as log lines after every event (`npx wrangler tail` shows them).
+        .with_metrics_log(env.var("XWS_METRICS").is_ok_and(|v| v.to_string() == "log"))
 }
 
 /// The handler, configured from the Worker's vars and secrets.
