@@ -158,7 +158,10 @@ impl<H: Handler> Xws<H> {
     }
 
     fn session_config(&self) -> SessionConfig {
-        SessionConfig::from(&self.aws.config.limits)
+        SessionConfig {
+            target: "aws",
+            ..SessionConfig::from(&self.aws.config.limits)
+        }
     }
 
     /// `$connect`: `upgrade`, then `open`. The item is stored with what

@@ -395,7 +395,10 @@ impl<H: Handler> Object<H> {
     /// [`Config::auto_response`] the runtime answers it first, and without
     /// it the object still answers (woken for it) without the handler.
     fn session_config(&self) -> SessionConfig {
-        SessionConfig::from(&self.config.limits)
+        SessionConfig {
+            target: "cloudflare",
+            ..SessionConfig::from(&self.config.limits)
+        }
     }
 }
 

@@ -53,6 +53,7 @@ impl<H: Handler> Dispatcher<H> {
     pub(crate) fn new(shared: Arc<Shared<H>>, peer: Peer<H::Context>, link: Arc<PeerLink>) -> Self {
         let config = SessionConfig {
             answer_app_ping: shared.config.answer_app_ping,
+            target: "tokio",
             ..SessionConfig::from(&shared.config.limits)
         };
         let session = Session::new(shared.handler.clone(), peer, config, shared.now_ms());

@@ -22,6 +22,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use super::{
     RateDecision, RateLimiter,
     guard::{contained, guarded},
@@ -43,6 +45,9 @@ pub struct SessionConfig {
     /// handler. On by default; off only for an adapter whose runtime
     /// answers it before the session sees it.
     pub answer_app_ping: bool,
+    /// The target's name (`tokio`, `cloudflare`, `aws`, …) in the
+    /// connection's `tracing` span, beside the peer id.
+    pub target: &'static str,
 }
 
 impl From<&Limits> for SessionConfig {
@@ -51,6 +56,7 @@ impl From<&Limits> for SessionConfig {
             max_message_size: limits.max_message_size,
             rate: limits.rate,
             answer_app_ping: true,
+            target: "xws",
         }
     }
 }
@@ -94,6 +100,9 @@ pub struct Session<H: Handler> {
     peer: Peer<H::Context>,
     config: SessionConfig,
     limiter: Option<RateLimiter>,
+    /// `xws.peer{peer, target}`: the hooks run in it, so whatever a
+    /// handler logs says which connection and which target.
+    span: tracing::Span,
     closed: bool,
     /// Whether this session counted the connection open, so its close is
     /// counted once and only against an open it counted.
@@ -125,16 +134,24 @@ impl<H: Handler> Session<H> {
         config: SessionConfig,
         limiter: Option<RateLimiter>,
     ) -> Self {
+        let span = tracing::info_span!("xws.peer", peer = %peer.id(), target = config.target);
         Self {
             handler,
             peer,
             config,
+            span,
             limiter: config.rate.and(limiter),
             closed: false,
             // A resumed session belongs to a connection counted open by an
             // earlier one (before hibernation, another invocation).
             counted_open: true,
         }
+    }
+
+    /// The connection's span (`xws.peer`, with `peer` and `target`), for
+    /// the adapter's own events about it.
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
     }
 
     /// The peer.
@@ -150,12 +167,15 @@ impl<H: Handler> Session<H> {
 
     /// The connection opened: the `open` hook.
     pub async fn open(&mut self) -> Outcome {
-        tracing::debug!(peer = %self.peer.id(), path = %self.peer.request().path, "peer open");
+        tracing::debug!(parent: &self.span, peer = %self.peer.id(), path = %self.peer.request().path, "peer open");
         if !self.counted_open {
             self.counted_open = true;
             metrics::connection_opened();
         }
-        match guarded(self.handler.open(&self.peer)).await {
+        match guarded(self.handler.open(&self.peer))
+            .instrument(self.span.clone())
+            .await
+        {
             Ok(()) => self.settled(),
             Err(error) => self.fail(error).await,
         }
@@ -183,7 +203,10 @@ impl<H: Handler> Session<H> {
             let _ = self.peer.send(client::app_pong());
             return Outcome::default();
         }
-        match guarded(self.handler.message(&self.peer, message)).await {
+        match guarded(self.handler.message(&self.peer, message))
+            .instrument(self.span.clone())
+            .await
+        {
             Ok(()) => self.settled(),
             Err(error) => self.fail(error).await,
         }
@@ -202,20 +225,22 @@ impl<H: Handler> Session<H> {
     /// The connection closed (either side, a timeout, an error): the
     /// `close` hook. The adapter removes the peer from its topics after.
     pub async fn close(&mut self, frame: CloseFrame) {
-        tracing::debug!(peer = %self.peer.id(), code = %frame.code, "peer closed");
+        tracing::debug!(parent: &self.span, peer = %self.peer.id(), code = %frame.code, "peer closed");
         if self.counted_open {
             self.counted_open = false;
             metrics::connection_closed(frame.code);
         }
         self.closed = true;
-        contained(self.handler.close(&self.peer, frame)).await;
+        contained(self.handler.close(&self.peer, frame))
+            .instrument(self.span.clone())
+            .await;
     }
 
     /// Something failed that ends this peer (a state that cannot be stored,
     /// a transport error): the `error` hook, then a close with the error's
     /// frame ([`Error::close_frame`]).
     pub async fn fail(&mut self, error: Error) -> Outcome {
-        tracing::warn!(peer = %self.peer.id(), %error, "closing the peer");
+        tracing::warn!(parent: &self.span, peer = %self.peer.id(), %error, "closing the peer");
         self.report(&error).await;
         let frame = error.close_frame();
         self.peer.close(frame.code, frame.reason.clone());
@@ -228,7 +253,9 @@ impl<H: Handler> Session<H> {
 
     /// Tells the handler about an error that does not end the peer.
     pub async fn report(&mut self, error: &Error) {
-        contained(self.handler.error(&self.peer, error)).await;
+        contained(self.handler.error(&self.peer, error))
+            .instrument(self.span.clone())
+            .await;
     }
 
     /// Rate-limits one incoming frame; `Some` when it must not go further.

@@ -445,3 +445,58 @@ fn a_new_peer_keeps_neither_credentials_nor_headers_by_default() {
     assert_eq!(kept.query.as_deref(), Some("room=a"));
     assert!(kept.headers.is_empty(), "{:?}", kept.headers);
 }
+
+#[test]
+fn hooks_run_in_the_connection_span_with_the_peer_and_the_target() {
+    /// Logs one event from inside its `open` hook.
+    struct Logs;
+    impl Handler for Logs {
+        type Context = u32;
+        async fn open(&self, _: &Peer<u32>) -> HookResult {
+            tracing::info!("opened by the handler");
+            Ok(())
+        }
+    }
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let handler = Arc::new(Logs);
+    let peer = new_peer(
+        PeerId::from("p7"),
+        RequestInfo::default(),
+        0,
+        Box::new(Recorder::default()),
+        handler.clone(),
+    );
+    let config = SessionConfig {
+        target: "test-target",
+        ..SessionConfig::default()
+    };
+    tracing::subscriber::with_default(subscriber, || {
+        let mut session = Session::new(handler, peer, config, 0);
+        let _ = block_on(session.open());
+    });
+    let output = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let line = output
+        .lines()
+        .find(|line| line.contains("opened by the handler"))
+        .expect("the hook's event");
+    assert!(
+        line.contains("xws.peer{peer=p7 target=\"test-target\"}"),
+        "{line}"
+    );
+}
