@@ -3,14 +3,17 @@
 //! message naming the alternative, and one that can (the Lambda build's)
 //! compiles.
 //!
-//! Each case runs `cargo check` on the chat with that feature, in a target
-//! directory of its own so the test build's artifacts are not invalidated.
+//! Each case runs `cargo check` on the chat with that feature, in the
+//! workspace's target directory: the dependencies' metadata from the clippy
+//! step is reused, and a feature set of its own never invalidates another
+//! build's artifacts.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn check_with(feature: &str) -> Output {
-    let target_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("chat-targets");
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let target_dir = tmp.parent().unwrap_or(tmp);
     Command::new(env!("CARGO"))
         .args([
             "check",
