@@ -12,8 +12,8 @@
 //! - `cargo xtask dev aws [EXAMPLE] --port P` serves one example (default
 //!   `chat`) at `http://127.0.0.1:P/` (WebSocket `ws://127.0.0.1:P/api/ws`).
 //! - `cargo xtask test-aws [EXAMPLE]...` (and the `aws` step of `cargo
-//!   xtask test`, every example) validates the SAM templates with cfn-lint,
-//!   then runs each example's `live` tests against its own deployment and,
+//!   xtask test`, every example) validates the SAM templates (cfn-lint, `sam
+//!   validate`), then runs each example's `live` tests against its own deployment and,
 //!   when every example runs, every page in Chromium against them
 //!   (`tests/browser/pages.test.mjs`).
 
@@ -35,6 +35,12 @@ const PYPI: &[&str] = &[
     "moto[server]==5.2.5",
     "cargo-lambda==1.9.2",
     "cfn-lint==1.58.0",
+    // `sam validate`; it pins the same cfn-lint.
+    "aws-sam-cli==1.170.0",
+    // The boto line aws-sam-cli accepts, named so that pip does not try
+    // every newer botocore (16 MB each) before finding it.
+    "boto3<1.44",
+    "botocore<1.44",
 ];
 /// The emulated WebSocket API's path (on AWS, its stage).
 const WS_PATH: &str = "/api/ws";
@@ -438,22 +444,86 @@ fn deploy(
 /// `cargo xtask build aws [EXAMPLE]`: `cargo lambda build --release` of
 /// one example's functions, or of every example's
 /// (`$CARGO_TARGET_DIR/lambda/{example}-{function}/bootstrap`; one target
-/// directory, so shared dependencies build once).
+/// directory, so shared dependencies build once), each bootstrap checked.
 pub fn build(workspace: &Workspace, example: Option<&str>) -> Result<()> {
     let examples: Vec<&Example> = match example {
         Some(name) => vec![Example::named(name)?],
         None => EXAMPLES.iter().collect(),
     };
-    let bin = venv()?;
-    for example in examples {
+    release_build(workspace, &examples, &venv()?, false)?
+        .finish(RELEASE_BUILD_TIMEOUT)
+        .context("cargo lambda build --release")?;
+    report_bootstraps(workspace, &examples)
+}
+
+/// How long the release build of every function may take, cold.
+const RELEASE_BUILD_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Starts `cargo lambda build --release` of `examples`' functions, what a
+/// deploy uploads (zig from PyPI links them for Amazon Linux's glibc; arm64
+/// needs an aarch64 std, which rustup cannot download here). `low_priority`
+/// runs it under `nice`, beside tests that mostly wait on sockets.
+fn release_build(
+    workspace: &Workspace,
+    examples: &[&Example],
+    bin: &Path,
+    low_priority: bool,
+) -> Result<ChildGuard> {
+    let mut cmd = if low_priority {
+        Cmd::new("nice")
+            .args(["-n", "19"])
+            .arg(bin.join("cargo-lambda"))
+    } else {
         Cmd::new(bin.join("cargo-lambda"))
-            .args(["lambda", "build", "--release", "-p", example.package])
-            .current_dir(workspace.root.join(example.dir))
-            .env("PATH", path_with(&bin)?)
-            .env("CARGO_TARGET_DIR", &workspace.target_dir)
-            .timeout(Duration::from_secs(3600))
-            .run()
-            .with_context(|| format!("cargo lambda build --release -p {}", example.package))?;
+    };
+    cmd = cmd.args(["lambda", "build", "--release"]);
+    for example in examples {
+        cmd = cmd.args(["-p", example.package]);
+    }
+    cmd = cmd
+        .current_dir(&workspace.root)
+        .env("PATH", path_with(bin)?)
+        .env("CARGO_TARGET_DIR", &workspace.target_dir);
+    if low_priority {
+        let log = release_build_log(workspace);
+        eprintln!(
+            "xtask: aws: cargo lambda build --release logs to {}",
+            log.display()
+        );
+        cmd = cmd.log_to(&log)?;
+    }
+    cmd.spawn()
+}
+
+/// Where the background release build writes its output.
+fn release_build_log(workspace: &Workspace) -> PathBuf {
+    workspace.target_dir.join("lambda-release-build.log")
+}
+
+/// Checks that every function of `examples` has its bootstrap and prints
+/// their sizes.
+fn report_bootstraps(workspace: &Workspace, examples: &[&Example]) -> Result<()> {
+    let mut missing = Vec::new();
+    for example in examples {
+        for function in example.functions {
+            let name = example.function(function);
+            let bootstrap = workspace
+                .target_dir
+                .join("lambda")
+                .join(&name)
+                .join("bootstrap");
+            match std::fs::metadata(&bootstrap) {
+                Ok(meta) => eprintln!(
+                    "xtask: aws: {name}: {} ({:.1} MiB)",
+                    bootstrap.display(),
+                    meta.len() as f64 / (1024.0 * 1024.0)
+                ),
+                Err(_) => missing.push(name),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        bail!("cargo lambda build --release made no bootstrap for {missing:?}");
     }
     Ok(())
 }
@@ -504,19 +574,17 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
             .collect::<Result<_>>()?
     };
     let bin = venv()?;
-    let mut lint = Cmd::new(bin.join("cfn-lint"));
-    for example in &examples {
-        lint = lint.arg(example.template(workspace));
-    }
-    lint.timeout(Duration::from_secs(300))
-        .run()
-        .context("cfn-lint found problems in the examples' template.yaml")?;
+    validate_templates(workspace, &examples, &bin)?;
     let started = Instant::now();
     let built = build_all(workspace, &examples)?;
     eprintln!(
         "xtask: aws: built in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    // What a deploy uploads, built beside the live tests (which mostly wait
+    // on sockets) and checked at the end.
+    let release_started = Instant::now();
+    let release = release_build(workspace, &examples, &bin, true)?;
     let services = start_services(workspace, &bin)?;
     let mut failed = Vec::new();
     // Each deployment stays up after its live tests, for the browser tests.
@@ -556,8 +624,48 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
             failed.push("browser");
         }
     }
+    let release = release
+        .finish(RELEASE_BUILD_TIMEOUT)
+        .and_then(|()| report_bootstraps(workspace, &examples));
+    eprintln!(
+        "xtask: aws: cargo lambda build --release {} in {:.1} s",
+        if release.is_ok() { "passed" } else { "FAILED" },
+        release_started.elapsed().as_secs_f64()
+    );
+    if let Err(error) = release {
+        eprintln!(
+            "xtask: aws release build: {error:#} (its output: {})",
+            release_build_log(workspace).display()
+        );
+        failed.push("cargo lambda build --release");
+    }
     if !failed.is_empty() {
         bail!("the AWS tests of {failed:?} failed");
+    }
+    Ok(())
+}
+
+/// The offline checks of the SAM templates: cfn-lint (CloudFormation's
+/// schemas and best practices, the SAM transform included) on all at once,
+/// then `sam validate` on each (the SAM translator, as `sam deploy` runs it).
+fn validate_templates(workspace: &Workspace, examples: &[&Example], bin: &Path) -> Result<()> {
+    let mut lint = Cmd::new(bin.join("cfn-lint"));
+    for example in examples {
+        lint = lint.arg(example.template(workspace));
+    }
+    lint.timeout(Duration::from_secs(300))
+        .run()
+        .context("cfn-lint found problems in the examples' template.yaml")?;
+    for example in examples {
+        Cmd::new(bin.join("sam"))
+            .args(["validate", "--region", "us-east-1", "--template"])
+            .arg(example.template(workspace))
+            // No telemetry and no credentials: the translator runs locally.
+            .env("SAM_CLI_TELEMETRY", "0")
+            .env_remove("AWS_PROFILE")
+            .timeout(Duration::from_secs(120))
+            .run()
+            .with_context(|| format!("sam validate of {}", example.dir))?;
     }
     Ok(())
 }
