@@ -3,8 +3,9 @@
 // same clicks and the same assertions on each: the chat between two pages,
 // the dashboard's live chart, the import progress bar in two tabs,
 // notifications across tabs and after being offline, an idle stretch with
-// zero reconnects, and a dropped connection followed by a reconnect and the
-// delivery of what was sent meanwhile. Screenshots go to
+// zero reconnects, a dropped connection followed by a reconnect and the
+// delivery of what was sent meanwhile, and a binary round trip (as binary
+// notices on AWS). Screenshots go to
 // `target/xws-artifacts/{target}/`.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -188,6 +189,30 @@ test(`[${targetName}] a dropped connection reconnects and delivers what was sent
   await screenshot(alice, "chat-reconnected");
   await alice.close();
   await bob.close();
+});
+
+test(`[${targetName}] a binary message round-trips through the page's client`, { timeout: 60_000 }, async () => {
+  // API Gateway closes a connection that sends a binary frame (1003): there
+  // the client sends binary notices, which the session hands the handler as
+  // binary, and the handler's binary answer comes back as one.
+  const binaryAsText = websocketOnItsOwnHost;
+  const alice = await open(chatUrl(`alice-${run}`), "alice", { options: { binaryAsText } });
+  const bytes = [0, 1, 127, 128, 254, 255, 123, 34, 92];
+  const echoed = await alice.evaluate(async (bytes) => {
+    const echo = new Promise((resolve, reject) => {
+      const off = window.chat.on("message", (message) => {
+        if (!(message instanceof ArrayBuffer)) return;
+        off();
+        resolve([...new Uint8Array(message)]);
+      });
+      window.chat.on("close", ({ code, reason }) => reject(new Error(`closed ${code} ${reason}`)));
+    });
+    window.chat.send(new Uint8Array(bytes));
+    return echo;
+  }, bytes);
+  assert.deepEqual(echoed, bytes);
+  assert.equal(await state(alice), "open");
+  await alice.close();
 });
 
 /** The page's WebSocket endpoint (its meta, resolved against the page) as a ws: URL. */

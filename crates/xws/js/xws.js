@@ -24,6 +24,11 @@
 // - Close notices: where the server cannot send a close frame with a code
 //   (AWS API Gateway), it sends `{"xws":"close","code":N,"reason":"..."}`
 //   and then closes; `close` reports that code and reason.
+// - Binary as text: where the server refuses binary frames (AWS API Gateway
+//   closes with 1003), `binaryAsText: true` sends each ArrayBuffer or typed
+//   array as `{"xws":"binary","data":"<base64>"}`, which the server's session
+//   hands to its handler as the binary message (xws::client::binary_notice).
+//   Such notices from the server always arrive as ArrayBuffers.
 // - Falls back to Server-Sent Events + HTTP POST (xws_tokio's
 //   `Xws::fallback`) when a WebSocket cannot be opened, with the same API.
 //   Once the fallback worked where the WebSocket did not, it is kept.
@@ -72,6 +77,9 @@ export const DEFAULTS = Object.freeze({
   /** A function returning the token (or a promise of it), called before
    *  every connection attempt; sent as `?token=`. null: the URL as given. */
   token: null,
+  /** Send binary messages as base64 text notices, for servers behind AWS API
+   *  Gateway (which refuses binary frames). A Blob cannot be sent then. */
+  binaryAsText: false,
   /** Whether to reconnect after the server closed with this { code, reason }.
    *  By default: not after 1008 (policy violation) nor application codes 4000-4999. */
   shouldReconnect: ({ code }) => code !== 1008 && !(code >= 4000 && code <= 4999),
@@ -160,7 +168,7 @@ export class XwsClient {
    * client was closed.
    */
   send(value) {
-    const data = encode(value);
+    const data = encode(value, this.#options.binaryAsText);
     if (this.#closedByApp) {
       this.#emit("error", new Error("xws: send after close()"));
       return false;
@@ -253,6 +261,11 @@ export class XwsClient {
     if (data === APP_PONG) return;
     if (typeof data !== "string") {
       this.#emit("message", data);
+      return;
+    }
+    const binary = binaryNotice(data);
+    if (binary) {
+      this.#emit("message", binary);
       return;
     }
     let value = data;
@@ -350,10 +363,15 @@ function withScheme(url, kind) {
   return url;
 }
 
-function encode(value) {
+function encode(value, binaryAsText) {
   if (typeof value === "string") return value;
-  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return value;
-  if (typeof Blob !== "undefined" && value instanceof Blob) return value;
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+    return binaryAsText ? BINARY_NOTICE_PREFIX + toBase64(value) + '"}' : value;
+  }
+  if (typeof Blob !== "undefined" && value instanceof Blob) {
+    if (binaryAsText) throw new TypeError("xws: with binaryAsText, send an ArrayBuffer, not a Blob");
+    return value;
+  }
   return JSON.stringify(value);
 }
 
@@ -504,6 +522,31 @@ function closeNotice(data) {
   } catch {
     return null;
   }
+}
+
+/** What every binary notice (`xws::client::binary_notice`) starts with. */
+const BINARY_NOTICE_PREFIX = '{"xws":"binary","data":"';
+
+/** The ArrayBuffer a binary notice carries, else null. */
+function binaryNotice(data) {
+  if (!data.startsWith(BINARY_NOTICE_PREFIX) || !data.endsWith('"}')) return null;
+  try {
+    return fromBase64(data.slice(BINARY_NOTICE_PREFIX.length, -2));
+  } catch {
+    return null;
+  }
+}
+
+function toBase64(value) {
+  const bytes = value instanceof ArrayBuffer
+    ? new Uint8Array(value)
+    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  let text = "";
+  // In chunks: String.fromCharCode takes its bytes as arguments.
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
 }
 
 function fromBase64(text) {
