@@ -16,10 +16,14 @@
 //!   validate`), then runs each example's `live` tests against its own deployment and,
 //!   when every example runs, every page in Chromium against them
 //!   (`tests/browser/pages.test.mjs`).
+//! - `cargo xtask build aws [EXAMPLE]` runs `cargo lambda build --release`
+//!   and checks every bootstrap; the `lambda-build` and `lambda-bootstraps`
+//!   steps of `cargo xtask test` do the same in the background.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -495,6 +499,58 @@ fn release_build(
     cmd.spawn()
 }
 
+/// The release build of every function that the `lambda-build` step of
+/// `cargo xtask test` starts and the `lambda-bootstraps` step checks: in
+/// between it runs under `nice` beside the steps that mostly wait on
+/// sockets (workerd, the emulator, Chromium, Autobahn), so it costs the
+/// run little time.
+static RELEASE_BUILD: Mutex<Option<(ChildGuard, Instant)>> = Mutex::new(None);
+
+/// The `lambda-build` step: starts `cargo lambda build --release` of every
+/// function in the background.
+pub fn start_release_build(workspace: &Workspace) -> Result<()> {
+    let examples: Vec<&Example> = EXAMPLES.iter().collect();
+    let child = release_build(workspace, &examples, &venv()?, true)?;
+    *release_build_slot() = Some((child, Instant::now()));
+    Ok(())
+}
+
+/// The `lambda-bootstraps` step: waits for the release build (starting it
+/// if the `lambda-build` step was skipped) and checks every bootstrap.
+pub fn check_release_build(workspace: &Workspace) -> Result<()> {
+    if release_build_slot().is_none() {
+        start_release_build(workspace)?;
+    }
+    let Some((child, started)) = release_build_slot().take() else {
+        bail!("the release build did not start");
+    };
+    let waited = Instant::now();
+    child.finish(RELEASE_BUILD_TIMEOUT).with_context(|| {
+        format!(
+            "cargo lambda build --release (its output: {})",
+            release_build_log(workspace).display()
+        )
+    })?;
+    eprintln!(
+        "xtask: aws: cargo lambda build --release finished {:.1} s after it started, {:.1} s of it waited for here",
+        started.elapsed().as_secs_f64(),
+        waited.elapsed().as_secs_f64()
+    );
+    let examples: Vec<&Example> = EXAMPLES.iter().collect();
+    report_bootstraps(workspace, &examples)
+}
+
+/// Stops a release build nobody waited for (a run that skipped the check).
+pub fn stop_release_build() {
+    drop(release_build_slot().take());
+}
+
+fn release_build_slot() -> std::sync::MutexGuard<'static, Option<(ChildGuard, Instant)>> {
+    RELEASE_BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Where the background release build writes its output.
 fn release_build_log(workspace: &Workspace) -> PathBuf {
     workspace.target_dir.join("lambda-release-build.log")
@@ -581,10 +637,6 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
         "xtask: aws: built in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    // What a deploy uploads, built beside the live tests (which mostly wait
-    // on sockets) and checked at the end.
-    let release_started = Instant::now();
-    let release = release_build(workspace, &examples, &bin, true)?;
     let services = start_services(workspace, &bin)?;
     let mut failed = Vec::new();
     // Each deployment stays up after its live tests, for the browser tests.
@@ -623,21 +675,6 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
             eprintln!("xtask: aws browser tests: {error:#}");
             failed.push("browser");
         }
-    }
-    let release = release
-        .finish(RELEASE_BUILD_TIMEOUT)
-        .and_then(|()| report_bootstraps(workspace, &examples));
-    eprintln!(
-        "xtask: aws: cargo lambda build --release {} in {:.1} s",
-        if release.is_ok() { "passed" } else { "FAILED" },
-        release_started.elapsed().as_secs_f64()
-    );
-    if let Err(error) = release {
-        eprintln!(
-            "xtask: aws release build: {error:#} (its output: {})",
-            release_build_log(workspace).display()
-        );
-        failed.push("cargo lambda build --release");
     }
     if !failed.is_empty() {
         bail!("the AWS tests of {failed:?} failed");
