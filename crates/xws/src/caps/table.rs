@@ -97,11 +97,16 @@ pub enum Capability {
     Subprotocols,
     /// permessage-deflate compression.
     Compression,
+    /// A topic's history with stream positions, and recovery of what a
+    /// reconnecting client missed (`xws::stream`).
+    History,
+    /// Who is subscribed to a topic, and join/leave events.
+    Presence,
 }
 
 impl Capability {
     /// How many capabilities the table has.
-    pub const COUNT: usize = 19;
+    pub const COUNT: usize = 21;
 
     /// Every capability, in the order of the table's rows.
     pub const ALL: [Capability; Capability::COUNT] = [
@@ -124,6 +129,8 @@ impl Capability {
         Capability::RemoteAddress,
         Capability::Subprotocols,
         Capability::Compression,
+        Capability::History,
+        Capability::Presence,
     ];
 
     /// The capability's name as the matrix and the errors print it.
@@ -148,6 +155,8 @@ impl Capability {
             Capability::RemoteAddress => "remote address",
             Capability::Subprotocols => "subprotocols",
             Capability::Compression => "compression",
+            Capability::History => "history and recovery",
+            Capability::Presence => "presence",
         }
     }
 }

@@ -7,6 +7,7 @@ const CONNECTIONS: &str = "AWS docs: apigateway-how-to-call-websocket-api-connec
 const BINARY: &str = "AWS docs: websocket-api-develop-binary-media-types";
 const ROUTES: &str = "AWS docs: apigateway-websocket-api-route-keys-connect-disconnect";
 const TABLE: &str = "a DynamoDB table of connections and topics, fan-out with PostToConnection";
+const DYNAMODB: &str = "AWS docs: dynamodb Expressions.UpdateExpressions (ADD), TTL";
 
 /// The AWS API Gateway WebSocket column.
 pub const COLUMN: Column = Column {
@@ -119,6 +120,18 @@ pub const COLUMN: Column = Column {
             "compress payloads in the application",
             "no permessage-deflate",
             LIMITS,
+        ),
+        Cell::emulated(
+            History,
+            "DynamoDB: an atomic counter per topic, items with TTL",
+            "not in xws-aws yet",
+            DYNAMODB,
+        ),
+        Cell::emulated(
+            Presence,
+            "the DynamoDB table of connections",
+            "not in xws-aws yet",
+            DYNAMODB,
         ),
     ],
 }

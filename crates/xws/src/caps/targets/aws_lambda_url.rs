@@ -85,6 +85,8 @@ pub const COLUMN: Column = Column {
             "streamed responses are not compressed",
             STREAMING,
         ),
+        sse_function::no_history(History, STREAMING),
+        sse_function::no_history(Presence, STREAMING),
     ],
 }
 .checked();

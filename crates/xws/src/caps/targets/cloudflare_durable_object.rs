@@ -6,6 +6,7 @@ const STATE: &str = "Cloudflare docs: durable-objects/api/state";
 const WEBSOCKETS: &str = "Cloudflare docs: durable-objects/best-practices/websockets";
 const LIMITS: &str = "Cloudflare docs: durable-objects/platform/limits";
 const FLAGS: &str = "Cloudflare docs: workers/configuration/compatibility-flags";
+const SQL: &str = "Cloudflare docs: durable-objects/api/sqlite-storage-api";
 
 /// The Cloudflare Durable Object's column.
 pub const COLUMN: Column = Column {
@@ -125,6 +126,18 @@ pub const COLUMN: Column = Column {
             "permessage-deflate with the `web_socket_compression` flag",
             FLAGS,
         ),
+        Cell::full(
+            History,
+            "the object's SQLite storage: survives hibernation and eviction",
+            SQL,
+        )
+        .proved_by("recovery_after_drop"),
+        Cell::full(
+            Presence,
+            "the sockets the object holds (each member's info in its socket's attachment)",
+            WEBSOCKETS,
+        )
+        .proved_by("presence_and_join_leave"),
     ],
 }
 .checked();

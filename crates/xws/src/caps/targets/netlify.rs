@@ -58,6 +58,8 @@ pub const COLUMN: Column = Column {
         ),
         sse_function::SUBPROTOCOLS,
         Cell::none(Compression, "compress payloads in the application", "", CONFIG),
+        sse_function::no_history(History, CONFIG),
+        sse_function::no_history(Presence, CONFIG),
     ],
 }
 .checked();

@@ -4,6 +4,7 @@ use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const ADAPTER: &str = "xws-tokio";
 const LIMITS: &str = "xws::Limits";
+const STREAMS: &str = "xws::stream";
 
 /// The Tokio server's column.
 pub const COLUMN: Column = Column {
@@ -81,6 +82,18 @@ pub const COLUMN: Column = Column {
             "tokio-tungstenite does not implement permessage-deflate (Autobahn 12.*/13.* UNIMPLEMENTED)",
             "tokio-tungstenite 0.30",
         ),
+        Cell::full(
+            History,
+            "in memory on one node; a Redis Stream per topic across nodes (xws_redis::RedisStreams)",
+            STREAMS,
+        )
+        .proved_by("recovery_after_drop"),
+        Cell::full(
+            Presence,
+            "in memory on one node; Redis hashes across nodes",
+            STREAMS,
+        )
+        .proved_by("presence_and_join_leave"),
     ],
 }
 .checked();

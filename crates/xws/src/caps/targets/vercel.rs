@@ -62,6 +62,8 @@ pub const COLUMN: Column = Column {
         Cell::full(RemoteAddress, "the X-Forwarded-For / X-Real-IP headers", "Vercel docs: headers"),
         sse_function::SUBPROTOCOLS,
         Cell::none(Compression, "compress payloads in the application", "", FUNCTIONS),
+        sse_function::no_history(History, FUNCTIONS),
+        sse_function::no_history(Presence, FUNCTIONS),
     ],
 }
 .checked();
