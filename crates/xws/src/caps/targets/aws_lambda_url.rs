@@ -16,6 +16,7 @@ pub const COLUMN: Column = Column {
     adapter: AdapterStatus::Available {
         krate: "xws-aws (feature function-url)",
     },
+    checked_on: "2026-11-29",
     cells: [
         Cell::none(
             WebSocket,
@@ -85,6 +86,7 @@ pub const COLUMN: Column = Column {
             "streamed responses are not compressed",
             STREAMING,
         ),
+        sse_function::CLOSE_CODES,
     ],
 }
-.checked();
+.in_row_order();

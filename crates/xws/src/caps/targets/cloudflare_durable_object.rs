@@ -15,6 +15,7 @@ pub const COLUMN: Column = Column {
     adapter: AdapterStatus::Available {
         krate: "xws-cloudflare",
     },
+    checked_on: "2026-11-29",
     cells: [
         Cell::full(
             WebSocket,
@@ -59,7 +60,9 @@ pub const COLUMN: Column = Column {
             "runtime only",
             "the runtime answers protocol pings; the application neither sends nor sees them",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("ping_pong")
+        .checked_on("2026-12-07"),
         Cell::limited(
             HeartbeatWithoutWaking,
             "2,048 characters",
@@ -125,6 +128,13 @@ pub const COLUMN: Column = Column {
             "permessage-deflate with the `web_socket_compression` flag",
             FLAGS,
         ),
+        Cell::full(
+            CloseCodes,
+            "WebSocket.close(code, reason) reaches the client as sent",
+            WEBSOCKETS,
+        )
+        .proved_by("rate_limit_closes_a_flooding_peer_with_1008")
+            .checked_on("2026-12-07"),
     ],
 }
-.checked();
+.in_row_order();

@@ -18,6 +18,7 @@ pub const COLUMN: Column = Column {
     adapter: AdapterStatus::Available {
         krate: "xws-cloudflare (WorkerStreams: SSE)",
     },
+    checked_on: "2026-11-29",
     cells: [
         Cell::limited(
             WebSocket,
@@ -87,6 +88,7 @@ pub const COLUMN: Column = Column {
         cloudflare::REMOTE_ADDRESS,
         cloudflare::SUBPROTOCOLS,
         cloudflare::COMPRESSION,
+        cloudflare::CLOSE_CODES,
     ],
 }
-.checked();
+.in_row_order();
