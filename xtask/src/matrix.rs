@@ -85,8 +85,9 @@ What each deployment target offers a real-time application, and what xws deliver
 Legend: ✅ full · ⚠️ limited (the limit is given) · 🔁 emulated (how is given) · ❌ none (an alternative is given).
 Cells state what the **platform** allows. A cell is backed by an xws test only where it names a
 test scenario (🧪: a conformance scenario of `xws-testkit`, or an adapter's own test where the behaviour is
-specific to it); `cargo xtask matrix --check` fails when a named scenario does not exist. The adapter status
-of each target says what xws implements.
+specific to it); `cargo xtask matrix --check` fails when a named scenario does not exist. In the tables per
+target, every cell names its source and the day it was last checked against it; a cell a test proves is
+checked again by every run of `cargo xtask test`. The adapter status of each target says what xws implements.
 A handler that needs a ❌ capability on its target does not compile: see the README.
 
 ";
@@ -205,10 +206,7 @@ fn adapter_status(status: AdapterStatus) -> String {
                 "planned: `{krate}`, not yet implemented in xws; the column states what the platform allows"
             )
         }
-        AdapterStatus::GuardOnly => {
-            "no adapter: the compile-time guard and the SSE entry point `xws::caps::Deployment`"
-                .to_owned()
-        }
+        AdapterStatus::GuardOnly => "no adapter: the compile-time guard".to_owned(),
     }
 }
 
@@ -218,7 +216,7 @@ fn render_details(out: &mut String, column: &Column) {
     table_head(
         out,
         "capability",
-        ["support", "note", "source", "proved by"],
+        ["support", "note", "source", "checked", "proved by"],
     );
     for cell in &column.cells {
         let support = match cell.support {
@@ -238,6 +236,7 @@ fn render_details(out: &mut String, column: &Column) {
                 support,
                 cell.note.to_owned(),
                 cell.source.to_owned(),
+                column.cell_checked_on(cell.capability).to_owned(),
                 proved,
             ],
         );

@@ -79,6 +79,7 @@
 //! On native targets this crate is empty: it exists for `wasm32` only.
 #![cfg(target_arch = "wasm32")]
 
+mod admin;
 mod attachment;
 mod client_js;
 mod config;
@@ -99,6 +100,7 @@ mod topic_history;
 mod transport;
 mod wire;
 
+pub use admin::{Closed, PeerInfo, TopicCount};
 pub use attachment::MAX_ATTACHMENT_BYTES;
 pub use client_js::{CLIENT_JS, client_js};
 pub use config::{AutoResponse, Config, Namespace};

@@ -23,7 +23,9 @@ use xws::{
 };
 
 use crate::{
-    Config, attachment,
+    Config,
+    admin::{AdminCommand, Closed, PeerInfo, TopicCount},
+    attachment,
     error::{RuntimeError, to_worker},
     ids,
     registry::{PeerKind, Registry},
@@ -94,6 +96,10 @@ impl<H: Handler> Object<H> {
     /// `adapters-matrix.md`) does not compile.
     pub fn new(state: State, handler: H, config: Config) -> Self {
         const { xws::caps::check::<xws::caps::CloudflareDurableObject, H>() };
+        if config.metrics_log {
+            // Before the first event, or its metrics would go nowhere.
+            let _ = xws::metrics::LogRecorder::install();
+        }
         if let Some(auto) = &config.auto_response {
             match WebSocketRequestResponsePair::new(&auto.request, &auto.response) {
                 Ok(pair) => state.set_websocket_auto_response(&pair),
@@ -188,18 +194,88 @@ impl<H: Handler> Object<H> {
             Some(Op::Sse) => crate::sse::accept(&self.registry, self.policy(), &request).await,
             Some(Op::Hub) => crate::hub::answer(&self.registry, &mut request).await,
             Some(Op::Stats) => Response::from_json(&self.stats()),
+            Some(Op::Admin) => self.admin(&mut request).await,
             None => Response::error("not an xws request", 400),
         };
         self.log_metrics();
         answer
     }
 
-    /// With [`Config::metrics_log`], logs what this event recorded.
+    /// Carries out a server API command ([`AdminCommand`]).
+    async fn admin(&self, request: &mut Request) -> worker::Result<Response> {
+        let Ok(command) = request.json::<AdminCommand>().await else {
+            return Response::error("not an admin command", 400);
+        };
+        match command {
+            AdminCommand::Topics => {
+                let counts: Vec<TopicCount> = self
+                    .registry
+                    .topic_counts()
+                    .into_iter()
+                    .map(|(topic, subscribers)| TopicCount {
+                        topic: topic.to_string(),
+                        subscribers,
+                    })
+                    .collect();
+                Response::from_json(&counts)
+            }
+            AdminCommand::Peers { topic } => {
+                let topic = match topic.map(xws::Topic::new).transpose() {
+                    Ok(topic) => topic,
+                    Err(error) => return Response::error(error.to_string(), 400),
+                };
+                let sessions: Vec<(PeerId, SharedSession<H>)> = self
+                    .sessions
+                    .borrow()
+                    .iter()
+                    .filter(|(id, _)| {
+                        topic
+                            .as_ref()
+                            .is_none_or(|topic| self.registry.is_subscribed(id, topic))
+                    })
+                    .map(|(id, session)| (id.clone(), Rc::clone(session)))
+                    .collect();
+                let mut peers = Vec::with_capacity(sessions.len());
+                for (id, session) in sessions {
+                    // Waits for a hook of that peer in progress to end.
+                    let session = session.lock().await;
+                    let context = serde_json::to_value(&*session.peer().context())
+                        .map_err(|e| worker::Error::RustError(e.to_string()))?;
+                    peers.push(PeerInfo { id, context });
+                }
+                Response::from_json(&peers)
+            }
+            AdminCommand::Close { peers, frame } => {
+                let mut closed = 0;
+                for id in &peers {
+                    let session = self.sessions.borrow().get(id).map(Rc::clone);
+                    if let Some(session) = session {
+                        // The client's answer brings `websocket_close`,
+                        // which runs the `close` hook.
+                        session
+                            .lock()
+                            .await
+                            .peer()
+                            .close(frame.code, frame.reason.clone());
+                        closed += 1;
+                    }
+                }
+                Response::from_json(&Closed { closed })
+            }
+        }
+    }
+
+    /// With [`Config::metrics_log`], logs what this event recorded: a JSON
+    /// line per metric on the console, which `wrangler tail` and Workers
+    /// Logs show (and index). Not through `tracing`: a Worker has no
+    /// subscriber, so its events would go nowhere.
     fn log_metrics(&self) {
         if self.config.metrics_log
             && let Some(recorder) = xws::metrics::LogRecorder::install()
         {
-            recorder.log();
+            for line in recorder.drain_json() {
+                worker::console_log!("{line}");
+            }
         }
     }
 

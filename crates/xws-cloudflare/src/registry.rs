@@ -399,6 +399,23 @@ impl Registry {
             .is_some_and(|link| delivered(id, send(&link.socket, message)))
     }
 
+    /// Every topic with its number of subscribers.
+    pub fn topic_counts(&self) -> Vec<(Topic, usize)> {
+        self.topics
+            .borrow()
+            .iter()
+            .map(|(topic, subscribers)| (topic.clone(), subscribers.len()))
+            .collect()
+    }
+
+    /// Whether peer `id` follows `topic`.
+    pub fn is_subscribed(&self, id: &PeerId, topic: &Topic) -> bool {
+        self.topics
+            .borrow()
+            .get(topic)
+            .is_some_and(|subscribers| subscribers.contains_key(id))
+    }
+
     /// The WebSocket peers.
     pub fn peer_ids(&self) -> Vec<PeerId> {
         self.peers

@@ -58,7 +58,7 @@ pub trait Handler: MaybeSend + MaybeSync + 'static {
     /// What this handler needs from its deployment target. Deploying it
     /// where a need is missing fails to compile (see [`crate::caps`]).
     /// The default is WebSocket alone; an SSE-only handler states
-    /// [`Needs::SSE`] and builds for Vercel and Netlify too.
+    /// [`Needs::SSE`] and builds for Vercel and a Lambda function URL too.
     const NEEDS: Needs = Needs::WEBSOCKET;
 
     /// Decides whether a connection may open, and with which context.

@@ -13,8 +13,11 @@
 //! forged or expired token is answered 401 before the upgrade. A peer whose
 //! token expires while connected is closed with 3000 "token expired".
 
+pub mod admin;
 pub mod history;
 pub mod protocol;
+#[cfg(feature = "scenarios")]
+pub mod scenarios;
 #[cfg(feature = "tokio")]
 pub mod server;
 
@@ -128,11 +131,56 @@ impl ChatHandler {
     }
 
     /// A chat configured from the environment: `CHAT_JWT_SECRET` (signed
-    /// tokens) if set, else `CHAT_TOKEN` (a shared token), else open.
+    /// tokens, for the audience `CHAT_JWT_AUDIENCE` if set) if set, else
+    /// `CHAT_TOKEN` (a shared token), else open.
     pub fn from_env() -> Self {
-        match std::env::var("CHAT_JWT_SECRET") {
-            Ok(secret) if !secret.is_empty() => Self::with_jwt_secret(secret.as_bytes()),
-            _ => Self::new(std::env::var("CHAT_TOKEN").ok()),
+        let var = |name| std::env::var(name).ok();
+        Self::from_settings(
+            var("CHAT_JWT_SECRET").as_deref(),
+            var("CHAT_JWT_AUDIENCE").as_deref(),
+            var("CHAT_TOKEN"),
+        )
+    }
+
+    /// A chat configured by the settings a target reads from wherever it
+    /// keeps them (a process's environment, a Worker's vars and secrets):
+    /// signed tokens when `jwt_secret` is set (with `audience` required in
+    /// them when set), else a shared `token` when set, else open. Empty
+    /// values count as unset.
+    pub fn from_settings(
+        jwt_secret: Option<&str>,
+        audience: Option<&str>,
+        token: Option<String>,
+    ) -> Self {
+        match jwt_secret.filter(|secret| !secret.is_empty()) {
+            Some(secret) => {
+                let verifier = Verifier::hs256(secret.as_bytes());
+                Self::with_verifier(match audience.filter(|a| !a.is_empty()) {
+                    Some(audience) => verifier.audience(audience),
+                    None => verifier,
+                })
+            }
+            None => Self::new(token),
+        }
+    }
+
+    /// Whether `request` may follow `topic` as an event stream, for a
+    /// target that serves the stream outside the adapter (a route of its
+    /// own): the same `upgrade` check as a WebSocket (401), then the room
+    /// and the token's topics (403).
+    pub async fn authorize_stream(&self, request: &RequestInfo, topic: &str) -> Result<(), Reject> {
+        let context = match self.upgrade(request).await {
+            Upgrade::Accept(accept) => accept.context,
+            Upgrade::Reject(reject) => return Err(reject),
+        };
+        if !topic.starts_with(RoomId::TOPIC_PREFIX) {
+            return Err(Reject::forbidden("only room topics can be streamed"));
+        }
+        match &context.identity {
+            Some(identity) => identity
+                .authorize(topic)
+                .map_err(|refused| Reject::forbidden(refused.to_string())),
+            None => Ok(()),
         }
     }
 

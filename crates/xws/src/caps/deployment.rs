@@ -9,7 +9,7 @@ use crate::{Error, Handler, RequestInfo};
 ///
 /// Adapters take one of these (or call [`check`] themselves), so a handler
 /// needing WebSockets cannot be deployed where there are none. For the
-/// platforms without an adapter (Vercel, Netlify, a Lambda function URL) it
+/// platforms without an adapter of their own it
 /// is the entry point itself: [`Deployment::transport_for`] tells whether a
 /// request is served as SSE, and refuses a WebSocket upgrade with
 /// [`Error::Unsupported`] instead of dropping it.
@@ -95,13 +95,13 @@ impl<P: Platform, H: Handler> Deployment<P, H> {
 /// alternative.
 ///
 /// ```
-/// use xws::caps::{Needs, Netlify};
+/// use xws::caps::{Needs, Vercel};
 /// struct Feed;
 /// impl xws::Handler for Feed {
 ///     type Context = ();
 ///     const NEEDS: Needs = Needs::SSE;
 /// }
-/// xws::assert_deployable!(Netlify, Feed);
+/// xws::assert_deployable!(Vercel, Feed);
 /// ```
 ///
 /// ```compile_fail

@@ -97,6 +97,8 @@ pub enum Capability {
     Subprotocols,
     /// permessage-deflate compression.
     Compression,
+    /// The close code and reason a client sees when the server closes.
+    CloseCodes,
     /// A topic's history with stream positions, and recovery of what a
     /// reconnecting client missed (`xws::stream`).
     History,
@@ -106,7 +108,7 @@ pub enum Capability {
 
 impl Capability {
     /// How many capabilities the table has.
-    pub const COUNT: usize = 21;
+    pub const COUNT: usize = 22;
 
     /// Every capability, in the order of the table's rows.
     pub const ALL: [Capability; Capability::COUNT] = [
@@ -129,6 +131,7 @@ impl Capability {
         Capability::RemoteAddress,
         Capability::Subprotocols,
         Capability::Compression,
+        Capability::CloseCodes,
         Capability::History,
         Capability::Presence,
     ];
@@ -155,6 +158,7 @@ impl Capability {
             Capability::RemoteAddress => "remote address",
             Capability::Subprotocols => "subprotocols",
             Capability::Compression => "compression",
+            Capability::CloseCodes => "close codes",
             Capability::History => "history and recovery",
             Capability::Presence => "presence",
         }
@@ -222,6 +226,9 @@ pub struct Cell {
     /// The conformance scenario (`xws-testkit`) that proves xws delivers it,
     /// once one does.
     pub proved_by: Option<&'static str>,
+    /// The day the cell was last checked against its source (`YYYY-MM-DD`),
+    /// when later than its column's [`Column::checked_on`].
+    pub checked_on: Option<&'static str>,
 }
 
 impl Cell {
@@ -238,6 +245,7 @@ impl Cell {
             note,
             source,
             proved_by: None,
+            checked_on: None,
         }
     }
 
@@ -281,6 +289,13 @@ impl Cell {
         self.proved_by = Some(scenario);
         self
     }
+
+    /// Records that the cell was checked against its source on `date`
+    /// (`YYYY-MM-DD`), later than the rest of its column.
+    pub const fn checked_on(mut self, date: &'static str) -> Self {
+        self.checked_on = Some(date);
+        self
+    }
 }
 
 /// One target's column: every capability, in [`Capability::ALL`] order.
@@ -294,15 +309,26 @@ pub struct Column {
     pub also: &'static str,
     /// What xws implements for this target today.
     pub adapter: AdapterStatus,
+    /// The day the column's cells were last checked against their sources
+    /// (`YYYY-MM-DD`); a cell checked later says so itself.
+    pub checked_on: &'static str,
     /// One cell per capability, indexed by `Capability as usize`.
     pub cells: [Cell; Capability::COUNT],
 }
 
 impl Column {
+    /// The day `capability`'s cell was last checked against its source.
+    pub const fn cell_checked_on(&self, capability: Capability) -> &'static str {
+        match self.cells[capability as usize].checked_on {
+            Some(date) => date,
+            None => self.checked_on,
+        }
+    }
+
     /// Checks, at compile time where used in a `const`, that the cells are
     /// in row order: a misplaced cell would silently describe the wrong
     /// capability.
-    pub const fn checked(self) -> Self {
+    pub const fn in_row_order(self) -> Self {
         let mut i = 0;
         while i < Capability::COUNT {
             if self.cells[i].capability as usize != i {

@@ -775,3 +775,11 @@ async fn when_a_hook_panics_the_object_is_rebuilt_and_keeps_every_socket() -> Re
     bob.close().await;
     Ok(())
 }
+
+/// This worker runs without `CHAT_API_KEY`: the server API answers 404
+/// (the variant served with a key runs `tests/jwt.rs`).
+#[tokio::test]
+async fn the_server_api_is_off_without_chat_api_key() -> Result<()> {
+    chat::scenarios::server_api_is_off_without_a_key(&base_url()).await?;
+    Ok(())
+}

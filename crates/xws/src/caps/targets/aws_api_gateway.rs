@@ -15,6 +15,7 @@ pub const COLUMN: Column = Column {
     name: "AWS API Gateway WebSocket + Lambda",
     also: "API Gateway v2 WebSocket API",
     adapter: AdapterStatus::Available { krate: "xws-aws" },
+    checked_on: "2026-11-29",
     cells: [
         Cell::full(
             WebSocket,
@@ -65,7 +66,9 @@ pub const COLUMN: Column = Column {
             "gateway only",
             "API Gateway answers protocol pings; Lambda never sees them",
             LIMITS,
-        ),
+        )
+        .proved_by("ping_pong")
+        .checked_on("2026-12-07"),
         Cell::emulated(
             HeartbeatWithoutWaking,
             "a `ping` route (route selection `$request.body.xws`) whose MOCK integration answers the client's app ping",
@@ -122,17 +125,27 @@ pub const COLUMN: Column = Column {
             LIMITS,
         ),
         Cell::emulated(
+            CloseCodes,
+            "a close notice {\"xws\":\"close\",\"code\":N,\"reason\":R} sent before DeleteConnection; xws.js, xws-client and the test kit report it as the close (xws::client::close_notice)",
+            "DeleteConnection closes with 1000 and no reason whatever the adapter meant (1008, 1009, 1011); a client that does not speak xws sees the notice as a text message",
+            CONNECTIONS,
+        )
+        .proved_by("a_flood_is_closed_with_1008")
+        .checked_on("2026-12-07"),
+        Cell::emulated(
             History,
             "DynamoDB: an atomic counter per topic, items with TTL",
             "not in xws-aws yet",
             DYNAMODB,
-        ),
+        )
+        .checked_on("2026-12-07"),
         Cell::emulated(
             Presence,
             "the DynamoDB table of connections",
             "not in xws-aws yet",
             DYNAMODB,
-        ),
+        )
+        .checked_on("2026-12-07"),
     ],
 }
-.checked();
+.in_row_order();

@@ -16,6 +16,7 @@ pub const COLUMN: Column = Column {
     adapter: AdapterStatus::Available {
         krate: "xws-aws (feature function-url)",
     },
+    checked_on: "2026-11-29",
     cells: [
         Cell::none(
             WebSocket,
@@ -85,8 +86,9 @@ pub const COLUMN: Column = Column {
             "streamed responses are not compressed",
             STREAMING,
         ),
-        sse_function::no_history(History, STREAMING),
-        sse_function::no_history(Presence, STREAMING),
+        sse_function::CLOSE_CODES,
+        sse_function::no_history(History, STREAMING).checked_on("2026-12-07"),
+        sse_function::no_history(Presence, STREAMING).checked_on("2026-12-07"),
     ],
 }
-.checked();
+.in_row_order();

@@ -16,6 +16,7 @@ pub const COLUMN: Column = Column {
     adapter: AdapterStatus::Available {
         krate: "xws-cloudflare",
     },
+    checked_on: "2026-11-29",
     cells: [
         Cell::full(
             WebSocket,
@@ -60,7 +61,9 @@ pub const COLUMN: Column = Column {
             "runtime only",
             "the runtime answers protocol pings; the application neither sends nor sees them",
             WEBSOCKETS,
-        ),
+        )
+        .proved_by("ping_pong")
+        .checked_on("2026-12-07"),
         Cell::limited(
             HeartbeatWithoutWaking,
             "2,048 characters",
@@ -127,17 +130,26 @@ pub const COLUMN: Column = Column {
             FLAGS,
         ),
         Cell::full(
+            CloseCodes,
+            "WebSocket.close(code, reason) reaches the client as sent",
+            WEBSOCKETS,
+        )
+        .proved_by("rate_limit_closes_a_flooding_peer_with_1008")
+            .checked_on("2026-12-07"),
+        Cell::full(
             History,
             "the object's SQLite storage: survives hibernation and eviction",
             SQL,
         )
-        .proved_by("recovery_after_drop"),
+        .proved_by("recovery_after_drop")
+        .checked_on("2026-12-07"),
         Cell::full(
             Presence,
             "the sockets the object holds (each member's info in its socket's attachment)",
             WEBSOCKETS,
         )
-        .proved_by("presence_and_join_leave"),
+        .proved_by("presence_and_join_leave")
+        .checked_on("2026-12-07"),
     ],
 }
-.checked();
+.in_row_order();

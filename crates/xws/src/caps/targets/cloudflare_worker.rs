@@ -19,6 +19,7 @@ pub const COLUMN: Column = Column {
     adapter: AdapterStatus::Available {
         krate: "xws-cloudflare (WorkerStreams: SSE)",
     },
+    checked_on: "2026-11-29",
     cells: [
         Cell::limited(
             WebSocket,
@@ -88,19 +89,22 @@ pub const COLUMN: Column = Column {
         cloudflare::REMOTE_ADDRESS,
         cloudflare::SUBPROTOCOLS,
         cloudflare::COMPRESSION,
+        cloudflare::CLOSE_CODES,
         Cell::emulated(
             History,
             "a TopicBroker object per topic keeps its history",
             "SSE streams only: a reconnect with Last-Event-ID resumes",
             BROKER_HISTORY,
         )
-        .proved_by("function_stream_resumes_after_limit"),
+        .proved_by("function_stream_resumes_after_limit")
+        .checked_on("2026-12-07"),
         Cell::none(
             Presence,
             USE_DO,
             "the requests holding streams share no state",
             LIMITS,
-        ),
+        )
+        .checked_on("2026-12-07"),
     ],
 }
-.checked();
+.in_row_order();

@@ -14,19 +14,22 @@ pub const COLUMN: Column = Column {
     name: "Netlify functions",
     also: "Netlify",
     adapter: AdapterStatus::GuardOnly,
+    checked_on: "2026-11-29",
     cells: [
         Cell::none(
             WebSocket,
             "use SSE, a Cloudflare Durable Object, or AWS API Gateway WebSocket",
             "no WebSockets on functions; the early-access long-lived product is not for Rust functions",
             CONFIG,
-        ),
-        Cell::limited(
+        )
+        .checked_on("2026-12-07"),
+        Cell::none(
             Sse,
-            "60 s, 20 MB per stream",
-            "streamed responses of synchronous JavaScript/TypeScript functions only: Rust is not a function language (an undocumented Lambda-compatible build existed, NETLIFY_EXPERIMENTAL_BUILD_RUST_SOURCE; rust-adventure's guide was archived 2025-04-28 as Netlify will not extend Rust support), and Go/Lambda-compatible functions answer buffered; no xws adapter, the guard stays",
+            "serve the stream from a Lambda function URL (xws-aws) or Vercel (xws-vercel), and point a Netlify rewrite at it",
+            "Netlify streams responses (60 s, 20 MB) of synchronous JavaScript/TypeScript functions only: Rust is not a function language (an undocumented Lambda-compatible build existed, NETLIFY_EXPERIMENTAL_BUILD_RUST_SOURCE; rust-adventure's guide was archived 2025-04-28 as Netlify will not extend Rust support), and Go/Lambda-compatible functions answer buffered",
             NO_RUST,
-        ),
+        )
+        .checked_on("2026-12-07"),
         sse_function::stateless(PubSubInstance, CONFIG),
         sse_function::stateless(PubSubAcrossInstances, CONFIG),
         sse_function::stateless(PublishFromOutside, CONFIG),
@@ -58,8 +61,9 @@ pub const COLUMN: Column = Column {
         ),
         sse_function::SUBPROTOCOLS,
         Cell::none(Compression, "compress payloads in the application", "", CONFIG),
-        sse_function::no_history(History, CONFIG),
-        sse_function::no_history(Presence, CONFIG),
+        sse_function::CLOSE_CODES,
+        sse_function::no_history(History, CONFIG).checked_on("2026-12-07"),
+        sse_function::no_history(Presence, CONFIG).checked_on("2026-12-07"),
     ],
 }
-.checked();
+.in_row_order();

@@ -35,6 +35,12 @@ pub mod cloudflare {
         "the Sec-WebSocket-Protocol response header",
         WEBSOCKETS,
     );
+    /// The close code and reason.
+    pub const CLOSE_CODES: Cell = Cell::full(
+        CloseCodes,
+        "WebSocket.close(code, reason) reaches the client as sent",
+        WEBSOCKETS,
+    );
     /// permessage-deflate.
     pub const COMPRESSION: Cell = Cell::limited(
         Compression,
@@ -138,6 +144,14 @@ pub mod sse_function {
         "limit the requests that publish (the platform's firewall, or the route)",
         NO_WS,
         SSE_SPEC,
+    );
+    /// The close code and reason: EventSource has none, so the adapters
+    /// send an event.
+    pub const CLOSE_CODES: Cell = Cell::emulated(
+        CloseCodes,
+        "an `event: close` with the code and reason before the stream ends (xws::sse)",
+        "EventSource has no close code; xws.js reports the event as the close",
+        "xws::sse",
     );
     /// Subprotocols.
     pub const SUBPROTOCOLS: Cell = Cell::none(

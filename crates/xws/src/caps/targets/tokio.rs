@@ -12,6 +12,7 @@ pub const COLUMN: Column = Column {
     name: "Tokio server",
     also: "VPS, container, Kubernetes",
     adapter: AdapterStatus::Available { krate: ADAPTER },
+    checked_on: "2026-11-29",
     cells: [
         Cell::full(WebSocket, "hyper 1 + tokio-tungstenite", ADAPTER).proved_by("echo_json"),
         Cell::full(Sse, "a streaming HTTP response per subscriber", ADAPTER)
@@ -23,7 +24,9 @@ pub const COLUMN: Column = Column {
             "a Broker (xws-redis: Redis pub/sub) relays publications between nodes",
             "without a Broker, topics are per process",
             "xws::Broker",
-        ),
+        )
+        .proved_by("three_nodes_deliver_exactly_once_in_sender_order")
+        .checked_on("2026-12-07"),
         Cell::full(PublishFromOutside, "xws::Hub from any route or task", ADAPTER)
             .proved_by("broadcast_from_http"),
         Cell::limited(
@@ -69,13 +72,19 @@ pub const COLUMN: Column = Column {
             "no limit in xws; a proxy or load balancer in front may set one",
             ADAPTER,
         ),
-        Cell::full(IdleTimeout, "configurable heartbeat (xws::Heartbeat)", LIMITS),
+        Cell::full(IdleTimeout, "configurable heartbeat (xws::Heartbeat)", LIMITS)
+            .proved_by("a_peer_that_stops_answering_pings_gets_1011_and_its_close_hook_runs")
+            .checked_on("2026-12-07"),
         Cell::full(
             RemoteAddress,
-            "the socket's peer address; behind a proxy, read X-Forwarded-For",
+            "the socket's peer address; behind trusted proxies (Config::trusted_proxies), X-Forwarded-For; IPv6 counted by /64",
             ADAPTER,
-        ),
-        Cell::full(Subprotocols, "chosen in `upgrade` with Accept::protocol", ADAPTER),
+        )
+        .proved_by("behind_a_trusted_proxy_clients_count_by_x_forwarded_for_and_ipv6_by_64")
+        .checked_on("2026-12-07"),
+        Cell::full(Subprotocols, "chosen in `upgrade` with Accept::protocol", ADAPTER)
+            .proved_by("a_token_in_the_query_a_cookie_or_the_subprotocol_authenticates")
+            .checked_on("2026-12-07"),
         Cell::none(
             Compression,
             "compress payloads in the application, or terminate compression at a proxy",
@@ -83,17 +92,26 @@ pub const COLUMN: Column = Column {
             "tokio-tungstenite 0.30",
         ),
         Cell::full(
+            CloseCodes,
+            "any code and reason: 1008 rate limit, 1009 too large, 1011 handler error, 1013 slow reader",
+            "RFC 6455 section 7.4",
+        )
+        .proved_by("oversize_closes_1009")
+        .checked_on("2026-12-07"),
+        Cell::full(
             History,
             "in memory on one node; a Redis Stream per topic across nodes (xws_redis::RedisStreams)",
             STREAMS,
         )
-        .proved_by("recovery_after_drop"),
+        .proved_by("recovery_after_drop")
+        .checked_on("2026-12-07"),
         Cell::full(
             Presence,
             "in memory on one node; Redis hashes across nodes",
             STREAMS,
         )
-        .proved_by("presence_and_join_leave"),
+        .proved_by("presence_and_join_leave")
+        .checked_on("2026-12-07"),
     ],
 }
-.checked();
+.in_row_order();

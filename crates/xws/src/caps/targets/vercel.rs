@@ -6,6 +6,8 @@ use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 const FUNCTIONS: &str = "Vercel docs: functions";
 const LIMITS: &str = "Vercel docs: functions/limitations";
 const FLUID: &str = "Vercel docs: fluid-compute";
+/// WebSockets in functions: a public beta, shown for Node.js and Python.
+const WEBSOCKETS: &str = "Vercel docs: functions/websockets (updated 2026-07-06) and KB guide do-vercel-serverless-functions-support-websocket-connections (updated 2026-10-01); vercel_runtime 2.4 (docs.rs: run, axum::VercelLayer)";
 const ADAPTER: &str = "xws-vercel";
 
 /// The Vercel column.
@@ -14,20 +16,23 @@ pub const COLUMN: Column = Column {
     name: "Vercel functions",
     also: "Vercel",
     adapter: AdapterStatus::Available { krate: "xws-vercel" },
+    checked_on: "2026-11-29",
     cells: [
         Cell::none(
             WebSocket,
             "use SSE, a Cloudflare Durable Object, or AWS API Gateway WebSocket",
-            "a public beta on Fluid compute pins a socket to one instance; not confirmed for Rust functions",
-            FUNCTIONS,
-        ),
+            "Vercel functions serve WebSockets in a public beta on all plans (Fluid compute, a socket pinned to one instance, bounded by the max duration), shown for Node.js (ws, Socket.IO) and Python; the Rust runtime (vercel_runtime 2.4) bridges one request to one response and offers no upgrade, so the guard stays for Rust handlers",
+            WEBSOCKETS,
+        )
+        .checked_on("2026-12-07"),
         Cell::limited(
             Sse,
             "300 s (800 s on Pro/Enterprise)",
-            "a streamed response bounded by the function's max duration; xws-vercel ends it before with a retry: hint",
+            "a streamed response bounded by the function's max duration; xws-vercel ends it before with a retry: hint; vercel_runtime's axum layer streams text/event-stream bodies",
             LIMITS,
         )
-        .proved_by("function_stream_state_then_publications"),
+        .proved_by("function_stream_state_then_publications")
+        .checked_on("2026-12-07"),
         sse_function::instance_topics(FLUID),
         sse_function::across_instances(ADAPTER).proved_by("function_stream_across_instances"),
         sse_function::publish_from_function(ADAPTER)
@@ -57,13 +62,15 @@ pub const COLUMN: Column = Column {
             "the function's max duration: a stream ends cleanly before it (XWS_SSE_MAX_DURATION_SECS) and EventSource reconnects from the current state (no resume yet: no history store shared by instances)",
             LIMITS,
         )
-        .proved_by("function_stream_ends_before_limit"),
+        .proved_by("function_stream_ends_before_limit")
+        .checked_on("2026-12-07"),
         Cell::limited(IdleTimeout, "the function's max duration", "", LIMITS),
         Cell::full(RemoteAddress, "the X-Forwarded-For / X-Real-IP headers", "Vercel docs: headers"),
         sse_function::SUBPROTOCOLS,
         Cell::none(Compression, "compress payloads in the application", "", FUNCTIONS),
-        sse_function::no_history(History, FUNCTIONS),
-        sse_function::no_history(Presence, FUNCTIONS),
+        sse_function::CLOSE_CODES,
+        sse_function::no_history(History, FUNCTIONS).checked_on("2026-12-07"),
+        sse_function::no_history(Presence, FUNCTIONS).checked_on("2026-12-07"),
     ],
 }
-.checked();
+.in_row_order();

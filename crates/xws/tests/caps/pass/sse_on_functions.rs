@@ -1,6 +1,6 @@
-//! A handler that only needs SSE builds for Vercel, Netlify and a Lambda function URL.
+//! A handler that only needs SSE builds for Vercel and a Lambda function URL.
 
-use xws::caps::{AwsLambdaUrl, Deployment, Needs, Netlify, Vercel};
+use xws::caps::{AwsLambdaUrl, Deployment, Needs, Vercel};
 
 struct Feed;
 
@@ -10,10 +10,9 @@ impl xws::Handler for Feed {
 }
 
 xws::assert_deployable!(Vercel, Feed);
-xws::assert_deployable!(Netlify, Feed);
 xws::assert_deployable!(AwsLambdaUrl, Feed);
 
 fn main() {
     let _ = Deployment::<Vercel, _>::new(Feed);
-    let _ = Deployment::<Netlify, _>::new(Feed);
+    let _ = Deployment::<AwsLambdaUrl, _>::new(Feed);
 }
