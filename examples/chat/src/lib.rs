@@ -74,6 +74,9 @@ enum Access {
     SharedToken(String),
     /// `?token=` is a JWT this verifier accepts (`CHAT_JWT_SECRET`).
     Jwt(Arc<Verifier>),
+    /// `?token=` is a JWT signed by a key of the set at `CHAT_JWKS_URL`.
+    #[cfg(feature = "tokio")]
+    Jwks(Arc<xws_auth::JwksVerifier<xws_auth::HttpFetcher>>),
 }
 
 /// The chat handler.
@@ -190,6 +193,40 @@ impl ChatHandler {
         self.users.peers(user)
     }
 
+    /// A chat that requires a JWT signed by a key of `verifier`'s set (an
+    /// identity provider's JWKS URL; Tokio).
+    #[cfg(feature = "tokio")]
+    pub fn with_jwks(verifier: xws_auth::JwksVerifier<xws_auth::HttpFetcher>) -> Self {
+        Self {
+            access: Access::Jwks(Arc::new(verifier)),
+            ..Self::default()
+        }
+    }
+
+    /// [`ChatHandler::from_env`], or with `CHAT_JWKS_URL` set, tokens
+    /// signed by a key of the set at that URL (RS256, ES256; for the
+    /// audience `CHAT_JWT_AUDIENCE` if set), fetched now and again when a
+    /// token names a key it lacks.
+    #[cfg(feature = "tokio")]
+    pub async fn from_env_with_jwks() -> Result<Self, xws_auth::KeyError> {
+        let Some(url) = std::env::var("CHAT_JWKS_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(Self::from_env());
+        };
+        let audience = std::env::var("CHAT_JWT_AUDIENCE")
+            .ok()
+            .filter(|a| !a.is_empty());
+        let fetcher = xws_auth::HttpFetcher::new()?;
+        let verifier = xws_auth::JwksVerifier::new(url, fetcher, move |verifier| match &audience {
+            Some(audience) => verifier.audience(audience.clone()),
+            None => verifier,
+        })
+        .await?;
+        Ok(Self::with_jwks(verifier))
+    }
+
     /// Whether `token` (the `?token=` of a request) lets a client in:
     /// always when no token is configured.
     pub fn accepts(&self, token: Option<&str>) -> bool {
@@ -197,12 +234,19 @@ impl ChatHandler {
             Access::Open => true,
             Access::SharedToken(expected) => token == Some(expected.as_str()),
             Access::Jwt(verifier) => token.is_some_and(|t| verifier.verify(t).is_ok()),
+            #[cfg(feature = "tokio")]
+            Access::Jwks(verifier) => token.is_some_and(|t| verifier.current().verify(t).is_ok()),
         }
     }
 
     /// Whether this chat verifies signed tokens (`CHAT_JWT_SECRET`).
     pub fn uses_jwt(&self) -> bool {
-        matches!(self.access, Access::Jwt(_))
+        match self.access {
+            Access::Jwt(_) => true,
+            #[cfg(feature = "tokio")]
+            Access::Jwks(_) => true,
+            Access::Open | Access::SharedToken(_) => false,
+        }
     }
 
     /// `Ok` when the peer's token (if any) allows `room`; otherwise the
@@ -351,8 +395,14 @@ impl Handler for ChatHandler {
     ]);
 
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
-        if let Access::Jwt(verifier) = &self.access {
-            return match verifier.authenticate(request) {
+        let authenticated = match &self.access {
+            Access::Jwt(verifier) => Some(verifier.authenticate(request)),
+            #[cfg(feature = "tokio")]
+            Access::Jwks(verifier) => Some(verifier.authenticate(request).await),
+            Access::Open | Access::SharedToken(_) => None,
+        };
+        if let Some(authenticated) = authenticated {
+            return match authenticated {
                 Ok(ok) => ok
                     .accept(ChatContext {
                         user: Some(ok.identity.user.clone()),

@@ -211,6 +211,57 @@ pub async fn bad_tokens_are_refused_before_the_upgrade(
     target.connect(&valid, "a valid token").await.map(drop)
 }
 
+/// A token also travels in the `xws_token` cookie or as a `bearer.<token>`
+/// subprotocol (how a browser sends one outside the URL); the upgrade then
+/// selects the other protocol offered, never the token. A forged token in
+/// a cookie is refused like one in the query.
+pub async fn tokens_in_a_cookie_or_a_subprotocol_are_accepted(
+    target: &JwtTarget,
+) -> Result<(), ScenarioError> {
+    let token = target.sign(&target.claims("ada", 60))?;
+    let cookie = format!("xws_token={token}");
+    let (mut by_cookie, _) = WsClient::connect_with_headers(
+        &target.ws,
+        &[("cookie", &cookie)],
+        "cookie",
+        target.timeout,
+    )
+    .await?;
+    by_cookie.recv_type("welcome").await?;
+
+    let offered = format!("xws, bearer.{token}");
+    let (mut by_protocol, selected) = WsClient::connect_with_headers(
+        &target.ws,
+        &[("sec-websocket-protocol", &offered)],
+        "subprotocol",
+        target.timeout,
+    )
+    .await?;
+    ensure_eq("the selected subprotocol", Some("xws"), selected.as_deref())?;
+    by_protocol.recv_type("welcome").await?;
+
+    let forged = Issuer::hs256(b"someone else's secret, 32 bytes+")
+        .issue(&target.claims("ada", 60))
+        .map_err(|e| ScenarioError::transport("signing", e))?;
+    let cookie = format!("xws_token={forged}");
+    let refused = WsClient::connect_with_headers(
+        &target.ws,
+        &[("cookie", &cookie)],
+        "forged cookie",
+        target.timeout,
+    )
+    .await;
+    match refused {
+        Err(ScenarioError::Transport { message, .. }) if message.starts_with("HTTP 401") => Ok(()),
+        Err(other) => Err(other),
+        Ok(_) => Err(ScenarioError::mismatch(
+            "upgrade with a forged token in the cookie",
+            "HTTP 401",
+            "an open WebSocket",
+        )),
+    }
+}
+
 /// The token's `sub` is the peer's user: in the messages it sends.
 pub async fn the_token_user_is_in_the_context(target: &JwtTarget) -> Result<(), ScenarioError> {
     let room = unique_room("ctx");
@@ -600,7 +651,18 @@ pub async fn logged_metrics_count_what_peers_did(
         std::fs::read_to_string(log)
             .map_err(|e| ScenarioError::transport(format!("reading {}", log.display()), e))
     };
-    let start = read()?.len();
+    // Lines of earlier tests may still be on their way into the file: the
+    // window starts once it has been quiet for a moment.
+    let mut start = read()?.len();
+    let quiet_by = tokio::time::Instant::now() + target.timeout;
+    loop {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let now = read()?.len();
+        if now == start || tokio::time::Instant::now() >= quiet_by {
+            break;
+        }
+        start = now;
+    }
     let room = unique_room("metrics");
     let token = target.sign(&target.claims("metrics", 60))?;
     let mut ada = target.connect(&token, "ada").await?;
@@ -669,6 +731,14 @@ macro_rules! jwt_tests {
         async fn bad_tokens_are_refused_before_the_upgrade() {
             let target = $target;
             $crate::scenarios::bad_tokens_are_refused_before_the_upgrade(&target)
+                .await
+                .unwrap();
+        }
+
+        #[tokio::test]
+        async fn tokens_in_a_cookie_or_a_subprotocol_are_accepted() {
+            let target = $target;
+            $crate::scenarios::tokens_in_a_cookie_or_a_subprotocol_are_accepted(&target)
                 .await
                 .unwrap();
         }
