@@ -75,6 +75,9 @@ struct Example {
     stream_tests: Option<(&'static str, usize)>,
     /// Variables of its own, for its functions and tests.
     env: &'static [(&'static str, &'static str)],
+    /// Test targets run against a deployment of their own (own table, no
+    /// schedules) with these variables besides, before the `live` tests.
+    variant_tests: &'static [(&'static str, &'static [(&'static str, &'static str)])],
 }
 
 /// Every example with an AWS build, in test order.
@@ -91,6 +94,17 @@ const EXAMPLES: &[Example] = &[
         // one invocation at a time per connection), with a burst larger
         // than any conformance scenario sends at once.
         env: &[("XWS_RATE_LIMIT", "2"), ("XWS_RATE_BURST", "60")],
+        // Signed tokens and the server API (the tests read these too).
+        variant_tests: &[(
+            "jwt",
+            &[
+                ("CHAT_JWT_SECRET", "the AWS test secret, 32 bytes long"),
+                ("CHAT_JWT_AUDIENCE", "xws-chat-aws"),
+                ("CHAT_API_KEY", "the AWS test API key"),
+                // CloudWatch EMF on stdout, which its tests read.
+                ("XWS_METRICS", "emf"),
+            ],
+        )],
     },
     Example {
         name: "dashboard",
@@ -105,6 +119,7 @@ const EXAMPLES: &[Example] = &[
             ("XWS_SSE_MAX_DURATION_SECS", "8"),
             ("XWS_SSE_END_BEFORE_SECS", "2"),
         ],
+        variant_tests: &[],
     },
     Example {
         name: "import-progress",
@@ -115,6 +130,7 @@ const EXAMPLES: &[Example] = &[
         function_urls: &[],
         stream_tests: None,
         env: &[],
+        variant_tests: &[],
     },
     Example {
         name: "notifications",
@@ -126,6 +142,7 @@ const EXAMPLES: &[Example] = &[
         stream_tests: None,
         // The functions create it in moto (`XWS_CREATE_TABLE=1`).
         env: &[("NOTIFICATIONS_TABLE", "xws-notifications-store")],
+        variant_tests: &[],
     },
 ];
 
@@ -164,10 +181,14 @@ fn aws_env(
     emulator: SocketAddr,
     variant: Variant,
 ) -> Cmd {
-    let scope = if variant.no_schedules { "-streams" } else { "" };
+    let scope = match (variant.no_schedules, variant.scope) {
+        (true, _) => "-streams",
+        (false, scope) => scope,
+    };
     let cmd = example
         .env
         .iter()
+        .chain(variant.env)
         .fold(cmd, |cmd, (name, value)| cmd.env(name, value));
     cmd.env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")
@@ -349,6 +370,10 @@ struct Variant {
     /// Environments per function-URL function (default one), so that
     /// concurrent streams run in separate environments.
     url_environments: Option<usize>,
+    /// The suffix of its table and Redis channel ("" for the example's own).
+    scope: &'static str,
+    /// Variables besides the example's.
+    env: &'static [(&'static str, &'static str)],
 }
 
 /// Starts `example`'s functions against the runtime API and the emulator
@@ -406,6 +431,12 @@ fn deploy(
             Some(token) => cmd.env("CHAT_TOKEN", token),
             None => cmd.env_remove("CHAT_TOKEN"),
         };
+        // A variant's tests read what its functions logged.
+        let cmd = if variant.scope.is_empty() {
+            cmd
+        } else {
+            cmd.log_to(function_log(workspace, &name, variant))
+        };
         children.push(cmd.spawn()?);
     }
     let invoke = |function: &str| {
@@ -443,6 +474,14 @@ fn deploy(
     let mut deployment = Deployment { emulator, children };
     deployment.ensure_running()?;
     Ok(deployment)
+}
+
+/// Where a variant deployment's `function` (its full name) logs.
+fn function_log(workspace: &Workspace, function: &str, variant: Variant) -> PathBuf {
+    workspace
+        .target_dir
+        .join("aws-logs")
+        .join(format!("{function}{}.log", variant.scope))
 }
 
 /// `cargo xtask build aws [EXAMPLE]`: `cargo lambda build --release` of
@@ -494,7 +533,7 @@ fn release_build(
             "xtask: aws: cargo lambda build --release logs to {}",
             log.display()
         );
-        cmd = cmd.log_to(&log)?;
+        cmd = cmd.output_to(&log)?;
     }
     cmd.spawn()
 }
@@ -722,6 +761,17 @@ fn test_example(
         let variant = Variant {
             no_schedules: true,
             url_environments: Some(environments),
+            ..Variant::default()
+        };
+        drop(run_tests(
+            workspace, built, services, example, test, variant,
+        )?);
+    }
+    for (test, env) in example.variant_tests {
+        let variant = Variant {
+            scope: "-variant",
+            env,
+            ..Variant::default()
         };
         drop(run_tests(
             workspace, built, services, example, test, variant,
@@ -761,9 +811,11 @@ fn run_tests(
         Some(TEST_TOKEN),
         variant,
     )?;
+    let ws_log = function_log(workspace, &example.function("ws"), variant);
     let tests = Cmd::new(tests)
         .args(test_args(variant))
         .current_dir(&dir)
+        .env("XWS_AWS_WS_LOG", ws_log)
         .env("XWS_AWS_EMULATOR", deployment.emulator.to_string())
         .env("XWS_AWS_TOKEN", TEST_TOKEN)
         .timeout(Duration::from_secs(900));
@@ -778,7 +830,8 @@ fn run_tests(
 /// The test binary's arguments: one test at a time for a deployment whose
 /// publications are the tests' own (each expects to see only its own).
 fn test_args(variant: Variant) -> &'static [&'static str] {
-    if variant.no_schedules {
+    // A variant's tests count what its functions log.
+    if variant.no_schedules || !variant.scope.is_empty() {
         &["--test-threads=1"]
     } else {
         &[]

@@ -42,6 +42,7 @@ pub fn interrupted() -> bool {
 pub struct Cmd {
     command: Command,
     timeout: Duration,
+    log: Option<std::path::PathBuf>,
 }
 
 impl Cmd {
@@ -54,6 +55,7 @@ impl Cmd {
         Cmd {
             command,
             timeout: Duration::from_secs(600),
+            log: None,
         }
     }
 
@@ -89,7 +91,7 @@ impl Cmd {
 
     /// Writes the command's stdout and stderr to `log` instead of the
     /// terminal (for a background build whose output would interleave).
-    pub fn log_to(mut self, log: &std::path::Path) -> Result<Self> {
+    pub fn output_to(mut self, log: &std::path::Path) -> Result<Self> {
         let file =
             std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         self.command.stdout(file.try_clone()?).stderr(file);
@@ -128,13 +130,26 @@ impl Cmd {
         self.wait(false).is_ok_and(|output| output.status.success())
     }
 
+    /// A spawned command's output (stdout and stderr, line by line) also
+    /// goes to the file `log`, which tests read: what a server logged.
+    pub fn log_to(mut self, log: impl Into<std::path::PathBuf>) -> Self {
+        self.log = Some(log.into());
+        self
+    }
+
     /// Starts the command in the background; it is killed when the guard drops.
     pub fn spawn(mut self) -> Result<ChildGuard> {
         let name = self.to_string();
-        let child = self
+        if self.log.is_some() {
+            self.command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        }
+        let mut child = self
             .command
             .spawn()
             .with_context(|| format!("could not start `{name}`: is it installed?"))?;
+        if let Some(path) = &self.log {
+            tee(&mut child, path)?;
+        }
         Ok(ChildGuard { child, name })
     }
 
@@ -182,6 +197,36 @@ impl fmt::Display for Cmd {
         }
         Ok(())
     }
+}
+
+/// Copies the child's stdout and stderr, line by line, to our stderr and
+/// to the file `path` (created anew).
+fn tee(child: &mut Child, path: &std::path::Path) -> Result<()> {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("creating the log {}", path.display()))?;
+    let file = std::sync::Arc::new(std::sync::Mutex::new(file));
+    let outputs: [Option<Box<dyn std::io::Read + Send>>; 2] = [
+        child.stdout.take().map(|out| Box::new(out) as _),
+        child.stderr.take().map(|err| Box::new(err) as _),
+    ];
+    for output in outputs.into_iter().flatten() {
+        let file = std::sync::Arc::clone(&file);
+        thread::spawn(move || {
+            for line in BufReader::new(output).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let mut file = file
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                // A full disk loses log lines, not the run.
+                let _ = writeln!(file, "{line}").and_then(|()| file.flush());
+            }
+        });
+    }
+    Ok(())
 }
 
 fn check_status(name: &str, status: ExitStatus) -> Result<()> {

@@ -10,6 +10,9 @@
 //! Cloudflare Durable Object (wasm32; the RustCrypto backend of
 //! `jsonwebtoken`, which compiles there) and in a Lambda.
 //!
+//! A provider's key set at a JWKS URL: [`JwksVerifier`], which fetches it
+//! again when a token names a key it does not hold (rotation).
+//!
 //! ## Tokens
 //!
 //! `sub` (the user) and `exp` are required; `topics` is an optional list of
@@ -64,6 +67,7 @@ mod credentials;
 mod error;
 mod expiry;
 mod issuer;
+mod jwks;
 mod patterns;
 mod verifier;
 
@@ -74,6 +78,9 @@ pub use error::{AuthError, KeyError, TopicForbidden};
 pub use expiry::ExpiryTimers;
 pub use expiry::{EXPIRED_CODE, EXPIRED_REASON, close_if_expired};
 pub use issuer::Issuer;
+#[cfg(feature = "jwks-http")]
+pub use jwks::HttpFetcher;
+pub use jwks::{FetchJwks, JwksVerifier};
 pub use patterns::{SUBJECT_PLACEHOLDER, TopicPattern, TopicPatterns};
 pub use verifier::{Authenticated, SUPPORTED, Verifier};
 

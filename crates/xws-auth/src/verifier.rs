@@ -131,9 +131,9 @@ impl Verifier {
 
     /// Tokens signed by any key of a JSON Web Key Set (RFC 7517), as an
     /// identity provider publishes it at its `jwks_uri`; the token's `kid`
-    /// picks the key. Fetching the set is the application's part (each
-    /// runtime fetches differently); keys of other algorithms than HS256,
-    /// RS256 and ES256 are skipped.
+    /// picks the key. [`JwksVerifier`](crate::JwksVerifier) fetches the
+    /// set from its URL and again on rotation; keys of other algorithms
+    /// than HS256, RS256 and ES256 are skipped.
     pub fn from_jwks(jwks_json: &str) -> Result<Self, KeyError> {
         let set: JwkSet =
             serde_json::from_str(jwks_json).map_err(|e| KeyError(format!("JWKS: {e}")))?;

@@ -49,6 +49,7 @@
 //! in response-streaming mode instead (`function_url`), topics crossing
 //! environments through Redis.
 
+mod admin;
 mod app;
 mod backend;
 mod config;

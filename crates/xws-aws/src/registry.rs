@@ -338,6 +338,69 @@ impl Registry {
         self.sort_keys(&topic_key(topic)).await
     }
 
+    /// Every topic with its number of subscribers: a `Scan` of the whole
+    /// table (topics have no index of their own), so for an operator's
+    /// occasional look, not for a hot path.
+    pub async fn topic_counts(&self) -> Result<Vec<(String, usize)>, AwsError> {
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        let mut start: Option<Item> = None;
+        loop {
+            self.metrics.read();
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.name)
+                .filter_expression("begins_with(pk, :prefix)")
+                .expression_attribute_values(":prefix", s(TOPIC_PREFIX))
+                .projection_expression("pk")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::dynamodb("Scan", e))?;
+            for item in out.items() {
+                if let Some(topic) = string_attr(item, "pk")
+                    .and_then(|pk| pk.strip_prefix(TOPIC_PREFIX).map(str::to_owned))
+                {
+                    *counts.entry(topic).or_default() += 1;
+                }
+            }
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(counts.into_iter().collect()),
+            }
+        }
+    }
+
+    /// Every stored connection with its peer snapshot (JSON), in one
+    /// `Query` (a page per 1 MB).
+    pub async fn connection_peers(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let mut peers = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            self.metrics.read();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(CONNECTIONS))
+                .projection_expression("sk, peer")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::dynamodb("Query", e))?;
+            peers.extend(
+                out.items().iter().filter_map(|item| {
+                    Some((string_attr(item, "sk")?, string_attr(item, "peer")?))
+                }),
+            );
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(peers),
+            }
+        }
+    }
+
     /// Every stored connection id.
     pub async fn connections(&self) -> Result<Vec<String>, AwsError> {
         self.sort_keys(CONNECTIONS).await

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use worker::{Env, Method, Request, RequestInit, Response, ResponseBuilder, Stub};
-use xws::{Handler, Hub, Reject, Upgrade, adapter::decide_upgrade};
+use xws::{CloseFrame, Handler, Hub, PeerId, Reject, Upgrade, adapter::decide_upgrade};
 
 use crate::{
     Config,
+    admin::{AdminCommand, Closed, PeerInfo, TopicCount},
     error::to_worker,
     hub::StubHub,
     wire::{ACCEPT_HEADER, AcceptWire, OP_HEADER, Op, public_headers, request_info},
@@ -85,6 +86,70 @@ impl<H: Handler> Xws<H> {
         self.object(env, namespace)?
             .fetch_with_request(request)
             .await
+    }
+
+    /// The topics of the object named `namespace`, with their subscriber
+    /// counts (for a server API).
+    pub async fn topics(&self, env: &Env, namespace: &str) -> worker::Result<Vec<TopicCount>> {
+        self.admin(env, namespace, &AdminCommand::Topics).await
+    }
+
+    /// The WebSocket peers of the object named `namespace`, or those
+    /// following `topic`, with their contexts as JSON (for presence, or to
+    /// find a user's peers).
+    pub async fn peers(
+        &self,
+        env: &Env,
+        namespace: &str,
+        topic: Option<&str>,
+    ) -> worker::Result<Vec<PeerInfo>> {
+        let topic = topic.map(str::to_owned);
+        self.admin(env, namespace, &AdminCommand::Peers { topic })
+            .await
+    }
+
+    /// Closes `peers` of the object named `namespace` with `frame`; returns
+    /// how many it held.
+    pub async fn disconnect(
+        &self,
+        env: &Env,
+        namespace: &str,
+        peers: Vec<PeerId>,
+        frame: CloseFrame,
+    ) -> worker::Result<usize> {
+        let command = AdminCommand::Close { peers, frame };
+        let closed: Closed = self.admin(env, namespace, &command).await?;
+        Ok(closed.closed)
+    }
+
+    async fn admin<T: serde::de::DeserializeOwned>(
+        &self,
+        env: &Env,
+        namespace: &str,
+        command: &AdminCommand,
+    ) -> worker::Result<T> {
+        let headers = worker::Headers::new();
+        headers.set(OP_HEADER, Op::Admin.as_str())?;
+        headers.set("content-type", "application/json")?;
+        let body =
+            serde_json::to_string(command).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(body.into()));
+        let request = Request::new_with_init("https://xws.internal/admin", &init)?;
+        let mut response = self
+            .object(env, namespace)?
+            .fetch_with_request(request)
+            .await?;
+        if response.status_code() != 200 {
+            let body = response.text().await.unwrap_or_default();
+            return Err(worker::Error::RustError(format!(
+                "the object refused the admin command ({}): {body}",
+                response.status_code()
+            )));
+        }
+        response.json().await
     }
 
     /// The stub of the object named `namespace` in the configured binding,

@@ -79,6 +79,7 @@
 //! On native targets this crate is empty: it exists for `wasm32` only.
 #![cfg(target_arch = "wasm32")]
 
+mod admin;
 mod attachment;
 mod client_js;
 mod config;
@@ -93,11 +94,13 @@ mod plain_worker;
 mod query;
 mod registry;
 mod sse;
+mod streams;
 mod topic_broker;
 mod topic_history;
 mod transport;
 mod wire;
 
+pub use admin::{Closed, PeerInfo, TopicCount};
 pub use attachment::MAX_ATTACHMENT_BYTES;
 pub use client_js::{CLIENT_JS, client_js};
 pub use config::{AutoResponse, Config, Namespace};
@@ -106,4 +109,5 @@ pub use error::RuntimeError;
 pub use object::{Object, ObjectStats};
 pub use plain_worker::{DEFAULT_MAX_DURATION, WorkerRuntime, WorkerStreams, broker_hub};
 pub use query::query_param;
+pub use streams::SqlStore;
 pub use topic_broker::{TopicBroker, TopicBrokers};

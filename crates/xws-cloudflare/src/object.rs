@@ -23,10 +23,13 @@ use xws::{
 };
 
 use crate::{
-    Config, attachment,
+    Config,
+    admin::{AdminCommand, Closed, PeerInfo, TopicCount},
+    attachment,
     error::{RuntimeError, to_worker},
     ids,
     registry::{PeerKind, Registry},
+    streams::{SqlStore, Streams},
     transport::SocketTransport,
     wire::{AcceptWire, Op, request_info},
 };
@@ -48,6 +51,9 @@ pub struct ObjectStats {
     /// WebSocket messages this instance was woken for. Frames the runtime
     /// answers itself ([`Config::auto_response`]) never count.
     pub messages: u64,
+    /// Rows this instance wrote to SQLite storage for streams (history
+    /// appends, offsets, trims): what Durable Object storage bills.
+    pub storage_rows_written: u64,
 }
 
 /// One peer's session. The lock keeps a peer's events in order: a hook that
@@ -90,17 +96,30 @@ impl<H: Handler> Object<H> {
     /// `adapters-matrix.md`) does not compile.
     pub fn new(state: State, handler: H, config: Config) -> Self {
         const { xws::caps::check::<xws::caps::CloudflareDurableObject, H>() };
+        if config.metrics_log {
+            // Before the first event, or its metrics would go nowhere.
+            let _ = xws::metrics::LogRecorder::install();
+        }
         if let Some(auto) = &config.auto_response {
             match WebSocketRequestResponsePair::new(&auto.request, &auto.response) {
                 Ok(pair) => state.set_websocket_auto_response(&pair),
                 Err(_) => tracing::error!("invalid WebSocket auto-response pair"),
             }
         }
+        let streams = (!config.streams.is_empty())
+            .then(|| match SqlStore::new(state.storage().sql()) {
+                Ok(store) => Some(Streams::new(config.streams.clone(), store)),
+                Err(error) => {
+                    tracing::error!(%error, "no stream storage: topics keep no history");
+                    None
+                }
+            })
+            .flatten();
         #[allow(
             clippy::arc_with_non_send_sync,
             reason = "Workers run on one thread; `xws::Hub` and the transports hold an `Arc`"
         )]
-        let registry = Arc::new(Registry::new(state));
+        let registry = Arc::new(Registry::new(state, streams));
         Self {
             handler: Arc::new(handler),
             config,
@@ -123,6 +142,10 @@ impl<H: Handler> Object<H> {
             peers_in_memory: self.registry.len(),
             restored: self.restored.get(),
             messages: self.messages.get(),
+            storage_rows_written: self
+                .registry
+                .streams()
+                .map_or(0, |streams| streams.store.rows_written()),
         }
     }
 
@@ -168,21 +191,91 @@ impl<H: Handler> Object<H> {
         self.ensure_loaded();
         let answer = match Op::of(&request) {
             Some(Op::Upgrade) => self.accept(&request).await,
-            Some(Op::Sse) => crate::sse::accept(&self.registry, self.policy(), &request),
+            Some(Op::Sse) => crate::sse::accept(&self.registry, self.policy(), &request).await,
             Some(Op::Hub) => crate::hub::answer(&self.registry, &mut request).await,
             Some(Op::Stats) => Response::from_json(&self.stats()),
+            Some(Op::Admin) => self.admin(&mut request).await,
             None => Response::error("not an xws request", 400),
         };
         self.log_metrics();
         answer
     }
 
-    /// With [`Config::metrics_log`], logs what this event recorded.
+    /// Carries out a server API command ([`AdminCommand`]).
+    async fn admin(&self, request: &mut Request) -> worker::Result<Response> {
+        let Ok(command) = request.json::<AdminCommand>().await else {
+            return Response::error("not an admin command", 400);
+        };
+        match command {
+            AdminCommand::Topics => {
+                let counts: Vec<TopicCount> = self
+                    .registry
+                    .topic_counts()
+                    .into_iter()
+                    .map(|(topic, subscribers)| TopicCount {
+                        topic: topic.to_string(),
+                        subscribers,
+                    })
+                    .collect();
+                Response::from_json(&counts)
+            }
+            AdminCommand::Peers { topic } => {
+                let topic = match topic.map(xws::Topic::new).transpose() {
+                    Ok(topic) => topic,
+                    Err(error) => return Response::error(error.to_string(), 400),
+                };
+                let sessions: Vec<(PeerId, SharedSession<H>)> = self
+                    .sessions
+                    .borrow()
+                    .iter()
+                    .filter(|(id, _)| {
+                        topic
+                            .as_ref()
+                            .is_none_or(|topic| self.registry.is_subscribed(id, topic))
+                    })
+                    .map(|(id, session)| (id.clone(), Rc::clone(session)))
+                    .collect();
+                let mut peers = Vec::with_capacity(sessions.len());
+                for (id, session) in sessions {
+                    // Waits for a hook of that peer in progress to end.
+                    let session = session.lock().await;
+                    let context = serde_json::to_value(&*session.peer().context())
+                        .map_err(|e| worker::Error::RustError(e.to_string()))?;
+                    peers.push(PeerInfo { id, context });
+                }
+                Response::from_json(&peers)
+            }
+            AdminCommand::Close { peers, frame } => {
+                let mut closed = 0;
+                for id in &peers {
+                    let session = self.sessions.borrow().get(id).map(Rc::clone);
+                    if let Some(session) = session {
+                        // The client's answer brings `websocket_close`,
+                        // which runs the `close` hook.
+                        session
+                            .lock()
+                            .await
+                            .peer()
+                            .close(frame.code, frame.reason.clone());
+                        closed += 1;
+                    }
+                }
+                Response::from_json(&Closed { closed })
+            }
+        }
+    }
+
+    /// With [`Config::metrics_log`], logs what this event recorded: a JSON
+    /// line per metric on the console, which `wrangler tail` and Workers
+    /// Logs show (and index). Not through `tracing`: a Worker has no
+    /// subscriber, so its events would go nowhere.
     fn log_metrics(&self) {
         if self.config.metrics_log
             && let Some(recorder) = xws::metrics::LogRecorder::install()
         {
-            recorder.log();
+            for line in recorder.drain_json() {
+                worker::console_log!("{line}");
+            }
         }
     }
 
@@ -197,10 +290,13 @@ impl<H: Handler> Object<H> {
         let pair = WebSocketPair::new()?;
         let transport = self.transport(&id, &pair.server);
         let peer = xws::adapter::new_peer(id, info, accept.context, transport, self.policy());
+        crate::streams::attach(&self.registry, &peer);
         // Stored before the socket is accepted: a context over the limit
         // refuses the connection instead of losing state later.
         let snapshot = xws::adapter::snapshot(&peer);
-        if let Err(error) = attachment::store(&pair.server, PeerKind::WebSocket, &snapshot) {
+        let joined = attachment::Memberships::new();
+        if let Err(error) = attachment::store(&pair.server, PeerKind::WebSocket, &snapshot, &joined)
+        {
             tracing::error!(%error, "refusing a connection whose state cannot be stored");
             return Response::error(error.to_string(), 500);
         }
@@ -211,6 +307,7 @@ impl<H: Handler> Object<H> {
             pair.server.clone(),
             PeerKind::WebSocket,
             BTreeSet::new(),
+            joined,
         );
         let session = Session::new(
             self.handler.clone(),
@@ -223,7 +320,7 @@ impl<H: Handler> Object<H> {
         {
             let mut session = session.lock().await;
             let outcome = session.open().await;
-            persist(&mut session, &pair.server, outcome).await;
+            persist(&self.registry, &mut session, &pair.server, outcome).await;
         }
 
         let headers = Headers::new();
@@ -256,7 +353,7 @@ impl<H: Handler> Object<H> {
         };
         let mut session = session.lock().await;
         let outcome = session.message(message, ids::now_ms()).await;
-        persist(&mut session, &socket, outcome).await;
+        persist(&self.registry, &mut session, &socket, outcome).await;
         drop(session);
         self.log_metrics();
         Ok(())
@@ -343,8 +440,8 @@ impl<H: Handler> Object<H> {
         }
         for socket in self.state().get_websockets() {
             match attachment::load::<H::Context>(&socket) {
-                Ok(Some((kind, snapshot))) => {
-                    self.restore(kind, snapshot, socket);
+                Ok(Some((kind, snapshot, joined))) => {
+                    self.restore(kind, snapshot, joined, socket);
                     self.restored.set(self.restored.get() + 1);
                 }
                 Ok(None) => tracing::warn!("a socket without xws state is ignored"),
@@ -360,15 +457,27 @@ impl<H: Handler> Object<H> {
     /// a full rate-limit bucket: limiters live in memory, and an object
     /// hibernates only after seconds without a message, in which a bucket
     /// refills anyway (see the crate docs).
-    fn restore(&self, kind: PeerKind, snapshot: PeerSnapshot<H::Context>, socket: WebSocket) {
+    fn restore(
+        &self,
+        kind: PeerKind,
+        snapshot: PeerSnapshot<H::Context>,
+        joined: attachment::Memberships,
+        socket: WebSocket,
+    ) {
         let id = snapshot.id.clone();
-        self.registry
-            .insert(id.clone(), socket.clone(), kind, snapshot.topics.clone());
+        self.registry.insert(
+            id.clone(),
+            socket.clone(),
+            kind,
+            snapshot.topics.clone(),
+            joined,
+        );
         if kind == PeerKind::Sse {
             return;
         }
         let transport = self.transport(&id, &socket);
         let peer = xws::adapter::restore_peer(snapshot, transport, self.policy());
+        crate::streams::attach(&self.registry, &peer);
         let config = self.session_config();
         let limiter = config
             .rate
@@ -402,14 +511,21 @@ impl<H: Handler> Object<H> {
     }
 }
 
-/// Stores the peer's state on its socket when the step changed it; a state
-/// over the platform's limit ends the peer ([`Error::StateTooLarge`], 1011).
-async fn persist<H: Handler>(session: &mut Session<H>, socket: &WebSocket, outcome: Outcome) {
+/// Stores the peer's state (with its presence memberships) on its socket
+/// when the step changed it; a state over the platform's limit ends the
+/// peer ([`Error::StateTooLarge`], 1011).
+async fn persist<H: Handler>(
+    registry: &Registry,
+    session: &mut Session<H>,
+    socket: &WebSocket,
+    outcome: Outcome,
+) {
     if !outcome.persist {
         return;
     }
     let snapshot = xws::adapter::snapshot(session.peer());
-    if let Err(error) = attachment::store(socket, PeerKind::WebSocket, &snapshot) {
+    let joined = registry.joined_of(&snapshot.id);
+    if let Err(error) = attachment::store(socket, PeerKind::WebSocket, &snapshot, &joined) {
         let _ = session.fail(error).await;
     }
 }

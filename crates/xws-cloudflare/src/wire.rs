@@ -24,6 +24,8 @@ pub enum Op {
     Hub,
     /// Report the object's instance and peer counts.
     Stats,
+    /// A server API command ([`crate::admin::AdminCommand`]).
+    Admin,
 }
 
 impl Op {
@@ -34,6 +36,7 @@ impl Op {
             Op::Sse => "sse",
             Op::Hub => "hub",
             Op::Stats => "stats",
+            Op::Admin => "admin",
         }
     }
 
@@ -44,6 +47,7 @@ impl Op {
             "sse" => Some(Op::Sse),
             "hub" => Some(Op::Hub),
             "stats" => Some(Op::Stats),
+            "admin" => Some(Op::Admin),
             _ => None,
         }
     }

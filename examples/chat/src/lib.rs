@@ -13,8 +13,11 @@
 //! forged or expired token is answered 401 before the upgrade. A peer whose
 //! token expires while connected is closed with 3000 "token expired".
 
+pub mod admin;
 pub mod history;
 pub mod protocol;
+#[cfg(feature = "scenarios")]
+pub mod scenarios;
 #[cfg(feature = "tokio")]
 pub mod server;
 
@@ -71,6 +74,9 @@ enum Access {
     SharedToken(String),
     /// `?token=` is a JWT this verifier accepts (`CHAT_JWT_SECRET`).
     Jwt(Arc<Verifier>),
+    /// `?token=` is a JWT signed by a key of the set at `CHAT_JWKS_URL`.
+    #[cfg(feature = "tokio")]
+    Jwks(Arc<xws_auth::JwksVerifier<xws_auth::HttpFetcher>>),
 }
 
 /// The chat handler.
@@ -128,11 +134,56 @@ impl ChatHandler {
     }
 
     /// A chat configured from the environment: `CHAT_JWT_SECRET` (signed
-    /// tokens) if set, else `CHAT_TOKEN` (a shared token), else open.
+    /// tokens, for the audience `CHAT_JWT_AUDIENCE` if set) if set, else
+    /// `CHAT_TOKEN` (a shared token), else open.
     pub fn from_env() -> Self {
-        match std::env::var("CHAT_JWT_SECRET") {
-            Ok(secret) if !secret.is_empty() => Self::with_jwt_secret(secret.as_bytes()),
-            _ => Self::new(std::env::var("CHAT_TOKEN").ok()),
+        let var = |name| std::env::var(name).ok();
+        Self::from_settings(
+            var("CHAT_JWT_SECRET").as_deref(),
+            var("CHAT_JWT_AUDIENCE").as_deref(),
+            var("CHAT_TOKEN"),
+        )
+    }
+
+    /// A chat configured by the settings a target reads from wherever it
+    /// keeps them (a process's environment, a Worker's vars and secrets):
+    /// signed tokens when `jwt_secret` is set (with `audience` required in
+    /// them when set), else a shared `token` when set, else open. Empty
+    /// values count as unset.
+    pub fn from_settings(
+        jwt_secret: Option<&str>,
+        audience: Option<&str>,
+        token: Option<String>,
+    ) -> Self {
+        match jwt_secret.filter(|secret| !secret.is_empty()) {
+            Some(secret) => {
+                let verifier = Verifier::hs256(secret.as_bytes());
+                Self::with_verifier(match audience.filter(|a| !a.is_empty()) {
+                    Some(audience) => verifier.audience(audience),
+                    None => verifier,
+                })
+            }
+            None => Self::new(token),
+        }
+    }
+
+    /// Whether `request` may follow `topic` as an event stream, for a
+    /// target that serves the stream outside the adapter (a route of its
+    /// own): the same `upgrade` check as a WebSocket (401), then the room
+    /// and the token's topics (403).
+    pub async fn authorize_stream(&self, request: &RequestInfo, topic: &str) -> Result<(), Reject> {
+        let context = match self.upgrade(request).await {
+            Upgrade::Accept(accept) => accept.context,
+            Upgrade::Reject(reject) => return Err(reject),
+        };
+        if !topic.starts_with(RoomId::TOPIC_PREFIX) {
+            return Err(Reject::forbidden("only room topics can be streamed"));
+        }
+        match &context.identity {
+            Some(identity) => identity
+                .authorize(topic)
+                .map_err(|refused| Reject::forbidden(refused.to_string())),
+            None => Ok(()),
         }
     }
 
@@ -142,6 +193,40 @@ impl ChatHandler {
         self.users.peers(user)
     }
 
+    /// A chat that requires a JWT signed by a key of `verifier`'s set (an
+    /// identity provider's JWKS URL; Tokio).
+    #[cfg(feature = "tokio")]
+    pub fn with_jwks(verifier: xws_auth::JwksVerifier<xws_auth::HttpFetcher>) -> Self {
+        Self {
+            access: Access::Jwks(Arc::new(verifier)),
+            ..Self::default()
+        }
+    }
+
+    /// [`ChatHandler::from_env`], or with `CHAT_JWKS_URL` set, tokens
+    /// signed by a key of the set at that URL (RS256, ES256; for the
+    /// audience `CHAT_JWT_AUDIENCE` if set), fetched now and again when a
+    /// token names a key it lacks.
+    #[cfg(feature = "tokio")]
+    pub async fn from_env_with_jwks() -> Result<Self, xws_auth::KeyError> {
+        let Some(url) = std::env::var("CHAT_JWKS_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(Self::from_env());
+        };
+        let audience = std::env::var("CHAT_JWT_AUDIENCE")
+            .ok()
+            .filter(|a| !a.is_empty());
+        let fetcher = xws_auth::HttpFetcher::new()?;
+        let verifier = xws_auth::JwksVerifier::new(url, fetcher, move |verifier| match &audience {
+            Some(audience) => verifier.audience(audience.clone()),
+            None => verifier,
+        })
+        .await?;
+        Ok(Self::with_jwks(verifier))
+    }
+
     /// Whether `token` (the `?token=` of a request) lets a client in:
     /// always when no token is configured.
     pub fn accepts(&self, token: Option<&str>) -> bool {
@@ -149,12 +234,19 @@ impl ChatHandler {
             Access::Open => true,
             Access::SharedToken(expected) => token == Some(expected.as_str()),
             Access::Jwt(verifier) => token.is_some_and(|t| verifier.verify(t).is_ok()),
+            #[cfg(feature = "tokio")]
+            Access::Jwks(verifier) => token.is_some_and(|t| verifier.current().verify(t).is_ok()),
         }
     }
 
     /// Whether this chat verifies signed tokens (`CHAT_JWT_SECRET`).
     pub fn uses_jwt(&self) -> bool {
-        matches!(self.access, Access::Jwt(_))
+        match self.access {
+            Access::Jwt(_) => true,
+            #[cfg(feature = "tokio")]
+            Access::Jwks(_) => true,
+            Access::Open | Access::SharedToken(_) => false,
+        }
     }
 
     /// `Ok` when the peer's token (if any) allows `room`; otherwise the
@@ -303,8 +395,14 @@ impl Handler for ChatHandler {
     ]);
 
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
-        if let Access::Jwt(verifier) = &self.access {
-            return match verifier.authenticate(request) {
+        let authenticated = match &self.access {
+            Access::Jwt(verifier) => Some(verifier.authenticate(request)),
+            #[cfg(feature = "tokio")]
+            Access::Jwks(verifier) => Some(verifier.authenticate(request).await),
+            Access::Open | Access::SharedToken(_) => None,
+        };
+        if let Some(authenticated) = authenticated {
+            return match authenticated {
                 Ok(ok) => ok
                     .accept(ChatContext {
                         user: Some(ok.identity.user.clone()),

@@ -20,7 +20,10 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let retention = chat::history::retention_from_env().map_err(anyhow::Error::msg)?;
     let streams = chat::history::stream_config(retention);
-    let mut xws = Xws::with_config(chat::ChatHandler::from_env(), config_from_env()?);
+    let handler = chat::ChatHandler::from_env_with_jwks()
+        .await
+        .context("CHAT_JWKS_URL")?;
+    let mut xws = Xws::with_config(handler, config_from_env()?);
     if let Ok(url) = std::env::var("XWS_REDIS_URL") {
         let channel = std::env::var("XWS_REDIS_CHANNEL").unwrap_or_else(|_| "xws-chat".into());
         let config = RedisBrokerConfig::new(url).with_channel(&channel);

@@ -134,7 +134,7 @@ async fn broadcast_route(
     if !state.handler.accepts(query.token.as_deref()) {
         return (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response();
     }
-    let Ok(body) = axum::body::to_bytes(body, crate::server_api::BODY_LIMIT).await else {
+    let Ok(body) = axum::body::to_bytes(body, crate::admin::BODY_LIMIT).await else {
         let message = "the body is over 64 KiB or was cut short";
         return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
     };

@@ -2,8 +2,8 @@
 //! missing, forged or expired token gets 401 before the upgrade; `sub` is
 //! the peer's `user`; the `topics` claim limits the rooms a peer may join,
 //! send to and follow over SSE; an open connection whose token expires is
-//! closed with 3000. One test runs the `chat` binary exactly as external
-//! tests do (env `CHAT_JWT_SECRET`, `PORT`).
+//! closed with 3000. Two tests run the `chat` binary exactly as external
+//! tests do (env `CHAT_JWT_SECRET`, or `CHAT_JWKS_URL`, and `PORT`).
 
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -207,19 +207,27 @@ async fn the_broadcast_route_takes_a_valid_token_only() {
     assert_eq!(client(format!("token={good}")).await, 200);
 }
 
-/// The binary, configured only by its environment, as tests outside this
+/// The `chat` binary with `env` on a free port, once it listens; killed on
+/// drop. Configured only by its environment, as tests outside this
 /// repository run it.
-#[tokio::test]
-async fn the_binary_reads_chat_jwt_secret() {
+async fn chat_binary(env: &[(&str, &str)]) -> (tokio::process::Child, String) {
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         probe.local_addr().unwrap().port()
     };
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat"));
+    for name in [
+        "CHAT_JWT_SECRET",
+        "CHAT_JWKS_URL",
+        "CHAT_JWT_AUDIENCE",
+        "CHAT_TOKEN",
+        "XWS_REDIS_URL",
+    ] {
+        command.env_remove(name);
+    }
+    let child = command
+        .envs(env.iter().copied())
         .env("PORT", port.to_string())
-        .env("CHAT_JWT_SECRET", SECRET)
-        .env_remove("CHAT_TOKEN")
-        .env_remove("XWS_REDIS_URL")
         .kill_on_drop(true)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -234,6 +242,12 @@ async fn the_binary_reads_chat_jwt_secret() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (child, addr)
+}
+
+#[tokio::test]
+async fn the_binary_reads_chat_jwt_secret() {
+    let (_chat, addr) = chat_binary(&[("CHAT_JWT_SECRET", SECRET)]).await;
     let status = connect_rejected(&format!("ws://{addr}/api/ws"), WAIT)
         .await
         .unwrap();
@@ -246,5 +260,58 @@ async fn the_binary_reads_chat_jwt_secret() {
         .await
         .unwrap();
     assert_eq!(ada.recv_type("message").await.unwrap()["user"], "bob");
-    child.kill().await.unwrap();
+}
+
+/// xws-auth's test key set, served by a provider on 127.0.0.1; its URL.
+async fn jwks_provider() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const JWKS: &str = include_str!("../../../crates/xws-auth/tests/keys/jwks.json");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 2048];
+            let _ = socket.read(&mut request).await;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{JWKS}",
+                JWKS.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    url
+}
+
+/// With `CHAT_JWKS_URL`, tokens signed by a key of the provider's set open
+/// a connection as their `sub`; an unknown key and an HS256 token get 401.
+#[tokio::test]
+async fn the_binary_verifies_tokens_against_chat_jwks_url() {
+    const RSA_PRIVATE: &[u8] =
+        include_bytes!("../../../crates/xws-auth/tests/keys/rsa_private.pem");
+    let url = jwks_provider().await;
+    let env = [
+        ("CHAT_JWKS_URL", url.as_str()),
+        ("CHAT_JWT_AUDIENCE", "xws-chat"),
+    ];
+    let (_chat, addr) = chat_binary(&env).await;
+    let rsa = Issuer::rs256_pem(RSA_PRIVATE).unwrap();
+    let claims = |sub: &str| Claims::new(sub, now_seconds() + 60).with_audience("xws-chat");
+    let unknown_key = rsa.clone().key_id("rsa-9").issue(&claims("eve")).unwrap();
+    let hs256 = Issuer::hs256(SECRET.as_bytes())
+        .issue(&claims("eve"))
+        .unwrap();
+    for (case, token) in [("an unknown key", unknown_key), ("an HS256 token", hs256)] {
+        let url = format!("ws://{addr}/api/ws?token={token}");
+        assert_eq!(connect_rejected(&url, WAIT).await.unwrap(), 401, "{case}");
+    }
+    let signed = |sub: &str| rsa.clone().key_id("rsa-1").issue(&claims(sub)).unwrap();
+    let mut ada = connect(&addr, &signed("ada"), "ada").await;
+    let mut bob = connect(&addr, &signed("bob"), "bob").await;
+    join(&mut ada, "lobby").await;
+    join(&mut bob, "lobby").await;
+    bob.send_json(&json!({"type": "send-to-room", "roomId": "lobby", "text": "hi"}))
+        .await
+        .unwrap();
+    assert_eq!(ada.recv_type("message").await.unwrap()["user"], "bob");
 }

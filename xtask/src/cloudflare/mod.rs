@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 
 use crate::Workspace;
 use crate::browser;
@@ -124,8 +124,12 @@ pub fn test(workspace: &Workspace) -> Result<()> {
     // build takes longest: wasm-opt, which takes most of a build, runs for
     // the chat only, whose size the step reports. The others are tested as
     // compiled.
-    let ports = wrangler::free_ports(2 * WORKERS.len())?;
+    let variants = WORKERS.iter().map(|w| w.variants.len()).sum::<usize>();
+    let ports = wrangler::free_ports(2 * (WORKERS.len() + variants))?;
+    let mut variant_ports = ports[2 * WORKERS.len()..].chunks(2);
     let mut servers = Vec::new();
+    // The same builds served with other vars, for their tests only.
+    let mut variant_servers = Vec::new();
     for (index, worker) in WORKERS.iter().enumerate().rev() {
         let optimize = if index == 0 {
             Optimize::Size
@@ -142,6 +146,28 @@ pub fn test(workspace: &Workspace) -> Result<()> {
             Some(ports[2 * index + 1]),
             Some(&token),
         )?;
+        for variant in worker.variants {
+            let Some(&[port, inspector]) = variant_ports.next() else {
+                bail!("no free port pair left for a variant");
+            };
+            let log = workspace
+                .target_dir
+                .join("wrangler-logs")
+                .join(format!("{}-{port}.log", worker.name));
+            let server = Wrangler::spawn_with(
+                workspace,
+                &tools,
+                &built,
+                port,
+                Some(inspector),
+                None,
+                &wrangler::Extra {
+                    vars: variant.vars,
+                    log: Some(&log),
+                },
+            )?;
+            variant_servers.push((variant, server, log));
+        }
         servers.push((worker, server));
     }
     // The tests compile while workerd starts.
@@ -154,7 +180,11 @@ pub fn test(workspace: &Workspace) -> Result<()> {
             .timeout(TESTS_TIMEOUT)
     };
     tests().arg("--no-run").run()?;
-    for (_, server) in &mut servers {
+    for server in servers
+        .iter_mut()
+        .map(|(_, server)| server)
+        .chain(variant_servers.iter_mut().map(|(_, server, _)| server))
+    {
         server.wait_until_serving()?;
     }
     eprintln!(
@@ -172,6 +202,11 @@ pub fn test(workspace: &Workspace) -> Result<()> {
         .env("XWS_CF_TOKEN", &token);
     for (worker, server) in &servers {
         cargo = cargo.env(worker.url_var, server.url());
+    }
+    for (variant, server, log) in &variant_servers {
+        cargo = cargo
+            .env(variant.url_var, server.url())
+            .env(variant.log_var, log);
     }
     let outcome = cargo.run().context("the workerd tests failed");
     // The pages in Chromium against the same workers, as a user sees them.

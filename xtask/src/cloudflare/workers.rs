@@ -20,6 +20,22 @@ pub struct Worker {
     /// such as limits low enough for a test to reach quickly; `{port}` in
     /// a value is the port it is served on.
     pub test_vars: &'static [(&'static str, &'static str)],
+    /// Further `wrangler dev` of the same build the test step starts, each
+    /// with vars of its own (and none of the above), for tests of another
+    /// configuration.
+    pub variants: &'static [Variant],
+}
+
+/// The same worker served again with other vars.
+#[derive(Debug)]
+pub struct Variant {
+    /// The variable that gives its tests the URL.
+    pub url_var: &'static str,
+    /// Its vars.
+    pub vars: &'static [(&'static str, &'static str)],
+    /// The variable that gives its tests the file holding what the worker
+    /// logged (wrangler's output).
+    pub log_var: &'static str,
 }
 
 /// Every worker, the default first.
@@ -33,11 +49,28 @@ pub const WORKERS: &[Worker] = &[
         // The chat's workerd tests reach these limits (`tests/workerd.rs`
         // states the same numbers): 20 sockets leave room for the
         // conformance suite's 12-member room; a burst of 200 for its
-        // fastest senders.
+        // fastest senders. Rooms keep 1,000 messages: in
+        // `recovery_seam_under_load` each reconnect through wrangler's
+        // proxy lets the sender (200 messages at ~1,000/s) get more than
+        // the default 100 ahead, which is a trimmed history, not a seam.
         test_vars: &[
             ("XWS_MAX_CONNECTIONS", "20"),
             ("XWS_RATE_LIMIT", "10/200/5"),
+            ("CHAT_HISTORY_SIZE", "1000"),
         ],
+        // Signed tokens and the server API (`tests/jwt.rs` states the
+        // same values).
+        variants: &[Variant {
+            url_var: "XWS_CF_CHAT_JWT_URL",
+            vars: &[
+                ("CHAT_JWT_SECRET", "the workerd test secret, 32 bytes+"),
+                ("CHAT_JWT_AUDIENCE", "xws-chat-workerd"),
+                ("CHAT_API_KEY", "the workerd test API key"),
+                // Its tests read the metrics it logs.
+                ("XWS_METRICS", "log"),
+            ],
+            log_var: "XWS_CF_CHAT_JWT_LOG",
+        }],
     },
     Worker {
         name: "dashboard",
@@ -51,6 +84,7 @@ pub const WORKERS: &[Worker] = &[
             "XWS_ALLOWED_ORIGINS",
             "http://127.0.0.1:{port},http://localhost:{port}",
         )],
+        variants: &[],
     },
     Worker {
         name: "dashboard-worker",
@@ -63,6 +97,7 @@ pub const WORKERS: &[Worker] = &[
             ("XWS_SSE_MAX_DURATION_SECS", "8"),
             ("XWS_SSE_END_BEFORE_SECS", "2"),
         ],
+        variants: &[],
     },
     Worker {
         name: "import-progress",
@@ -71,6 +106,7 @@ pub const WORKERS: &[Worker] = &[
         url_var: "XWS_CF_IMPORT_PROGRESS_URL",
         token_var: None,
         test_vars: &[],
+        variants: &[],
     },
     Worker {
         name: "notifications",
@@ -79,6 +115,7 @@ pub const WORKERS: &[Worker] = &[
         url_var: "XWS_CF_NOTIFICATIONS_URL",
         token_var: None,
         test_vars: &[],
+        variants: &[],
     },
 ];
 

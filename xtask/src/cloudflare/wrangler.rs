@@ -15,6 +15,14 @@ use crate::process::{self, ChildGuard, Cmd};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// What a served variant adds to a `wrangler dev`.
+pub struct Extra<'a> {
+    /// Vars besides the worker's.
+    pub vars: &'a [(&'a str, &'a str)],
+    /// A file that gets wrangler's output too.
+    pub log: Option<&'a std::path::Path>,
+}
+
 /// A running `wrangler dev --local`, stopped (with workerd) on drop.
 pub struct Wrangler {
     guard: ChildGuard,
@@ -36,6 +44,23 @@ impl Wrangler {
         port: u16,
         inspector: Option<u16>,
         token: Option<&str>,
+    ) -> Result<Self> {
+        let extra = Extra {
+            vars: &[],
+            log: None,
+        };
+        Self::spawn_with(workspace, tools, built, port, inspector, token, &extra)
+    }
+
+    /// [`Wrangler::spawn`] with [`Extra`] vars and log.
+    pub fn spawn_with(
+        workspace: &Workspace,
+        tools: &Tools,
+        built: &Built,
+        port: u16,
+        inspector: Option<u16>,
+        token: Option<&str>,
+        extra: &Extra<'_>,
     ) -> Result<Self> {
         // A fresh state directory every run: state written by another
         // workerd version can crash this one, and tests must not see old
@@ -71,6 +96,12 @@ impl Wrangler {
                 let value = value.replace("{port}", &port.to_string());
                 cmd = cmd.arg("--var").arg(format!("{var}:{value}"));
             }
+        }
+        for (var, value) in extra.vars {
+            cmd = cmd.arg("--var").arg(format!("{var}:{value}"));
+        }
+        if let Some(log) = extra.log {
+            cmd = cmd.log_to(log);
         }
         Ok(Self {
             guard: cmd.spawn()?,

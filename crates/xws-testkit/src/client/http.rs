@@ -79,6 +79,29 @@ pub async fn get_with_headers(
     .await
 }
 
+/// `POST url` with a JSON body and extra headers; reads the whole answer.
+pub async fn post_json_with_headers(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+    timeout: Duration,
+) -> Result<HttpResponse, ScenarioError> {
+    let body = Bytes::from(body.to_string());
+    let response = send_with(Method::POST, url, headers, Some(body), timeout);
+    read_all(url, timeout, response).await
+}
+
+/// The status of `GET url` (with `headers`), without reading the body: for
+/// endless ones such as an event stream's.
+pub async fn get_status(
+    url: &str,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<StatusCode, ScenarioError> {
+    let response = send_with(Method::GET, url, headers, None, timeout).await?;
+    Ok(response.status())
+}
+
 async fn read_all(
     url: &str,
     timeout: Duration,

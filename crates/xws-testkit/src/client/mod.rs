@@ -8,6 +8,8 @@ mod sse;
 mod ws;
 
 pub use event_stream::{EventStreamClient, StreamEnd};
-pub use http::{HttpResponse, get, get_with_headers, post_json, post_raw};
+pub use http::{
+    HttpResponse, get, get_status, get_with_headers, post_json, post_json_with_headers, post_raw,
+};
 pub use sse::{SseClient, sse_connect, sse_resume};
 pub use ws::{Frame, WsClient, connect_rejected};

@@ -93,9 +93,34 @@ impl WsClient {
         label: impl Into<String>,
         timeout: Duration,
     ) -> Result<Self, ScenarioError> {
+        let (client, _) = Self::connect_with_headers(url, &[], label, timeout).await?;
+        Ok(client)
+    }
+
+    /// Opens a WebSocket to `url` with extra request `headers` (a cookie,
+    /// `Sec-WebSocket-Protocol`); returns it and the subprotocol the
+    /// server selected, if any. `Err` carries the status of a refusal, as
+    /// [`WsClient::connect`]'s does.
+    pub async fn connect_with_headers(
+        url: &str,
+        headers: &[(&str, &str)],
+        label: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<(Self, Option<String>), ScenarioError> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
         let label = label.into();
+        let mut request = url.into_client_request().map_err(|error| {
+            ScenarioError::transport(format!("{label}: {url}"), describe(&error))
+        })?;
+        for (name, value) in headers {
+            let name = tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|error| ScenarioError::transport(format!("{label}: header"), error))?;
+            let value = tungstenite::http::HeaderValue::from_str(value)
+                .map_err(|error| ScenarioError::transport(format!("{label}: header"), error))?;
+            request.headers_mut().append(name, value);
+        }
         let handshake = async {
-            tokio_tungstenite::connect_async(url)
+            tokio_tungstenite::connect_async(request)
                 .await
                 .map_err(|error| {
                     ScenarioError::transport(
@@ -105,15 +130,21 @@ impl WsClient {
                 })
         };
         let waiting_for = || format!("{label}: WebSocket handshake with {url}");
-        let (stream, _response) = within(timeout, waiting_for, handshake).await?;
-        Ok(Self {
+        let (stream, response) = within(timeout, waiting_for, handshake).await?;
+        let protocol = response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let client = Self {
             stream,
             timeout,
             label,
             passed_over: Vec::new(),
             ended: false,
             binary_as_text: false,
-        })
+        };
+        Ok((client, protocol))
     }
 
     /// The name this peer has in failure messages.

@@ -223,6 +223,47 @@ impl LogRecorder {
         }
     }
 
+    /// Drains into one JSON object per sample, a line each:
+    /// `{"metric","kind","labels":{…},"value"}` (a histogram has `count`,
+    /// `sum`, `min`, `max` instead of `value`). For runtimes whose log
+    /// pipeline indexes JSON lines (Cloudflare Workers Logs) and that have
+    /// no `tracing` subscriber for [`LogRecorder::log`].
+    pub fn drain_json(&self) -> Vec<String> {
+        self.drain()
+            .into_iter()
+            .map(|sample| {
+                let labels: serde_json::Map<String, serde_json::Value> = sample
+                    .labels
+                    .into_iter()
+                    .map(|(key, value)| (key, value.into()))
+                    .collect();
+                let mut line = serde_json::json!({ "metric": sample.name, "labels": labels });
+                let fields = match sample.value {
+                    SampleValue::Counter(value) => {
+                        serde_json::json!({ "kind": "counter", "value": value })
+                    }
+                    SampleValue::Gauge(value) => {
+                        serde_json::json!({ "kind": "gauge", "value": value })
+                    }
+                    SampleValue::Histogram {
+                        count,
+                        sum,
+                        min,
+                        max,
+                    } => serde_json::json!({
+                        "kind": "histogram", "count": count, "sum": sum, "min": min, "max": max,
+                    }),
+                };
+                if let (Some(line), serde_json::Value::Object(fields)) =
+                    (line.as_object_mut(), fields)
+                {
+                    line.extend(fields);
+                }
+                line.to_string()
+            })
+            .collect()
+    }
+
     /// Drains into CloudWatch embedded metric format: one JSON document per
     /// sample, each a line CloudWatch Logs turns into a metric in
     /// `namespace` with the labels as dimensions. A histogram gives
@@ -363,6 +404,37 @@ mod tests {
             recorder.drain().is_empty(),
             "a second drain has nothing new"
         );
+    }
+
+    #[test]
+    fn json_lines_carry_the_metric_its_labels_and_value() {
+        let recorder = LogRecorder::default();
+        ::metrics::with_local_recorder(&recorder, || {
+            crate::metrics::delivered("room:1", 3, 0.5);
+        });
+        let lines: Vec<serde_json::Value> = recorder
+            .drain_json()
+            .iter()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let deliveries = lines
+            .iter()
+            .find(|line| line["metric"] == "xws_deliveries_total")
+            .expect("a deliveries line");
+        assert_eq!(
+            deliveries,
+            &serde_json::json!({"metric": "xws_deliveries_total", "kind": "counter",
+                "labels": {"pattern": "room:*"}, "value": 3})
+        );
+        let latency = lines
+            .iter()
+            .find(|line| line["kind"] == "histogram")
+            .expect("a histogram line");
+        assert_eq!(
+            (&latency["count"], &latency["sum"]),
+            (&1.into(), &0.5.into())
+        );
+        assert!(recorder.drain_json().is_empty());
     }
 
     #[test]

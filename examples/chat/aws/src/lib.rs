@@ -14,15 +14,14 @@
 
 use lambda_http::{Body, Request, RequestExt, Response, http::StatusCode};
 use serde_json::json;
-use xws::Hub;
+use std::sync::Arc;
+use xws::{CloseFrame, Hub, PeerId, RequestInfo};
+use xws_aws::Aws;
 use xws_aws::function::{
     error_response, json_response, page_response, sse_not_available, static_response,
 };
 
-use chat::{
-    ChatHandler,
-    protocol::{BroadcastRequest, RoomId},
-};
+use chat::{ChatHandler, admin, protocol::BroadcastRequest};
 
 /// The chat's web page, the same as the Tokio build serves.
 const PAGE: &str = include_str!("../../static/index.html");
@@ -34,15 +33,22 @@ pub use xws_aws::function::init_tracing;
 
 /// The HTTP function's routes:
 ///
+/// - `/api/server/…` (and `POST /api/publish`): the server API, with
+///   `CHAT_API_KEY` (see [`chat::admin`]).
 /// - `GET /`: the chat's page, and `GET /xws.js` its client.
 /// - `POST /api/broadcast?token= {"event","data"}` → `{"success":true,"delivered":N}`;
 ///   a body that is not JSON or lacks `event` is 400, a wrong token 401.
-/// - `GET /api/sse?topic=room:R`: 400 without a topic, 403 for a topic that
-///   is not a room's, otherwise 501 ([`sse_not_available`]): SSE needs Lambda
+/// - `GET /api/sse?topic=room:R`: 400 without a topic, 401 without a valid
+///   token (as the WebSocket), 403 for a topic that is not a room's or that
+///   the token's `topics` claim does not allow, otherwise 501 ([`sse_not_available`]): SSE needs Lambda
 ///   response streaming, which API Gateway does not give (see the capability
 ///   matrix).
-pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Response<Body> {
+pub async fn route(http: &Http, request: Request) -> Response<Body> {
+    let (hub, handler) = (&http.hub, &http.handler);
     let path = request.uri().path().to_owned();
+    if admin::is_api_path(&path) {
+        return server_api(http, &request).await;
+    }
     match (request.method().as_str(), path.as_str()) {
         ("GET", "/") => page_response(PAGE),
         ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
@@ -70,15 +76,106 @@ pub async fn route(hub: &Hub, handler: &ChatHandler, request: Request) -> Respon
         }
         ("GET", "/api/sse") => {
             let params = request.query_string_parameters();
-            match params.first("topic").filter(|t| !t.is_empty()) {
-                None => error_response(StatusCode::BAD_REQUEST, "missing ?topic="),
-                Some(topic) if !topic.starts_with(RoomId::TOPIC_PREFIX) => {
-                    error_response(StatusCode::FORBIDDEN, "only room topics can be streamed")
-                }
-                Some(_) => sse_not_available("/api/ws"),
+            let Some(topic) = params.first("topic").filter(|t| !t.is_empty()) else {
+                return error_response(StatusCode::BAD_REQUEST, "missing ?topic=");
+            };
+            // Refused as the adapters refuse a stream (401, 403) before
+            // saying that this target has none.
+            let info = RequestInfo::new(&path, request.uri().query());
+            match handler.authorize_stream(&info, topic).await {
+                Err(reject) => error_response(reject.status, &reject.body),
+                Ok(()) => sse_not_available("/api/ws"),
             }
         }
         _ => error_response(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// What the HTTP function's routes share.
+pub struct Http {
+    /// The hub of the WebSocket API's connections.
+    pub hub: Hub,
+    /// The chat, configured as the WebSocket function is.
+    pub handler: ChatHandler,
+    /// The AWS clients, for the server API.
+    pub aws: Arc<Aws>,
+    /// `CHAT_API_KEY`: the server API's key; unset turns it off.
+    pub api_key: Option<String>,
+}
+
+impl Http {
+    /// From the function's environment.
+    pub async fn from_env() -> Result<Self, xws_aws::AwsError> {
+        let aws = Arc::new(Aws::from_env().await?);
+        Ok(Self {
+            hub: aws.hub()?,
+            handler: ChatHandler::from_env(),
+            aws,
+            api_key: std::env::var("CHAT_API_KEY").ok(),
+        })
+    }
+}
+
+/// The server API (`/api/server/…`, see [`chat::admin`]): the key is
+/// checked before the body is looked at. API Gateway has read the body
+/// already (its payload limit, 10 MB, applies first); over 64 KiB is 413
+/// as on the other targets.
+async fn server_api(http: &Http, request: &Request) -> Response<Body> {
+    let authorization = request
+        .headers()
+        .get("authorization")
+        .and_then(|value| value.to_str().ok());
+    let answer = match admin::guards(http.api_key.as_deref(), authorization) {
+        Err(refused) => refused,
+        Ok(()) if request.body().len() > admin::BODY_LIMIT => {
+            return error_response(StatusCode::PAYLOAD_TOO_LARGE, "the body is over 64 KiB");
+        }
+        Ok(()) => {
+            let uri = request.uri();
+            let method = request.method().as_str();
+            admin::answer(http, method, uri.path(), uri.query(), request.body()).await
+        }
+    };
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_response(status, &answer.body)
+}
+
+fn aws_error(error: xws_aws::AwsError) -> xws::Error {
+    xws::Error::transport(error)
+}
+
+impl admin::Backend for Http {
+    fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    async fn presence(&self, topic: &str) -> Result<Vec<admin::Member>, xws::Error> {
+        let peers = self.aws.peers(Some(topic)).await.map_err(aws_error)?;
+        Ok(peers
+            .into_iter()
+            .map(|(id, context)| admin::Member {
+                id: PeerId::from(id),
+                user: admin::user_of(&context),
+            })
+            .collect())
+    }
+
+    async fn topics(&self) -> Result<Vec<(String, usize)>, xws::Error> {
+        self.aws.topics().await.map_err(aws_error)
+    }
+
+    async fn peers_of(&self, user: &str) -> Result<Vec<PeerId>, xws::Error> {
+        let peers = self.aws.peers(None).await.map_err(aws_error)?;
+        Ok(peers
+            .into_iter()
+            .filter(|(_, context)| admin::user_of(context).as_deref() == Some(user))
+            .map(|(id, _)| PeerId::from(id))
+            .collect())
+    }
+
+    async fn disconnect(&self, peers: Vec<PeerId>, frame: CloseFrame) -> Result<usize, xws::Error> {
+        let ids: Vec<String> = peers.iter().map(ToString::to_string).collect();
+        self.aws.disconnect(&ids, &frame).await.map_err(aws_error)
     }
 }
 

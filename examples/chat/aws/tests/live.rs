@@ -366,7 +366,8 @@ fn the_app_ping_is_answered_without_invoking_the_function() {
             peer.ws.send_text(xws::client::APP_PING).await.unwrap();
             peer.ws
                 .recv_json_matching("the app pong", |frame| {
-                    frame.to_string() == xws::client::APP_PONG
+                    serde_json::from_str::<Value>(xws::client::APP_PONG)
+                        .is_ok_and(|pong| *frame == pong)
                 })
                 .await
                 .unwrap();
@@ -378,6 +379,16 @@ fn the_app_ping_is_answered_without_invoking_the_function() {
             "the function ran for a ping"
         );
     });
+}
+
+/// This deployment has no `CHAT_API_KEY`: the server API answers 404
+/// (`tests/jwt.rs` runs against one that has it).
+#[test]
+fn the_server_api_is_off_without_chat_api_key() {
+    let base = format!("http://{}", emulator());
+    runtime()
+        .block_on(chat::scenarios::server_api_is_off_without_a_key(&base))
+        .unwrap();
 }
 
 fn now_ms() -> i64 {
