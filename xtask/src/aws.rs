@@ -493,7 +493,7 @@ pub fn build(workspace: &Workspace, example: Option<&str>) -> Result<()> {
         Some(name) => vec![Example::named(name)?],
         None => EXAMPLES.iter().collect(),
     };
-    release_build(workspace, &examples, &venv()?, false)?
+    release_build(workspace, &examples, &venv()?, ReleaseBuild::Deploy)?
         .finish(RELEASE_BUILD_TIMEOUT)
         .context("cargo lambda build --release")?;
     report_bootstraps(workspace, &examples)
@@ -502,22 +502,36 @@ pub fn build(workspace: &Workspace, example: Option<&str>) -> Result<()> {
 /// How long the release build of every function may take, cold.
 const RELEASE_BUILD_TIMEOUT: Duration = Duration::from_secs(3600);
 
-/// Starts `cargo lambda build --release` of `examples`' functions, what a
-/// deploy uploads (zig from PyPI links them for Amazon Linux's glibc; arm64
-/// needs an aarch64 std, which rustup cannot download here). `low_priority`
-/// runs it under `nice`, beside tests that mostly wait on sockets.
+/// How a release build of the functions runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReleaseBuild {
+    /// What a deploy uploads: the workspace's release profile, in the
+    /// foreground.
+    Deploy,
+    /// The test command's check that every function builds for Lambda: the
+    /// same code, target and linker (zig), without the release profile's
+    /// thin LTO, whose whole-program pass per binary took most of the time
+    /// (about 400 s for each of 13 binaries on a loaded machine); under
+    /// `nice`, its output in a log.
+    Check,
+}
+
+/// Starts `cargo lambda build --release` of `examples`' functions (zig from
+/// PyPI links them for Amazon Linux's glibc; arm64 needs an aarch64 std,
+/// which rustup cannot download here).
 fn release_build(
     workspace: &Workspace,
     examples: &[&Example],
     bin: &Path,
-    low_priority: bool,
+    kind: ReleaseBuild,
 ) -> Result<ChildGuard> {
-    let mut cmd = if low_priority {
-        Cmd::new("nice")
+    let mut cmd = match kind {
+        ReleaseBuild::Deploy => Cmd::new(bin.join("cargo-lambda")),
+        ReleaseBuild::Check => Cmd::new("nice")
             .args(["-n", "19"])
             .arg(bin.join("cargo-lambda"))
-    } else {
-        Cmd::new(bin.join("cargo-lambda"))
+            .env("CARGO_PROFILE_RELEASE_LTO", "false")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
     };
     cmd = cmd.args(["lambda", "build", "--release"]);
     for example in examples {
@@ -527,7 +541,7 @@ fn release_build(
         .current_dir(&workspace.root)
         .env("PATH", path_with(bin)?)
         .env("CARGO_TARGET_DIR", &workspace.target_dir);
-    if low_priority {
+    if kind == ReleaseBuild::Check {
         let log = release_build_log(workspace);
         eprintln!(
             "xtask: aws: cargo lambda build --release logs to {}",
@@ -546,10 +560,10 @@ fn release_build(
 static RELEASE_BUILD: Mutex<Option<(ChildGuard, Instant)>> = Mutex::new(None);
 
 /// The `lambda-build` step: starts `cargo lambda build --release` of every
-/// function in the background.
+/// function in the background ([`ReleaseBuild::Check`]).
 pub fn start_release_build(workspace: &Workspace) -> Result<()> {
     let examples: Vec<&Example> = EXAMPLES.iter().collect();
-    let child = release_build(workspace, &examples, &venv()?, true)?;
+    let child = release_build(workspace, &examples, &venv()?, ReleaseBuild::Check)?;
     *release_build_slot() = Some((child, Instant::now()));
     Ok(())
 }
