@@ -1,13 +1,21 @@
 //! The state a hibernatable socket carries: the peer's kind, id, request,
-//! context and topics, as a compact byte string the runtime stores with the
-//! socket.
+//! context, topics and presence memberships, as a compact byte string the
+//! runtime stores with the socket.
+
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use worker::WebSocket;
-use xws::{Error, PeerId, adapter::PeerSnapshot};
+use xws::{Error, PeerId, Topic, adapter::PeerSnapshot};
 
-use crate::{error::RuntimeError, registry::PeerKind};
+use crate::{
+    error::RuntimeError,
+    registry::{Joined, PeerKind},
+};
+
+/// A peer's presence memberships, by topic.
+pub type Memberships = BTreeMap<Topic, Joined>;
 
 /// The platform's limit for one socket's serialized attachment, in bytes.
 pub const MAX_ATTACHMENT_BYTES: usize = 16 * 1024;
@@ -24,6 +32,9 @@ struct Stored {
     #[serde(default)]
     kind: PeerKind,
     state: Bytes,
+    /// Presence memberships (JSON), empty without any.
+    #[serde(default)]
+    joined: Bytes,
 }
 
 /// Stores `snapshot` on `ws`; a state over the limit is refused whole
@@ -32,9 +43,15 @@ pub fn store<C: Serialize>(
     ws: &WebSocket,
     kind: PeerKind,
     snapshot: &PeerSnapshot<C>,
+    joined: &Memberships,
 ) -> Result<(), Error> {
     let state = serde_json::to_vec(snapshot)?;
-    let size = state.len() + snapshot.id.as_str().len() + FRAMING_RESERVE;
+    let joined = if joined.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::to_vec(joined)?
+    };
+    let size = state.len() + joined.len() + snapshot.id.as_str().len() + FRAMING_RESERVE;
     if size > MAX_ATTACHMENT_BYTES {
         return Err(Error::StateTooLarge {
             size,
@@ -45,6 +62,7 @@ pub fn store<C: Serialize>(
         id: snapshot.id.clone(),
         kind,
         state: state.into(),
+        joined: joined.into(),
     };
     ws.serialize_attachment(stored)
         .map_err(|e| RuntimeError::Attachment(e.to_string()).into())
@@ -55,16 +73,21 @@ pub fn peer_of(ws: &WebSocket) -> Result<Option<(PeerId, PeerKind)>, Error> {
     Ok(read(ws)?.map(|stored| (stored.id, stored.kind)))
 }
 
-/// The whole peer state stored on `ws`, with its kind.
+/// The whole peer state stored on `ws`, with its kind and memberships.
 pub fn load<C: DeserializeOwned>(
     ws: &WebSocket,
-) -> Result<Option<(PeerKind, PeerSnapshot<C>)>, Error> {
+) -> Result<Option<(PeerKind, PeerSnapshot<C>, Memberships)>, Error> {
     let Some(stored) = read(ws)? else {
         return Ok(None);
     };
-    serde_json::from_slice(&stored.state)
-        .map(|snapshot| Some((stored.kind, snapshot)))
-        .map_err(|e| Error::malformed("socket attachment", e))
+    let malformed = |e| Error::malformed("socket attachment", e);
+    let snapshot = serde_json::from_slice(&stored.state).map_err(malformed)?;
+    let joined = if stored.joined.is_empty() {
+        Memberships::new()
+    } else {
+        serde_json::from_slice(&stored.joined).map_err(malformed)?
+    };
+    Ok(Some((stored.kind, snapshot, joined)))
 }
 
 fn read(ws: &WebSocket) -> Result<Option<Stored>, Error> {

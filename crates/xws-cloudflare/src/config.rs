@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use xws::{Limits, OriginPolicy, RequestInfo};
+use xws::{Limits, OriginPolicy, RequestInfo, stream::StreamConfig};
 
 /// Which Durable Object instance hosts a connection or an SSE stream.
 #[derive(Clone, Default)]
@@ -104,6 +104,12 @@ pub struct Config {
     /// object handles: a Worker cannot be scraped, its logs can be read.
     /// Off by default.
     pub metrics_log: bool,
+    /// Which topics keep history and presence (see [`xws::stream`]): the
+    /// object keeps their history in its SQLite storage, so it survives
+    /// hibernation and eviction, and their presence with its sockets.
+    /// Empty by default: no streams, and the stream methods of a peer
+    /// answer [`xws::Error::Unsupported`].
+    pub streams: StreamConfig,
 }
 
 impl Default for Config {
@@ -115,6 +121,7 @@ impl Default for Config {
             auto_response: Some(AutoResponse::default()),
             origins: OriginPolicy::Any,
             metrics_log: false,
+            streams: StreamConfig::new(),
         }
     }
 }
@@ -147,6 +154,13 @@ impl Config {
     /// Logs the xws metrics after every event ([`Config::metrics_log`]).
     pub fn with_metrics_log(mut self, on: bool) -> Self {
         self.metrics_log = on;
+        self
+    }
+
+    /// Keeps history and presence for the topics `streams` names
+    /// ([`Config::streams`]).
+    pub fn with_streams(mut self, streams: StreamConfig) -> Self {
+        self.streams = streams;
         self
     }
 

@@ -28,6 +28,9 @@ pub enum RuntimeError {
         /// Its body, which says why.
         body: String,
     },
+    /// The Durable Object's storage refused a stream operation.
+    #[error("Durable Object storage: {0}")]
+    Storage(String),
     /// The object accepted an SSE stream without handing over its socket.
     #[error("the Durable Object sent no socket for the SSE stream")]
     NoStreamSocket,

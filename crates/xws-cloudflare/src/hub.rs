@@ -172,7 +172,7 @@ pub async fn answer(registry: &Registry, request: &mut Request) -> worker::Resul
             let Some(topic) = command.topic.as_deref().and_then(|t| Topic::new(t).ok()) else {
                 return Response::error("publish needs a valid topic", 400);
             };
-            reply.delivered = registry.publish(&topic, &message, command.peer.as_ref());
+            reply.delivered = registry.publish_kept(&topic, message, command.peer.as_ref());
         }
         HubOp::Broadcast => reply.delivered = registry.broadcast(&message),
         HubOp::SendTo => {

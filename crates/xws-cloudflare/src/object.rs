@@ -29,6 +29,7 @@ use crate::{
     error::{RuntimeError, to_worker},
     ids,
     registry::{PeerKind, Registry},
+    streams::{SqlStore, Streams},
     transport::SocketTransport,
     wire::{AcceptWire, Op, request_info},
 };
@@ -50,6 +51,9 @@ pub struct ObjectStats {
     /// WebSocket messages this instance was woken for. Frames the runtime
     /// answers itself ([`Config::auto_response`]) never count.
     pub messages: u64,
+    /// Rows this instance wrote to SQLite storage for streams (history
+    /// appends, offsets, trims): what Durable Object storage bills.
+    pub storage_rows_written: u64,
 }
 
 /// One peer's session. The lock keeps a peer's events in order: a hook that
@@ -102,11 +106,20 @@ impl<H: Handler> Object<H> {
                 Err(_) => tracing::error!("invalid WebSocket auto-response pair"),
             }
         }
+        let streams = (!config.streams.is_empty())
+            .then(|| match SqlStore::new(state.storage().sql()) {
+                Ok(store) => Some(Streams::new(config.streams.clone(), store)),
+                Err(error) => {
+                    tracing::error!(%error, "no stream storage: topics keep no history");
+                    None
+                }
+            })
+            .flatten();
         #[allow(
             clippy::arc_with_non_send_sync,
             reason = "Workers run on one thread; `xws::Hub` and the transports hold an `Arc`"
         )]
-        let registry = Arc::new(Registry::new(state));
+        let registry = Arc::new(Registry::new(state, streams));
         Self {
             handler: Arc::new(handler),
             config,
@@ -129,6 +142,10 @@ impl<H: Handler> Object<H> {
             peers_in_memory: self.registry.len(),
             restored: self.restored.get(),
             messages: self.messages.get(),
+            storage_rows_written: self
+                .registry
+                .streams()
+                .map_or(0, |streams| streams.store.rows_written()),
         }
     }
 
@@ -174,7 +191,7 @@ impl<H: Handler> Object<H> {
         self.ensure_loaded();
         let answer = match Op::of(&request) {
             Some(Op::Upgrade) => self.accept(&request).await,
-            Some(Op::Sse) => crate::sse::accept(&self.registry, self.policy(), &request),
+            Some(Op::Sse) => crate::sse::accept(&self.registry, self.policy(), &request).await,
             Some(Op::Hub) => crate::hub::answer(&self.registry, &mut request).await,
             Some(Op::Stats) => Response::from_json(&self.stats()),
             Some(Op::Admin) => self.admin(&mut request).await,
@@ -273,10 +290,13 @@ impl<H: Handler> Object<H> {
         let pair = WebSocketPair::new()?;
         let transport = self.transport(&id, &pair.server);
         let peer = xws::adapter::new_peer(id, info, accept.context, transport, self.policy());
+        crate::streams::attach(&self.registry, &peer);
         // Stored before the socket is accepted: a context over the limit
         // refuses the connection instead of losing state later.
         let snapshot = xws::adapter::snapshot(&peer);
-        if let Err(error) = attachment::store(&pair.server, PeerKind::WebSocket, &snapshot) {
+        let joined = attachment::Memberships::new();
+        if let Err(error) = attachment::store(&pair.server, PeerKind::WebSocket, &snapshot, &joined)
+        {
             tracing::error!(%error, "refusing a connection whose state cannot be stored");
             return Response::error(error.to_string(), 500);
         }
@@ -287,6 +307,7 @@ impl<H: Handler> Object<H> {
             pair.server.clone(),
             PeerKind::WebSocket,
             BTreeSet::new(),
+            joined,
         );
         let session = Session::new(
             self.handler.clone(),
@@ -299,7 +320,7 @@ impl<H: Handler> Object<H> {
         {
             let mut session = session.lock().await;
             let outcome = session.open().await;
-            persist(&mut session, &pair.server, outcome).await;
+            persist(&self.registry, &mut session, &pair.server, outcome).await;
         }
 
         let headers = Headers::new();
@@ -332,7 +353,7 @@ impl<H: Handler> Object<H> {
         };
         let mut session = session.lock().await;
         let outcome = session.message(message, ids::now_ms()).await;
-        persist(&mut session, &socket, outcome).await;
+        persist(&self.registry, &mut session, &socket, outcome).await;
         drop(session);
         self.log_metrics();
         Ok(())
@@ -419,8 +440,8 @@ impl<H: Handler> Object<H> {
         }
         for socket in self.state().get_websockets() {
             match attachment::load::<H::Context>(&socket) {
-                Ok(Some((kind, snapshot))) => {
-                    self.restore(kind, snapshot, socket);
+                Ok(Some((kind, snapshot, joined))) => {
+                    self.restore(kind, snapshot, joined, socket);
                     self.restored.set(self.restored.get() + 1);
                 }
                 Ok(None) => tracing::warn!("a socket without xws state is ignored"),
@@ -436,15 +457,27 @@ impl<H: Handler> Object<H> {
     /// a full rate-limit bucket: limiters live in memory, and an object
     /// hibernates only after seconds without a message, in which a bucket
     /// refills anyway (see the crate docs).
-    fn restore(&self, kind: PeerKind, snapshot: PeerSnapshot<H::Context>, socket: WebSocket) {
+    fn restore(
+        &self,
+        kind: PeerKind,
+        snapshot: PeerSnapshot<H::Context>,
+        joined: attachment::Memberships,
+        socket: WebSocket,
+    ) {
         let id = snapshot.id.clone();
-        self.registry
-            .insert(id.clone(), socket.clone(), kind, snapshot.topics.clone());
+        self.registry.insert(
+            id.clone(),
+            socket.clone(),
+            kind,
+            snapshot.topics.clone(),
+            joined,
+        );
         if kind == PeerKind::Sse {
             return;
         }
         let transport = self.transport(&id, &socket);
         let peer = xws::adapter::restore_peer(snapshot, transport, self.policy());
+        crate::streams::attach(&self.registry, &peer);
         let config = self.session_config();
         let limiter = config
             .rate
@@ -478,14 +511,21 @@ impl<H: Handler> Object<H> {
     }
 }
 
-/// Stores the peer's state on its socket when the step changed it; a state
-/// over the platform's limit ends the peer ([`Error::StateTooLarge`], 1011).
-async fn persist<H: Handler>(session: &mut Session<H>, socket: &WebSocket, outcome: Outcome) {
+/// Stores the peer's state (with its presence memberships) on its socket
+/// when the step changed it; a state over the platform's limit ends the
+/// peer ([`Error::StateTooLarge`], 1011).
+async fn persist<H: Handler>(
+    registry: &Registry,
+    session: &mut Session<H>,
+    socket: &WebSocket,
+    outcome: Outcome,
+) {
     if !outcome.persist {
         return;
     }
     let snapshot = xws::adapter::snapshot(session.peer());
-    if let Err(error) = attachment::store(socket, PeerKind::WebSocket, &snapshot) {
+    let joined = registry.joined_of(&snapshot.id);
+    if let Err(error) = attachment::store(socket, PeerKind::WebSocket, &snapshot, &joined) {
         let _ = session.fail(error).await;
     }
 }

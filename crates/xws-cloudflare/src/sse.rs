@@ -4,6 +4,10 @@
 //! WebSocket from the Worker, subscribed to the stream's topics. So an open
 //! stream never keeps the object awake, survives hibernation like any peer,
 //! and a client that leaves closes the socket, which removes the peer.
+//!
+//! The object sends the socket whole events: on a topic that keeps history
+//! each one's id is its stream position, and a client reconnecting with
+//! `Last-Event-ID` gets what it missed first. Other events carry no id.
 
 use std::sync::Arc;
 
@@ -11,7 +15,11 @@ use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::StreamExt;
 use serde::{Serialize, de::DeserializeOwned};
 use worker::{Headers, Request, Response, WebSocket, WebSocketPair, WebsocketEvent};
-use xws::{Message, PeerId, Topic, adapter::PeerPolicy};
+use xws::{
+    PeerId, Topic,
+    adapter::PeerPolicy,
+    stream::{Position, SubscribeOptions},
+};
 
 use crate::{
     attachment,
@@ -29,8 +37,9 @@ type Chunk = Result<Vec<u8>, worker::Error>;
 /// every `?topic=` of `request`; the handler's `authorize_subscribe` decides
 /// each one (403 when it refuses). A stream runs no hooks, so it has no
 /// session: the registry holds its socket and topics, the attachment keeps
-/// them through hibernation.
-pub fn accept<C: Serialize + DeserializeOwned + Clone + 'static>(
+/// them through hibernation. With `Last-Event-ID` (a stream position) each
+/// topic that keeps history replays what came after it.
+pub async fn accept<C: Serialize + DeserializeOwned + Clone + 'static>(
     registry: &Arc<Registry>,
     policy: Arc<dyn PeerPolicy<C>>,
     request: &Request,
@@ -51,6 +60,7 @@ pub fn accept<C: Serialize + DeserializeOwned + Clone + 'static>(
         pair.server.clone(),
         PeerKind::Sse,
         Default::default(),
+        Default::default(),
     );
     let transport = SocketTransport {
         id: id.clone(),
@@ -64,9 +74,33 @@ pub fn accept<C: Serialize + DeserializeOwned + Clone + 'static>(
         Box::new(transport),
         policy,
     );
-    let subscribed = topics.iter().try_for_each(|topic| peer.subscribe(topic));
+    crate::streams::attach(registry, &peer);
+    let since = info_since(request);
+    // Resumed subscriptions start (replay) once the socket is accepted.
+    let mut resumed = Vec::new();
+    let mut subscribed = Ok(());
+    for topic in &topics {
+        let keeps = registry
+            .streams()
+            .is_some_and(|streams| streams.config.retention(topic.as_str()).is_some());
+        subscribed = match &since {
+            // A position of another topic's stream never matches this
+            // one's epoch: it recovers nothing there.
+            Some(since) if keeps => {
+                let options = SubscribeOptions::new().since(Some(since.clone()));
+                peer.subscribe_with(topic, options)
+                    .await
+                    .map(|subscription| resumed.push(subscription))
+            }
+            _ => peer.subscribe(topic),
+        };
+        if subscribed.is_err() {
+            break;
+        }
+    }
     let stored = subscribed.and_then(|()| {
-        attachment::store(&pair.server, PeerKind::Sse, &xws::adapter::snapshot(&peer))
+        let snapshot = xws::adapter::snapshot(&peer);
+        attachment::store(&pair.server, PeerKind::Sse, &snapshot, &Default::default())
     });
     if let Err(error) = stored {
         registry.remove(&id);
@@ -78,7 +112,20 @@ pub fn accept<C: Serialize + DeserializeOwned + Clone + 'static>(
         return Response::error(error.to_string(), status);
     }
     registry.state().accept_web_socket(&pair.server);
+    resumed
+        .into_iter()
+        .for_each(xws::stream::Subscription::start);
     Response::from_websocket(pair.client)
+}
+
+/// The position in the request's `Last-Event-ID`, if it holds one.
+fn info_since(request: &Request) -> Option<Position> {
+    request
+        .headers()
+        .get("last-event-id")
+        .ok()
+        .flatten()
+        .and_then(|value| value.trim().parse().ok())
 }
 
 /// In the Worker: turns the object's answer into the client's response. A
@@ -102,24 +149,21 @@ pub fn serve(answer: Response) -> worker::Result<Response> {
     Ok(Response::from_stream(receiver)?.with_headers(headers))
 }
 
-/// Copies the socket's messages into the stream until either side ends.
+/// Copies the socket's events (encoded by the object) into the stream
+/// until either side ends.
 async fn pump(socket: WebSocket, sender: UnboundedSender<Chunk>) {
     let Ok(mut events) = socket.events() else {
         return;
     };
-    let mut next_id = 0;
     while let Some(event) = events.next().await {
-        let message = match event {
-            Ok(WebsocketEvent::Message(message)) => match (message.text(), message.bytes()) {
-                (Some(text), _) => Message::from(text),
-                (None, Some(bytes)) => Message::from(bytes),
-                (None, None) => continue,
+        let event = match event {
+            Ok(WebsocketEvent::Message(message)) => match message.text() {
+                Some(text) => text.into_bytes(),
+                None => continue,
             },
             Ok(WebsocketEvent::Close(_)) | Err(_) => break,
         };
-        next_id += 1;
-        let event = xws::sse::encode_message(next_id, &message);
-        if sender.unbounded_send(Ok(event.to_vec())).is_err() {
+        if sender.unbounded_send(Ok(event)).is_err() {
             // The client left: closing the socket removes the peer.
             break;
         }

@@ -20,20 +20,23 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// `CHAT_HISTORY_TTL_SECS`, by default the last 100 messages for 5 minutes.
 /// A value that is not a number is an error, not a silent default.
 pub fn retention_from_env() -> Result<Retention, String> {
-    let size = env_number("CHAT_HISTORY_SIZE")?.map_or(DEFAULT_SIZE, |n| n as usize);
-    let ttl = env_number("CHAT_HISTORY_TTL_SECS")?.map_or(DEFAULT_TTL, Duration::from_secs);
-    Ok(Retention::new(size, ttl))
+    retention_from(|name| std::env::var(name).ok())
 }
 
-fn env_number(name: &str) -> Result<Option<u64>, String> {
-    match std::env::var(name) {
-        Ok(value) => value
+/// The same, reading each setting with `lookup` (a Worker's vars, a
+/// Lambda's environment).
+pub fn retention_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Retention, String> {
+    let number = |name: &str| match lookup(name) {
+        Some(value) => value
             .trim()
-            .parse()
+            .parse::<u64>()
             .map(Some)
             .map_err(|_| format!("{name} must be a whole number, got {value:?}")),
-        Err(_) => Ok(None),
-    }
+        None => Ok(None),
+    };
+    let size = number("CHAT_HISTORY_SIZE")?.map_or(DEFAULT_SIZE, |n| n as usize);
+    let ttl = number("CHAT_HISTORY_TTL_SECS")?.map_or(DEFAULT_TTL, Duration::from_secs);
+    Ok(Retention::new(size, ttl))
 }
 
 /// Rooms (`room:*`) keep `retention` of history and presence; join and

@@ -49,10 +49,14 @@ pub const WORKERS: &[Worker] = &[
         // The chat's workerd tests reach these limits (`tests/workerd.rs`
         // states the same numbers): 20 sockets leave room for the
         // conformance suite's 12-member room; a burst of 200 for its
-        // fastest senders.
+        // fastest senders. Rooms keep 1,000 messages: in
+        // `recovery_seam_under_load` each reconnect through wrangler's
+        // proxy lets the sender (200 messages at ~1,000/s) get more than
+        // the default 100 ahead, which is a trimmed history, not a seam.
         test_vars: &[
             ("XWS_MAX_CONNECTIONS", "20"),
             ("XWS_RATE_LIMIT", "10/200/5"),
+            ("CHAT_HISTORY_SIZE", "1000"),
         ],
         // Signed tokens and the server API (`tests/jwt.rs` states the
         // same values).

@@ -99,11 +99,16 @@ pub enum Capability {
     Compression,
     /// The close code and reason a client sees when the server closes.
     CloseCodes,
+    /// A topic's history with stream positions, and recovery of what a
+    /// reconnecting client missed (`xws::stream`).
+    History,
+    /// Who is subscribed to a topic, and join/leave events.
+    Presence,
 }
 
 impl Capability {
     /// How many capabilities the table has.
-    pub const COUNT: usize = 20;
+    pub const COUNT: usize = 22;
 
     /// Every capability, in the order of the table's rows.
     pub const ALL: [Capability; Capability::COUNT] = [
@@ -127,6 +132,8 @@ impl Capability {
         Capability::Subprotocols,
         Capability::Compression,
         Capability::CloseCodes,
+        Capability::History,
+        Capability::Presence,
     ];
 
     /// The capability's name as the matrix and the errors print it.
@@ -152,6 +159,8 @@ impl Capability {
             Capability::Subprotocols => "subprotocols",
             Capability::Compression => "compression",
             Capability::CloseCodes => "close codes",
+            Capability::History => "history and recovery",
+            Capability::Presence => "presence",
         }
     }
 }

@@ -1,12 +1,17 @@
 //! What the worker does differently when the `XWS_DEBUG` var is `1` (as
 //! under the `cloudflare` step of `cargo xtask test`): lower limits read from vars, so the
 //! limit tests are fast, and a message that makes the handler panic, so a
-//! test can show what a panic does to the object. Without `XWS_DEBUG` none
-//! of this exists.
+//! test can show what a panic does to the object, and a route that checks
+//! the stream store contract on the object's storage. Without `XWS_DEBUG`
+//! none of this exists.
+
+use std::time::Duration;
 
 use chat::{ChatContext, ChatHandler};
-use worker::Env;
+use worker::{Env, Response};
+use xws::BoxFuture;
 use xws::caps::Needs;
+use xws::stream::contract::Clock;
 use xws::{
     CloseFrame, Error, Handler, HookResult, Limits, Message, Peer, RateLimit, RequestInfo, Topic,
     Upgrade,
@@ -104,5 +109,35 @@ impl Handler for DebugChat {
 
     fn kept_request(&self, request: &RequestInfo) -> RequestInfo {
         self.chat.kept_request(request)
+    }
+}
+
+/// `GET /api/__contract` when debugging: runs the stream store contract
+/// (`xws::stream::contract::check`) on the object's SQLite storage, under
+/// the real runtime, in topics of their own. 200 when it holds, 500 with
+/// the broken promise otherwise.
+pub async fn contract(storage: &worker::Storage) -> worker::Result<Response> {
+    let store = xws_cloudflare::SqlStore::new(storage.sql())
+        .map_err(|error| worker::Error::RustError(error.to_string()))?;
+    let prefix = format!("contract-{}", WorkerClock.now_ms());
+    match xws::stream::contract::check(&store, &WorkerClock, &prefix).await {
+        Ok(()) => Response::ok(format!(
+            "the contract holds; {} rows written",
+            store.rows_written()
+        )),
+        Err(violation) => Response::error(violation.to_string(), 500),
+    }
+}
+
+/// The runtime's clock (it advances with I/O, which a timer is).
+struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now_ms(&self) -> u64 {
+        worker::Date::now().as_millis()
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(worker::Delay::from(duration))
     }
 }

@@ -5,7 +5,8 @@
 //! server API under `/api/server/` (with the `CHAT_API_KEY` secret, see
 //! [`chat::admin`]), the browser page at `/`, and, when the `XWS_DEBUG` var is `1`, the object's
 //! statistics at `/api/__stats` (the hibernation test reads them), lower
-//! limits from vars and a message that panics (see [`debug`]). A cron
+//! limits from vars, a message that panics and `/api/__contract`, the
+//! stream store contract checked on the object's storage (see [`debug`]). A cron
 //! trigger broadcasts `{"type":"broadcast","event":"cron",…}`.
 #![cfg(target_arch = "wasm32")]
 
@@ -23,6 +24,9 @@ use xws_cloudflare::{Config, Namespace, Xws};
 /// publish through the hub of each object.
 const OBJECT_NAME: &str = "chat";
 
+/// The debugging route that checks the stream store contract in the object.
+const CONTRACT_PATH: &str = "/api/__contract";
+
 /// The adapter configuration shared by the Worker and the object; the
 /// `XWS_ALLOWED_ORIGINS` var (comma-separated) sets an Origin allow-list.
 fn config(env: &Env) -> Config {
@@ -38,6 +42,20 @@ fn config(env: &Env) -> Config {
         // `XWS_METRICS = "log"` in wrangler.toml's [vars]: the xws metrics
         // as log lines after every event (`npx wrangler tail` shows them).
         .with_metrics_log(env.var("XWS_METRICS").is_ok_and(|v| v.to_string() == "log"))
+        // Rooms keep history (in the object's SQLite storage) and presence.
+        .with_streams(chat::history::stream_config(retention(env)))
+}
+
+/// Each room's history: `CHAT_HISTORY_SIZE` messages for
+/// `CHAT_HISTORY_TTL_SECS` (vars), by default 100 for 5 minutes. A var
+/// that is not a number is logged and the default kept.
+fn retention(env: &Env) -> xws::stream::Retention {
+    chat::history::retention_from(|name| env.var(name).ok().map(|v| v.to_string())).unwrap_or_else(
+        |error| {
+            worker::console_error!("{error}; keeping the default history");
+            xws::stream::Retention::new(chat::history::DEFAULT_SIZE, chat::history::DEFAULT_TTL)
+        },
+    )
 }
 
 /// A secret of the Worker (`wrangler secret put NAME`), or a var of that
@@ -89,6 +107,9 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
             }
         }
         (Method::Get, "/api/__stats") if debug::enabled(&env) => app.stats(&env, OBJECT_NAME).await,
+        (Method::Get, CONTRACT_PATH) if debug::enabled(&env) => {
+            app.forward(request, &env, OBJECT_NAME).await
+        }
         (Method::Get, "/") => Response::from_html(include_str!("../../static/index.html")),
         (Method::Get, "/xws.js") => xws_cloudflare::client_js(),
         _ => Response::error("not found", 404),

@@ -1,6 +1,7 @@
-//! The portable conformance suite (`xws-testkit`) against the chat under
-//! real workerd. `cargo xtask test` starts `wrangler dev --local` and sets
-//! `XWS_CF_URL` and `XWS_CF_TOKEN`; without them every scenario fails.
+//! The portable conformance suite (`xws-testkit`), history and presence
+//! scenarios included, against the chat under real workerd. `cargo xtask
+//! test` starts `wrangler dev --local` and sets `XWS_CF_URL` and
+//! `XWS_CF_TOKEN`; without them every scenario fails.
 
 use std::time::Duration;
 
@@ -17,3 +18,5 @@ async fn cloudflare() -> xws_testkit::Target {
 }
 
 xws_testkit::conformance_tests!(cloudflare);
+// Rooms keep their history in the Durable Object's SQLite storage.
+xws_testkit::history_tests!(cloudflare);

@@ -7,6 +7,7 @@ const CONNECTIONS: &str = "AWS docs: apigateway-how-to-call-websocket-api-connec
 const BINARY: &str = "AWS docs: websocket-api-develop-binary-media-types";
 const ROUTES: &str = "AWS docs: apigateway-websocket-api-route-keys-connect-disconnect";
 const TABLE: &str = "a DynamoDB table of connections and topics, fan-out with PostToConnection";
+const DYNAMODB: &str = "AWS docs: dynamodb Expressions.UpdateExpressions (ADD), TTL";
 
 /// The AWS API Gateway WebSocket column.
 pub const COLUMN: Column = Column {
@@ -130,6 +131,20 @@ pub const COLUMN: Column = Column {
             CONNECTIONS,
         )
         .proved_by("a_flood_is_closed_with_1008")
+        .checked_on("2026-12-07"),
+        Cell::emulated(
+            History,
+            "DynamoDB: an atomic counter per topic, items with TTL",
+            "not in xws-aws yet",
+            DYNAMODB,
+        )
+        .checked_on("2026-12-07"),
+        Cell::emulated(
+            Presence,
+            "the DynamoDB table of connections",
+            "not in xws-aws yet",
+            DYNAMODB,
+        )
         .checked_on("2026-12-07"),
     ],
 }

@@ -87,6 +87,8 @@ pub const COLUMN: Column = Column {
             STREAMING,
         ),
         sse_function::CLOSE_CODES,
+        sse_function::no_history(History, STREAMING).checked_on("2026-12-07"),
+        sse_function::no_history(Presence, STREAMING).checked_on("2026-12-07"),
     ],
 }
 .in_row_order();

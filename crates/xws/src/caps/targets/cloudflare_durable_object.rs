@@ -6,6 +6,7 @@ const STATE: &str = "Cloudflare docs: durable-objects/api/state";
 const WEBSOCKETS: &str = "Cloudflare docs: durable-objects/best-practices/websockets";
 const LIMITS: &str = "Cloudflare docs: durable-objects/platform/limits";
 const FLAGS: &str = "Cloudflare docs: workers/configuration/compatibility-flags";
+const SQL: &str = "Cloudflare docs: durable-objects/api/sqlite-storage-api";
 
 /// The Cloudflare Durable Object's column.
 pub const COLUMN: Column = Column {
@@ -135,6 +136,20 @@ pub const COLUMN: Column = Column {
         )
         .proved_by("rate_limit_closes_a_flooding_peer_with_1008")
             .checked_on("2026-12-07"),
+        Cell::full(
+            History,
+            "the object's SQLite storage: survives hibernation and eviction",
+            SQL,
+        )
+        .proved_by("recovery_after_drop")
+        .checked_on("2026-12-07"),
+        Cell::full(
+            Presence,
+            "the sockets the object holds (each member's info in its socket's attachment)",
+            WEBSOCKETS,
+        )
+        .proved_by("presence_and_join_leave")
+        .checked_on("2026-12-07"),
     ],
 }
 .in_row_order();

@@ -9,6 +9,7 @@ const USE_DO: &str = "use a Cloudflare Durable Object (xws-cloudflare)";
 const BROKER: &str = "through a Durable Object per topic as broker (xws_cloudflare::TopicBroker): each stream's request holds a socket to it";
 const WHY: &str = "a Worker cannot do I/O on behalf of another request (\"Cannot perform I/O on behalf of a different request\")";
 const ADAPTER: &str = "xws-cloudflare: WorkerStreams";
+const BROKER_HISTORY: &str = "xws-cloudflare: TopicBroker";
 
 /// The plain Cloudflare Worker's column.
 pub const COLUMN: Column = Column {
@@ -89,6 +90,21 @@ pub const COLUMN: Column = Column {
         cloudflare::SUBPROTOCOLS,
         cloudflare::COMPRESSION,
         cloudflare::CLOSE_CODES,
+        Cell::emulated(
+            History,
+            "a TopicBroker object per topic keeps its history",
+            "SSE streams only: a reconnect with Last-Event-ID resumes",
+            BROKER_HISTORY,
+        )
+        .proved_by("function_stream_resumes_after_limit")
+        .checked_on("2026-12-07"),
+        Cell::none(
+            Presence,
+            USE_DO,
+            "the requests holding streams share no state",
+            LIMITS,
+        )
+        .checked_on("2026-12-07"),
     ],
 }
 .in_row_order();

@@ -62,6 +62,8 @@ pub const COLUMN: Column = Column {
         sse_function::SUBPROTOCOLS,
         Cell::none(Compression, "compress payloads in the application", "", CONFIG),
         sse_function::CLOSE_CODES,
+        sse_function::no_history(History, CONFIG).checked_on("2026-12-07"),
+        sse_function::no_history(Presence, CONFIG).checked_on("2026-12-07"),
     ],
 }
 .in_row_order();

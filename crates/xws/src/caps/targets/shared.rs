@@ -58,6 +58,16 @@ pub mod sse_function {
     const BROKER: &str = "publish through a hosted broker (Redis pub/sub), or move real-time to a Cloudflare Durable Object or AWS API Gateway";
     const STATELESS: &str = "functions do not share memory across invocations";
 
+    /// History or presence, which need a store shared by invocations.
+    pub const fn no_history(capability: Capability, source: &'static str) -> Cell {
+        Cell::none(
+            capability,
+            "keep it in a store shared by invocations (DynamoDB, Redis), or move real-time to a Cloudflare Durable Object, AWS API Gateway or a Tokio server",
+            STATELESS,
+            source,
+        )
+    }
+
     /// A capability that needs state shared between invocations, which
     /// function platforms do not keep.
     pub const fn stateless(capability: Capability, source: &'static str) -> Cell {

@@ -4,6 +4,7 @@ use crate::caps::{AdapterStatus, Capability::*, Cell, Column, DeploymentTarget};
 
 const ADAPTER: &str = "xws-tokio";
 const LIMITS: &str = "xws::Limits";
+const STREAMS: &str = "xws::stream";
 
 /// The Tokio server's column.
 pub const COLUMN: Column = Column {
@@ -96,6 +97,20 @@ pub const COLUMN: Column = Column {
             "RFC 6455 section 7.4",
         )
         .proved_by("oversize_closes_1009")
+        .checked_on("2026-12-07"),
+        Cell::full(
+            History,
+            "in memory on one node; a Redis Stream per topic across nodes (xws_redis::RedisStreams)",
+            STREAMS,
+        )
+        .proved_by("recovery_after_drop")
+        .checked_on("2026-12-07"),
+        Cell::full(
+            Presence,
+            "in memory on one node; Redis hashes across nodes",
+            STREAMS,
+        )
+        .proved_by("presence_and_join_leave")
         .checked_on("2026-12-07"),
     ],
 }

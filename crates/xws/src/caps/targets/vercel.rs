@@ -69,6 +69,8 @@ pub const COLUMN: Column = Column {
         sse_function::SUBPROTOCOLS,
         Cell::none(Compression, "compress payloads in the application", "", FUNCTIONS),
         sse_function::CLOSE_CODES,
+        sse_function::no_history(History, FUNCTIONS).checked_on("2026-12-07"),
+        sse_function::no_history(Presence, FUNCTIONS).checked_on("2026-12-07"),
     ],
 }
 .in_row_order();
