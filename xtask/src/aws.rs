@@ -86,16 +86,26 @@ const EXAMPLES: &[Example] = &[
         // scenario's sender: 200 messages).
         env: &[("XWS_RATE_LIMIT", "2"), ("XWS_RATE_BURST", "250")],
         // Signed tokens and the server API (the tests read these too).
-        variant_tests: &[(
-            "jwt",
-            &[
-                ("CHAT_JWT_SECRET", "the AWS test secret, 32 bytes long"),
-                ("CHAT_JWT_AUDIENCE", "xws-chat-aws"),
-                ("CHAT_API_KEY", "the AWS test API key"),
-                // CloudWatch EMF on stdout, which its tests read.
-                ("XWS_METRICS", "emf"),
-            ],
-        )],
+        variant_tests: &[
+            (
+                "jwt",
+                &[
+                    ("CHAT_JWT_SECRET", "the AWS test secret, 32 bytes long"),
+                    ("CHAT_JWT_AUDIENCE", "xws-chat-aws"),
+                    ("CHAT_API_KEY", "the AWS test API key"),
+                    // CloudWatch EMF on stdout, which its tests read.
+                    ("XWS_METRICS", "emf"),
+                ],
+            ),
+            // An identity provider's key set (xws-auth's test keys).
+            (
+                "jwks",
+                &[
+                    ("CHAT_JWKS_URL", "http://{keys}/jwks.json"),
+                    ("CHAT_JWT_AUDIENCE", "xws-chat-aws"),
+                ],
+            ),
+        ],
     },
     Example {
         name: "dashboard",
@@ -168,10 +178,11 @@ impl Example {
 fn aws_env(
     cmd: Cmd,
     example: &Example,
-    moto: SocketAddr,
+    services: &Services,
     emulator: SocketAddr,
     variant: Variant,
 ) -> Cmd {
+    let moto = services.moto;
     let scope = match (variant.no_schedules, variant.scope) {
         (true, _) => "-streams",
         (false, scope) => scope,
@@ -180,7 +191,9 @@ fn aws_env(
         .env
         .iter()
         .chain(variant.env)
-        .fold(cmd, |cmd, (name, value)| cmd.env(name, value));
+        .fold(cmd, |cmd, (name, value)| {
+            cmd.env(name, value.replace("{keys}", &services.keys.to_string()))
+        });
     cmd.env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
@@ -283,6 +296,9 @@ fn build_all(workspace: &Workspace, examples: &[&Example]) -> Result<Built> {
 struct Services {
     moto: SocketAddr,
     lambda: SocketAddr,
+    /// A static server of xws-auth's test keys: an identity provider's
+    /// JWKS URL is `http://{keys}/jwks.json` (`{keys}` in a variant's env).
+    keys: SocketAddr,
     _children: Vec<ChildGuard>,
 }
 
@@ -294,6 +310,15 @@ fn start_services(workspace: &Workspace, bin: &Path) -> Result<Services> {
             .args(["-H", "127.0.0.1", "-p", &moto.port().to_string()])
             .spawn()?,
     ];
+    let keys = local(free_port()?);
+    children.push(
+        Cmd::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1"])
+            .arg(keys.port().to_string())
+            .arg("--directory")
+            .arg(workspace.root.join("crates/xws-auth/tests/keys"))
+            .spawn()?,
+    );
     let lambda = local(free_port()?);
     children.push(
         Cmd::new(bin.join("cargo-lambda"))
@@ -305,6 +330,7 @@ fn start_services(workspace: &Workspace, bin: &Path) -> Result<Services> {
             .spawn()?,
     );
     wait_for_port(moto, Duration::from_secs(60), "moto")?;
+    wait_for_port(keys, Duration::from_secs(30), "the test keys' server")?;
     // `cargo lambda watch` exits 0 without a word when its port is taken:
     // wait for the port, then make sure it is still ours.
     wait_for_port(lambda, Duration::from_secs(120), "cargo lambda watch")?;
@@ -314,6 +340,7 @@ fn start_services(workspace: &Workspace, bin: &Path) -> Result<Services> {
     Ok(Services {
         moto,
         lambda,
+        keys,
         _children: children,
     })
 }
@@ -417,7 +444,7 @@ fn deploy(
                 format!("ws://localhost:{port}{WS_PATH}"),
             )
             .env("RUST_LOG", "info");
-        let cmd = aws_env(cmd, example, services.moto, emulator, variant);
+        let cmd = aws_env(cmd, example, services, emulator, variant);
         let cmd = match token {
             Some(token) => cmd.env("CHAT_TOKEN", token),
             None => cmd.env_remove("CHAT_TOKEN"),
@@ -677,7 +704,7 @@ fn run_tests(
         .timeout(Duration::from_secs(900));
     // The tests publish and read through their own `xws_aws::Aws`, like a
     // function.
-    aws_env(tests, example, services.moto, deployment.emulator, variant)
+    aws_env(tests, example, services, deployment.emulator, variant)
         .run()
         .with_context(|| format!("the {} AWS {test} tests failed", example.name))?;
     Ok(deployment)

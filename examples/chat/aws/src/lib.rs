@@ -104,12 +104,13 @@ pub struct Http {
 }
 
 impl Http {
-    /// From the function's environment.
-    pub async fn from_env() -> Result<Self, xws_aws::AwsError> {
+    /// From the function's environment (with `CHAT_JWKS_URL`, the key
+    /// set is fetched here).
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
         let aws = Arc::new(aws().await?);
         Ok(Self {
             hub: aws.hub()?,
-            handler: ChatHandler::from_env(),
+            handler: ChatHandler::from_env_with_jwks().await?,
             aws,
             api_key: std::env::var("CHAT_API_KEY").ok(),
         })
