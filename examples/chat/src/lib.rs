@@ -196,6 +196,13 @@ impl ChatHandler {
     /// A chat that requires a JWT signed by a key of `verifier`'s set (an
     /// identity provider's JWKS URL; Tokio and Lambda, feature `jwks`).
     #[cfg(feature = "jwks")]
+    #[cfg_attr(
+        not(feature = "tokio"),
+        allow(
+            clippy::needless_update,
+            reason = "`expiry` exists only with the tokio feature"
+        )
+    )]
     pub fn with_jwks(verifier: xws_auth::JwksVerifier<xws_auth::HttpFetcher>) -> Self {
         Self {
             access: Access::Jwks(Arc::new(verifier)),

@@ -4,5 +4,6 @@
 async fn main() -> Result<(), xws_aws::lambda_runtime::Error> {
     chat_aws::init_tracing();
     let handler = chat::ChatHandler::from_env_with_jwks().await?;
-    xws_aws::serve(xws_aws::Xws::from_env(handler).await?).await
+    let aws = std::sync::Arc::new(chat_aws::aws().await?);
+    xws_aws::serve(xws_aws::Xws::new(handler, aws)).await
 }
