@@ -92,19 +92,30 @@ const EXAMPLES: &[Example] = &[
         stream_tests: None,
         // A rate limit a test can exceed through the emulator (which runs
         // one invocation at a time per connection), with a burst larger
-        // than any conformance scenario sends at once.
-        env: &[("XWS_RATE_LIMIT", "2"), ("XWS_RATE_BURST", "60")],
+        // than any conformance scenario sends at once (the history seam
+        // scenario's sender: 200 messages).
+        env: &[("XWS_RATE_LIMIT", "2"), ("XWS_RATE_BURST", "250")],
         // Signed tokens and the server API (the tests read these too).
-        variant_tests: &[(
-            "jwt",
-            &[
-                ("CHAT_JWT_SECRET", "the AWS test secret, 32 bytes long"),
-                ("CHAT_JWT_AUDIENCE", "xws-chat-aws"),
-                ("CHAT_API_KEY", "the AWS test API key"),
-                // CloudWatch EMF on stdout, which its tests read.
-                ("XWS_METRICS", "emf"),
-            ],
-        )],
+        variant_tests: &[
+            (
+                "jwt",
+                &[
+                    ("CHAT_JWT_SECRET", "the AWS test secret, 32 bytes long"),
+                    ("CHAT_JWT_AUDIENCE", "xws-chat-aws"),
+                    ("CHAT_API_KEY", "the AWS test API key"),
+                    // CloudWatch EMF on stdout, which its tests read.
+                    ("XWS_METRICS", "emf"),
+                ],
+            ),
+            // An identity provider's key set (xws-auth's test keys).
+            (
+                "jwks",
+                &[
+                    ("CHAT_JWKS_URL", "http://{keys}/jwks.json"),
+                    ("CHAT_JWT_AUDIENCE", "xws-chat-aws"),
+                ],
+            ),
+        ],
     },
     Example {
         name: "dashboard",
@@ -177,10 +188,11 @@ impl Example {
 fn aws_env(
     cmd: Cmd,
     example: &Example,
-    moto: SocketAddr,
+    services: &Services,
     emulator: SocketAddr,
     variant: Variant,
 ) -> Cmd {
+    let moto = services.moto;
     let scope = match (variant.no_schedules, variant.scope) {
         (true, _) => "-streams",
         (false, scope) => scope,
@@ -189,7 +201,9 @@ fn aws_env(
         .env
         .iter()
         .chain(variant.env)
-        .fold(cmd, |cmd, (name, value)| cmd.env(name, value));
+        .fold(cmd, |cmd, (name, value)| {
+            cmd.env(name, value.replace("{keys}", &services.keys.to_string()))
+        });
     cmd.env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
@@ -292,6 +306,9 @@ fn build_all(workspace: &Workspace, examples: &[&Example]) -> Result<Built> {
 struct Services {
     moto: SocketAddr,
     lambda: SocketAddr,
+    /// A static server of xws-auth's test keys: an identity provider's
+    /// JWKS URL is `http://{keys}/jwks.json` (`{keys}` in a variant's env).
+    keys: SocketAddr,
     _children: Vec<ChildGuard>,
 }
 
@@ -303,6 +320,15 @@ fn start_services(workspace: &Workspace, bin: &Path) -> Result<Services> {
             .args(["-H", "127.0.0.1", "-p", &moto.port().to_string()])
             .spawn()?,
     ];
+    let keys = local(free_port()?);
+    children.push(
+        Cmd::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1"])
+            .arg(keys.port().to_string())
+            .arg("--directory")
+            .arg(workspace.root.join("crates/xws-auth/tests/keys"))
+            .spawn()?,
+    );
     let lambda = local(free_port()?);
     children.push(
         Cmd::new(bin.join("cargo-lambda"))
@@ -314,6 +340,7 @@ fn start_services(workspace: &Workspace, bin: &Path) -> Result<Services> {
             .spawn()?,
     );
     wait_for_port(moto, Duration::from_secs(60), "moto")?;
+    wait_for_port(keys, Duration::from_secs(30), "the test keys' server")?;
     // `cargo lambda watch` exits 0 without a word when its port is taken:
     // wait for the port, then make sure it is still ours.
     wait_for_port(lambda, Duration::from_secs(120), "cargo lambda watch")?;
@@ -323,6 +350,7 @@ fn start_services(workspace: &Workspace, bin: &Path) -> Result<Services> {
     Ok(Services {
         moto,
         lambda,
+        keys,
         _children: children,
     })
 }
@@ -426,7 +454,7 @@ fn deploy(
                 format!("ws://localhost:{port}{WS_PATH}"),
             )
             .env("RUST_LOG", "info");
-        let cmd = aws_env(cmd, example, services.moto, emulator, variant);
+        let cmd = aws_env(cmd, example, services, emulator, variant);
         let cmd = match token {
             Some(token) => cmd.env("CHAT_TOKEN", token),
             None => cmd.env_remove("CHAT_TOKEN"),
@@ -835,7 +863,7 @@ fn run_tests(
         .timeout(Duration::from_secs(900));
     // The tests publish and read through their own `xws_aws::Aws`, like a
     // function.
-    aws_env(tests, example, services.moto, deployment.emulator, variant)
+    aws_env(tests, example, services, deployment.emulator, variant)
         .run()
         .with_context(|| format!("the {} AWS {test} tests failed", example.name))?;
     Ok(deployment)

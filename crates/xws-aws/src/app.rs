@@ -201,6 +201,7 @@ impl<H: Handler> Xws<H> {
             Box::new(queue.clone()),
             self.policy(),
         );
+        crate::stream_peer::attach(&self.aws, &peer, &queue, connection.since_ms);
         let mut session = Session::new(
             self.handler.clone(),
             peer,
@@ -258,6 +259,7 @@ impl<H: Handler> Xws<H> {
         let snapshot: PeerSnapshot<H::Context> =
             serde_json::from_str(&item.peer).map_err(|e| malformed("peer", e))?;
         let peer: Peer<H::Context> = restore_peer(snapshot, Box::new(queue.clone()), self.policy());
+        crate::stream_peer::attach(&self.aws, &peer, queue, item.since_ms);
         let config = self.session_config();
         let limiter = match &item.limiter {
             Some(json) => Some(serde_json::from_str(json).map_err(|e| malformed("limiter", e))?),
@@ -352,6 +354,14 @@ impl<H: Handler> Xws<H> {
                 .registry
                 .unsubscribe(topic.as_str(), connection.id)
                 .await?;
+            // A closed connection leaves the presence it was in.
+            if let Err(error) = self
+                .aws
+                .leave_presence(connection.endpoint, connection.id, &topic)
+                .await
+            {
+                tracing::warn!(%topic, %error, "presence leave failed");
+            }
         }
         Ok(response(200, "", HeaderMap::new()))
     }
@@ -372,13 +382,34 @@ impl<H: Handler> Xws<H> {
                         .subscribe(topic.as_str(), id, connection.since_ms)
                         .await?
                 }
-                Op::Unsubscribe(topic) => aws.registry.unsubscribe(topic.as_str(), id).await?,
+                Op::Unsubscribe(topic) => {
+                    aws.registry.unsubscribe(topic.as_str(), id).await?;
+                    if let Err(error) = aws.leave_presence(endpoint, id, &topic).await {
+                        tracing::warn!(%topic, %error, "presence leave failed");
+                    }
+                }
                 Op::Publish(topic, message) => {
                     if let Err(error) = aws.publish(endpoint, &topic, &message, Some(id)).await {
                         tracing::warn!(%error, %topic, "publish failed");
                     }
                 }
-                Op::Send(_) | Op::Close(_) if phase == Phase::Connect => {}
+                Op::PublishKept(topic, message) => {
+                    if let Err(error) = aws.publish_kept(endpoint, &topic, &message, Some(id)).await
+                    {
+                        tracing::warn!(%error, %topic, "publish failed");
+                    }
+                }
+                Op::Announce(event) => {
+                    if let Err(error) = aws.announce(endpoint, &event).await {
+                        tracing::warn!(%error, topic = %event.topic, "presence event failed");
+                    }
+                }
+                Op::Send(_) | Op::Close(_) | Op::Live(..) if phase == Phase::Connect => {}
+                Op::Live(topic, recovery) => {
+                    if let Err(error) = aws.go_live(endpoint, id, &topic, *recovery).await {
+                        tracing::warn!(%error, %topic, "subscription could not start");
+                    }
+                }
                 Op::Send(message) => {
                     aws.management.post(endpoint, id, &message).await?;
                 }

@@ -3,7 +3,9 @@
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig};
 use std::{sync::Arc, time::Duration};
 
-use crate::{AwsError, AwsHub, Config, ManagementApi, Metrics, MetricsSnapshot, Registry};
+use crate::{
+    AwsError, AwsHub, Config, DynamoStreams, ManagementApi, Metrics, MetricsSnapshot, Registry,
+};
 
 /// How often a throttled DynamoDB request is tried in all.
 const DYNAMODB_ATTEMPTS: u32 = 6;
@@ -17,6 +19,7 @@ pub struct Aws {
     pub(crate) registry: Registry,
     pub(crate) management: ManagementApi,
     pub(crate) lambda: aws_sdk_lambda::Client,
+    pub(crate) streams: DynamoStreams,
     metrics: Arc<Metrics>,
 }
 
@@ -25,7 +28,12 @@ impl Aws {
     /// and [`Config::from_env`]. With `XWS_CREATE_TABLE=1` (local runs)
     /// the table is created if it is missing.
     pub async fn from_env() -> Result<Self, AwsError> {
-        let config = Config::from_env()?;
+        Self::from_config(Config::from_env()?).await
+    }
+
+    /// Like [`from_env`](Self::from_env), with `config` instead of
+    /// [`Config::from_env`] (say, that plus [`Config::with_streams`]).
+    pub async fn from_config(config: Config) -> Result<Self, AwsError> {
         let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
         let aws = Self::new(&sdk, config);
         if std::env::var("XWS_CREATE_TABLE").is_ok_and(|v| v == "1") {
@@ -48,15 +56,14 @@ impl Aws {
         let dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk)
             .retry_config(retry)
             .build();
-        let registry = Registry::new(
-            aws_sdk_dynamodb::Client::from_conf(dynamodb),
-            config.table.clone(),
-            metrics.clone(),
-        );
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(dynamodb);
+        let registry = Registry::new(dynamodb.clone(), config.table.clone(), metrics.clone());
+        let streams = DynamoStreams::new(dynamodb, config.table.clone(), metrics.clone());
         Self {
             registry,
             management: ManagementApi::new(sdk.clone(), metrics.clone()),
             lambda: aws_sdk_lambda::Client::new(sdk),
+            streams,
             config,
             metrics,
         }
@@ -70,6 +77,11 @@ impl Aws {
     /// The peer registry (the connections table).
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// History and presence of topics, in the connections table.
+    pub fn streams(&self) -> &DynamoStreams {
+        &self.streams
     }
 
     /// The API Gateway Management API.

@@ -1,7 +1,7 @@
 //! Settings of the adapter, read from the environment Lambda gives a function.
 
 use std::{env, time::Duration};
-use xws::{Limits, OriginPolicy, RateLimit};
+use xws::{Limits, OriginPolicy, RateLimit, stream::StreamConfig};
 
 use crate::AwsError;
 
@@ -50,6 +50,11 @@ pub struct Config {
     /// Which `Origin` headers may connect, as `xws_tokio::Config::origins`:
     /// `$connect` answers 403 to the others before the `upgrade` hook runs.
     pub origins: OriginPolicy,
+    /// Which topics keep history and presence ([`xws::stream`]), kept in
+    /// the connections table ([`DynamoStreams`](crate::DynamoStreams)).
+    /// Empty by default: a peer's stream methods answer
+    /// [`xws::Error::Unsupported`].
+    pub streams: StreamConfig,
 }
 
 impl Config {
@@ -64,7 +69,14 @@ impl Config {
             connect_grace: Duration::from_secs(30),
             pending_retry_for: Duration::from_secs(5),
             origins: OriginPolicy::Any,
+            streams: StreamConfig::new(),
         }
+    }
+
+    /// Keeps history and presence for the topics `streams` names.
+    pub fn with_streams(mut self, streams: StreamConfig) -> Self {
+        self.streams = streams;
+        self
     }
 
     /// Reads the variables in the table above.

@@ -45,7 +45,7 @@ impl HubTransport for AwsHub {
             let message = to_wire(message)?;
             let exclude = exclude.as_ref().map(PeerId::as_str);
             hub.aws
-                .publish(&hub.endpoint, &topic, &message, exclude)
+                .publish_kept(&hub.endpoint, &topic, &message, exclude)
                 .await
         })
     }

@@ -42,6 +42,15 @@
 //! }
 //! ```
 //!
+//! History, recovery and presence ([`xws::stream`]): with
+//! [`Config::with_streams`], topics keep their history in the same table
+//! ([`DynamoStreams`]: an atomic counter per topic for offsets, an item per
+//! publication with a TTL, an item per presence member). A publication to
+//! such a topic costs two more writes (the counter's `UpdateItem`, the
+//! publication's `PutItem`); a recovering subscription goes live through
+//! one `TransactWriteItems` once its replay is posted, so each publication
+//! reaches it once. What is guaranteed: `crates/xws/src/stream/guarantees.md`.
+//!
 //! Other functions (an HTTP route, a scheduled EventBridge rule) publish
 //! through [`Aws::hub`]; feature `http` adds helpers for them (`function`).
 //!
@@ -65,6 +74,8 @@ mod metrics;
 pub mod pending;
 mod publish;
 pub mod registry;
+mod stream_peer;
+pub mod streams;
 mod transport;
 
 pub use app::{Xws, serve};
@@ -75,6 +86,7 @@ pub use hub::AwsHub;
 pub use management::{ManagementApi, Reach, to_wire};
 pub use metrics::{Metrics, MetricsOutput, MetricsSnapshot};
 pub use registry::{ConnectionItem, Registry};
+pub use streams::DynamoStreams;
 
 /// Re-exported so functions need no direct dependency.
 pub use lambda_runtime;

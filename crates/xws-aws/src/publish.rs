@@ -64,7 +64,7 @@ impl Aws {
     /// A `410 Gone` removes that stale connection (and its `topic`
     /// subscription) and the fan-out goes on; other failures are logged and
     /// the fan-out goes on too. It fails only when every post failed.
-    async fn fan_out(
+    pub(crate) async fn fan_out(
         &self,
         endpoint: &str,
         ids: Vec<String>,

@@ -69,7 +69,7 @@ fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn topic_key(topic: &str) -> String {
+pub(crate) fn topic_key(topic: &str) -> String {
     format!("{TOPIC_PREFIX}{topic}")
 }
 
@@ -317,6 +317,78 @@ impl Registry {
             .await
             .map_err(|e| AwsError::dynamodb("PutItem", e))?;
         Ok(())
+    }
+
+    /// Adds `id` to `topic`'s subscribers as *preparing*: publications
+    /// skip it until [`DynamoStreams`](crate::DynamoStreams) makes it live
+    /// past the position its recovery delivered.
+    pub async fn subscribe_preparing(
+        &self,
+        topic: &str,
+        id: &str,
+        since_ms: i64,
+    ) -> Result<(), AwsError> {
+        self.metrics.write();
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .item("pk", s(topic_key(topic)))
+            .item("sk", s(id))
+            .item("since", n(since_ms))
+            .item("preparing", AttributeValue::Bool(true))
+            .item("expires_at", n(expires_at(since_ms)))
+            .send()
+            .await
+            .map_err(|e| AwsError::dynamodb("PutItem", e))?;
+        Ok(())
+    }
+
+    /// The subscribers of `topic` a publication at `offset` is posted to:
+    /// not those whose recovery delivered it (past their `live_from`), nor
+    /// those still preparing, which are counted apart: their recovery
+    /// delivers it (their history read comes after it, or the head moved
+    /// past the position they read, so they read it before going live).
+    pub async fn live_subscribers(
+        &self,
+        topic: &str,
+        offset: u64,
+    ) -> Result<(Vec<String>, usize), AwsError> {
+        let (mut ids, mut preparing) = (Vec::new(), 0);
+        let mut start: Option<Item> = None;
+        loop {
+            self.metrics.read();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(topic_key(topic)))
+                .projection_expression("sk, preparing, live_from")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::dynamodb("Query", e))?;
+            for item in out.items() {
+                let Some(id) = string_attr(item, "sk") else {
+                    continue;
+                };
+                if item.get("preparing").is_some() {
+                    preparing += 1;
+                    continue;
+                }
+                let live_from = item
+                    .get("live_from")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if live_from.is_none_or(|from| from <= offset) {
+                    ids.push(id);
+                }
+            }
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok((ids, preparing)),
+            }
+        }
     }
 
     /// Removes `id` from `topic`'s subscribers.

@@ -5,7 +5,11 @@
 //! invocation ends (Lambda may freeze the process right after).
 
 use std::sync::{Arc, Mutex, PoisonError};
-use xws::{CloseFrame, Error, Message, Topic, adapter::PeerTransport};
+use xws::{
+    CloseFrame, Error, Message, Topic,
+    adapter::PeerTransport,
+    stream::{PresenceEvent, Recovery},
+};
 
 /// One recorded operation.
 #[derive(Debug)]
@@ -15,6 +19,13 @@ pub(crate) enum Op {
     Unsubscribe(Topic),
     Publish(Topic, Message),
     Close(CloseFrame),
+    /// A publication to a topic that keeps history: appended, then posted
+    /// with its position.
+    PublishKept(Topic, Message),
+    /// A prepared subscription starts: its replay, then live.
+    Live(Topic, Box<Recovery>),
+    /// A presence join or leave, for the members that asked.
+    Announce(PresenceEvent),
 }
 
 #[derive(Debug, Default)]
@@ -28,7 +39,7 @@ struct State {
 pub(crate) struct OpQueue(Arc<Mutex<State>>);
 
 impl OpQueue {
-    fn push(&self, op: Op) -> Result<(), Error> {
+    pub(crate) fn push(&self, op: Op) -> Result<(), Error> {
         let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if state.closed {
             return Err(Error::PeerClosed);

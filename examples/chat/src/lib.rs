@@ -75,7 +75,7 @@ enum Access {
     /// `?token=` is a JWT this verifier accepts (`CHAT_JWT_SECRET`).
     Jwt(Arc<Verifier>),
     /// `?token=` is a JWT signed by a key of the set at `CHAT_JWKS_URL`.
-    #[cfg(feature = "tokio")]
+    #[cfg(feature = "jwks")]
     Jwks(Arc<xws_auth::JwksVerifier<xws_auth::HttpFetcher>>),
 }
 
@@ -194,8 +194,15 @@ impl ChatHandler {
     }
 
     /// A chat that requires a JWT signed by a key of `verifier`'s set (an
-    /// identity provider's JWKS URL; Tokio).
-    #[cfg(feature = "tokio")]
+    /// identity provider's JWKS URL; Tokio and Lambda, feature `jwks`).
+    #[cfg(feature = "jwks")]
+    #[cfg_attr(
+        not(feature = "tokio"),
+        allow(
+            clippy::needless_update,
+            reason = "`expiry` exists only with the tokio feature"
+        )
+    )]
     pub fn with_jwks(verifier: xws_auth::JwksVerifier<xws_auth::HttpFetcher>) -> Self {
         Self {
             access: Access::Jwks(Arc::new(verifier)),
@@ -207,7 +214,7 @@ impl ChatHandler {
     /// signed by a key of the set at that URL (RS256, ES256; for the
     /// audience `CHAT_JWT_AUDIENCE` if set), fetched now and again when a
     /// token names a key it lacks.
-    #[cfg(feature = "tokio")]
+    #[cfg(feature = "jwks")]
     pub async fn from_env_with_jwks() -> Result<Self, xws_auth::KeyError> {
         let Some(url) = std::env::var("CHAT_JWKS_URL")
             .ok()
@@ -234,7 +241,7 @@ impl ChatHandler {
             Access::Open => true,
             Access::SharedToken(expected) => token == Some(expected.as_str()),
             Access::Jwt(verifier) => token.is_some_and(|t| verifier.verify(t).is_ok()),
-            #[cfg(feature = "tokio")]
+            #[cfg(feature = "jwks")]
             Access::Jwks(verifier) => token.is_some_and(|t| verifier.current().verify(t).is_ok()),
         }
     }
@@ -243,7 +250,7 @@ impl ChatHandler {
     pub fn uses_jwt(&self) -> bool {
         match self.access {
             Access::Jwt(_) => true,
-            #[cfg(feature = "tokio")]
+            #[cfg(feature = "jwks")]
             Access::Jwks(_) => true,
             Access::Open | Access::SharedToken(_) => false,
         }
@@ -397,7 +404,7 @@ impl Handler for ChatHandler {
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
         let authenticated = match &self.access {
             Access::Jwt(verifier) => Some(verifier.authenticate(request)),
-            #[cfg(feature = "tokio")]
+            #[cfg(feature = "jwks")]
             Access::Jwks(verifier) => Some(verifier.authenticate(request).await),
             Access::Open | Access::SharedToken(_) => None,
         };

@@ -722,6 +722,71 @@ pub async fn logged_metrics_count_what_peers_did(
     }
 }
 
+/// A deployment whose tokens come from an identity provider's key set
+/// (`CHAT_JWKS_URL` naming xws-auth's test keys, `CHAT_JWT_AUDIENCE` =
+/// `audience`): RS256 and ES256 tokens of the set's keys open as their
+/// `sub`; an unknown key id, an HS256 token and another audience get 401.
+pub async fn jwks_tokens_open_as_their_sub(
+    http_base: &str,
+    audience: &str,
+) -> Result<(), ScenarioError> {
+    const EC_PRIVATE: &[u8] = include_bytes!("../../../crates/xws-auth/tests/keys/ec_private.pem");
+    let timeout = Duration::from_secs(20);
+    let ws = format!(
+        "{}/api/ws",
+        http_base.trim_end_matches('/').replacen("http", "ws", 1)
+    );
+    let issue = |issuer: Result<Issuer, xws_auth::KeyError>, kid: &str, sub: &str, aud: &str| {
+        issuer
+            .and_then(|issuer| {
+                let claims = Claims::new(sub, now_seconds() + 60).with_audience(aud);
+                issuer.key_id(kid).issue(&claims)
+            })
+            .map_err(|e| ScenarioError::transport("signing", e))
+    };
+    let rsa = || Issuer::rs256_pem(RSA_PRIVATE);
+    let refused = [
+        ("an unknown key id", issue(rsa(), "rsa-9", "eve", audience)?),
+        (
+            "another audience",
+            issue(rsa(), "rsa-1", "eve", "elsewhere")?,
+        ),
+        (
+            "an HS256 token",
+            issue(
+                Ok(Issuer::hs256(b"a shared secret, 32 bytes or more")),
+                "rsa-1",
+                "eve",
+                audience,
+            )?,
+        ),
+    ];
+    for (case, token) in refused {
+        let status = connect_rejected(&format!("{ws}?token={token}"), timeout).await?;
+        ensure_eq(&format!("upgrade with {case}"), 401, status)?;
+    }
+    let room = unique_room("jwks");
+    let ada = issue(rsa(), "rsa-1", "ada", audience)?;
+    let bob = issue(Issuer::es256_pem(EC_PRIVATE), "ec-1", "bob", audience)?;
+    let mut peers = Vec::new();
+    for (label, token) in [("ada (RS256)", ada), ("bob (ES256)", bob)] {
+        let mut peer = WsClient::connect(&format!("{ws}?token={token}"), label, timeout).await?;
+        peer.recv_type("welcome").await?;
+        let joined = join(&mut peer, &room).await?;
+        ensure_eq(
+            "join",
+            "joined",
+            joined["type"].as_str().unwrap_or_default(),
+        )?;
+        peers.push(peer);
+    }
+    peers[1]
+        .send_json(&json!({"type": "send-to-room", "roomId": room, "text": "hi"}))
+        .await?;
+    let message = peers[0].recv_type("message").await?;
+    ensure_eq("the sender's user", Some("bob"), message["user"].as_str())
+}
+
 /// The scenarios as `#[tokio::test]` functions against the [`JwtTarget`]
 /// that `$target` evaluates to (once per test).
 #[macro_export]

@@ -104,16 +104,32 @@ pub struct Http {
 }
 
 impl Http {
-    /// From the function's environment.
-    pub async fn from_env() -> Result<Self, xws_aws::AwsError> {
-        let aws = Arc::new(Aws::from_env().await?);
+    /// From the function's environment (with `CHAT_JWKS_URL`, the key
+    /// set is fetched here).
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        let aws = Arc::new(aws().await?);
         Ok(Self {
             hub: aws.hub()?,
-            handler: ChatHandler::from_env(),
+            handler: ChatHandler::from_env_with_jwks().await?,
             aws,
             api_key: std::env::var("CHAT_API_KEY").ok(),
         })
     }
+}
+
+/// The AWS backend every function of the chat shares: the environment's
+/// settings, and rooms keeping history and presence in the table
+/// (`CHAT_HISTORY_SIZE` messages for `CHAT_HISTORY_TTL_SECS`, by default
+/// 100 for 5 minutes).
+pub async fn aws() -> Result<Aws, xws_aws::AwsError> {
+    let retention = chat::history::retention_from_env().map_err(|value| {
+        xws_aws::AwsError::InvalidVariable {
+            name: "CHAT_HISTORY_SIZE or CHAT_HISTORY_TTL_SECS",
+            value,
+        }
+    })?;
+    let config = xws_aws::Config::from_env()?.with_streams(chat::history::stream_config(retention));
+    Aws::from_config(config).await
 }
 
 /// The server API (`/api/server/…`, see [`chat::admin`]): the key is

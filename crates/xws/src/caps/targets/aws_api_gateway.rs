@@ -137,16 +137,18 @@ pub const COLUMN: Column = Column {
         Cell::emulated(
             History,
             "DynamoDB: an atomic counter per topic, items with TTL",
-            "not in xws-aws yet",
+            "xws_aws::DynamoStreams in the connections table; two writes per publication",
             DYNAMODB,
         )
+        .proved_by("recovery_after_drop")
         .checked_on("2026-12-07"),
         Cell::emulated(
             Presence,
             "the DynamoDB table of connections",
-            "not in xws-aws yet",
+            "a member item per peer, removed at $disconnect",
             DYNAMODB,
         )
+        .proved_by("presence_and_join_leave")
         .checked_on("2026-12-07"),
     ],
 }
