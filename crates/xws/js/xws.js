@@ -37,6 +37,18 @@
 //   it as `?token=`. When the server closes with 3000 ("token expired",
 //   xws-auth) the client asks again and reconnects at once:
 //     connect("/api/ws", { token: () => fetch("/api/login").then((r) => r.text()) })
+// - Streams (topics that keep history on the server, xws::stream): messages
+//   that carry a position (`"offset"` and `"epoch"`) move the client's
+//   position for their stream (the offset up to which it saw every one),
+//   named by the `streamOf` option (default: the message's `topic`). A
+//   message seen already in the same epoch is a duplicate and is dropped. `subscribe(stream, build)` sends
+//   `build(since)` now and after every reconnect (before the queue
+//   flushes), `since` being the last position (`{offset, epoch}`, or
+//   undefined before the first message): the server replays what was
+//   missed, and the app sees every message once, in order. Whether the
+//   server could recover is the app's protocol (the chat's `joined` says
+//   `recovered`):
+//     chat.subscribe("lobby", (since) => ({ type: "join-room", roomId: "lobby", since }));
 //
 // Events (`on(event, fn)` returns a function that removes the listener):
 //   open          { transport: "websocket" | "sse", reconnected }
@@ -83,6 +95,9 @@ export const DEFAULTS = Object.freeze({
   /** Whether to reconnect after the server closed with this { code, reason }.
    *  By default: not after 1008 (policy violation) nor application codes 4000-4999. */
   shouldReconnect: ({ code }) => code !== 1008 && !(code >= 4000 && code <= 4999),
+  /** The stream a message with a position belongs to (see `subscribe`), or
+   *  undefined for messages that are not publications of a stream. */
+  streamOf: (message) => message.topic,
 });
 
 /** Opens a reconnecting connection to `url` (relative URLs resolve against the page). */
@@ -112,6 +127,10 @@ export class XwsClient {
   #pingTimer = null;
   #pongTimer = null;
   #closedByApp = false;
+  /** stream -> its last position { offset, epoch } */
+  #positions = new Map();
+  /** stream -> build(since): the message that (re)subscribes it */
+  #subscriptions = new Map();
   #onOnline = () => {
     if (this.#state === "reconnecting" && this.#retryTimer) {
       clearTimeout(this.#retryTimer);
@@ -184,6 +203,31 @@ export class XwsClient {
     return true;
   }
 
+  /**
+   * Subscribes to `stream` with recovery: sends `build(since)` now if open
+   * and after every reconnect, `since` being the last position seen on the
+   * stream (undefined before its first message). Returns a function that
+   * stops resubscribing (the app sends its own "leave").
+   */
+  subscribe(stream, build) {
+    this.#subscriptions.set(stream, build);
+    if (this.#state === "open") this.#transport.send(encode(build(this.position(stream))));
+    return () => this.unsubscribe(stream);
+  }
+
+  /** Stops resubscribing `stream` after reconnects and forgets its position. */
+  unsubscribe(stream) {
+    this.#subscriptions.delete(stream);
+    this.#positions.delete(stream);
+  }
+
+  /** The position on `stream` up to which every publication was seen:
+   *  { offset, epoch }, or undefined before the first one. */
+  position(stream) {
+    const position = this.#positions.get(stream);
+    return position && { offset: position.offset, epoch: position.epoch };
+  }
+
   /** Closes for good: no reconnection; queued messages are dropped. */
   close(code = 1000, reason = "") {
     if (this.#closedByApp) return;
@@ -246,6 +290,11 @@ export class XwsClient {
     this.#setState("open");
     this.#startHeartbeat();
     this.#emit("open", { transport: this.#transportName, reconnected });
+    // Streams recover from their last position, before the queue flushes.
+    for (const [stream, build] of this.#subscriptions) {
+      if (this.#state !== "open") break;
+      this.#transport.send(encode(build(this.position(stream))));
+    }
     this.#flush();
   }
 
@@ -274,7 +323,36 @@ export class XwsClient {
     } catch {
       // Not JSON: the app gets the text as it came.
     }
+    if (this.#isDuplicate(value)) return;
     this.#emit("message", value);
+  }
+
+  /**
+   * Records a publication's position; true when it was seen already. The
+   * position is the offset up to which every publication was seen; one
+   * that arrives ahead of a gap (publishers on AWS post in parallel) is
+   * kept aside, so a recovery from the position fills the gap and what
+   * was seen already is dropped.
+   */
+  #isDuplicate(value) {
+    if (value === null || typeof value !== "object") return false;
+    const { offset, epoch } = value;
+    if (typeof offset !== "number" || typeof epoch !== "string") return false;
+    const stream = this.#options.streamOf(value);
+    if (stream === undefined || stream === null) return false;
+    const last = this.#positions.get(stream);
+    if (!last || last.epoch !== epoch) {
+      this.#positions.set(stream, { offset, epoch, ahead: new Set() });
+      return false;
+    }
+    if (offset <= last.offset || last.ahead.has(offset)) return true;
+    if (offset === last.offset + 1) {
+      last.offset = offset;
+      while (last.ahead.delete(last.offset + 1)) last.offset += 1;
+    } else {
+      last.ahead.add(offset);
+    }
+    return false;
   }
 
   #onClose({ code, reason, wasClean, opened }) {
