@@ -513,18 +513,58 @@ fn function_log(workspace: &Workspace, function: &str, variant: Variant) -> Path
 }
 
 /// `cargo xtask build aws [EXAMPLE]`: `cargo lambda build --release` of
-/// one example's functions, or of every example's
-/// (`$CARGO_TARGET_DIR/lambda/{example}-{function}/bootstrap`; one target
-/// directory, so shared dependencies build once), each bootstrap checked.
+/// one example's functions, or of every example's, for x86_64 and arm64
+/// (`$CARGO_TARGET_DIR/lambda/{example}-{function}/bootstrap` and
+/// `lambda-arm64/…`; one target directory, so shared dependencies build
+/// once per architecture), each bootstrap checked.
 pub fn build(workspace: &Workspace, example: Option<&str>) -> Result<()> {
     let examples: Vec<&Example> = match example {
         Some(name) => vec![Example::named(name)?],
         None => EXAMPLES.iter().collect(),
     };
-    release_build(workspace, &examples, &venv()?, ReleaseBuild::Deploy)?
-        .finish(RELEASE_BUILD_TIMEOUT)
-        .context("cargo lambda build --release")?;
+    let bin = venv()?;
+    add_arm64_target()?;
+    for arch in Arch::ALL {
+        release_build(workspace, &examples, &bin, ReleaseBuild::Deploy, arch)?
+            .finish(RELEASE_BUILD_TIMEOUT)
+            .with_context(|| format!("cargo lambda build --release ({})", arch.name()))?;
+    }
     report_bootstraps(workspace, &examples)
+}
+
+/// A Lambda architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arch {
+    X86_64,
+    Arm64,
+}
+
+impl Arch {
+    const ALL: [Arch; 2] = [Arch::X86_64, Arch::Arm64];
+
+    fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+
+    /// Where its bootstraps go, under the target directory.
+    fn lambda_dir(self, workspace: &Workspace) -> PathBuf {
+        workspace.target_dir.join(match self {
+            Arch::X86_64 => "lambda",
+            Arch::Arm64 => "lambda-arm64",
+        })
+    }
+}
+
+/// arm64 builds need rustup's aarch64 std (zig from PyPI links them).
+fn add_arm64_target() -> Result<()> {
+    Cmd::new("rustup")
+        .args(["target", "add", "aarch64-unknown-linux-gnu"])
+        .timeout(Duration::from_secs(300))
+        .run()
+        .context("the arm64 Lambda build needs rustup's aarch64-unknown-linux-gnu std")
 }
 
 /// How long the release build of every function may take, cold.
@@ -537,21 +577,21 @@ enum ReleaseBuild {
     /// foreground.
     Deploy,
     /// The test command's check that every function builds for Lambda: the
-    /// same code, target and linker (zig), without the release profile's
+    /// same code, targets and linker (zig), without the release profile's
     /// thin LTO, whose whole-program pass per binary took most of the time
     /// (about 400 s for each of 13 binaries on a loaded machine); under
     /// `nice`, its output in a log.
     Check,
 }
 
-/// Starts `cargo lambda build --release` of `examples`' functions (zig from
-/// PyPI links them for Amazon Linux's glibc; arm64 needs an aarch64 std,
-/// which rustup cannot download here).
+/// Starts `cargo lambda build --release` of `examples`' functions for
+/// `arch` (zig from PyPI links them for Amazon Linux's glibc).
 fn release_build(
     workspace: &Workspace,
     examples: &[&Example],
     bin: &Path,
     kind: ReleaseBuild,
+    arch: Arch,
 ) -> Result<ChildGuard> {
     let mut cmd = match kind {
         ReleaseBuild::Deploy => Cmd::new(bin.join("cargo-lambda")),
@@ -561,7 +601,12 @@ fn release_build(
             .env("CARGO_PROFILE_RELEASE_LTO", "false")
             .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
     };
-    cmd = cmd.args(["lambda", "build", "--release"]);
+    cmd = cmd
+        .args(["lambda", "build", "--release", "--lambda-dir"])
+        .arg(arch.lambda_dir(workspace));
+    if arch == Arch::Arm64 {
+        cmd = cmd.arg("--arm64");
+    }
     for example in examples {
         cmd = cmd.args(["-p", example.package]);
     }
@@ -570,7 +615,7 @@ fn release_build(
         .env("PATH", path_with(bin)?)
         .env("CARGO_TARGET_DIR", &workspace.target_dir);
     if kind == ReleaseBuild::Check {
-        let log = release_build_log(workspace);
+        let log = release_build_log(workspace, arch);
         eprintln!(
             "xtask: aws: cargo lambda build --release logs to {}",
             log.display()
@@ -585,14 +630,31 @@ fn release_build(
 /// between it runs under `nice` beside the steps that mostly wait on
 /// sockets (workerd, the emulator, Chromium, Autobahn), so it costs the
 /// run little time.
-static RELEASE_BUILD: Mutex<Option<(ChildGuard, Instant)>> = Mutex::new(None);
+static RELEASE_BUILD: Mutex<Option<(Vec<ChildGuard>, Instant)>> = Mutex::new(None);
 
 /// The `lambda-build` step: starts `cargo lambda build --release` of every
 /// function in the background ([`ReleaseBuild::Check`]).
 pub fn start_release_build(workspace: &Workspace) -> Result<()> {
     let examples: Vec<&Example> = EXAMPLES.iter().collect();
-    let child = release_build(workspace, &examples, &venv()?, ReleaseBuild::Check)?;
-    *release_build_slot() = Some((child, Instant::now()));
+    let bin = venv()?;
+    add_arm64_target()?;
+    let mut children = Vec::new();
+    for arch in Arch::ALL {
+        // No bootstrap of an earlier build may pass for this one's.
+        let dir = arch.lambda_dir(workspace);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+        }
+        // Two target triples, two build directories: both build at once.
+        children.push(release_build(
+            workspace,
+            &examples,
+            &bin,
+            ReleaseBuild::Check,
+            arch,
+        )?);
+    }
+    *release_build_slot() = Some((children, Instant::now()));
     Ok(())
 }
 
@@ -602,16 +664,19 @@ pub fn check_release_build(workspace: &Workspace) -> Result<()> {
     if release_build_slot().is_none() {
         start_release_build(workspace)?;
     }
-    let Some((child, started)) = release_build_slot().take() else {
+    let Some((children, started)) = release_build_slot().take() else {
         bail!("the release build did not start");
     };
     let waited = Instant::now();
-    child.finish(RELEASE_BUILD_TIMEOUT).with_context(|| {
-        format!(
-            "cargo lambda build --release (its output: {})",
-            release_build_log(workspace).display()
-        )
-    })?;
+    for (child, arch) in children.into_iter().zip(Arch::ALL) {
+        child.finish(RELEASE_BUILD_TIMEOUT).with_context(|| {
+            format!(
+                "cargo lambda build --release for {} (its output: {})",
+                arch.name(),
+                release_build_log(workspace, arch).display()
+            )
+        })?;
+    }
     eprintln!(
         "xtask: aws: cargo lambda build --release finished {:.1} s after it started, {:.1} s of it waited for here",
         started.elapsed().as_secs_f64(),
@@ -626,36 +691,37 @@ pub fn stop_release_build() {
     drop(release_build_slot().take());
 }
 
-fn release_build_slot() -> std::sync::MutexGuard<'static, Option<(ChildGuard, Instant)>> {
+fn release_build_slot() -> std::sync::MutexGuard<'static, Option<(Vec<ChildGuard>, Instant)>> {
     RELEASE_BUILD
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Where the background release build writes its output.
-fn release_build_log(workspace: &Workspace) -> PathBuf {
-    workspace.target_dir.join("lambda-release-build.log")
+fn release_build_log(workspace: &Workspace, arch: Arch) -> PathBuf {
+    workspace
+        .target_dir
+        .join(format!("lambda-release-build-{}.log", arch.name()))
 }
 
 /// Checks that every function of `examples` has its bootstrap and prints
 /// their sizes.
 fn report_bootstraps(workspace: &Workspace, examples: &[&Example]) -> Result<()> {
     let mut missing = Vec::new();
-    for example in examples {
-        for function in example.functions {
-            let name = example.function(function);
-            let bootstrap = workspace
-                .target_dir
-                .join("lambda")
-                .join(&name)
-                .join("bootstrap");
-            match std::fs::metadata(&bootstrap) {
-                Ok(meta) => eprintln!(
-                    "xtask: aws: {name}: {} ({:.1} MiB)",
-                    bootstrap.display(),
-                    meta.len() as f64 / (1024.0 * 1024.0)
-                ),
-                Err(_) => missing.push(name),
+    for arch in Arch::ALL {
+        for example in examples {
+            for function in example.functions {
+                let name = example.function(function);
+                let bootstrap = arch.lambda_dir(workspace).join(&name).join("bootstrap");
+                match std::fs::metadata(&bootstrap) {
+                    Ok(meta) => eprintln!(
+                        "xtask: aws: {name} ({}): {} ({:.1} MiB)",
+                        arch.name(),
+                        bootstrap.display(),
+                        meta.len() as f64 / (1024.0 * 1024.0)
+                    ),
+                    Err(_) => missing.push(format!("{name} ({})", arch.name())),
+                }
             }
         }
     }
