@@ -12,14 +12,18 @@
 //! - `cargo xtask dev aws [EXAMPLE] --port P` serves one example (default
 //!   `chat`) at `http://127.0.0.1:P/` (WebSocket `ws://127.0.0.1:P/api/ws`).
 //! - `cargo xtask test-aws [EXAMPLE]...` (and the `aws` step of `cargo
-//!   xtask test`, every example) validates the SAM templates with cfn-lint,
-//!   then runs each example's `live` tests against its own deployment and,
+//!   xtask test`, every example) validates the SAM templates (cfn-lint, `sam
+//!   validate`), then runs each example's `live` tests against its own deployment and,
 //!   when every example runs, every page in Chromium against them
 //!   (`tests/browser/pages.test.mjs`).
+//! - `cargo xtask build aws [EXAMPLE]` runs `cargo lambda build --release`
+//!   and checks every bootstrap; the `lambda-build` and `lambda-bootstraps`
+//!   steps of `cargo xtask test` do the same in the background.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,6 +39,12 @@ const PYPI: &[&str] = &[
     "moto[server]==5.2.5",
     "cargo-lambda==1.9.2",
     "cfn-lint==1.58.0",
+    // `sam validate`; it pins the same cfn-lint.
+    "aws-sam-cli==1.170.0",
+    // The boto line aws-sam-cli accepts, named so that pip does not try
+    // every newer botocore (16 MB each) before finding it.
+    "boto3<1.44",
+    "botocore<1.44",
 ];
 /// The emulated WebSocket API's path (on AWS, its stage).
 const WS_PATH: &str = "/api/ws";
@@ -505,22 +515,152 @@ fn function_log(workspace: &Workspace, function: &str, variant: Variant) -> Path
 /// `cargo xtask build aws [EXAMPLE]`: `cargo lambda build --release` of
 /// one example's functions, or of every example's
 /// (`$CARGO_TARGET_DIR/lambda/{example}-{function}/bootstrap`; one target
-/// directory, so shared dependencies build once).
+/// directory, so shared dependencies build once), each bootstrap checked.
 pub fn build(workspace: &Workspace, example: Option<&str>) -> Result<()> {
     let examples: Vec<&Example> = match example {
         Some(name) => vec![Example::named(name)?],
         None => EXAMPLES.iter().collect(),
     };
-    let bin = venv()?;
+    release_build(workspace, &examples, &venv()?, ReleaseBuild::Deploy)?
+        .finish(RELEASE_BUILD_TIMEOUT)
+        .context("cargo lambda build --release")?;
+    report_bootstraps(workspace, &examples)
+}
+
+/// How long the release build of every function may take, cold.
+const RELEASE_BUILD_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// How a release build of the functions runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReleaseBuild {
+    /// What a deploy uploads: the workspace's release profile, in the
+    /// foreground.
+    Deploy,
+    /// The test command's check that every function builds for Lambda: the
+    /// same code, target and linker (zig), without the release profile's
+    /// thin LTO, whose whole-program pass per binary took most of the time
+    /// (about 400 s for each of 13 binaries on a loaded machine); under
+    /// `nice`, its output in a log.
+    Check,
+}
+
+/// Starts `cargo lambda build --release` of `examples`' functions (zig from
+/// PyPI links them for Amazon Linux's glibc; arm64 needs an aarch64 std,
+/// which rustup cannot download here).
+fn release_build(
+    workspace: &Workspace,
+    examples: &[&Example],
+    bin: &Path,
+    kind: ReleaseBuild,
+) -> Result<ChildGuard> {
+    let mut cmd = match kind {
+        ReleaseBuild::Deploy => Cmd::new(bin.join("cargo-lambda")),
+        ReleaseBuild::Check => Cmd::new("nice")
+            .args(["-n", "19"])
+            .arg(bin.join("cargo-lambda"))
+            .env("CARGO_PROFILE_RELEASE_LTO", "false")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+    };
+    cmd = cmd.args(["lambda", "build", "--release"]);
     for example in examples {
-        Cmd::new(bin.join("cargo-lambda"))
-            .args(["lambda", "build", "--release", "-p", example.package])
-            .current_dir(workspace.root.join(example.dir))
-            .env("PATH", path_with(&bin)?)
-            .env("CARGO_TARGET_DIR", &workspace.target_dir)
-            .timeout(Duration::from_secs(3600))
-            .run()
-            .with_context(|| format!("cargo lambda build --release -p {}", example.package))?;
+        cmd = cmd.args(["-p", example.package]);
+    }
+    cmd = cmd
+        .current_dir(&workspace.root)
+        .env("PATH", path_with(bin)?)
+        .env("CARGO_TARGET_DIR", &workspace.target_dir);
+    if kind == ReleaseBuild::Check {
+        let log = release_build_log(workspace);
+        eprintln!(
+            "xtask: aws: cargo lambda build --release logs to {}",
+            log.display()
+        );
+        cmd = cmd.output_to(&log)?;
+    }
+    cmd.spawn()
+}
+
+/// The release build of every function that the `lambda-build` step of
+/// `cargo xtask test` starts and the `lambda-bootstraps` step checks: in
+/// between it runs under `nice` beside the steps that mostly wait on
+/// sockets (workerd, the emulator, Chromium, Autobahn), so it costs the
+/// run little time.
+static RELEASE_BUILD: Mutex<Option<(ChildGuard, Instant)>> = Mutex::new(None);
+
+/// The `lambda-build` step: starts `cargo lambda build --release` of every
+/// function in the background ([`ReleaseBuild::Check`]).
+pub fn start_release_build(workspace: &Workspace) -> Result<()> {
+    let examples: Vec<&Example> = EXAMPLES.iter().collect();
+    let child = release_build(workspace, &examples, &venv()?, ReleaseBuild::Check)?;
+    *release_build_slot() = Some((child, Instant::now()));
+    Ok(())
+}
+
+/// The `lambda-bootstraps` step: waits for the release build (starting it
+/// if the `lambda-build` step was skipped) and checks every bootstrap.
+pub fn check_release_build(workspace: &Workspace) -> Result<()> {
+    if release_build_slot().is_none() {
+        start_release_build(workspace)?;
+    }
+    let Some((child, started)) = release_build_slot().take() else {
+        bail!("the release build did not start");
+    };
+    let waited = Instant::now();
+    child.finish(RELEASE_BUILD_TIMEOUT).with_context(|| {
+        format!(
+            "cargo lambda build --release (its output: {})",
+            release_build_log(workspace).display()
+        )
+    })?;
+    eprintln!(
+        "xtask: aws: cargo lambda build --release finished {:.1} s after it started, {:.1} s of it waited for here",
+        started.elapsed().as_secs_f64(),
+        waited.elapsed().as_secs_f64()
+    );
+    let examples: Vec<&Example> = EXAMPLES.iter().collect();
+    report_bootstraps(workspace, &examples)
+}
+
+/// Stops a release build nobody waited for (a run that skipped the check).
+pub fn stop_release_build() {
+    drop(release_build_slot().take());
+}
+
+fn release_build_slot() -> std::sync::MutexGuard<'static, Option<(ChildGuard, Instant)>> {
+    RELEASE_BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Where the background release build writes its output.
+fn release_build_log(workspace: &Workspace) -> PathBuf {
+    workspace.target_dir.join("lambda-release-build.log")
+}
+
+/// Checks that every function of `examples` has its bootstrap and prints
+/// their sizes.
+fn report_bootstraps(workspace: &Workspace, examples: &[&Example]) -> Result<()> {
+    let mut missing = Vec::new();
+    for example in examples {
+        for function in example.functions {
+            let name = example.function(function);
+            let bootstrap = workspace
+                .target_dir
+                .join("lambda")
+                .join(&name)
+                .join("bootstrap");
+            match std::fs::metadata(&bootstrap) {
+                Ok(meta) => eprintln!(
+                    "xtask: aws: {name}: {} ({:.1} MiB)",
+                    bootstrap.display(),
+                    meta.len() as f64 / (1024.0 * 1024.0)
+                ),
+                Err(_) => missing.push(name),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        bail!("cargo lambda build --release made no bootstrap for {missing:?}");
     }
     Ok(())
 }
@@ -571,13 +711,7 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
             .collect::<Result<_>>()?
     };
     let bin = venv()?;
-    let mut lint = Cmd::new(bin.join("cfn-lint"));
-    for example in &examples {
-        lint = lint.arg(example.template(workspace));
-    }
-    lint.timeout(Duration::from_secs(300))
-        .run()
-        .context("cfn-lint found problems in the examples' template.yaml")?;
+    validate_templates(workspace, &examples, &bin)?;
     let started = Instant::now();
     let built = build_all(workspace, &examples)?;
     eprintln!(
@@ -625,6 +759,31 @@ pub fn test_examples(workspace: &Workspace, names: &[String]) -> Result<()> {
     }
     if !failed.is_empty() {
         bail!("the AWS tests of {failed:?} failed");
+    }
+    Ok(())
+}
+
+/// The offline checks of the SAM templates: cfn-lint (CloudFormation's
+/// schemas and best practices, the SAM transform included) on all at once,
+/// then `sam validate` on each (the SAM translator, as `sam deploy` runs it).
+fn validate_templates(workspace: &Workspace, examples: &[&Example], bin: &Path) -> Result<()> {
+    let mut lint = Cmd::new(bin.join("cfn-lint"));
+    for example in examples {
+        lint = lint.arg(example.template(workspace));
+    }
+    lint.timeout(Duration::from_secs(300))
+        .run()
+        .context("cfn-lint found problems in the examples' template.yaml")?;
+    for example in examples {
+        Cmd::new(bin.join("sam"))
+            .args(["validate", "--region", "us-east-1", "--template"])
+            .arg(example.template(workspace))
+            // No telemetry and no credentials: the translator runs locally.
+            .env("SAM_CLI_TELEMETRY", "0")
+            .env_remove("AWS_PROFILE")
+            .timeout(Duration::from_secs(120))
+            .run()
+            .with_context(|| format!("sam validate of {}", example.dir))?;
     }
     Ok(())
 }

@@ -89,6 +89,15 @@ impl Cmd {
         self
     }
 
+    /// Writes the command's stdout and stderr to `log` instead of the
+    /// terminal (for a background build whose output would interleave).
+    pub fn output_to(mut self, log: &std::path::Path) -> Result<Self> {
+        let file =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        self.command.stdout(file.try_clone()?).stderr(file);
+        Ok(self)
+    }
+
     /// Kills the command when it runs longer than `timeout`.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -252,6 +261,30 @@ impl ChildGuard {
         match self.child.try_wait()? {
             None => Ok(()),
             Some(status) => bail!("`{}` exited early ({status})", self.name),
+        }
+    }
+}
+
+impl ChildGuard {
+    /// Waits for the process to exit; fails when it exits non-zero, runs
+    /// past `timeout` or the run is interrupted (it is killed then).
+    pub fn finish(mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return check_status(&self.name, status);
+            }
+            if interrupted() {
+                bail!("`{}` was interrupted (killed)", self.name);
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "`{}` timed out after {} s and was killed",
+                    self.name,
+                    timeout.as_secs()
+                );
+            }
+            thread::sleep(TICK);
         }
     }
 }

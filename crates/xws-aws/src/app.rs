@@ -160,6 +160,8 @@ impl<H: Handler> Xws<H> {
     fn session_config(&self) -> SessionConfig {
         SessionConfig {
             target: "aws",
+            // API Gateway closes a connection that sends a binary frame.
+            binary_as_text: true,
             ..SessionConfig::from(&self.aws.config.limits)
         }
     }

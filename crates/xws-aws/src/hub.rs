@@ -4,7 +4,7 @@
 use std::{future::Future, sync::Arc};
 use xws::{Delivery, Error, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
-use crate::{Aws, check_size};
+use crate::{Aws, to_wire};
 
 /// The AWS side of a [`xws::Hub`]; get one from [`Aws::hub`].
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ impl HubTransport for AwsHub {
     ) -> Pending<Delivery> {
         let hub = self.clone();
         Self::start(async move {
-            check_size(&message)?;
+            let message = to_wire(message)?;
             let exclude = exclude.as_ref().map(PeerId::as_str);
             hub.aws
                 .publish_kept(&hub.endpoint, &topic, &message, exclude)
@@ -53,7 +53,7 @@ impl HubTransport for AwsHub {
     fn broadcast(&self, message: Message) -> Pending<Delivery> {
         let hub = self.clone();
         Self::start(async move {
-            check_size(&message)?;
+            let message = to_wire(message)?;
             hub.aws.broadcast(&hub.endpoint, &message).await
         })
     }
@@ -61,7 +61,7 @@ impl HubTransport for AwsHub {
     fn send_to(&self, peer: PeerId, message: Message) -> Pending<bool> {
         let hub = self.clone();
         Self::start(async move {
-            check_size(&message)?;
+            let message = to_wire(message)?;
             Ok(hub
                 .aws
                 .send_to(&hub.endpoint, peer.as_str(), &message)

@@ -17,7 +17,10 @@
 //! Lambda. API Gateway cannot send a close frame with a code, so a close
 //! is a close notice (`{"xws":"close","code":N,"reason":…}`,
 //! [`xws::client::close_notice`]) then `DeleteConnection`; `xws.js` and
-//! `xws-client` report the notice's code.
+//! `xws-client` report the notice's code. API Gateway closes a connection
+//! that sends a binary frame (1003), so binary messages travel as binary
+//! notices ([`xws::client::binary_notice`]): the session hands the handler
+//! the binary message, and [`to_wire`] encodes what the handler sends.
 //!
 //! Connections and topics live in one DynamoDB table ([`registry`]
 //! documents its design); sends go through `PostToConnection`
@@ -80,7 +83,7 @@ pub use backend::Aws;
 pub use config::{Config, MAX_CONNECTION_DURATION, MAX_MESSAGE_BYTES};
 pub use error::AwsError;
 pub use hub::AwsHub;
-pub use management::{ManagementApi, Reach, check_size};
+pub use management::{ManagementApi, Reach, to_wire};
 pub use metrics::{Metrics, MetricsOutput, MetricsSnapshot};
 pub use registry::{ConnectionItem, Registry};
 pub use streams::DynamoStreams;

@@ -27,17 +27,25 @@ pub struct ManagementApi {
     metrics: Arc<Metrics>,
 }
 
-/// Checks a payload against the API Gateway limit of 128 KB. Called once
-/// where a message enters the adapter (a peer's send or publish, a hub
-/// call), so the paths after it (publish, fan-out, post) need not.
-pub fn check_size(message: &Message) -> Result<(), xws::Error> {
-    if message.len() > MAX_MESSAGE_BYTES {
+/// `message` as API Gateway carries it, checked against its limit of
+/// 128 KB: a binary message becomes its binary notice
+/// ([`xws::client::binary_notice`]), since API Gateway's clients get text
+/// (`xws.js` and `xws-client` turn it back into binary). Called once where
+/// a message enters the adapter (a peer's send or publish, a hub call), so
+/// the paths after it (publish, fan-out, post) neither check nor encode it
+/// again, once per subscriber.
+pub fn to_wire(message: Message) -> Result<Message, xws::Error> {
+    let size = match &message {
+        Message::Binary(bytes) => xws::client::binary_notice_len(bytes.len()),
+        Message::Text(_) => message.len(),
+    };
+    if size > MAX_MESSAGE_BYTES {
         return Err(xws::Error::MessageTooLarge {
-            size: message.len(),
+            size,
             limit: MAX_MESSAGE_BYTES,
         });
     }
-    Ok(())
+    Ok(xws::client::binary_to_notice(&message))
 }
 
 impl ManagementApi {

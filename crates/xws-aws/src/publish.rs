@@ -2,7 +2,7 @@
 //! `publish`) and the [`xws::Hub`] both take.
 //!
 //! The message size was checked where the message entered the adapter
-//! ([`crate::check_size`]); nothing here checks it again.
+//! ([`crate::to_wire`]); nothing here checks or encodes it again.
 
 use futures_util::{StreamExt, stream};
 use xws::{Delivery, Message, Topic};

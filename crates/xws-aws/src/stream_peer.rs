@@ -310,7 +310,7 @@ impl PeerStreams for AwsPeerStreams {
     }
 
     fn publish(&self, topic: &Topic, message: Message) -> Result<(), Error> {
-        crate::check_size(&message)?;
+        let message = crate::to_wire(message)?;
         self.queue.push(Op::PublishKept(topic.clone(), message))
     }
 

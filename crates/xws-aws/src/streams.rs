@@ -409,7 +409,7 @@ impl DynamoStreams {
     /// still at `position`: then every later publication finds it live,
     /// and every earlier one was delivered by its recovery. `false` when
     /// the head moved (the caller delivers what came and tries again).
-    pub(crate) async fn go_live(
+    pub async fn go_live(
         &self,
         topic: &Topic,
         id: &str,

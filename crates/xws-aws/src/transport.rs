@@ -59,7 +59,7 @@ impl OpQueue {
 
 impl PeerTransport for OpQueue {
     fn send(&self, message: Message) -> Result<(), Error> {
-        crate::check_size(&message)?;
+        let message = crate::to_wire(message)?;
         xws::metrics::messages_out(1, message.len());
         self.push(Op::Send(message))
     }
@@ -73,7 +73,7 @@ impl PeerTransport for OpQueue {
     }
 
     fn publish(&self, topic: &Topic, message: Message) -> Result<(), Error> {
-        crate::check_size(&message)?;
+        let message = crate::to_wire(message)?;
         self.push(Op::Publish(topic.clone(), message))
     }
 

@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) closing: AtomicBool,
     pub(crate) close_requested: Notify,
+    /// [`ClientConfig::binary_as_text`].
+    binary_as_text: bool,
 }
 
 impl Shared {
@@ -57,7 +59,12 @@ impl Client {
         if self.shared.closing.load(Ordering::Acquire) {
             return Err(SendError::Closed);
         }
-        self.shared.queue.push(message.into())
+        let message = message.into();
+        self.shared.queue.push(if self.shared.binary_as_text {
+            xws::client::binary_to_notice(&message)
+        } else {
+            message
+        })
     }
 
     /// Queues `value` as a JSON text message.
@@ -106,6 +113,7 @@ pub fn connect<T: DeserializeOwned + Send + 'static>(config: ClientConfig) -> (C
         state: Mutex::new(State::Connecting),
         closing: AtomicBool::new(false),
         close_requested: Notify::new(),
+        binary_as_text: config.binary_as_text,
     });
     let (sender, receiver) = mpsc::channel(config.event_capacity.max(1));
     tokio::spawn(run(config, Arc::clone(&shared), sender));

@@ -32,6 +32,11 @@ pub struct ClientConfig {
     pub event_capacity: usize,
     /// See [`OnOpen`].
     pub on_open: Option<OnOpen>,
+    /// Send binary messages as binary notices
+    /// ([`xws::client::binary_notice`]), for servers behind AWS API Gateway,
+    /// which closes a connection that sends a binary frame. Notices the
+    /// server sends always arrive as [`Event::Binary`](crate::Event::Binary).
+    pub binary_as_text: bool,
 }
 
 impl ClientConfig {
@@ -48,6 +53,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             event_capacity: 256,
             on_open: None,
+            binary_as_text: false,
         }
     }
 }
@@ -64,6 +70,7 @@ impl fmt::Debug for ClientConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("event_capacity", &self.event_capacity)
             .field("on_open", &self.on_open.as_ref().map(|_| "Fn"))
+            .field("binary_as_text", &self.binary_as_text)
             .finish()
     }
 }

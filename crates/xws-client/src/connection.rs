@@ -44,6 +44,11 @@ pub(crate) async fn serve<T: DeserializeOwned>(
 ) -> Ended {
     if let Some(on_open) = &config.on_open {
         for message in on_open() {
+            let message = if config.binary_as_text {
+                xws::client::binary_to_notice(&message)
+            } else {
+                message
+            };
             if ws.feed(to_tungstenite(message)).await.is_err() {
                 return Ended::dropped("write failed");
             }
@@ -86,6 +91,10 @@ pub(crate) async fn serve<T: DeserializeOwned>(
                             // code (API Gateway) sends this notice, then closes.
                             let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close(None)).await;
                             return Ended::Closed { code: u16::from(frame.code), reason: frame.reason };
+                        }
+                        if let Some(bytes) = xws::client::parse_binary_notice(text.as_str()) {
+                            let _ = events.send(Event::Binary(bytes.into())).await;
+                            continue;
                         }
                         let event = match serde_json::from_str::<T>(text.as_str()) {
                             Ok(value) => Event::Message(value),

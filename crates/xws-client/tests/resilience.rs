@@ -297,3 +297,50 @@ async fn a_close_notice_is_reported_as_the_close() {
     client.close();
     server.stop().await;
 }
+
+/// Says which kind of frame arrived (as text), then echoes it.
+struct KindThenEcho;
+
+impl Handler for KindThenEcho {
+    type Context = ();
+    async fn message(&self, peer: &Peer<()>, message: Message) -> HookResult {
+        let kind = match &message {
+            Message::Text(_) => "text",
+            Message::Binary(_) => "binary",
+        };
+        peer.send(Message::from(kind))?;
+        peer.send(message)?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn binary_as_text_sends_binary_notices_and_reads_them_back_as_binary() {
+    let listener = xws_tokio::listen("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(xws_tokio::serve(
+        listener,
+        xws_tokio::Xws::new(KindThenEcho),
+        std::future::pending::<()>(),
+    ));
+    let mut config = fast_config(addr);
+    config.binary_as_text = true;
+    let (client, mut events) = xws_client::connect::<Value>(config);
+    client.send(Message::from(vec![0u8, 1, 255])).unwrap();
+    // The server, which decodes nothing, got text: the notice.
+    let kind = wait_for(&mut events, "the kind", |event| match event {
+        Event::Text(text) => Some(text),
+        _ => None,
+    })
+    .await;
+    assert_eq!(kind, "text");
+    // Its echo, the same notice, is read back as the bytes.
+    let echoed = wait_for(&mut events, "the echo", |event| match event {
+        Event::Binary(bytes) => Some(bytes),
+        Event::Text(text) => panic!("the notice arrived as text: {text}"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(&echoed[..], &[0, 1, 255]);
+    client.close();
+}

@@ -119,6 +119,9 @@ impl ChatPeer {
         };
         let url = target.ws_url(index, user);
         let mut ws = WsClient::connect(&url, label, target.timeout).await?;
+        if target.binary_as_text {
+            ws.send_binary_as_text();
+        }
         let welcome = ws.recv_type("welcome").await?;
         let id = welcome["id"].clone();
         if id.is_null() || id == "" {

@@ -29,6 +29,10 @@ pub struct Target {
     pub max_message_size: usize,
     /// How many scenarios [`crate::run`] runs at the same time.
     pub concurrency: usize,
+    /// The target refuses binary frames (API Gateway): peers send binary
+    /// messages as binary notices ([`xws::client::binary_notice`]), as
+    /// `xws.js` does with `binaryAsText`.
+    pub binary_as_text: bool,
 }
 
 impl Default for Target {
@@ -41,6 +45,7 @@ impl Default for Target {
             timeout: DEFAULT_TIMEOUT,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             concurrency: 8,
+            binary_as_text: false,
         }
     }
 }
@@ -67,6 +72,13 @@ impl Target {
     /// Sets the server's token.
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
+        self
+    }
+
+    /// Peers send binary messages as binary notices (see
+    /// [`Target::binary_as_text`]).
+    pub fn with_binary_as_text(mut self) -> Self {
+        self.binary_as_text = true;
         self
     }
 

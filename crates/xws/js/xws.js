@@ -24,6 +24,11 @@
 // - Close notices: where the server cannot send a close frame with a code
 //   (AWS API Gateway), it sends `{"xws":"close","code":N,"reason":"..."}`
 //   and then closes; `close` reports that code and reason.
+// - Binary as text: where the server refuses binary frames (AWS API Gateway
+//   closes with 1003), `binaryAsText: true` sends each ArrayBuffer or typed
+//   array as `{"xws":"binary","data":"<base64>"}`, which the server's session
+//   hands to its handler as the binary message (xws::client::binary_notice).
+//   Such notices from the server always arrive as ArrayBuffers.
 // - Falls back to Server-Sent Events + HTTP POST (xws_tokio's
 //   `Xws::fallback`) when a WebSocket cannot be opened, with the same API.
 //   Once the fallback worked where the WebSocket did not, it is kept.
@@ -32,6 +37,18 @@
 //   it as `?token=`. When the server closes with 3000 ("token expired",
 //   xws-auth) the client asks again and reconnects at once:
 //     connect("/api/ws", { token: () => fetch("/api/login").then((r) => r.text()) })
+// - Streams (topics that keep history on the server, xws::stream): messages
+//   that carry a position (`"offset"` and `"epoch"`) move the client's
+//   position for their stream (the offset up to which it saw every one),
+//   named by the `streamOf` option (default: the message's `topic`). A
+//   message seen already in the same epoch is a duplicate and is dropped. `subscribe(stream, build)` sends
+//   `build(since)` now and after every reconnect (before the queue
+//   flushes), `since` being the last position (`{offset, epoch}`, or
+//   undefined before the first message): the server replays what was
+//   missed, and the app sees every message once, in order. Whether the
+//   server could recover is the app's protocol (the chat's `joined` says
+//   `recovered`):
+//     chat.subscribe("lobby", (since) => ({ type: "join-room", roomId: "lobby", since }));
 //
 // Events (`on(event, fn)` returns a function that removes the listener):
 //   open          { transport: "websocket" | "sse", reconnected }
@@ -72,9 +89,15 @@ export const DEFAULTS = Object.freeze({
   /** A function returning the token (or a promise of it), called before
    *  every connection attempt; sent as `?token=`. null: the URL as given. */
   token: null,
+  /** Send binary messages as base64 text notices, for servers behind AWS API
+   *  Gateway (which refuses binary frames). A Blob cannot be sent then. */
+  binaryAsText: false,
   /** Whether to reconnect after the server closed with this { code, reason }.
    *  By default: not after 1008 (policy violation) nor application codes 4000-4999. */
   shouldReconnect: ({ code }) => code !== 1008 && !(code >= 4000 && code <= 4999),
+  /** The stream a message with a position belongs to (see `subscribe`), or
+   *  undefined for messages that are not publications of a stream. */
+  streamOf: (message) => message.topic,
 });
 
 /** Opens a reconnecting connection to `url` (relative URLs resolve against the page). */
@@ -104,6 +127,10 @@ export class XwsClient {
   #pingTimer = null;
   #pongTimer = null;
   #closedByApp = false;
+  /** stream -> its last position { offset, epoch } */
+  #positions = new Map();
+  /** stream -> build(since): the message that (re)subscribes it */
+  #subscriptions = new Map();
   #onOnline = () => {
     if (this.#state === "reconnecting" && this.#retryTimer) {
       clearTimeout(this.#retryTimer);
@@ -160,7 +187,7 @@ export class XwsClient {
    * client was closed.
    */
   send(value) {
-    const data = encode(value);
+    const data = encode(value, this.#options.binaryAsText);
     if (this.#closedByApp) {
       this.#emit("error", new Error("xws: send after close()"));
       return false;
@@ -174,6 +201,31 @@ export class XwsClient {
     }
     this.#queue.push(data);
     return true;
+  }
+
+  /**
+   * Subscribes to `stream` with recovery: sends `build(since)` now if open
+   * and after every reconnect, `since` being the last position seen on the
+   * stream (undefined before its first message). Returns a function that
+   * stops resubscribing (the app sends its own "leave").
+   */
+  subscribe(stream, build) {
+    this.#subscriptions.set(stream, build);
+    if (this.#state === "open") this.#transport.send(encode(build(this.position(stream))));
+    return () => this.unsubscribe(stream);
+  }
+
+  /** Stops resubscribing `stream` after reconnects and forgets its position. */
+  unsubscribe(stream) {
+    this.#subscriptions.delete(stream);
+    this.#positions.delete(stream);
+  }
+
+  /** The position on `stream` up to which every publication was seen:
+   *  { offset, epoch }, or undefined before the first one. */
+  position(stream) {
+    const position = this.#positions.get(stream);
+    return position && { offset: position.offset, epoch: position.epoch };
   }
 
   /** Closes for good: no reconnection; queued messages are dropped. */
@@ -238,6 +290,11 @@ export class XwsClient {
     this.#setState("open");
     this.#startHeartbeat();
     this.#emit("open", { transport: this.#transportName, reconnected });
+    // Streams recover from their last position, before the queue flushes.
+    for (const [stream, build] of this.#subscriptions) {
+      if (this.#state !== "open") break;
+      this.#transport.send(encode(build(this.position(stream))));
+    }
     this.#flush();
   }
 
@@ -255,13 +312,47 @@ export class XwsClient {
       this.#emit("message", data);
       return;
     }
+    const binary = binaryNotice(data);
+    if (binary) {
+      this.#emit("message", binary);
+      return;
+    }
     let value = data;
     try {
       value = JSON.parse(data);
     } catch {
       // Not JSON: the app gets the text as it came.
     }
+    if (this.#isDuplicate(value)) return;
     this.#emit("message", value);
+  }
+
+  /**
+   * Records a publication's position; true when it was seen already. The
+   * position is the offset up to which every publication was seen; one
+   * that arrives ahead of a gap (publishers on AWS post in parallel) is
+   * kept aside, so a recovery from the position fills the gap and what
+   * was seen already is dropped.
+   */
+  #isDuplicate(value) {
+    if (value === null || typeof value !== "object") return false;
+    const { offset, epoch } = value;
+    if (typeof offset !== "number" || typeof epoch !== "string") return false;
+    const stream = this.#options.streamOf(value);
+    if (stream === undefined || stream === null) return false;
+    const last = this.#positions.get(stream);
+    if (!last || last.epoch !== epoch) {
+      this.#positions.set(stream, { offset, epoch, ahead: new Set() });
+      return false;
+    }
+    if (offset <= last.offset || last.ahead.has(offset)) return true;
+    if (offset === last.offset + 1) {
+      last.offset = offset;
+      while (last.ahead.delete(last.offset + 1)) last.offset += 1;
+    } else {
+      last.ahead.add(offset);
+    }
+    return false;
   }
 
   #onClose({ code, reason, wasClean, opened }) {
@@ -350,10 +441,15 @@ function withScheme(url, kind) {
   return url;
 }
 
-function encode(value) {
+function encode(value, binaryAsText) {
   if (typeof value === "string") return value;
-  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return value;
-  if (typeof Blob !== "undefined" && value instanceof Blob) return value;
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+    return binaryAsText ? BINARY_NOTICE_PREFIX + toBase64(value) + '"}' : value;
+  }
+  if (typeof Blob !== "undefined" && value instanceof Blob) {
+    if (binaryAsText) throw new TypeError("xws: with binaryAsText, send an ArrayBuffer, not a Blob");
+    return value;
+  }
   return JSON.stringify(value);
 }
 
@@ -504,6 +600,31 @@ function closeNotice(data) {
   } catch {
     return null;
   }
+}
+
+/** What every binary notice (`xws::client::binary_notice`) starts with. */
+const BINARY_NOTICE_PREFIX = '{"xws":"binary","data":"';
+
+/** The ArrayBuffer a binary notice carries, else null. */
+function binaryNotice(data) {
+  if (!data.startsWith(BINARY_NOTICE_PREFIX) || !data.endsWith('"}')) return null;
+  try {
+    return fromBase64(data.slice(BINARY_NOTICE_PREFIX.length, -2));
+  } catch {
+    return null;
+  }
+}
+
+function toBase64(value) {
+  const bytes = value instanceof ArrayBuffer
+    ? new Uint8Array(value)
+    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  let text = "";
+  // In chunks: String.fromCharCode takes its bytes as arguments.
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
 }
 
 function fromBase64(text) {

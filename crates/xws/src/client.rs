@@ -67,6 +67,73 @@ pub fn parse_close_notice(text: &str) -> Option<CloseFrame> {
         .then(|| CloseFrame::new(CloseCode::from(notice.code), notice.reason))
 }
 
+/// What every binary notice starts with; the data follows.
+const BINARY_NOTICE_PREFIX: &str = r#"{"xws":"binary","data":""#;
+/// What every binary notice ends with.
+const BINARY_NOTICE_SUFFIX: &str = r#""}"#;
+
+/// A binary message as a text message, for platforms that refuse binary
+/// frames: API Gateway closes a connection that sends one with 1003. The
+/// text is `{"xws":"binary","data":"<base64>"}`. Where the adapter sets
+/// [`SessionConfig::binary_as_text`](crate::adapter::SessionConfig), the
+/// session turns an incoming notice back into the binary message before the
+/// handler sees it, and the adapter sends the handler's binary messages as
+/// notices; `xws.js` (option `binaryAsText`) and `xws-client` do the same on
+/// their side, so neither the handler nor the page deals with base64.
+///
+/// ```
+/// use xws::{Message, client};
+/// let notice = client::binary_notice(&[0, 159, 255]);
+/// assert_eq!(notice.text().unwrap(), r#"{"xws":"binary","data":"AJ//"}"#);
+/// assert_eq!(client::parse_binary_notice(notice.text().unwrap()), Some(vec![0, 159, 255]));
+/// assert_eq!(notice.len(), client::binary_notice_len(3));
+/// ```
+pub fn binary_notice(bytes: &[u8]) -> Message {
+    use base64::Engine as _;
+    let mut text = String::with_capacity(binary_notice_len(bytes.len()));
+    text.push_str(BINARY_NOTICE_PREFIX);
+    base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut text);
+    text.push_str(BINARY_NOTICE_SUFFIX);
+    Message::from(text)
+}
+
+/// The length in bytes of the [`binary_notice`] of `len` bytes, to check it
+/// against a platform's limit before encoding.
+pub const fn binary_notice_len(len: usize) -> usize {
+    BINARY_NOTICE_PREFIX.len() + len.div_ceil(3) * 4 + BINARY_NOTICE_SUFFIX.len()
+}
+
+/// The bytes a [`binary_notice`] carries; `None` for any other text.
+pub fn parse_binary_notice(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    // The exact shape binary_notice writes: no JSON parse on the hot path.
+    let data = text
+        .strip_prefix(BINARY_NOTICE_PREFIX)?
+        .strip_suffix(BINARY_NOTICE_SUFFIX)?;
+    base64::engine::general_purpose::STANDARD.decode(data).ok()
+}
+
+/// `message` with a [`binary_notice`] turned back into the binary message it
+/// carries; any other message as it is.
+pub fn binary_from_notice(message: Message) -> Message {
+    match &message {
+        Message::Text(text) => match parse_binary_notice(text.as_str()) {
+            Some(bytes) => Message::from(bytes),
+            None => message,
+        },
+        Message::Binary(_) => message,
+    }
+}
+
+/// `message` as it travels where binary frames are refused: a binary
+/// message becomes its [`binary_notice`], text stays as it is.
+pub fn binary_to_notice(message: &Message) -> Message {
+    match message {
+        Message::Binary(bytes) => binary_notice(bytes),
+        Message::Text(_) => message.clone(),
+    }
+}
+
 /// The browser client: one dependency-free ES module (`connect(url,
 /// options)`) with reconnection, a bounded send queue, the app-level
 /// heartbeat and the SSE + POST fallback. Its documentation is at the top of
@@ -111,6 +178,32 @@ mod tests {
         assert!(
             JS.contains(r#"'{"xws":"close"'"#),
             "xws.js must recognise close notices"
+        );
+    }
+
+    #[test]
+    fn binary_notices_round_trip_and_nothing_else_parses() {
+        for bytes in [&b""[..], b"\x00", b"\xff\xfe", b"abc", &[7; 1000]] {
+            let notice = binary_notice(bytes);
+            assert_eq!(notice.len(), binary_notice_len(bytes.len()));
+            assert_eq!(
+                binary_from_notice(notice.clone()),
+                Message::from(bytes.to_vec())
+            );
+            assert_eq!(binary_to_notice(&Message::from(bytes.to_vec())), notice);
+        }
+        for text in [
+            APP_PONG,
+            r#"{"xws":"binary","data":"not base64!"}"#,
+            r#"{"xws":"binary", "data":"AA=="}"#,
+            r#"{"type":"binary","data":"AA=="}"#,
+        ] {
+            assert_eq!(parse_binary_notice(text), None, "{text}");
+            assert_eq!(binary_from_notice(Message::from(text)), Message::from(text));
+        }
+        assert!(
+            JS.contains(BINARY_NOTICE_PREFIX),
+            "xws.js must speak binary notices"
         );
     }
 

@@ -50,6 +50,13 @@ const STEPS: &[Step] = &[
         name: "package",
         run: package::run,
     },
+    // Starts `cargo lambda build --release` of every AWS function in the
+    // background, under nice: it builds while the steps below wait on
+    // workerd, the emulator, Chromium and Autobahn.
+    Step {
+        name: "lambda-build",
+        run: crate::aws::start_release_build,
+    },
     Step {
         name: "wasm",
         run: wasm::build_core,
@@ -73,6 +80,11 @@ const STEPS: &[Step] = &[
     Step {
         name: "autobahn",
         run: |workspace| autobahn::run(workspace, true),
+    },
+    // Waits for the release build and checks every bootstrap.
+    Step {
+        name: "lambda-bootstraps",
+        run: crate::aws::check_release_build,
     },
 ];
 
@@ -115,6 +127,7 @@ pub fn run(workspace: &Workspace, args: &Args) -> Result<()> {
             error,
         });
     }
+    crate::aws::stop_release_build();
     print_summary(&outcomes, started.elapsed());
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
     if failed > 0 {
@@ -131,12 +144,12 @@ fn print_summary(outcomes: &[Outcome], total: Duration) {
             Some(error) => format!("FAILED: {}", first_line(error)),
         };
         eprintln!(
-            "  {:<10} {:>7.1} s  {status}",
+            "  {:<17} {:>7.1} s  {status}",
             outcome.name,
             outcome.took.as_secs_f64()
         );
     }
-    eprintln!("  {:<10} {:>7.1} s", "total", total.as_secs_f64());
+    eprintln!("  {:<17} {:>7.1} s", "total", total.as_secs_f64());
 }
 
 fn first_line(error: &anyhow::Error) -> String {

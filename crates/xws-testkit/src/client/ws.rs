@@ -74,6 +74,7 @@ pub struct WsClient {
     label: String,
     passed_over: Vec<Frame>,
     ended: bool,
+    binary_as_text: bool,
 }
 
 impl std::fmt::Debug for WsClient {
@@ -141,6 +142,7 @@ impl WsClient {
             label,
             passed_over: Vec::new(),
             ended: false,
+            binary_as_text: false,
         };
         Ok((client, protocol))
     }
@@ -160,9 +162,22 @@ impl WsClient {
         self.send(Message::text(text.into())).await
     }
 
-    /// Sends a binary frame.
+    /// From now on, sends binary messages as binary notices
+    /// ([`xws::client::binary_notice`]), for targets that refuse binary
+    /// frames.
+    pub fn send_binary_as_text(&mut self) {
+        self.binary_as_text = true;
+    }
+
+    /// Sends a binary message: a binary frame, or its binary notice after
+    /// [`WsClient::send_binary_as_text`].
     pub async fn send_binary(&mut self, data: impl Into<Bytes>) -> Result<(), ScenarioError> {
-        self.send(Message::binary(data.into())).await
+        let data = data.into();
+        if self.binary_as_text {
+            let notice = xws::client::binary_notice(&data);
+            return self.send_text(notice.text().unwrap_or_default()).await;
+        }
+        self.send(Message::binary(data)).await
     }
 
     /// Starts the closing handshake with `code` and `reason`.
@@ -346,6 +361,10 @@ fn to_frame(message: Message) -> Option<Frame> {
         Message::Text(text) if xws::client::parse_close_notice(text.as_str()).is_some() => {
             let frame = xws::client::parse_close_notice(text.as_str())?;
             Frame::Close(Some((u16::from(frame.code), frame.reason)))
+        }
+        // A binary message through a target that refuses binary frames.
+        Message::Text(text) if xws::client::parse_binary_notice(text.as_str()).is_some() => {
+            Frame::Binary(xws::client::parse_binary_notice(text.as_str())?.into())
         }
         Message::Text(text) => match serde_json::from_str(text.as_str()) {
             Ok(value) => Frame::Json(value),

@@ -13,6 +13,7 @@
 //! | size ≤ [`Limits::max_message_size`] | `error` hook, close 1009 |
 //! | rate within [`Limits::rate`] | `error` hook per refused message; after `tolerance` refusals, close 1008 |
 //! | exactly [`APP_PING`](crate::client::APP_PING) | answered [`APP_PONG`](crate::client::APP_PONG); the handler never sees it |
+//! | a [`binary_notice`](crate::client::binary_notice), where [`SessionConfig::binary_as_text`] | the handler gets the binary message it carries |
 //! | the `message` hook | an error or a caught panic: `error` hook, close 1011 |
 //! | context or topics changed | [`Outcome::persist`] |
 //!
@@ -48,6 +49,10 @@ pub struct SessionConfig {
     /// The target's name (`tokio`, `cloudflare`, `aws`, …) in the
     /// connection's `tracing` span, beside the peer id.
     pub target: &'static str,
+    /// The runtime refuses binary frames (API Gateway): clients send binary
+    /// messages as [`binary_notice`](crate::client::binary_notice)s, which
+    /// the handler gets back as binary messages. Off by default.
+    pub binary_as_text: bool,
 }
 
 impl From<&Limits> for SessionConfig {
@@ -57,6 +62,7 @@ impl From<&Limits> for SessionConfig {
             rate: limits.rate,
             answer_app_ping: true,
             target: "xws",
+            binary_as_text: false,
         }
     }
 }
@@ -203,6 +209,11 @@ impl<H: Handler> Session<H> {
             let _ = self.peer.send(client::app_pong());
             return Outcome::default();
         }
+        let message = if self.config.binary_as_text {
+            client::binary_from_notice(message)
+        } else {
+            message
+        };
         match guarded(self.handler.message(&self.peer, message))
             .instrument(self.span.clone())
             .await

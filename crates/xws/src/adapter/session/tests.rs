@@ -75,6 +75,10 @@ impl Handler for Probe {
     }
 
     async fn message(&self, peer: &Peer<u32>, message: Message) -> HookResult {
+        if let Message::Binary(bytes) = &message {
+            self.log(format!("binary {:?}", bytes.to_vec()));
+            return Ok(());
+        }
         let text = message.text().unwrap_or_default().to_owned();
         self.log(format!("message {text}"));
         match text.as_str() {
@@ -498,5 +502,26 @@ fn hooks_run_in_the_connection_span_with_the_peer_and_the_target() {
     assert!(
         line.contains("xws.peer{peer=p7 target=\"test-target\"}"),
         "{line}"
+    );
+}
+
+#[test]
+fn a_binary_notice_reaches_the_handler_as_binary_where_the_target_refuses_binary_frames() {
+    let notice = client::binary_notice(&[0, 1, 255]);
+    let config = SessionConfig {
+        binary_as_text: true,
+        ..SessionConfig::default()
+    };
+    let (mut session, handler, _) = session(config);
+    let _ = block_on(session.message(notice.clone(), 0));
+    let _ = block_on(session.message(Message::from("plain"), 0));
+    assert_eq!(handler.hooks(), ["binary [0, 1, 255]", "message plain"]);
+
+    // Elsewhere a notice is text like any other.
+    let (mut elsewhere, handler, _) = session_with(Probe::default(), SessionConfig::default());
+    let _ = block_on(elsewhere.message(notice.clone(), 0));
+    assert_eq!(
+        handler.hooks(),
+        [format!("message {}", notice.text().unwrap())]
     );
 }

@@ -55,12 +55,14 @@ pub const COLUMN: Column = Column {
             "",
             CONNECTIONS,
         ),
-        Cell::none(
+        Cell::emulated(
             Binary,
-            "send binary as base64 in text messages, or use a Durable Object or a Tokio server",
-            "API Gateway rejects incoming binary frames and closes with 1003",
+            "binary notices: base64 text ({\"xws\":\"binary\",\"data\":…}) that the session turns back into binary for the handler, and that the adapter writes for the handler's binary messages; xws.js (binaryAsText), xws-client (binary_as_text) and the test kit speak them",
+            "API Gateway closes a connection that sends a binary frame with 1003, so a client that does not speak xws must send text; a notice is a third larger than its bytes, so the 128 KB limit carries about 96 KB of binary",
             BINARY,
-        ),
+        )
+        .proved_by("binary_roundtrip")
+        .checked_on("2026-12-07"),
         Cell::limited(
             ProtocolPing,
             "gateway only",

@@ -1,4 +1,5 @@
-//! API Gateway closes incoming binary frames with 1003.
+//! A handler that needs binary messages deploys to API Gateway, which
+//! refuses binary frames: the session carries them as binary notices.
 
 use xws::caps::{Capability, Needs};
 
