@@ -7,23 +7,23 @@
 //!
 //! Fetching is a [`FetchJwks`]: [`HttpFetcher`] (feature `jwks-http`,
 //! reqwest with rustls) where the runtime has sockets (Tokio, Lambda); on
-//! a Worker, an implementation over `worker::Fetch`.
+//! a Worker, an implementation over `worker::Fetch` (the Cloudflare chat's
+//! `WorkerFetcher`, examples/chat/cloudflare).
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use web_time::Instant;
-use xws::RequestInfo;
+use xws::{MaybeSend, RequestInfo};
 
 use crate::{AuthError, Authenticated, KeyError, Verifier};
 
-/// Gets the JSON of a key set from a URL.
-#[allow(
-    async_fn_in_trait,
-    reason = "awaited in place; a Worker's fetch is not Send"
-)]
+/// Gets the JSON of a key set from a URL. Implement it with an `async fn`;
+/// its future must be `Send` on native targets (a handler's hooks are), not
+/// on wasm32, where a Worker's fetch is not.
 pub trait FetchJwks {
     /// The body of `GET url`, or why there is none.
-    async fn fetch(&self, url: &str) -> Result<String, KeyError>;
+    fn fetch(&self, url: &str) -> impl Future<Output = Result<String, KeyError>> + MaybeSend;
 }
 
 /// What the verifier holds between fetches.

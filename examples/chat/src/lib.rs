@@ -75,8 +75,33 @@ enum Access {
     /// `?token=` is a JWT this verifier accepts (`CHAT_JWT_SECRET`).
     Jwt(Arc<Verifier>),
     /// `?token=` is a JWT signed by a key of the set at `CHAT_JWKS_URL`.
-    #[cfg(feature = "jwks")]
-    Jwks(Arc<xws_auth::JwksVerifier<xws_auth::HttpFetcher>>),
+    Jwks(Arc<dyn KeySet>),
+}
+
+/// A [`xws_auth::JwksVerifier`] whatever fetches its keys: reqwest on Tokio
+/// and Lambda, `worker::Fetch` on Cloudflare.
+trait KeySet: std::fmt::Debug + xws::MaybeSend + xws::MaybeSync {
+    fn current(&self) -> Arc<Verifier>;
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a RequestInfo,
+    ) -> xws::BoxFuture<'a, Result<xws_auth::Authenticated, xws_auth::AuthError>>;
+}
+
+impl<F> KeySet for xws_auth::JwksVerifier<F>
+where
+    F: xws_auth::FetchJwks + xws::MaybeSend + xws::MaybeSync,
+{
+    fn current(&self) -> Arc<Verifier> {
+        xws_auth::JwksVerifier::current(self)
+    }
+
+    fn authenticate<'a>(
+        &'a self,
+        request: &'a RequestInfo,
+    ) -> xws::BoxFuture<'a, Result<xws_auth::Authenticated, xws_auth::AuthError>> {
+        Box::pin(xws_auth::JwksVerifier::authenticate(self, request))
+    }
 }
 
 /// The chat handler.
@@ -194,8 +219,10 @@ impl ChatHandler {
     }
 
     /// A chat that requires a JWT signed by a key of `verifier`'s set (an
-    /// identity provider's JWKS URL; Tokio and Lambda, feature `jwks`).
-    #[cfg(feature = "jwks")]
+    /// identity provider's JWKS URL), fetched by any [`xws_auth::FetchJwks`]:
+    /// [`xws_auth::HttpFetcher`] on Tokio and Lambda (feature `jwks`), one
+    /// over `worker::Fetch` on Cloudflare. A shared verifier (an `Arc`)
+    /// keeps its keys across handlers.
     #[cfg_attr(
         not(feature = "tokio"),
         allow(
@@ -203,9 +230,12 @@ impl ChatHandler {
             reason = "`expiry` exists only with the tokio feature"
         )
     )]
-    pub fn with_jwks(verifier: xws_auth::JwksVerifier<xws_auth::HttpFetcher>) -> Self {
+    pub fn with_jwks<F>(verifier: impl Into<Arc<xws_auth::JwksVerifier<F>>>) -> Self
+    where
+        F: xws_auth::FetchJwks + xws::MaybeSend + xws::MaybeSync + 'static,
+    {
         Self {
-            access: Access::Jwks(Arc::new(verifier)),
+            access: Access::Jwks(verifier.into()),
             ..Self::default()
         }
     }
@@ -222,15 +252,9 @@ impl ChatHandler {
         else {
             return Ok(Self::from_env());
         };
-        let audience = std::env::var("CHAT_JWT_AUDIENCE")
-            .ok()
-            .filter(|a| !a.is_empty());
+        let audience = std::env::var("CHAT_JWT_AUDIENCE").ok();
         let fetcher = xws_auth::HttpFetcher::new()?;
-        let verifier = xws_auth::JwksVerifier::new(url, fetcher, move |verifier| match &audience {
-            Some(audience) => verifier.audience(audience.clone()),
-            None => verifier,
-        })
-        .await?;
+        let verifier = xws_auth::JwksVerifier::new(url, fetcher, jwks_audience(audience)).await?;
         Ok(Self::with_jwks(verifier))
     }
 
@@ -241,7 +265,6 @@ impl ChatHandler {
             Access::Open => true,
             Access::SharedToken(expected) => token == Some(expected.as_str()),
             Access::Jwt(verifier) => token.is_some_and(|t| verifier.verify(t).is_ok()),
-            #[cfg(feature = "jwks")]
             Access::Jwks(verifier) => token.is_some_and(|t| verifier.current().verify(t).is_ok()),
         }
     }
@@ -250,7 +273,6 @@ impl ChatHandler {
     pub fn uses_jwt(&self) -> bool {
         match self.access {
             Access::Jwt(_) => true,
-            #[cfg(feature = "jwks")]
             Access::Jwks(_) => true,
             Access::Open | Access::SharedToken(_) => false,
         }
@@ -404,7 +426,6 @@ impl Handler for ChatHandler {
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
         let authenticated = match &self.access {
             Access::Jwt(verifier) => Some(verifier.authenticate(request)),
-            #[cfg(feature = "jwks")]
             Access::Jwks(verifier) => Some(verifier.authenticate(request).await),
             Access::Open | Access::SharedToken(_) => None,
         };
@@ -527,6 +548,16 @@ pub async fn broadcast(hub: &Hub, request: BroadcastRequest) -> Result<Broadcast
 
 /// Milliseconds since the Unix epoch; `web-time` makes this work on wasm32,
 /// where `std::time::SystemTime::now` panics.
+/// What every verifier of a JWKS requires: `audience` (`CHAT_JWT_AUDIENCE`)
+/// when set and not empty. The `configure` of [`xws_auth::JwksVerifier::new`].
+pub fn jwks_audience(audience: Option<String>) -> impl Fn(Verifier) -> Verifier + Send + Sync {
+    let audience = audience.filter(|a| !a.is_empty());
+    move |verifier| match &audience {
+        Some(audience) => verifier.audience(audience.clone()),
+        None => verifier,
+    }
+}
+
 fn now_millis() -> u64 {
     web_time::SystemTime::now()
         .duration_since(web_time::UNIX_EPOCH)

@@ -125,8 +125,10 @@ pub fn test(workspace: &Workspace) -> Result<()> {
     // the chat only, whose size the step reports. The others are tested as
     // compiled.
     let variants = WORKERS.iter().map(|w| w.variants.len()).sum::<usize>();
-    let ports = wrangler::free_ports(2 * (WORKERS.len() + variants))?;
-    let mut variant_ports = ports[2 * WORKERS.len()..].chunks(2);
+    // The workers' ports, then the variants', then the test keys' server.
+    let ports = wrangler::free_ports(2 * (WORKERS.len() + variants) + 1)?;
+    let mut variant_ports = ports[2 * WORKERS.len()..ports.len() - 1].chunks(2);
+    let (keys, _keys_server) = serve_test_keys(workspace, ports[ports.len() - 1])?;
     let mut servers = Vec::new();
     // The same builds served with other vars, for their tests only.
     let mut variant_servers = Vec::new();
@@ -154,6 +156,12 @@ pub fn test(workspace: &Workspace) -> Result<()> {
                 .target_dir
                 .join("wrangler-logs")
                 .join(format!("{}-{port}.log", worker.name));
+            let vars: Vec<(&str, String)> = variant
+                .vars
+                .iter()
+                .map(|&(var, value)| (var, value.replace("{keys}", &keys.to_string())))
+                .collect();
+            let vars: Vec<(&str, &str)> = vars.iter().map(|(var, v)| (*var, v.as_str())).collect();
             let server = Wrangler::spawn_with(
                 workspace,
                 &tools,
@@ -162,7 +170,7 @@ pub fn test(workspace: &Workspace) -> Result<()> {
                 Some(inspector),
                 None,
                 &wrangler::Extra {
-                    vars: variant.vars,
+                    vars: &vars,
                     log: Some(&log),
                 },
             )?;
@@ -235,6 +243,24 @@ pub fn test(workspace: &Workspace) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     outcome.and(pages)
+}
+
+/// A static server of xws-auth's test keys on `port`, as the aws step has:
+/// an identity provider's JWKS URL is `http://{keys}/jwks.json` (`{keys}`
+/// in a variant's vars). Stopped when the guard drops.
+fn serve_test_keys(
+    workspace: &Workspace,
+    port: u16,
+) -> Result<(std::net::SocketAddr, process::ChildGuard)> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let server = process::Cmd::new("python3")
+        .args(["-m", "http.server", "--bind", "127.0.0.1"])
+        .arg(port.to_string())
+        .arg("--directory")
+        .arg(workspace.root.join("crates/xws-auth/tests/keys"))
+        .spawn()?;
+    process::wait_for_port(addr, Duration::from_secs(30), "the test keys' server")?;
+    Ok((addr, server))
 }
 
 /// `--package P --features P/workerd` for every worker, so one cargo run

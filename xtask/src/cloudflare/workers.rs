@@ -31,7 +31,8 @@ pub struct Worker {
 pub struct Variant {
     /// The variable that gives its tests the URL.
     pub url_var: &'static str,
-    /// Its vars.
+    /// Its vars; `{keys}` in a value is the address of a server of
+    /// xws-auth's test keys (`http://{keys}/jwks.json`, a JWKS URL).
     pub vars: &'static [(&'static str, &'static str)],
     /// The variable that gives its tests the file holding what the worker
     /// logged (wrangler's output).
@@ -60,17 +61,29 @@ pub const WORKERS: &[Worker] = &[
         ],
         // Signed tokens and the server API (`tests/jwt.rs` states the
         // same values).
-        variants: &[Variant {
-            url_var: "XWS_CF_CHAT_JWT_URL",
-            vars: &[
-                ("CHAT_JWT_SECRET", "the workerd test secret, 32 bytes+"),
-                ("CHAT_JWT_AUDIENCE", "xws-chat-workerd"),
-                ("CHAT_API_KEY", "the workerd test API key"),
-                // Its tests read the metrics it logs.
-                ("XWS_METRICS", "log"),
-            ],
-            log_var: "XWS_CF_CHAT_JWT_LOG",
-        }],
+        variants: &[
+            Variant {
+                url_var: "XWS_CF_CHAT_JWT_URL",
+                vars: &[
+                    ("CHAT_JWT_SECRET", "the workerd test secret, 32 bytes+"),
+                    ("CHAT_JWT_AUDIENCE", "xws-chat-workerd"),
+                    ("CHAT_API_KEY", "the workerd test API key"),
+                    // Its tests read the metrics it logs.
+                    ("XWS_METRICS", "log"),
+                ],
+                log_var: "XWS_CF_CHAT_JWT_LOG",
+            },
+            // Tokens of an identity provider's key set, fetched by the Worker
+            // through `worker::Fetch` (`tests/jwks.rs` states the audience).
+            Variant {
+                url_var: "XWS_CF_CHAT_JWKS_URL",
+                vars: &[
+                    ("CHAT_JWKS_URL", "http://{keys}/jwks.json"),
+                    ("CHAT_JWT_AUDIENCE", "xws-chat-workerd-jwks"),
+                ],
+                log_var: "XWS_CF_CHAT_JWKS_LOG",
+            },
+        ],
     },
     Worker {
         name: "dashboard",

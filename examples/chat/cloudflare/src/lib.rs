@@ -11,7 +11,10 @@
 #![cfg(target_arch = "wasm32")]
 
 mod debug;
+mod jwks;
 mod room;
+
+pub use jwks::WorkerFetcher;
 
 use chat::{ChatHandler, admin, protocol::BroadcastRequest};
 use debug::DebugChat;
@@ -68,14 +71,21 @@ fn setting(env: &Env, name: &str) -> Option<String> {
 }
 
 /// The handler, configured from the Worker's vars and secrets as the Tokio
-/// chat is from its environment: `CHAT_JWT_SECRET` (and
-/// `CHAT_JWT_AUDIENCE`) for signed tokens, else `CHAT_TOKEN`, else open.
+/// chat is from its environment: `CHAT_JWKS_URL` (and `CHAT_JWT_AUDIENCE`)
+/// for tokens of an identity provider's key set, else `CHAT_JWT_SECRET`
+/// (and `CHAT_JWT_AUDIENCE`) for signed tokens, else `CHAT_TOKEN`, else
+/// open. The key set is the one this isolate fetched; the Worker entry,
+/// which runs the `upgrade` hook, fetches it first ([`entry_app`]), and the
+/// object, which never verifies a token, takes it if this isolate has it.
 fn handler(env: &Env) -> DebugChat {
-    let chat = ChatHandler::from_settings(
-        setting(env, "CHAT_JWT_SECRET").as_deref(),
-        setting(env, "CHAT_JWT_AUDIENCE").as_deref(),
-        setting(env, "CHAT_TOKEN"),
-    );
+    let chat = match jwks::fetched(env) {
+        Some(verifier) => ChatHandler::with_jwks(verifier),
+        None => ChatHandler::from_settings(
+            setting(env, "CHAT_JWT_SECRET").as_deref(),
+            setting(env, "CHAT_JWT_AUDIENCE").as_deref(),
+            setting(env, "CHAT_TOKEN"),
+        ),
+    };
     DebugChat::new(chat, debug::enabled(env))
 }
 
@@ -83,9 +93,22 @@ fn app(env: &Env) -> Xws<DebugChat> {
     Xws::new(handler(env), config(env))
 }
 
+/// [`app`] for the Worker entry: with `CHAT_JWKS_URL`, the key set is
+/// fetched first if this isolate has not fetched it yet.
+async fn entry_app(env: &Env) -> Result<Xws<DebugChat>, xws_auth::KeyError> {
+    jwks::verifier(env).await?;
+    Ok(app(env))
+}
+
 #[event(fetch)]
 async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let app = app(&env);
+    let app = match entry_app(&env).await {
+        Ok(app) => app,
+        Err(error) => {
+            worker::console_error!("CHAT_JWKS_URL: {error}");
+            return Response::error("the identity provider's keys are unavailable", 503);
+        }
+    };
     if chat::admin::is_api_path(&request.path()) {
         return server_api(request, &env, &app).await;
     }
