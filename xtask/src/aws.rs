@@ -579,8 +579,8 @@ enum ReleaseBuild {
     /// The test command's check that every function builds for Lambda: the
     /// same code, targets and linker (zig), without the release profile's
     /// thin LTO, whose whole-program pass per binary took most of the time
-    /// (about 400 s for each of 13 binaries on a loaded machine); under
-    /// `nice`, its output in a log.
+    /// (about 400 s for each of 13 binaries on a loaded machine), and
+    /// without debug info; under `nice`, its output in a log.
     Check,
 }
 
@@ -599,7 +599,9 @@ fn release_build(
             .args(["-n", "19"])
             .arg(bin.join("cargo-lambda"))
             .env("CARGO_PROFILE_RELEASE_LTO", "false")
-            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+            // Line tables made each bootstrap about 100 MB to link.
+            .env("CARGO_PROFILE_RELEASE_DEBUG", "false"),
     };
     cmd = cmd
         .args(["lambda", "build", "--release", "--lambda-dir"])
