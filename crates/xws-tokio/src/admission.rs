@@ -24,7 +24,7 @@ pub(crate) struct Admission {
     max_per_ip: Option<usize>,
     ipv6_prefix_len: u8,
     open: AtomicUsize,
-    /// Connections per client network (see [`network_of`]).
+    /// Connections per client network (see [`Limits::network_of`]).
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Set while the total limit refuses connections, so that is logged
     /// once per episode, not once per refusal.
@@ -86,7 +86,7 @@ impl Admission {
                     "connection limit reached: refusing new connections with 503"
                 );
             }
-            return Err(Reject::unavailable("too many connections").header("retry-after", "5"));
+            return Err(Reject::server_full());
         }
         if self.saturated.swap(false, Ordering::Relaxed) {
             tracing::info!("below the connection limit again");
@@ -146,15 +146,13 @@ impl Admission {
         let Some(max) = self.max_per_ip else {
             return Ok(None);
         };
-        let network = network_of(ip, self.ipv6_prefix_len);
+        let network = Limits::network_of(ip, self.ipv6_prefix_len);
         let mut per_ip = self.per_ip.lock();
         let count = per_ip.entry(network).or_default();
         if *count >= max {
             drop(per_ip);
             tracing::debug!(%network, max, "per-IP connection limit: refused with 429");
-            return Err(Reject::too_many_requests(
-                "too many connections from this address",
-            ));
+            return Err(Reject::too_many_from_address());
         }
         *count += 1;
         Ok(Some(network))
@@ -175,23 +173,6 @@ impl Admission {
             http::StatusCode::INTERNAL_SERVER_ERROR,
             "server misconfigured: the client's address is unknown",
         )
-    }
-}
-
-/// The key a client's connections are counted under: an IPv4 address, or
-/// the first `ipv6_prefix_len` bits of an IPv6 one (one customer usually
-/// holds a whole /64). IPv4-mapped IPv6 addresses count as IPv4.
-pub(crate) fn network_of(ip: IpAddr, ipv6_prefix_len: u8) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6);
-            let mask = match ipv6_prefix_len {
-                0 => 0,
-                len => u128::MAX << (128 - u32::from(len.min(128))),
-            };
-            IpAddr::V6((bits & mask).into())
-        }
     }
 }
 
@@ -254,8 +235,11 @@ mod tests {
         let _v4 = admission.admit(Some(ip("192.0.2.1"))).unwrap();
         let mapped = admission.admit(Some(ip("::ffff:192.0.2.1")));
         assert_eq!(mapped.unwrap_err().status, 429);
-        assert_eq!(network_of(ip("2001:db8::1"), 128), ip("2001:db8::1"));
-        assert_eq!(network_of(ip("2001:db8::1"), 0), ip("::"));
+        assert_eq!(
+            Limits::network_of(ip("2001:db8::1"), 128),
+            ip("2001:db8::1")
+        );
+        assert_eq!(Limits::network_of(ip("2001:db8::1"), 0), ip("::"));
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl Default for Config {
             write_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             trusted_proxies: TrustedProxies::default(),
-            ipv6_prefix_len: 64,
+            ipv6_prefix_len: xws::Limits::DEFAULT_IPV6_PREFIX_LEN,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Limits every adapter enforces, with safe defaults.
 
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::{net::IpAddr, time::Duration};
 
 /// Per-connection and per-server limits.
 ///
@@ -52,6 +52,41 @@ pub struct Limits {
     pub max_topics_per_peer: usize,
 }
 
+impl Limits {
+    /// The default of [`Limits::max_topics_per_peer`], for configurations
+    /// built in `const` contexts.
+    pub const DEFAULT_MAX_TOPICS_PER_PEER: usize = 256;
+
+    /// How much of an IPv6 address names one client by default: a /64,
+    /// which one customer usually holds whole.
+    pub const DEFAULT_IPV6_PREFIX_LEN: u8 = 64;
+
+    /// The key a client's connections count under against
+    /// [`max_connections_per_ip`](Self::max_connections_per_ip): an IPv4
+    /// address, or the first `ipv6_prefix_len` bits of an IPv6 one.
+    /// IPv4-mapped IPv6 addresses count as IPv4.
+    ///
+    /// ```
+    /// use xws::Limits;
+    /// let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
+    /// assert_eq!(Limits::network_of(ip("2001:db8::1:2"), 64), ip("2001:db8::"));
+    /// assert_eq!(Limits::network_of(ip("::ffff:192.0.2.7"), 64), ip("192.0.2.7"));
+    /// ```
+    pub fn network_of(ip: IpAddr, ipv6_prefix_len: u8) -> IpAddr {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6);
+                let mask = match ipv6_prefix_len {
+                    0 => 0,
+                    len => u128::MAX << (128 - u32::from(len.min(128))),
+                };
+                IpAddr::V6((bits & mask).into())
+            }
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -63,7 +98,7 @@ impl Default for Limits {
             heartbeat: Some(Heartbeat::default()),
             max_connections: 25_000,
             max_connections_per_ip: None,
-            max_topics_per_peer: 256,
+            max_topics_per_peer: Self::DEFAULT_MAX_TOPICS_PER_PEER,
         }
     }
 }

@@ -124,6 +124,20 @@ impl Reject {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, body)
     }
 
+    /// 503 with `Retry-After: 5`: the server holds
+    /// [`Limits::max_connections`](crate::Limits::max_connections), the
+    /// same answer on every adapter.
+    pub fn server_full() -> Self {
+        Self::unavailable("too many connections").header("retry-after", "5")
+    }
+
+    /// 429: the client's network holds
+    /// [`Limits::max_connections_per_ip`](crate::Limits::max_connections_per_ip)
+    /// (see [`Limits::network_of`](crate::Limits::network_of)).
+    pub fn too_many_from_address() -> Self {
+        Self::too_many_requests("too many connections from this address")
+    }
+
     /// Adds a response header; an invalid name or value is ignored.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
