@@ -94,7 +94,13 @@ const EXAMPLES: &[Example] = &[
         // one invocation at a time per connection), with a burst larger
         // than any conformance scenario sends at once (the history seam
         // scenario's sender: 200 messages).
-        env: &[("XWS_RATE_LIMIT", "2"), ("XWS_RATE_BURST", "250")],
+        // 32 topics per peer: `topic_cap_per_peer` joins them all within
+        // the burst (the tests read it too).
+        env: &[
+            ("XWS_RATE_LIMIT", "2"),
+            ("XWS_RATE_BURST", "250"),
+            ("XWS_MAX_TOPICS_PER_PEER", "32"),
+        ],
         // Signed tokens and the server API (the tests read these too).
         variant_tests: &[
             (

@@ -200,6 +200,7 @@ impl<H: Handler> Xws<H> {
             accept.context,
             Box::new(queue.clone()),
             self.policy(),
+            self.aws.config.limits.max_topics_per_peer,
         );
         crate::stream_peer::attach(&self.aws, &peer, &queue, connection.since_ms);
         let mut session = Session::new(
@@ -258,7 +259,12 @@ impl<H: Handler> Xws<H> {
         };
         let snapshot: PeerSnapshot<H::Context> =
             serde_json::from_str(&item.peer).map_err(|e| malformed("peer", e))?;
-        let peer: Peer<H::Context> = restore_peer(snapshot, Box::new(queue.clone()), self.policy());
+        let peer: Peer<H::Context> = restore_peer(
+            snapshot,
+            Box::new(queue.clone()),
+            self.policy(),
+            self.aws.config.limits.max_topics_per_peer,
+        );
         crate::stream_peer::attach(&self.aws, &peer, queue, item.since_ms);
         let config = self.session_config();
         let limiter = match &item.limiter {

@@ -24,6 +24,7 @@ pub const MAX_CONNECTION_DURATION: Duration = Duration::from_secs(2 * 60 * 60);
 /// | `XWS_RATE_LIMIT` | [`Limits::rate`]: messages per second per peer ([`RateLimit::per_second`]), or `off` | 1,000 |
 /// | `XWS_RATE_BURST` | [`RateLimit::burst`]: messages accepted at once | `XWS_RATE_LIMIT` |
 /// | `XWS_ALLOWED_ORIGINS` | [`Config::origins`]: comma-separated origins ([`OriginPolicy::parse`]) | any |
+/// | `XWS_MAX_TOPICS_PER_PEER` | [`Limits::max_topics_per_peer`] | 256 |
 ///
 /// `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL_LAMBDA` point the SDK at
 /// local services (moto, the `xws-aws-local` emulator).
@@ -38,8 +39,9 @@ pub struct Config {
     /// Posts in flight per publish.
     pub fanout_concurrency: usize,
     /// The limits every peer gets. Of these, a Lambda function enforces the
-    /// message size and the rate (its state stored with the peer); API
-    /// Gateway holds the sockets, so the others do not apply.
+    /// message size, the rate (its state stored with the peer) and the
+    /// topics per peer; API Gateway holds the sockets, so the others do not
+    /// apply.
     pub limits: Limits,
     /// How long a `410 Gone` may be a connection still in its `$connect`
     /// (not yet open) rather than a stale one.
@@ -103,6 +105,9 @@ impl Config {
                 let n = u32::try_from(n).unwrap_or(u32::MAX);
                 config.limits.rate = Some(RateLimit::per_second(n));
             }
+        }
+        if let Some(n) = parsed("XWS_MAX_TOPICS_PER_PEER")? {
+            config.limits.max_topics_per_peer = n;
         }
         if let Some(list) = non_empty("XWS_ALLOWED_ORIGINS") {
             config.origins = OriginPolicy::parse(&list);

@@ -191,7 +191,10 @@ impl<H: Handler> Object<H> {
         self.ensure_loaded();
         let answer = match Op::of(&request) {
             Some(Op::Upgrade) => self.accept(&request).await,
-            Some(Op::Sse) => crate::sse::accept(&self.registry, self.policy(), &request).await,
+            Some(Op::Sse) => {
+                let max_topics = self.config.limits.max_topics_per_peer;
+                crate::sse::accept(&self.registry, self.policy(), max_topics, &request).await
+            }
             Some(Op::Hub) => crate::hub::answer(&self.registry, &mut request).await,
             Some(Op::Stats) => Response::from_json(&self.stats()),
             Some(Op::Admin) => self.admin(&mut request).await,
@@ -289,7 +292,14 @@ impl<H: Handler> Object<H> {
         let id = PeerId::new(ids::random_uuid().map_err(to_worker)?);
         let pair = WebSocketPair::new()?;
         let transport = self.transport(&id, &pair.server);
-        let peer = xws::adapter::new_peer(id, info, accept.context, transport, self.policy());
+        let peer = xws::adapter::new_peer(
+            id,
+            info,
+            accept.context,
+            transport,
+            self.policy(),
+            self.config.limits.max_topics_per_peer,
+        );
         crate::streams::attach(&self.registry, &peer);
         // Stored before the socket is accepted: a context over the limit
         // refuses the connection instead of losing state later.
@@ -476,7 +486,12 @@ impl<H: Handler> Object<H> {
             return;
         }
         let transport = self.transport(&id, &socket);
-        let peer = xws::adapter::restore_peer(snapshot, transport, self.policy());
+        let peer = xws::adapter::restore_peer(
+            snapshot,
+            transport,
+            self.policy(),
+            self.config.limits.max_topics_per_peer,
+        );
         crate::streams::attach(&self.registry, &peer);
         let config = self.session_config();
         let limiter = config

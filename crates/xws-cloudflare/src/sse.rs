@@ -42,12 +42,17 @@ type Chunk = Result<Vec<u8>, worker::Error>;
 pub async fn accept<C: Serialize + DeserializeOwned + Clone + 'static>(
     registry: &Arc<Registry>,
     policy: Arc<dyn PeerPolicy<C>>,
+    max_topics: usize,
     request: &Request,
 ) -> worker::Result<Response> {
     let accept = AcceptWire::<C>::decode(request).map_err(to_worker)?;
     let info = request_info(request).map_err(to_worker)?;
     let topics: Result<Vec<Topic>, _> = info.query_params("topic").map(Topic::new).collect();
     let topics = match topics {
+        Ok(topics) if topics.len() > max_topics => {
+            let error = xws::Error::TooManyTopics { limit: max_topics };
+            return Response::error(error.to_string(), 400);
+        }
         Ok(topics) if !topics.is_empty() => topics,
         Ok(_) => return Response::error("at least one ?topic= is required", 400),
         Err(error) => return Response::error(error.to_string(), 400),
@@ -73,6 +78,7 @@ pub async fn accept<C: Serialize + DeserializeOwned + Clone + 'static>(
         accept.context,
         Box::new(transport),
         policy,
+        max_topics,
     );
     crate::streams::attach(registry, &peer);
     let since = info_since(request);

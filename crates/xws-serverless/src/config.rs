@@ -33,6 +33,9 @@ pub struct StreamConfig {
     /// Events a stream may hold for a client that reads slower than they
     /// come; beyond it the stream ends (the client reconnects and resumes).
     pub queue_capacity: usize,
+    /// Topics one stream may name ([`xws::Limits::max_topics_per_peer`]);
+    /// a request naming more is answered 400.
+    pub max_topics: usize,
 }
 
 impl StreamConfig {
@@ -46,6 +49,7 @@ impl StreamConfig {
             keep_alive: Duration::from_secs(15),
             retry: Duration::from_secs(1),
             queue_capacity: 1024,
+            max_topics: xws::Limits::DEFAULT_MAX_TOPICS_PER_PEER,
         }
     }
 

@@ -97,6 +97,12 @@ impl<H: Handler, R: Runtime> Session<H, R> {
             Upgrade::Reject(reject) => return Err(reject.into()),
         };
         let named: Vec<String> = request.query_params("topic").map(Into::into).collect();
+        if named.len() > self.config.max_topics {
+            let error = Error::TooManyTopics {
+                limit: self.config.max_topics,
+            };
+            return Err(Refusal::new(StatusCode::BAD_REQUEST, error.to_string()));
+        }
         // A reconnecting EventSource names the last position it saw.
         let since = request
             .header("last-event-id")
@@ -115,6 +121,7 @@ impl<H: Handler, R: Runtime> Session<H, R> {
             accept.context,
             Box::new(transport),
             self.handler.clone(),
+            self.config.max_topics,
         );
         let open = OpenPeer {
             handler: self.handler.clone(),

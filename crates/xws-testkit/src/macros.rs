@@ -26,6 +26,8 @@ macro_rules! __for_each_scenario {
             many_rooms_isolated
             max_size_accepted
             oversize_closes_1009
+            topic_cap_per_peer
+            sse_topic_cap_400
             close_handshake
             auth_rejects_401
             broadcast_from_http

@@ -27,6 +27,9 @@ pub struct Target {
     pub timeout: Duration,
     /// The largest message the target accepts; one byte more must close with 1009.
     pub max_message_size: usize,
+    /// The target's `Limits::max_topics_per_peer`: a peer (or an SSE request)
+    /// may hold that many topics and not one more.
+    pub max_topics_per_peer: usize,
     /// How many scenarios [`crate::run`] runs at the same time.
     pub concurrency: usize,
     /// The target refuses binary frames (API Gateway): peers send binary
@@ -44,6 +47,7 @@ impl Default for Target {
             skip: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            max_topics_per_peer: xws::Limits::DEFAULT_MAX_TOPICS_PER_PEER,
             concurrency: 8,
             binary_as_text: false,
         }
@@ -79,6 +83,12 @@ impl Target {
     /// [`Target::binary_as_text`]).
     pub fn with_binary_as_text(mut self) -> Self {
         self.binary_as_text = true;
+        self
+    }
+
+    /// Sets the target's topic limit (see [`Target::max_topics_per_peer`]).
+    pub fn with_max_topics_per_peer(mut self, limit: usize) -> Self {
+        self.max_topics_per_peer = limit;
         self
     }
 

@@ -41,7 +41,14 @@ pub(crate) fn new_peer<H: Handler>(
         registry: Arc::clone(&shared.registry),
     };
     let policy: Arc<dyn PeerPolicy<H::Context>> = shared.handler.clone();
-    let peer = core_peer(id, info, context, Box::new(transport), policy);
+    let peer = core_peer(
+        id,
+        info,
+        context,
+        Box::new(transport),
+        policy,
+        shared.config.limits.max_topics_per_peer,
+    );
     crate::streams::attach(&shared.registry, &peer, &link);
     if kind != LinkKind::Sse {
         shared.registry.insert(&link);

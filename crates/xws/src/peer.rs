@@ -79,6 +79,9 @@ struct Shared<C> {
     changed: AtomicBool,
     transport: Box<dyn PeerTransport>,
     policy: Arc<dyn PeerPolicy<C>>,
+    /// [`Limits::max_topics_per_peer`](crate::Limits::max_topics_per_peer):
+    /// enforced here so every adapter refuses the same way.
+    max_topics: usize,
     /// History, recovery and presence, where the adapter gives them.
     streams: OnceLock<Arc<dyn PeerStreams>>,
 }
@@ -113,6 +116,7 @@ impl<C> Peer<C> {
         topics: BTreeSet<Topic>,
         transport: Box<dyn PeerTransport>,
         policy: Arc<dyn PeerPolicy<C>>,
+        max_topics: usize,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -123,6 +127,7 @@ impl<C> Peer<C> {
                 changed: AtomicBool::new(false),
                 transport,
                 policy,
+                max_topics,
                 streams: OnceLock::new(),
             }),
         }
@@ -176,7 +181,9 @@ impl<C> Peer<C> {
     }
 
     /// Subscribes to `topic`, if the handler's `authorize_subscribe` allows it.
-    /// Subscribing twice is a no-op.
+    /// Subscribing twice is a no-op. A peer holding
+    /// [`Limits::max_topics_per_peer`](crate::Limits::max_topics_per_peer)
+    /// topics gets [`Error::TooManyTopics`] for a new one.
     pub fn subscribe(&self, topic: impl AsRef<str>) -> Result<(), Error> {
         let topic = Topic::new(topic)?;
         if self.is_subscribed(topic.as_str()) {
@@ -185,9 +192,26 @@ impl<C> Peer<C> {
         if !self.shared.policy.may_subscribe(self, &topic) {
             return Err(Error::SubscribeRefused(topic.to_string()));
         }
+        // Counted and added under one lock, so tasks sharing the peer
+        // cannot pass the limit together.
+        let mut topics = lock(&self.shared.topics);
+        if topics.contains(&topic) {
+            return Ok(());
+        }
+        self.has_room(&topics)?;
         self.shared.transport.subscribe(&topic)?;
-        lock(&self.shared.topics).insert(topic);
+        topics.insert(topic);
         self.shared.changed.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// `Ok` while `topics` holds fewer than the limit.
+    fn has_room(&self, topics: &BTreeSet<Topic>) -> Result<(), Error> {
+        let limit = self.shared.max_topics;
+        if topics.len() >= limit {
+            tracing::debug!(peer = %self.shared.id, limit, "topic limit reached; subscription refused");
+            return Err(Error::TooManyTopics { limit });
+        }
         Ok(())
     }
 
@@ -249,7 +273,7 @@ impl<C> Peer<C> {
     /// Subscribes to `topic` with stream options: recovery from a
     /// position, the newest publication (cache mode), presence info and
     /// join/leave events (see [`crate::stream`]). The same authorization
-    /// as [`subscribe`](Self::subscribe) applies; subscribing again
+    /// and topic limit as [`subscribe`](Self::subscribe) apply; subscribing again
     /// replaces the earlier subscription.
     ///
     /// Nothing from the topic reaches the peer until the returned
@@ -276,6 +300,14 @@ impl<C> Peer<C> {
         let topic = Topic::new(topic)?;
         if !self.shared.policy.may_subscribe(self, &topic) {
             return Err(Error::SubscribeRefused(topic.to_string()));
+        }
+        {
+            // A hook's subscriptions run one at a time; an adapter whose
+            // peers may subscribe concurrently counts exactly too (Tokio).
+            let topics = lock(&self.shared.topics);
+            if !topics.contains(&topic) {
+                self.has_room(&topics)?;
+            }
         }
         let subscription = self.streams()?.subscribe(&topic, options).await?;
         lock(&self.shared.topics).insert(topic);

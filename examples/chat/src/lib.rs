@@ -360,7 +360,7 @@ async fn join(
     let user = peer.context().user.clone();
     let since: Option<Position> = options.since.clone();
     let options = options.info(history::member_info(&room_id, user.as_deref()));
-    match peer.subscribe_with(&topic, options).await {
+    let joined = match peer.subscribe_with(&topic, options).await {
         Ok(subscription) => {
             let position = subscription.position();
             peer.send_json(&ServerMessage::Joined {
@@ -371,19 +371,25 @@ async fn join(
             })?;
             // The missed messages, then live ones.
             subscription.start();
-            Ok(())
+            return Ok(());
         }
         // A target without streams: a plain room, and nothing recovered.
-        Err(Error::Unsupported { .. }) => {
-            peer.subscribe(&topic)?;
+        Err(Error::Unsupported { .. }) => peer.subscribe(&topic).and_then(|()| {
             peer.send_json(&ServerMessage::Joined {
                 room_id,
                 offset: None,
                 epoch: None,
                 recovered: since.map(|_| false),
             })
-        }
+        }),
         Err(error) => Err(error),
+    };
+    match joined {
+        // Past `Limits::max_topics_per_peer` the client is told, and stays.
+        Err(error @ Error::TooManyTopics { .. }) => peer.send_json(&ServerMessage::Error {
+            message: error.to_string(),
+        }),
+        joined => joined,
     }
 }
 

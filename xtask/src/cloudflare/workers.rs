@@ -54,10 +54,13 @@ pub const WORKERS: &[Worker] = &[
         // `recovery_seam_under_load` each reconnect through wrangler's
         // proxy lets the sender (200 messages at ~1,000/s) get more than
         // the default 100 ahead, which is a trimmed history, not a seam.
+        // 32 topics per peer: `topic_cap_per_peer` joins them all within
+        // the burst.
         test_vars: &[
             ("XWS_MAX_CONNECTIONS", "20"),
             ("XWS_RATE_LIMIT", "10/200/5"),
             ("CHAT_HISTORY_SIZE", "1000"),
+            ("XWS_MAX_TOPICS_PER_PEER", "32"),
         ],
         // Signed tokens and the server API (`tests/jwt.rs` states the
         // same values).

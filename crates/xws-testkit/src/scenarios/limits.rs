@@ -1,9 +1,9 @@
-//! Message size limit and the closing handshake.
+//! Message size and topic limits, and the closing handshake.
 
 use serde_json::Value;
 
-use crate::chat::ChatPeer;
-use crate::client::Frame;
+use crate::chat::{ChatPeer, join_room, unique_name};
+use crate::client::{Frame, get, sse_connect};
 use crate::error::ensure_eq;
 use crate::{ScenarioError, Target};
 
@@ -55,4 +55,53 @@ pub async fn close_handshake(target: &Target) -> Result<(), ScenarioError> {
     let mut peer = ChatPeer::open(target, 0, None).await?;
     peer.ws.send_close(NORMAL_CLOSURE, "bye").await?;
     peer.ws.expect_close(NORMAL_CLOSURE).await
+}
+
+/// A peer holds `max_topics_per_peer` rooms and not one more: the next `join-room`
+/// answers an `error` naming the limit and the peer stays connected; a room it holds is
+/// no new one, and leaving one frees a place.
+pub async fn topic_cap_per_peer(target: &Target) -> Result<(), ScenarioError> {
+    let limit = target.max_topics_per_peer;
+    let mut peer = ChatPeer::open(target, 0, None).await?;
+    let prefix = unique_name("cap");
+    let rooms: Vec<String> = (0..limit).map(|n| format!("{prefix}-{n}")).collect();
+    for room in &rooms {
+        peer.join(room).await?;
+    }
+    let one_more = format!("{prefix}-more");
+    peer.ws.send_json(&join_room(&one_more)).await?;
+    let refused = peer.ws.recv_type("error").await?;
+    let message = refused["message"].as_str().unwrap_or_default();
+    if !message.contains(&format!("{limit} topics")) {
+        return Err(ScenarioError::mismatch(
+            format!("{}: join-room past the limit", peer.ws.label()),
+            format!("an error naming the limit of {limit} topics"),
+            refused,
+        ));
+    }
+    peer.join(&rooms[0]).await?;
+    peer.leave(&rooms[0]).await?;
+    peer.join(&one_more).await
+}
+
+/// An SSE request naming `max_topics_per_peer` rooms streams; one naming a room more is
+/// answered 400 before anything is subscribed.
+pub async fn sse_topic_cap_400(target: &Target) -> Result<(), ScenarioError> {
+    let limit = target.max_topics_per_peer;
+    let prefix = unique_name("ssecap");
+    let query = |count: usize| -> String {
+        (0..count)
+            .map(|n| format!("topic=room%3A{prefix}-{n}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let url = |count: usize| target.http_url(0, &format!("/api/sse?{}", query(count)));
+    drop(sse_connect(&url(limit), target.timeout).await?);
+    let over = url(limit + 1);
+    let response = get(&over, target.timeout).await?;
+    ensure_eq(
+        &format!("status of GET /api/sse naming {} topics", limit + 1),
+        400,
+        response.status.as_u16(),
+    )
 }

@@ -19,7 +19,9 @@ pub use history::{
 pub use http::{
     broadcast_bad_body_4xx, broadcast_from_http, sse_bad_topic_4xx, sse_receives_room_messages,
 };
-pub use limits::{close_handshake, max_size_accepted, oversize_closes_1009};
+pub use limits::{
+    close_handshake, max_size_accepted, oversize_closes_1009, sse_topic_cap_400, topic_cap_per_peer,
+};
 pub use rooms::{
     join_leave, leave_stops_delivery, many_rooms_isolated, per_sender_order,
     publish_from_non_member, publish_skips_sender, room_fan_out, typing, unicode_text,

@@ -90,24 +90,36 @@ impl<H: Handler> PeerPolicy<H::Context> for H {
 /// Creates a peer that has just been accepted, with no topics. It keeps
 /// what `policy` keeps of `request` ([`Handler::kept_request`]): the
 /// `upgrade` hook saw the whole request, later hooks and stored
-/// snapshots see only that.
+/// snapshots see only that. It may hold `max_topics` topics
+/// ([`Limits::max_topics_per_peer`](crate::Limits::max_topics_per_peer)).
 pub fn new_peer<C>(
     id: PeerId,
     request: RequestInfo,
     context: C,
     transport: Box<dyn PeerTransport>,
     policy: Arc<dyn PeerPolicy<C>>,
+    max_topics: usize,
 ) -> Peer<C> {
     let request = policy.keep_request(&request);
-    Peer::build(id, request, context, BTreeSet::new(), transport, policy)
+    Peer::build(
+        id,
+        request,
+        context,
+        BTreeSet::new(),
+        transport,
+        policy,
+        max_topics,
+    )
 }
 
 /// Rebuilds a stored peer around a transport (after hibernation, or in a
-/// new invocation); the transport is not told to subscribe again.
+/// new invocation); the transport is not told to subscribe again. A peer
+/// stored with more than `max_topics` topics keeps them and joins no more.
 pub fn restore_peer<C>(
     snapshot: PeerSnapshot<C>,
     transport: Box<dyn PeerTransport>,
     policy: Arc<dyn PeerPolicy<C>>,
+    max_topics: usize,
 ) -> Peer<C> {
     let PeerSnapshot {
         id,
@@ -115,7 +127,7 @@ pub fn restore_peer<C>(
         context,
         topics,
     } = snapshot;
-    Peer::build(id, request, context, topics, transport, policy)
+    Peer::build(id, request, context, topics, transport, policy, max_topics)
 }
 
 /// The peer's state as it is stored: id, request, context, topics.

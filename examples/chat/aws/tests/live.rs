@@ -27,6 +27,8 @@ const UNSUPPORTED: &[&str] = &[
     "sse_receives_room_messages",
     // The same: no SSE stream to resume.
     "sse_resume_last_event_id",
+    // The same: no SSE stream to name topics in.
+    "sse_topic_cap_400",
 ];
 
 fn emulator() -> String {
@@ -44,6 +46,12 @@ fn target() -> Target {
         .with_timeout(Duration::from_secs(20))
         // API Gateway closes a connection that sends a binary frame.
         .with_binary_as_text()
+        .with_max_topics_per_peer(
+            std::env::var("XWS_MAX_TOPICS_PER_PEER")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(xws::Limits::DEFAULT_MAX_TOPICS_PER_PEER),
+        )
         .skipping(UNSUPPORTED.iter().copied())
 }
 

@@ -15,6 +15,8 @@ async fn cloudflare() -> xws_testkit::Target {
     xws_testkit::Target::single(addr)
         .with_token(token)
         .with_timeout(Duration::from_secs(10))
+        // `XWS_MAX_TOPICS_PER_PEER` of the test vars (xtask/src/cloudflare/workers.rs).
+        .with_max_topics_per_peer(32)
 }
 
 xws_testkit::conformance_tests!(cloudflare);

@@ -115,6 +115,7 @@ fn session_with(handler: Probe, config: SessionConfig) -> (Session<Probe>, Arc<P
         0,
         Box::new(recorder.clone()),
         handler.clone(),
+        Limits::default().max_topics_per_peer,
     );
     let session = Session::new(handler.clone(), peer, config, 0);
     (session, handler, recorder)
@@ -442,6 +443,7 @@ fn a_new_peer_keeps_neither_credentials_nor_headers_by_default() {
         0,
         Box::new(Recorder::default()),
         handler,
+        Limits::default().max_topics_per_peer,
     );
     let kept = &crate::adapter::snapshot(&peer).request;
     assert_eq!(kept, peer.request());
@@ -485,6 +487,7 @@ fn hooks_run_in_the_connection_span_with_the_peer_and_the_target() {
         0,
         Box::new(Recorder::default()),
         handler.clone(),
+        Limits::default().max_topics_per_peer,
     );
     let config = SessionConfig {
         target: "test-target",
@@ -524,4 +527,28 @@ fn a_binary_notice_reaches_the_handler_as_binary_where_the_target_refuses_binary
         handler.hooks(),
         [format!("message {}", notice.text().unwrap())]
     );
+}
+
+#[test]
+fn a_peer_holds_max_topics_and_not_one_more_on_every_adapter() {
+    let handler = Arc::new(Probe::default());
+    let peer = new_peer(
+        PeerId::from("p1"),
+        RequestInfo::default(),
+        0,
+        Box::new(Recorder::default()),
+        handler,
+        2,
+    );
+    peer.subscribe("room:a").unwrap();
+    peer.subscribe("room:b").unwrap();
+    assert!(matches!(
+        peer.subscribe("room:c"),
+        Err(Error::TooManyTopics { limit: 2 })
+    ));
+    peer.subscribe("room:a")
+        .expect("a topic it holds is no new one");
+    peer.unsubscribe("room:a").unwrap();
+    peer.subscribe("room:c").expect("leaving frees a place");
+    assert_eq!(peer.topics().len(), 2);
 }
