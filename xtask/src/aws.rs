@@ -121,6 +121,14 @@ const EXAMPLES: &[Example] = &[
                     ("CHAT_JWT_AUDIENCE", "xws-chat-aws"),
                 ],
             ),
+            // Connection limits counted in the table (the tests read these).
+            (
+                "limits",
+                &[
+                    ("XWS_MAX_CONNECTIONS", "3"),
+                    ("XWS_MAX_CONNECTIONS_PER_IP", "2"),
+                ],
+            ),
         ],
     },
     Example {

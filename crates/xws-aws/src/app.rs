@@ -12,7 +12,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
 use xws::{
-    CloseCode, CloseFrame, Error, Handler, Hub, Peer, PeerId, Upgrade,
+    CloseCode, CloseFrame, Error, Handler, Hub, Limits, Peer, PeerId, Reject, RequestInfo, Upgrade,
     adapter::{
         PeerPolicy, PeerSnapshot, RateLimiter, Session, SessionConfig, decide_upgrade, new_peer,
         restore_peer, snapshot,
@@ -25,6 +25,7 @@ use crate::{
     event::{self, response},
     now_ms,
     pending::{DELIVER_PENDING, DeliverPending, PendingOp},
+    registry::{TOTAL_SLOT, network_slot},
     transport::{Op, OpQueue},
 };
 
@@ -182,14 +183,15 @@ impl<H: Handler> Xws<H> {
             tracing::info!(origin = ?request.origin(), "refused a connection from a disallowed origin");
             return Ok(response(403, "origin not allowed", HeaderMap::new()));
         }
+        let slots = match self.admit(&request).await? {
+            Ok(slots) => slots,
+            Err(reject) => return Ok(refusal(reject)),
+        };
         let accept = match decide_upgrade(&*self.handler, &request).await {
             Upgrade::Reject(reject) => {
                 tracing::debug!(status = %reject.status, "upgrade rejected");
-                return Ok(response(
-                    reject.status.as_u16(),
-                    &reject.body,
-                    reject.headers,
-                ));
+                self.aws.registry.release_slots(&slots).await;
+                return Ok(refusal(reject));
             }
             Upgrade::Accept(accept) => accept,
         };
@@ -233,8 +235,12 @@ impl<H: Handler> Xws<H> {
             pending: (!pending.is_empty())
                 .then(|| encode("pending", &pending))
                 .transpose()?,
+            slots,
         };
-        self.aws.registry.put_connection(&item).await?;
+        if let Err(error) = self.aws.registry.put_connection(&item).await {
+            self.aws.registry.release_slots(&item.slots).await;
+            return Err(error.into());
+        }
         self.apply(ops, connection, Phase::Connect).await?;
         if !pending.is_empty() {
             let deliver = DeliverPending {
@@ -248,6 +254,61 @@ impl<H: Handler> Xws<H> {
             headers.insert(xws::http::header::SEC_WEBSOCKET_PROTOCOL, protocol);
         }
         Ok(response(200, "", headers))
+    }
+
+    /// Takes the new connection's slots in the connection counts: 503
+    /// when the total is full, 429 when its client's network is (IPv6 by
+    /// /64), 500 when a per-IP limit is set and the event has no source
+    /// address. A full count is recounted first, in case lost
+    /// `$disconnect`s left it too high (see [`crate::registry`]).
+    async fn admit(&self, request: &RequestInfo) -> Result<Result<Vec<String>, Reject>, AwsError> {
+        let limits = &self.aws.config.limits;
+        let mut wanted: Vec<(String, usize, fn() -> Reject)> = Vec::new();
+        if limits.max_connections != usize::MAX {
+            wanted.push((
+                TOTAL_SLOT.to_owned(),
+                limits.max_connections,
+                Reject::server_full,
+            ));
+        }
+        if let Some(max) = limits.max_connections_per_ip {
+            let Some(addr) = request.remote_addr else {
+                tracing::error!(
+                    "XWS_MAX_CONNECTIONS_PER_IP is set but the event has no sourceIp; refusing with 500"
+                );
+                return Ok(Err(Reject::new(
+                    xws::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "server misconfigured: the client's address is unknown",
+                )));
+            };
+            let network = Limits::network_of(addr.ip(), Limits::DEFAULT_IPV6_PREFIX_LEN);
+            wanted.push((network_slot(network), max, Reject::too_many_from_address));
+        }
+        let registry = &self.aws.registry;
+        let mut taken = Vec::new();
+        for (slot, max, refused) in wanted {
+            let took = match registry.take_slot(&slot, max).await {
+                Ok(true) => Ok(true),
+                Ok(false) => match registry.recount(&slot, now_ms()).await {
+                    Ok(true) => registry.take_slot(&slot, max).await,
+                    other => other.map(|_| false),
+                },
+                Err(error) => Err(error),
+            };
+            match took {
+                Ok(true) => taken.push(slot),
+                Ok(false) => {
+                    tracing::info!(slot, max, "connection limit reached; $connect refused");
+                    registry.release_slots(&taken).await;
+                    return Ok(Err(refused()));
+                }
+                Err(error) => {
+                    registry.release_slots(&taken).await;
+                    return Err(error);
+                }
+            }
+        }
+        Ok(Ok(taken))
     }
 
     /// The peer and its rate limiter as stored; a connection stored before
@@ -345,6 +406,7 @@ impl<H: Handler> Xws<H> {
         let Some(item) = self.aws.registry.remove_connection(connection.id).await? else {
             return Ok(response(200, "", HeaderMap::new()));
         };
+        self.aws.registry.release_slots(&item.slots).await;
         let queue = OpQueue::default();
         let mut session = self.resume(&item, &queue)?;
         let context = &event.request_context;
@@ -426,6 +488,11 @@ impl<H: Handler> Xws<H> {
         }
         Ok(())
     }
+}
+
+/// `$connect`'s answer to a refused connection.
+fn refusal(reject: Reject) -> ApiGatewayProxyResponse {
+    response(reject.status.as_u16(), &reject.body, reject.headers)
 }
 
 /// The rate limiter's clock: wall-clock milliseconds, the one clock every

@@ -24,6 +24,8 @@ pub const MAX_CONNECTION_DURATION: Duration = Duration::from_secs(2 * 60 * 60);
 /// | `XWS_RATE_LIMIT` | [`Limits::rate`]: messages per second per peer ([`RateLimit::per_second`]), or `off` | 1,000 |
 /// | `XWS_RATE_BURST` | [`RateLimit::burst`]: messages accepted at once | `XWS_RATE_LIMIT` |
 /// | `XWS_ALLOWED_ORIGINS` | [`Config::origins`]: comma-separated origins ([`OriginPolicy::parse`]) | any |
+/// | `XWS_MAX_CONNECTIONS` | [`Limits::max_connections`], counted in the table (503 over it) | not counted |
+/// | `XWS_MAX_CONNECTIONS_PER_IP` | [`Limits::max_connections_per_ip`], per source address, IPv6 by /64 (429 over it) | not counted |
 /// | `XWS_MAX_TOPICS_PER_PEER` | [`Limits::max_topics_per_peer`] | 256 |
 ///
 /// `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL_LAMBDA` point the SDK at
@@ -38,10 +40,13 @@ pub struct Config {
     pub self_function: Option<String>,
     /// Posts in flight per publish.
     pub fanout_concurrency: usize,
-    /// The limits every peer gets. Of these, a Lambda function enforces the
-    /// message size, the rate (its state stored with the peer) and the
-    /// topics per peer; API Gateway holds the sockets, so the others do not
-    /// apply.
+    /// The limits every peer gets. A Lambda function enforces the message
+    /// size, the rate (its state stored with the peer), the topics per peer
+    /// and the connection limits, counted in the table at `$connect` and
+    /// `$disconnect` ([`crate::registry`]). `max_connections` is
+    /// `usize::MAX` here unless set: counting costs two writes per
+    /// connection, and API Gateway's account quotas apply anyway. The
+    /// heartbeat and the send queue are API Gateway's.
     pub limits: Limits,
     /// How long a `410 Gone` may be a connection still in its `$connect`
     /// (not yet open) rather than a stale one.
@@ -67,7 +72,11 @@ impl Config {
             endpoint: None,
             self_function: None,
             fanout_concurrency: 32,
-            limits: Limits::default(),
+            limits: Limits {
+                // Not counted unless set (see `limits`).
+                max_connections: usize::MAX,
+                ..Limits::default()
+            },
             connect_grace: Duration::from_secs(30),
             pending_retry_for: Duration::from_secs(5),
             origins: OriginPolicy::Any,
@@ -105,6 +114,12 @@ impl Config {
                 let n = u32::try_from(n).unwrap_or(u32::MAX);
                 config.limits.rate = Some(RateLimit::per_second(n));
             }
+        }
+        if let Some(n) = parsed("XWS_MAX_CONNECTIONS")? {
+            config.limits.max_connections = n;
+        }
+        if let Some(n) = parsed("XWS_MAX_CONNECTIONS_PER_IP")? {
+            config.limits.max_connections_per_ip = Some(n);
         }
         if let Some(n) = parsed("XWS_MAX_TOPICS_PER_PEER")? {
             config.limits.max_topics_per_peer = n;

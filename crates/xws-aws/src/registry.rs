@@ -8,6 +8,7 @@
 //! |---|---|---|---|
 //! | connection | `conn` | connection id | `peer` (JSON [`xws::adapter::PeerSnapshot`]: request, context, topics), `limiter` (JSON [`xws::adapter::RateLimiter`], when a rate limit is set), `since` (connect time, ms), `pending` (JSON, messages from `open` not yet delivered), `expires_at` |
 //! | subscription | `topic#{topic}` | connection id | `since`, `expires_at` |
+//! | connection count | `count` | `all`, or `ip#{network}` ([`xws::Limits::network_of`]) | `n`, `recounted` (ms) |
 //!
 //! - `publish` to a topic is one `Query` on `topic#{topic}` (one page per
 //!   1 MB of keys, so one request up to thousands of subscribers).
@@ -19,6 +20,14 @@
 //!   or topics changed, the rate limiter's state if a limit is set).
 //! - Every item expires 2 h 10 min after its connection opened (API Gateway
 //!   closes connections at 2 h), so a lost `$disconnect` leaves no garbage.
+//! - With connection limits, `$connect` takes a slot in the counts (a
+//!   conditional `UpdateItem ADD`) and names them in the connection's
+//!   `slots`; `$disconnect`, or a stale connection's removal, gives them
+//!   back. API Gateway delivers `$disconnect` best-effort, so a lost one
+//!   leaves a count one too high: a full count is recounted from the
+//!   unexpired connection items (at most once per [`RECOUNT_INTERVAL`]),
+//!   so a lost `$disconnect` holds its slot until its item expires, 2 h 10
+//!   min after the connect at most.
 
 use aws_sdk_dynamodb::{
     Client,
@@ -33,6 +42,13 @@ use crate::{AwsError, MAX_CONNECTION_DURATION, Metrics};
 
 const CONNECTIONS: &str = "conn";
 const TOPIC_PREFIX: &str = "topic#";
+const COUNTS: &str = "count";
+/// The count of every connection, beside the per-network ones.
+pub const TOTAL_SLOT: &str = "all";
+/// How often a full count may be recounted from the connection items: a
+/// recount reads every connection, and refused clients must not make the
+/// function do that at their pace.
+pub const RECOUNT_INTERVAL: Duration = Duration::from_secs(60);
 /// Items outlive the connection a little so a late `$disconnect` still finds them.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(10 * 60);
 
@@ -51,6 +67,8 @@ pub struct ConnectionItem {
     pub since_ms: i64,
     /// Messages from `open` not yet delivered, as JSON.
     pub pending: Option<String>,
+    /// The connection counts it holds a slot in ([`Registry::take_slot`]).
+    pub slots: Vec<String>,
 }
 
 /// The peer registry: the connections table.
@@ -82,6 +100,18 @@ fn string_attr(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
+fn slots_of(item: &Item) -> Vec<String> {
+    item.get("slots")
+        .and_then(|v| v.as_ss().ok())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The count a client network's connections take a slot in.
+pub(crate) fn network_slot(network: std::net::IpAddr) -> String {
+    format!("ip#{network}")
+}
+
 fn connection_from(item: &Item) -> Result<ConnectionItem, AwsError> {
     let id = string_attr(item, "sk").unwrap_or_default();
     let malformed = |reason: &str| AwsError::MalformedItem {
@@ -95,6 +125,7 @@ fn connection_from(item: &Item) -> Result<ConnectionItem, AwsError> {
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| malformed("no numeric `since` attribute"))?;
     Ok(ConnectionItem {
+        slots: slots_of(item),
         pending: string_attr(item, "pending"),
         limiter: string_attr(item, "limiter"),
         id,
@@ -212,6 +243,9 @@ impl Registry {
         }
         if let Some(limiter) = &item.limiter {
             put = put.item("limiter", s(limiter));
+        }
+        if !item.slots.is_empty() {
+            put = put.item("slots", AttributeValue::Ss(item.slots.clone()));
         }
         put.send()
             .await
@@ -543,10 +577,15 @@ impl Registry {
                 .key("sk", s(id))
                 .condition_expression("attribute_not_exists(since) OR since < :cutoff")
                 .expression_attribute_values(":cutoff", n(cutoff_ms))
+                .return_values(ReturnValue::AllOld)
                 .send()
                 .await;
             match result {
-                Ok(_) => {}
+                Ok(out) => {
+                    // Its `$disconnect` was lost: the counts get its slots back.
+                    let slots = out.attributes().map(slots_of).unwrap_or_default();
+                    self.release_slots(&slots).await;
+                }
                 Err(e) if is_condition_failure(&e) => {
                     tracing::debug!(connection = id, "410 from a connection still connecting");
                     return Ok(());
@@ -555,6 +594,107 @@ impl Registry {
             }
         }
         Ok(())
+    }
+}
+
+impl Registry {
+    /// Takes a slot in the count `slot` unless it holds `max` already;
+    /// `false` when it is full. One conditional `UpdateItem`, so concurrent
+    /// `$connect`s never pass the limit together.
+    pub async fn take_slot(&self, slot: &str, max: usize) -> Result<bool, AwsError> {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        let condition = "attribute_not_exists(n) OR n < :max";
+        self.update_count(
+            slot,
+            "ADD n :one",
+            Some(condition),
+            &[(":one", 1), (":max", max)],
+        )
+        .await
+    }
+
+    /// Gives back one slot of each count in `slots`; never below zero.
+    /// Failures are logged: the recount repairs what a lost release leaves.
+    pub async fn release_slots(&self, slots: &[String]) {
+        for slot in slots {
+            let values = [(":minus_one", -1), (":zero", 0)];
+            let released = self.update_count(slot, "ADD n :minus_one", Some("n > :zero"), &values);
+            if let Err(error) = released.await {
+                tracing::warn!(slot, %error, "a connection slot could not be given back");
+            }
+        }
+    }
+
+    /// Applies `update` to the count `slot` with the numbers `values`, if
+    /// `condition` holds; `false` when it does not.
+    async fn update_count(
+        &self,
+        slot: &str,
+        update: &str,
+        condition: Option<&str>,
+        values: &[(&str, i64)],
+    ) -> Result<bool, AwsError> {
+        self.metrics.write();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("pk", s(COUNTS))
+            .key("sk", s(slot))
+            .update_expression(update)
+            .set_condition_expression(condition.map(str::to_owned));
+        for (name, value) in values {
+            request = request.expression_attribute_values(*name, n(*value));
+        }
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(AwsError::dynamodb("UpdateItem", e)),
+        }
+    }
+
+    /// Sets the count `slot` to the connections stored with it that have
+    /// not expired, unless it was recounted less than [`RECOUNT_INTERVAL`]
+    /// ago (then `false`). Repairs the counts that lost `$disconnect`s left
+    /// too high. Connections taking a slot meanwhile may be missed, so
+    /// a recount can let a few more in; it never refuses one too many.
+    pub async fn recount(&self, slot: &str, now_ms: i64) -> Result<bool, AwsError> {
+        let cutoff = now_ms - i64::try_from(RECOUNT_INTERVAL.as_millis()).unwrap_or(i64::MAX);
+        // One recount per interval, whoever asks.
+        let claim = "attribute_not_exists(recounted) OR recounted < :cutoff";
+        let values = [(":now", now_ms), (":cutoff", cutoff)];
+        let set = "SET recounted = :now";
+        if !self.update_count(slot, set, Some(claim), &values).await? {
+            return Ok(false);
+        }
+        let mut count: i64 = 0;
+        let mut start: Option<Item> = None;
+        loop {
+            self.metrics.read();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("pk = :pk")
+                .filter_expression("contains(slots, :slot) AND expires_at > :now")
+                .expression_attribute_values(":pk", s(CONNECTIONS))
+                .expression_attribute_values(":slot", s(slot))
+                .expression_attribute_values(":now", n(now_ms / 1000))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::dynamodb("Query", e))?;
+            count += i64::from(out.count());
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        self.update_count(slot, "SET n = :count", None, &[(":count", count)])
+            .await?;
+        tracing::info!(slot, count, "connection count recounted");
+        Ok(true)
     }
 }
 
