@@ -206,7 +206,7 @@ impl<H: Handler> Xws<H> {
     }
 }
 
-fn rejection(reject: Reject) -> worker::Result<Response> {
+pub(crate) fn rejection(reject: Reject) -> worker::Result<Response> {
     let headers: worker::Headers = (&reject.headers).into();
     Ok(Response::error(reject.body, reject.status.as_u16())?.with_headers(headers))
 }

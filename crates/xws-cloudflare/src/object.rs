@@ -18,7 +18,7 @@ use worker::{
     WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 use xws::{
-    CloseCode, CloseFrame, Error, Handler, Hub, Message, PeerId,
+    CloseCode, CloseFrame, Error, Handler, Hub, Message, PeerId, Reject,
     adapter::{Outcome, PeerPolicy, PeerSnapshot, RateLimiter, Session, SessionConfig},
 };
 
@@ -285,10 +285,14 @@ impl<H: Handler> Object<H> {
     async fn accept(&self, request: &Request) -> worker::Result<Response> {
         let limit = self.config.limits.max_connections;
         if self.state().get_websockets().len() >= limit {
-            return Response::error("connection limit reached", 503);
+            return crate::entry::rejection(Reject::server_full());
         }
         let accept = AcceptWire::<H::Context>::decode(request).map_err(to_worker)?;
         let info = request_info(request).map_err(to_worker)?;
+        let network_tag = match self.admit_address(&info) {
+            Ok(tag) => tag,
+            Err(reject) => return crate::entry::rejection(reject),
+        };
         let id = PeerId::new(ids::random_uuid().map_err(to_worker)?);
         let pair = WebSocketPair::new()?;
         let transport = self.transport(&id, &pair.server);
@@ -310,7 +314,14 @@ impl<H: Handler> Object<H> {
             tracing::error!(%error, "refusing a connection whose state cannot be stored");
             return Response::error(error.to_string(), 500);
         }
-        self.state().accept_web_socket(&pair.server);
+        match &network_tag {
+            // The tag outlives hibernation with the socket, so the count
+            // needs no state of its own.
+            Some(tag) => self
+                .state()
+                .accept_websocket_with_tags(&pair.server, &[tag.as_str()]),
+            None => self.state().accept_web_socket(&pair.server),
+        }
         let id = snapshot.id;
         self.registry.insert(
             id.clone(),
@@ -440,6 +451,33 @@ impl<H: Handler> Object<H> {
         tracing::error!(peer = ?found, "a message on a socket without a peer; closing it");
         let _ = socket.close(Some(1011), Some("unknown peer"));
         Ok(None)
+    }
+
+    /// With a per-IP limit, the tag this client's sockets carry (its
+    /// network, `CF-Connecting-IP` by /64 for IPv6), or 429 when this object
+    /// holds as many of them as the limit allows. Sockets of one network on
+    /// other objects are not counted: each object sees only its own.
+    fn admit_address(&self, info: &xws::RequestInfo) -> Result<Option<String>, Reject> {
+        let Some(max) = self.config.limits.max_connections_per_ip else {
+            return Ok(None);
+        };
+        let Some(addr) = info.remote_addr else {
+            // Refused rather than counting nothing (as on Tokio).
+            tracing::error!(
+                "max_connections_per_ip is set but the request has no CF-Connecting-IP; refusing with 500"
+            );
+            return Err(Reject::new(
+                xws::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "server misconfigured: the client's address is unknown",
+            ));
+        };
+        let network = xws::Limits::network_of(addr.ip(), xws::Limits::DEFAULT_IPV6_PREFIX_LEN);
+        let tag = format!("ip:{network}");
+        if self.state().get_websockets_with_tag(&tag).len() >= max {
+            tracing::debug!(%network, max, "per-IP connection limit: refused with 429");
+            return Err(Reject::too_many_from_address());
+        }
+        Ok(Some(tag))
     }
 
     /// Rebuilds every hibernated socket's peer, once per instance, so that

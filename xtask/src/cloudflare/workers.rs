@@ -86,6 +86,13 @@ pub const WORKERS: &[Worker] = &[
                 ],
                 log_var: "XWS_CF_CHAT_JWKS_LOG",
             },
+            // Two sockets per client address (`tests/per_ip.rs` states
+            // the same number).
+            Variant {
+                url_var: "XWS_CF_CHAT_PER_IP_URL",
+                vars: &[("XWS_MAX_CONNECTIONS_PER_IP", "2")],
+                log_var: "XWS_CF_CHAT_PER_IP_LOG",
+            },
         ],
     },
     Worker {

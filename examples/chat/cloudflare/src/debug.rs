@@ -25,12 +25,16 @@ pub fn enabled(env: &Env) -> bool {
     env.var("XWS_DEBUG").is_ok_and(|v| v.to_string() == "1")
 }
 
-/// The default limits with the one the var `XWS_MAX_TOPICS_PER_PEER` (a
-/// count) sets, and when debugging, `XWS_MAX_CONNECTIONS` (a count) and
-/// `XWS_RATE_LIMIT` (`per_second/burst/tolerance`).
+/// The default limits with those the vars `XWS_MAX_CONNECTIONS_PER_IP`
+/// and `XWS_MAX_TOPICS_PER_PEER` (counts) set, and when debugging,
+/// `XWS_MAX_CONNECTIONS` (a count) and `XWS_RATE_LIMIT`
+/// (`per_second/burst/tolerance`).
 pub fn limits(env: &Env) -> Limits {
     let mut limits = Limits::default();
     let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    if let Some(max) = var("XWS_MAX_CONNECTIONS_PER_IP").and_then(|v| v.parse().ok()) {
+        limits.max_connections_per_ip = Some(max);
+    }
     if let Some(max) = var("XWS_MAX_TOPICS_PER_PEER").and_then(|v| v.parse().ok()) {
         limits.max_topics_per_peer = max;
     }
