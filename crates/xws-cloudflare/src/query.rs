@@ -1,4 +1,5 @@
-//! Query parameters of a Worker request, for the app's own routes.
+//! Query parameters and the declared body length of a Worker request, for
+//! the app's own routes.
 
 use worker::Request;
 
@@ -14,4 +15,15 @@ pub fn query_param(request: &Request, name: &str) -> worker::Result<Option<Strin
         .query_pairs()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned()))
+}
+
+/// The request's `Content-Length`, 0 when it has none: a route compares it
+/// with its body limit before it reads the body (and checks the body it
+/// read again, as a chunked body declares nothing).
+pub fn declared_length(request: &Request) -> worker::Result<usize> {
+    Ok(request
+        .headers()
+        .get("content-length")?
+        .and_then(|length| length.trim().parse().ok())
+        .unwrap_or(0))
 }

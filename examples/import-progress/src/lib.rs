@@ -20,7 +20,7 @@ use xws::{Handler, HookResult, Hub, Peer, RequestInfo, Topic, Upgrade};
 
 pub use job::{Import, ImportEvent, STEP_DELAY};
 pub use per_user::{UserContext, login_route, user_topic, valid_user};
-pub use start::{DEFAULT_TOTAL, MAX_TOTAL, StartError, StartImport};
+pub use start::{BODY_LIMIT, DEFAULT_TOTAL, MAX_TOTAL, StartError, StartImport};
 
 // The deployment targets chosen by feature (see Cargo.toml): a target that
 // cannot run the handler fails the build here, naming the alternative.

@@ -3,8 +3,8 @@
 
 use axum::{
     Json, Router,
-    body::Bytes,
-    extract::{DefaultBodyLimit, Query, State},
+    body::Body,
+    extract::{Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Response},
     routing::{get, post},
@@ -14,16 +14,13 @@ use tokio::{net::TcpListener, sync::Semaphore};
 use xws::Hub;
 use xws_tokio::Xws;
 
-use crate::{Import, ImportHandler, StartImport, publish};
+use crate::{BODY_LIMIT, Import, ImportHandler, StartError, StartImport, publish};
 
 const PAGE: &str = include_str!("../static/index.html");
 
 /// Imports running at once on one server; more answer 503, so requests
 /// cannot pile up tasks without bound.
 pub const MAX_RUNNING_IMPORTS: usize = 64;
-
-/// The largest `POST /api/start-import` body read (it is `{"total":N}`).
-const BODY_LIMIT: usize = 4 * 1024;
 
 /// What the routes share.
 #[derive(Clone)]
@@ -56,10 +53,7 @@ pub fn app(xws: &Xws<ImportHandler>, step_delay: Duration) -> Router {
         .route_service("/xws.js", xws_tokio::client_js())
         .route_service("/api/ws", xws.ws())
         .route("/api/login", post(login))
-        .route(
-            "/api/start-import",
-            post(start_import).layer(DefaultBodyLimit::max(BODY_LIMIT)),
-        )
+        .route("/api/start-import", post(start_import))
         .with_state(jobs)
 }
 
@@ -72,12 +66,21 @@ async fn login(Query(query): Query<LoginQuery>) -> Response {
 
 /// `POST /api/start-import?token=T [{"total":N}]` → 202 `{"user","total"}`;
 /// 503 while [`MAX_RUNNING_IMPORTS`] run.
+/// The token is checked before the body is read (401 whatever the body); a
+/// body over [`BODY_LIMIT`] answers 413.
 async fn start_import(
     State(jobs): State<Jobs>,
     Query(query): Query<TokenQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    match StartImport::parse(query.token.as_deref(), &body) {
+    let started = match per_user::user_from_token(query.token.as_deref()) {
+        Ok(user) => match axum::body::to_bytes(body, BODY_LIMIT).await {
+            Ok(body) => StartImport::for_user(user, &body),
+            Err(_) => Err(StartError::TooLarge),
+        },
+        Err(error) => Err(error.into()),
+    };
+    match started {
         Ok(import) => {
             let Ok(permit) = Arc::clone(&jobs.running).try_acquire_owned() else {
                 tracing::warn!(

@@ -8,6 +8,8 @@ use crate::Import;
 pub const DEFAULT_TOTAL: u64 = 50;
 /// The largest import a request may start.
 pub const MAX_TOTAL: u64 = 10_000;
+/// The largest `POST /api/start-import` body read (it is `{"total":N}`).
+pub const BODY_LIMIT: usize = 4 * 1024;
 
 /// The optional JSON body: `{"total":N}`.
 #[derive(Debug, Default, Deserialize)]
@@ -17,7 +19,8 @@ pub struct StartImport {
     pub total: Option<u64>,
 }
 
-/// Why a start request was refused: 401 without a valid token, else 400.
+/// Why a start request was refused: 401 without a valid token, 413 for a
+/// body over [`BODY_LIMIT`], else 400.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// No valid `?token=`.
@@ -29,6 +32,9 @@ pub enum StartError {
     /// A total of zero or over [`MAX_TOTAL`].
     #[error("total must be 1 to {MAX_TOTAL}, not {0}")]
     Total(u64),
+    /// A request body over [`BODY_LIMIT`] bytes, not read.
+    #[error("the request body is over {BODY_LIMIT} bytes")]
+    TooLarge,
 }
 
 impl StartError {
@@ -36,6 +42,7 @@ impl StartError {
     pub fn status(&self) -> u16 {
         match self {
             StartError::User(error) => error.status().as_u16(),
+            StartError::TooLarge => 413,
             _ => 400,
         }
     }
@@ -48,9 +55,19 @@ impl StartError {
 
 impl StartImport {
     /// The import a request starts: `token` is its `?token=` (the user is
-    /// the token's), `body` its body.
+    /// the token's, checked first), `body` its body. A route that reads the
+    /// body itself calls [`per_user::user_from_token`] before it, then
+    /// [`Self::for_user`].
     pub fn parse(token: Option<&str>, body: &[u8]) -> Result<Import, StartError> {
         let user = per_user::user_from_token(token)?;
+        Self::for_user(user, body)
+    }
+
+    /// The import `user`'s request body starts.
+    pub fn for_user(user: String, body: &[u8]) -> Result<Import, StartError> {
+        if body.len() > BODY_LIMIT {
+            return Err(StartError::TooLarge);
+        }
         let request = if body.iter().all(u8::is_ascii_whitespace) {
             Self::default()
         } else {

@@ -17,3 +17,12 @@ async fn start() -> Endpoints {
 }
 
 import_progress::scenario_tests!(start().await);
+
+#[tokio::test]
+async fn start_import_refuses_a_missing_token_before_reading_the_body() {
+    start()
+        .await
+        .answers_401_before_the_body("/api/start-import")
+        .await
+        .unwrap();
+}

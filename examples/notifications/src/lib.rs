@@ -19,7 +19,9 @@ pub mod store;
 use xws::caps::{Capability, Needs};
 use xws::{Handler, HookResult, Message, Peer, RequestInfo, Topic, Upgrade};
 
-pub use notification::{InvalidNotification, MAX_BODY, MAX_TITLE, NewNotification, Notification};
+pub use notification::{
+    BODY_LIMIT, InvalidNotification, MAX_BODY, MAX_TITLE, NewNotification, Notification,
+};
 pub use per_user::{UserContext, user_topic, valid_user};
 pub use send::{Sent, mark_read, send_notification};
 pub use store::{MemoryStore, NotificationStore};
@@ -77,16 +79,25 @@ impl<S: NotificationStore> Handler for NotificationsHandler<S> {
     }
 
     /// Subscribes first, then replays what the user missed: a notification
-    /// sent in between arrives live or in the replay.
+    /// sent in between arrives live or in the replay. Each is marked
+    /// delivered once it is sent; when the peer's queue takes no more (it
+    /// is closed as a slow reader), the rest stay for the next connect.
     async fn open(&self, peer: &Peer<UserContext>) -> HookResult {
         let user = per_user::user_of(peer);
         peer.subscribe(user_topic(&user))?;
-        for notification in self.store.take_undelivered(&user).await? {
-            peer.send_json(&ServerMessage::Notification {
+        let mut sent = Vec::new();
+        for notification in self.store.undelivered(&user).await? {
+            let replayed = peer.send_json(&ServerMessage::Notification {
                 notification: &notification,
                 missed: true,
-            })?;
+            });
+            if let Err(error) = replayed {
+                tracing::info!(%user, %error, "replay stopped; the rest wait for the next connect");
+                break;
+            }
+            sent.push(notification.id);
         }
+        self.store.mark_delivered(&user, &sent).await?;
         Ok(())
     }
 

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 pub const MAX_TITLE: usize = 200;
 /// Longest body, in characters.
 pub const MAX_BODY: usize = 2_000;
+/// The largest `POST /api/notify` body read, in bytes: a title and a body
+/// at their longest, in 4-byte characters, with room for the JSON.
+pub const BODY_LIMIT: usize = 16 * 1024;
 
 /// A stored notification.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +39,8 @@ pub struct NewNotification {
     pub body: String,
 }
 
-/// Why a notification was refused: 401 without a valid token, else 400.
+/// Why a notification was refused: 401 without a valid token, 413 for a
+/// body over [`BODY_LIMIT`], else 400.
 #[derive(Debug, thiserror::Error)]
 pub enum InvalidNotification {
     /// No valid `?token=`.
@@ -48,6 +52,9 @@ pub enum InvalidNotification {
     /// An empty or overlong title, or an overlong body.
     #[error("the title must be 1 to {MAX_TITLE} characters and the body at most {MAX_BODY}")]
     Size,
+    /// A request body over [`BODY_LIMIT`] bytes, not read.
+    #[error("the request body is over {BODY_LIMIT} bytes")]
+    TooLarge,
 }
 
 impl InvalidNotification {
@@ -55,6 +62,7 @@ impl InvalidNotification {
     pub fn status(&self) -> u16 {
         match self {
             InvalidNotification::User(error) => error.status().as_u16(),
+            InvalidNotification::TooLarge => 413,
             _ => 400,
         }
     }
@@ -69,14 +77,24 @@ impl NewNotification {
     /// The recipient and notification of `POST /api/notify?token=T`: the
     /// recipient is the token's user (the demo notifies oneself; a backend
     /// notifies anyone through the server API), `body` the request body.
+    /// The token is checked first: a route that reads the body itself
+    /// calls [`per_user::user_from_token`] before it, then [`Self::from_body`].
     pub fn parse(token: Option<&str>, body: &[u8]) -> Result<(String, Self), InvalidNotification> {
         let user = per_user::user_from_token(token)?;
+        Ok((user.to_owned(), Self::from_body(body)?))
+    }
+
+    /// The notification a request body holds, once its sender is known.
+    pub fn from_body(body: &[u8]) -> Result<Self, InvalidNotification> {
+        if body.len() > BODY_LIMIT {
+            return Err(InvalidNotification::TooLarge);
+        }
         let new: Self = serde_json::from_slice(body)?;
         let title = new.title.trim().chars().count();
         if !(1..=MAX_TITLE).contains(&title) || new.body.chars().count() > MAX_BODY {
             return Err(InvalidNotification::Size);
         }
-        Ok((user.to_owned(), new))
+        Ok(new)
     }
 
     /// The stored form, for `user`, with `id`, created at `now_ms`.

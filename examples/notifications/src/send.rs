@@ -44,7 +44,9 @@ pub async fn send_notification(
         .await?
         .delivered;
     if delivered > 0 {
-        store.mark_delivered(user, &notification.id).await?;
+        store
+            .mark_delivered(user, std::slice::from_ref(&notification.id))
+            .await?;
     }
     tracing::debug!(%user, id = %notification.id, delivered, "notification sent");
     Ok(Sent {

@@ -3,7 +3,7 @@
 
 use axum::{
     Json, Router,
-    body::Bytes,
+    body::Body,
     extract::{Query, State},
     http::StatusCode,
     response::{Html, IntoResponse, Response},
@@ -19,7 +19,10 @@ use tokio::net::TcpListener;
 use xws::Hub;
 use xws_tokio::Xws;
 
-use crate::{LIST_LIMIT, NewNotification, NotificationStore, NotificationsHandler};
+use crate::{
+    BODY_LIMIT, InvalidNotification, LIST_LIMIT, NewNotification, NotificationStore,
+    NotificationsHandler,
+};
 
 const PAGE: &str = include_str!("../static/index.html");
 
@@ -94,17 +97,27 @@ async fn login(Query(params): Query<Params>) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// The token is checked before the body is read (401 whatever the body);
+/// a body over [`BODY_LIMIT`] answers 413.
 async fn notify<S: NotificationStore + Clone>(
     State(routes): State<Routes<S>>,
     Query(params): Query<Params>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let (user, new) = match NewNotification::parse(params.token.as_deref(), &body) {
-        Ok(parsed) => parsed,
-        Err(invalid) => {
-            let status = StatusCode::from_u16(invalid.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            return (status, Json(invalid.json())).into_response();
-        }
+    let refused = |invalid: InvalidNotification| {
+        let status = StatusCode::from_u16(invalid.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, Json(invalid.json())).into_response()
+    };
+    let user = match per_user::user_from_token(params.token.as_deref()) {
+        Ok(user) => user,
+        Err(error) => return refused(error.into()),
+    };
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return refused(InvalidNotification::TooLarge);
+    };
+    let new = match NewNotification::from_body(&body) {
+        Ok(new) => new,
+        Err(invalid) => return refused(invalid),
     };
     let sent =
         crate::send_notification(&routes.hub, &routes.store, &user, new, new_id(), now_ms()).await;

@@ -78,3 +78,66 @@ async fn missed_notifications_survive_a_restart() {
     assert_eq!(got["notification"]["title"], "while away");
     assert_eq!(got["missed"], true);
 }
+
+/// More missed notifications than a peer's queue holds (1,024 messages):
+/// the first connection gets what fits and is closed as a slow reader
+/// (1013); what it could not take waits for the next connection, so none
+/// is lost (each is marked delivered only once it was sent).
+#[tokio::test]
+async fn missed_notifications_past_the_queue_wait_for_the_next_connect() {
+    use notifications::{NewNotification, NotificationStore};
+    use std::collections::HashSet;
+    use xws_testkit::client::Frame;
+    const MISSED: usize = 1_100;
+    let store = sqlite().await;
+    let user = scenarios::unique_user("hal");
+    for n in 0..MISSED {
+        let new = NewNotification {
+            title: format!("missed {n}"),
+            body: String::new(),
+        };
+        let notification = new.into_notification(&user, format!("n{n:06}"), 1_000 + n as u64);
+        store.insert(&notification).await.unwrap();
+    }
+    let target = serve(store).await;
+    let mut per_connection = Vec::new();
+    let mut seen = HashSet::new();
+    while seen.len() < MISSED && per_connection.len() < 4 {
+        let mut tab = target.connect(&user, "hal").await.unwrap();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut got = 0;
+        while let Some(frame) = tab.next_frame_until(deadline).await {
+            match frame {
+                Frame::Json(v) if v["type"] == "notification" => {
+                    got += 1;
+                    seen.insert(
+                        v["notification"]["id"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
+                }
+                Frame::Close(_) | Frame::Ended(_) => break,
+                _ => {}
+            }
+            if seen.len() == MISSED {
+                break;
+            }
+        }
+        per_connection.push(got);
+    }
+    assert!(
+        per_connection[0] < MISSED,
+        "the first connection took all {MISSED}: its queue never overflowed ({per_connection:?})"
+    );
+    assert_eq!(seen.len(), MISSED, "per connection: {per_connection:?}");
+}
+
+#[tokio::test]
+async fn notify_refuses_a_missing_token_before_reading_the_body() {
+    serve(sqlite().await)
+        .await
+        .answers_401_before_the_body("/api/notify")
+        .await
+        .unwrap();
+}

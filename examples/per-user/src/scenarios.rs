@@ -38,6 +38,27 @@ impl Endpoints {
         format!("{}{path}?token={}{extra}", self.http, token(user))
     }
 
+    /// Checks that `POST path` without a token is answered 401 before its
+    /// body arrives: the request declares 1 MB and sends a few bytes, so a
+    /// route that read the body first would wait for the rest (or answer
+    /// 413), and the wait times out. API Gateway buffers a body before the
+    /// function runs, so there this shows nothing.
+    pub async fn answers_401_before_the_body(&self, path: &str) -> Result<(), ScenarioError> {
+        let url = format!("{}{path}", self.http);
+        let status = xws_testkit::client::post_unfinished(
+            &url,
+            1_000_000,
+            b"{\"title\":",
+            Duration::from_secs(5),
+        )
+        .await?;
+        xws_testkit::ensure_eq(
+            &format!("POST {path} without a token, its body unsent"),
+            401,
+            status.as_u16(),
+        )
+    }
+
     /// Checks that a WebSocket upgrade is refused before it opens without
     /// a token (401), with a forged or expired one (401), and with a valid
     /// token of another user than `?user=` names (403). Where the client

@@ -60,6 +60,68 @@ pub async fn post_raw(
     read_all(url, timeout, send(Method::POST, url, Some(body), timeout)).await
 }
 
+/// The status of a `POST url` that declares a body of `declared` bytes but
+/// sends only `sent` of it: a route that checks credentials before it reads
+/// the body answers at once; one that reads the body first waits for the
+/// rest, and the wait times out.
+pub async fn post_unfinished(
+    url: &str,
+    declared: usize,
+    sent: &[u8],
+    timeout: Duration,
+) -> Result<StatusCode, ScenarioError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (uri, authority) = parse_url(url)?;
+    let path = uri.path_and_query().map_or("/", |path| path.as_str());
+    let exchange = async {
+        let mut tcp = TcpStream::connect((authority.host(), authority.port_u16().unwrap_or(80)))
+            .await
+            .map_err(|error| ScenarioError::transport(format!("connecting to {url}"), error))?;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+             Content-Length: {declared}\r\n\r\n"
+        );
+        tcp.write_all(head.as_bytes())
+            .await
+            .map_err(|error| ScenarioError::transport(format!("writing to {url}"), error))?;
+        tcp.write_all(sent)
+            .await
+            .map_err(|error| ScenarioError::transport(format!("writing to {url}"), error))?;
+        let mut line = [0u8; 12];
+        tcp.read_exact(&mut line).await.map_err(|error| {
+            ScenarioError::transport(format!("reading the status line from {url}"), error)
+        })?;
+        let code = std::str::from_utf8(&line[9..12])
+            .ok()
+            .and_then(|code| code.parse::<u16>().ok())
+            .and_then(|code| StatusCode::from_u16(code).ok());
+        code.ok_or_else(|| {
+            ScenarioError::transport(
+                format!("the status line from {url}"),
+                String::from_utf8_lossy(&line).into_owned(),
+            )
+        })
+    };
+    within(
+        timeout,
+        || format!("an answer from {url} before the rest of the body"),
+        exchange,
+    )
+    .await
+}
+
+/// `url`, and its `host:port`.
+fn parse_url(url: &str) -> Result<(Uri, http::uri::Authority), ScenarioError> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|error| ScenarioError::transport(format!("parsing URL {url}"), error))?;
+    let authority = uri
+        .authority()
+        .ok_or_else(|| ScenarioError::transport(format!("URL {url}"), "no host:port"))?
+        .clone();
+    Ok((uri, authority))
+}
+
 /// `GET url`; reads the whole answer.
 pub async fn get(url: &str, timeout: Duration) -> Result<HttpResponse, ScenarioError> {
     read_all(url, timeout, send(Method::GET, url, None, timeout)).await
@@ -150,13 +212,7 @@ pub(super) async fn send_with(
     body: Option<Bytes>,
     timeout: Duration,
 ) -> Result<http::Response<Incoming>, ScenarioError> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|error| ScenarioError::transport(format!("parsing URL {url}"), error))?;
-    let authority = uri
-        .authority()
-        .ok_or_else(|| ScenarioError::transport(format!("URL {url}"), "no host:port"))?
-        .clone();
+    let (uri, authority) = parse_url(url)?;
     let port = authority.port_u16().unwrap_or(80);
     let exchange = async {
         let tcp = TcpStream::connect((authority.host(), port))

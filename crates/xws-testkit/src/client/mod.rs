@@ -10,6 +10,7 @@ mod ws;
 pub use event_stream::{EventStreamClient, StreamEnd};
 pub use http::{
     HttpResponse, get, get_status, get_with_headers, post_json, post_json_with_headers, post_raw,
+    post_unfinished,
 };
 pub use sse::{SseClient, sse_connect, sse_resume};
 pub use ws::{Frame, WsClient, connect_rejected};

@@ -22,6 +22,12 @@ impl UserImports {
     /// alarm that runs its first batch.
     async fn start(&self, mut request: Request) -> worker::Result<Response> {
         let token = xws_cloudflare::query_param(&request, "token")?;
+        // The Worker checked the token before forwarding; the length is
+        // checked before the body is read.
+        if xws_cloudflare::declared_length(&request)? > import_progress::BODY_LIMIT {
+            let error = import_progress::StartError::TooLarge;
+            return json_error(&error.to_string(), error.status());
+        }
         let body = request.bytes().await?;
         let import = match StartImport::parse(token.as_deref(), &body) {
             Ok(import) => import,

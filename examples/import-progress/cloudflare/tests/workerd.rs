@@ -16,3 +16,13 @@ fn target() -> Endpoints {
 }
 
 import_progress::scenario_tests!(target());
+
+/// The Worker checks the token before it forwards the request, so before
+/// anything reads the body.
+#[tokio::test]
+async fn start_import_refuses_a_missing_token_before_reading_the_body() {
+    target()
+        .answers_401_before_the_body("/api/start-import")
+        .await
+        .unwrap();
+}

@@ -3,10 +3,8 @@
 //! One table (`NOTIFICATIONS_TABLE`), partition key `user`, sort key `id`;
 //! attributes `title`, `body`, `created_at` (N, ms), `read` and
 //! `delivered` (BOOL). A user's notifications are one partition: `list`
-//! and `take_undelivered` are one `Query` of it (ordered by time in
-//! memory, as ids need not be), and each delivery is claimed with a
-//! conditional update, so two connections opening at once never both get
-//! the same missed notification.
+//! and `undelivered` are one `Query` of it (ordered by time in memory, as
+//! ids need not be); each is marked delivered once sent.
 
 use aws_sdk_dynamodb::{Client, error::SdkError, types::AttributeValue};
 use notifications::{
@@ -177,25 +175,23 @@ impl NotificationStore for DynamoStore {
         Ok(())
     }
 
-    async fn mark_delivered(&self, user: &str, id: &str) -> Result<(), BoxError> {
-        self.set_flag(user, id, "delivered", false).await?;
+    async fn mark_delivered(&self, user: &str, ids: &[String]) -> Result<(), BoxError> {
+        for id in ids {
+            self.set_flag(user, id, "delivered", false).await?;
+        }
         Ok(())
     }
 
-    async fn take_undelivered(&self, user: &str) -> Result<Vec<Notification>, BoxError> {
-        let mut taken = Vec::new();
-        for item in self.items(user).await? {
-            if flag(&item, "delivered") {
-                continue;
-            }
-            let n = notification(&item)?;
-            // Claimed by exactly one caller.
-            if self.set_flag(user, &n.id, "delivered", true).await? {
-                taken.push(n);
-            }
-        }
-        oldest_first(&mut taken);
-        Ok(taken)
+    async fn undelivered(&self, user: &str) -> Result<Vec<Notification>, BoxError> {
+        let mut missed = self
+            .items(user)
+            .await?
+            .iter()
+            .filter(|item| !flag(item, "delivered"))
+            .map(notification)
+            .collect::<Result<Vec<_>, _>>()?;
+        oldest_first(&mut missed);
+        Ok(missed)
     }
 
     async fn mark_read(&self, user: &str, id: &str) -> Result<bool, BoxError> {

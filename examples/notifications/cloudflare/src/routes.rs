@@ -35,6 +35,12 @@ pub async fn notify(
     mut request: Request,
 ) -> worker::Result<Response> {
     let token = xws_cloudflare::query_param(&request, "token")?;
+    // The Worker checked the token before forwarding; the length is
+    // checked before the body is read.
+    if xws_cloudflare::declared_length(&request)? > notifications::BODY_LIMIT {
+        let invalid = notifications::InvalidNotification::TooLarge;
+        return Ok(Response::from_json(&invalid.json())?.with_status(invalid.status()));
+    }
     let body = request.bytes().await?;
     let (user, new) = match NewNotification::parse(token.as_deref(), &body) {
         Ok(parsed) => parsed,

@@ -92,27 +92,28 @@ impl NotificationStore for ObjectStore {
         .await
     }
 
-    async fn mark_delivered(&self, user: &str, id: &str) -> Result<(), BoxError> {
-        match self.get(user, id).await? {
-            Some(mut row) if !row.delivered => {
-                row.delivered = true;
-                self.put(&row).await
-            }
-            _ => Ok(()),
-        }
-    }
-
-    async fn take_undelivered(&self, user: &str) -> Result<Vec<Notification>, BoxError> {
-        let mut taken = Vec::new();
-        for mut row in self.rows(user).await? {
-            if !row.delivered {
+    async fn mark_delivered(&self, user: &str, ids: &[String]) -> Result<(), BoxError> {
+        for id in ids {
+            if let Some(mut row) = self.get(user, id).await?
+                && !row.delivered
+            {
                 row.delivered = true;
                 self.put(&row).await?;
-                taken.push(row.notification);
             }
         }
-        oldest_first(&mut taken);
-        Ok(taken)
+        Ok(())
+    }
+
+    async fn undelivered(&self, user: &str) -> Result<Vec<Notification>, BoxError> {
+        let mut missed: Vec<Notification> = self
+            .rows(user)
+            .await?
+            .into_iter()
+            .filter(|row| !row.delivered)
+            .map(|row| row.notification)
+            .collect();
+        oldest_first(&mut missed);
+        Ok(missed)
     }
 
     async fn mark_read(&self, user: &str, id: &str) -> Result<bool, BoxError> {

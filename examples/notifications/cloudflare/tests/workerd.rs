@@ -30,3 +30,13 @@ async fn durable_object_storage_keeps_the_store_contract() {
 }
 
 notifications::scenario_tests!(target());
+
+/// The Worker checks the token before it forwards the request, so before
+/// anything reads the body.
+#[tokio::test]
+async fn notify_refuses_a_missing_token_before_reading_the_body() {
+    target()
+        .answers_401_before_the_body("/api/notify")
+        .await
+        .unwrap();
+}

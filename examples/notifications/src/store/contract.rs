@@ -83,32 +83,45 @@ pub async fn check_as(store: &impl NotificationStore, prefix: &str) -> Result<()
         store.insert(n).await.map_err(failed("insert"))?;
     }
     store
-        .mark_delivered(&ada, &third.id)
+        .mark_delivered(&ada, std::slice::from_ref(&third.id))
         .await
         .map_err(failed("mark_delivered"))?;
     // Someone else's id does not mark anything.
     store
-        .mark_delivered(&bob, &second.id)
+        .mark_delivered(&bob, std::slice::from_ref(&second.id))
         .await
         .map_err(failed("mark_delivered"))?;
 
-    let taken = store
-        .take_undelivered(&ada)
+    let missed = store
+        .undelivered(&ada)
         .await
-        .map_err(failed("take_undelivered"))?;
+        .map_err(failed("undelivered"))?;
     expect(
         "undelivered, oldest first",
         vec![first.clone(), second.clone()],
-        taken,
+        missed,
     )?;
     let again = store
-        .take_undelivered(&ada)
+        .undelivered(&ada)
         .await
-        .map_err(failed("take_undelivered"))?;
+        .map_err(failed("undelivered"))?;
     expect(
-        "a second take returns nothing",
-        Vec::<&str>::new(),
+        "reading them does not mark them delivered",
+        vec![first.id.as_str(), second.id.as_str()],
         ids(&again),
+    )?;
+    store
+        .mark_delivered(&ada, std::slice::from_ref(&first.id))
+        .await
+        .map_err(failed("mark_delivered"))?;
+    let left = store
+        .undelivered(&ada)
+        .await
+        .map_err(failed("undelivered"))?;
+    expect(
+        "marked delivered, it is not replayed",
+        vec![second.id.as_str()],
+        ids(&left),
     )?;
 
     expect(

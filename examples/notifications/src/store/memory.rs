@@ -35,27 +35,26 @@ impl NotificationStore for MemoryStore {
         Ok(())
     }
 
-    async fn mark_delivered(&self, user: &str, id: &str) -> Result<(), BoxError> {
+    async fn mark_delivered(&self, user: &str, ids: &[String]) -> Result<(), BoxError> {
         self.with_rows(|rows| {
-            if let Some(row) = rows.get_mut(id).filter(|r| r.notification.user == user) {
-                row.delivered = true;
+            for id in ids {
+                if let Some(row) = rows.get_mut(id).filter(|r| r.notification.user == user) {
+                    row.delivered = true;
+                }
             }
         });
         Ok(())
     }
 
-    async fn take_undelivered(&self, user: &str) -> Result<Vec<Notification>, BoxError> {
-        let mut taken: Vec<_> = self.with_rows(|rows| {
-            rows.values_mut()
+    async fn undelivered(&self, user: &str) -> Result<Vec<Notification>, BoxError> {
+        let mut missed: Vec<_> = self.with_rows(|rows| {
+            rows.values()
                 .filter(|r| r.notification.user == user && !r.delivered)
-                .map(|r| {
-                    r.delivered = true;
-                    r.notification.clone()
-                })
+                .map(|r| r.notification.clone())
                 .collect()
         });
-        oldest_first(&mut taken);
-        Ok(taken)
+        oldest_first(&mut missed);
+        Ok(missed)
     }
 
     async fn mark_read(&self, user: &str, id: &str) -> Result<bool, BoxError> {

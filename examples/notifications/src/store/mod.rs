@@ -27,16 +27,19 @@ pub trait NotificationStore: MaybeSend + MaybeSync + 'static {
         notification: &Notification,
     ) -> impl Future<Output = Result<(), BoxError>> + MaybeSend;
 
-    /// Records that `user`'s notification `id` reached a connection.
+    /// Records that `user`'s notifications `ids` reached a connection
+    /// (ids of other users' notifications are ignored).
     fn mark_delivered(
         &self,
         user: &str,
-        id: &str,
+        ids: &[String],
     ) -> impl Future<Output = Result<(), BoxError>> + MaybeSend;
 
-    /// `user`'s undelivered notifications, oldest first, now marked
-    /// delivered: a second call returns none of them.
-    fn take_undelivered(
+    /// `user`'s undelivered notifications, oldest first. They stay
+    /// undelivered until [`mark_delivered`](Self::mark_delivered): the
+    /// caller marks each once it reached a connection, so one it could not
+    /// send is replayed on the next connect.
+    fn undelivered(
         &self,
         user: &str,
     ) -> impl Future<Output = Result<Vec<Notification>, BoxError>> + MaybeSend;
@@ -57,7 +60,7 @@ pub trait NotificationStore: MaybeSend + MaybeSync + 'static {
     ) -> impl Future<Output = Result<Vec<Notification>, BoxError>> + MaybeSend;
 }
 
-/// Oldest first, ties broken by id, as `take_undelivered` returns them.
+/// Oldest first, ties broken by id, as `undelivered` returns them.
 pub fn oldest_first(notifications: &mut [Notification]) {
     notifications.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
 }
