@@ -263,7 +263,8 @@ impl<H: Handler> Xws<H> {
     /// `$disconnect`s left it too high (see [`crate::registry`]).
     async fn admit(&self, request: &RequestInfo) -> Result<Result<Vec<String>, Reject>, AwsError> {
         let limits = &self.aws.config.limits;
-        let mut wanted: Vec<(String, usize, fn() -> Reject)> = Vec::new();
+        // Each count with its limit and its refusal.
+        let mut wanted: Vec<(String, usize, Refusal)> = Vec::new();
         if limits.max_connections != usize::MAX {
             wanted.push((
                 TOTAL_SLOT.to_owned(),
@@ -489,6 +490,9 @@ impl<H: Handler> Xws<H> {
         Ok(())
     }
 }
+
+/// How a full count refuses a connection.
+type Refusal = fn() -> Reject;
 
 /// `$connect`'s answer to a refused connection.
 fn refusal(reject: Reject) -> ApiGatewayProxyResponse {
