@@ -87,6 +87,10 @@ pub enum Capability {
     MaxMessageSize,
     /// A limit on the messages one connection sends per second.
     RateLimit,
+    /// Limits on open connections, in all and per client address.
+    ConnectionLimits,
+    /// A limit on the topics one connection (or SSE stream) holds.
+    TopicsPerPeer,
     /// How long one connection may last.
     MaxConnectionDuration,
     /// How long a connection may stay silent.
@@ -108,7 +112,7 @@ pub enum Capability {
 
 impl Capability {
     /// How many capabilities the table has.
-    pub const COUNT: usize = 22;
+    pub const COUNT: usize = 24;
 
     /// Every capability, in the order of the table's rows.
     pub const ALL: [Capability; Capability::COUNT] = [
@@ -126,6 +130,8 @@ impl Capability {
         Capability::SendFromOpen,
         Capability::MaxMessageSize,
         Capability::RateLimit,
+        Capability::ConnectionLimits,
+        Capability::TopicsPerPeer,
         Capability::MaxConnectionDuration,
         Capability::IdleTimeout,
         Capability::RemoteAddress,
@@ -153,6 +159,8 @@ impl Capability {
             Capability::SendFromOpen => "sending from `open`",
             Capability::MaxMessageSize => "max message size",
             Capability::RateLimit => "rate limit per connection",
+            Capability::ConnectionLimits => "connection limits (total, per client address)",
+            Capability::TopicsPerPeer => "topics per connection",
             Capability::MaxConnectionDuration => "max connection duration",
             Capability::IdleTimeout => "idle timeout",
             Capability::RemoteAddress => "remote address",

@@ -112,6 +112,21 @@ pub const COLUMN: Column = Column {
             CONNECTIONS,
         )
         .proved_by("a_flood_is_closed_with_1008"),
+        Cell::emulated(
+            ConnectionLimits,
+            "counted in the connections table at $connect (a conditional UpdateItem ADD, given back at $disconnect) when XWS_MAX_CONNECTIONS (503) or XWS_MAX_CONNECTIONS_PER_IP (429, per sourceIp, IPv6 by /64) is set",
+            "two writes per connection; a lost $disconnect holds its slot until its item expires (2 h 10 min), then a full count is recounted (at most once a minute)",
+            CONNECTIONS,
+        )
+        .proved_by("connections_are_counted_per_address_and_in_all")
+        .checked_on("2026-12-07"),
+        Cell::full(
+            TopicsPerPeer,
+            "Limits::max_topics_per_peer (XWS_MAX_TOPICS_PER_PEER), in the core Peer: Error::TooManyTopics",
+            CONNECTIONS,
+        )
+        .proved_by("topic_cap_per_peer")
+        .checked_on("2026-12-07"),
         Cell::limited(MaxConnectionDuration, "2 h", "cannot be raised", LIMITS),
         Cell::limited(IdleTimeout, "10 min", "cannot be raised", LIMITS),
         Cell::full(RemoteAddress, "requestContext.identity.sourceIp", ROUTES),

@@ -70,6 +70,8 @@ pub const COLUMN: Column = Column {
         sse_function::SEND_FROM_OPEN,
         Cell::limited(MaxMessageSize, "200 MB per response", "", STREAMING),
         sse_function::RATE_LIMIT,
+        sse_function::CONNECTION_LIMITS,
+        sse_function::TOPICS_PER_PEER,
         Cell::limited(
             MaxConnectionDuration,
             "15 min",

@@ -103,6 +103,21 @@ pub const COLUMN: Column = Column {
             "xws-cloudflare",
         )
         .proved_by("rate_limit_closes_a_flooding_peer_with_1008"),
+        Cell::emulated(
+            ConnectionLimits,
+            "per object: its WebSockets in all (Limits::max_connections, 503) and per CF-Connecting-IP (max_connections_per_ip, 429, IPv6 by /64), counted by socket tags that survive hibernation",
+            "an object counts only the sockets it holds, and SSE streams in neither",
+            WEBSOCKETS,
+        )
+        .proved_by("a_client_address_holds_the_per_ip_limit_then_gets_429")
+        .checked_on("2026-12-07"),
+        Cell::full(
+            TopicsPerPeer,
+            "Limits::max_topics_per_peer, in the core Peer: Error::TooManyTopics; an SSE request naming more gets 400",
+            "xws::Limits",
+        )
+        .proved_by("topic_cap_per_peer")
+        .checked_on("2026-12-07"),
         Cell::full(
             MaxConnectionDuration,
             "none documented; a deploy or an object reset closes the sockets",

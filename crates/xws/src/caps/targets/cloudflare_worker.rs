@@ -78,6 +78,14 @@ pub const COLUMN: Column = Column {
             "the request holding a socket keeps its memory for the socket's life; xws serves SSE here, whose clients send no messages",
             WEBSOCKETS,
         ),
+        Cell::none(
+            ConnectionLimits,
+            "Cloudflare's own limits (WAF rate limiting rules); a Durable Object counts its sockets",
+            "each stream is a request of its own; nothing counts them together",
+            LIMITS,
+        )
+        .checked_on("2026-12-07"),
+        super::shared::sse_function::TOPICS_PER_PEER,
         Cell::limited(
             MaxConnectionDuration,
             "30 s CPU per request (up to 5 min)",

@@ -52,6 +52,8 @@ pub const COLUMN: Column = Column {
         sse_function::SEND_FROM_OPEN,
         Cell::limited(MaxMessageSize, "20 MB per stream", "", CONFIG),
         sse_function::RATE_LIMIT,
+        sse_function::CONNECTION_LIMITS,
+        sse_function::TOPICS_PER_PEER,
         Cell::limited(MaxConnectionDuration, "60 s", "synchronous functions", CONFIG),
         Cell::limited(IdleTimeout, "60 s", "the function's duration", CONFIG),
         Cell::full(

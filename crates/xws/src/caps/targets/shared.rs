@@ -145,6 +145,21 @@ pub mod sse_function {
         NO_WS,
         SSE_SPEC,
     );
+    /// Connection limits: each stream is an invocation of its own.
+    pub const CONNECTION_LIMITS: Cell = Cell::none(
+        ConnectionLimits,
+        "the platform's concurrency limits and firewall",
+        "each stream is an invocation of its own; nothing counts them together",
+        SSE_SPEC,
+    )
+    .checked_on("2026-12-07");
+    /// Topics per stream, checked by xws-serverless.
+    pub const TOPICS_PER_PEER: Cell = Cell::full(
+        TopicsPerPeer,
+        "xws_serverless::StreamConfig::max_topics (256): a request naming more gets 400",
+        "xws-serverless",
+    )
+    .checked_on("2026-12-07");
     /// The close code and reason: EventSource has none, so the adapters
     /// send an event.
     pub const CLOSE_CODES: Cell = Cell::emulated(

@@ -68,6 +68,20 @@ pub const COLUMN: Column = Column {
         )
         .proved_by("a_flood_is_refused_then_closed_with_1008_while_a_calm_peer_is_served"),
         Cell::full(
+            ConnectionLimits,
+            "counted from accept: Limits::max_connections (503) and max_connections_per_ip (429), IPv6 by /64, X-Forwarded-For from trusted proxies only",
+            LIMITS,
+        )
+        .proved_by("connections_are_limited_per_ip_with_429_and_in_total_with_503")
+        .checked_on("2026-12-07"),
+        Cell::full(
+            TopicsPerPeer,
+            "Limits::max_topics_per_peer (256), in the core Peer: Error::TooManyTopics; an SSE request naming more gets 400",
+            LIMITS,
+        )
+        .proved_by("topic_cap_per_peer")
+        .checked_on("2026-12-07"),
+        Cell::full(
             MaxConnectionDuration,
             "no limit in xws; a proxy or load balancer in front may set one",
             ADAPTER,

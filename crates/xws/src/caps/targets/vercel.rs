@@ -56,6 +56,8 @@ pub const COLUMN: Column = Column {
         sse_function::SEND_FROM_OPEN,
         Cell::full(MaxMessageSize, "no per-event limit documented", LIMITS),
         sse_function::RATE_LIMIT,
+        sse_function::CONNECTION_LIMITS,
+        sse_function::TOPICS_PER_PEER,
         Cell::limited(
             MaxConnectionDuration,
             "300 s (800 s on Pro/Enterprise)",
