@@ -379,7 +379,7 @@ fn a_flood_is_closed_with_1008() {
                     answered += 1;
                     refusals += 1;
                 }
-                frame if frame.ends_connection() => break frame,
+                frame @ (Frame::Close(_) | Frame::Ended(_)) => break frame,
                 _ => {}
             }
         };
