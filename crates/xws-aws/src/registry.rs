@@ -31,6 +31,7 @@
 
 use aws_sdk_dynamodb::{
     Client,
+    operation::query::{QueryOutput, builders::QueryFluentBuilder},
     types::{
         AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
         ScalarAttributeType, TimeToLiveSpecification,
@@ -388,20 +389,9 @@ impl Registry {
         offset: u64,
     ) -> Result<(Vec<String>, usize), AwsError> {
         let (mut ids, mut preparing) = (Vec::new(), 0);
-        let mut start: Option<Item> = None;
-        loop {
-            self.metrics.read();
-            let out = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(topic_key(topic)))
-                .projection_expression("sk, preparing, live_from")
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::dynamodb("Query", e))?;
+        let shape =
+            |query: QueryFluentBuilder| query.projection_expression("sk, preparing, live_from");
+        self.query_pages(&topic_key(topic), shape, |out| {
             for item in out.items() {
                 let Some(id) = string_attr(item, "sk") else {
                     continue;
@@ -418,11 +408,9 @@ impl Registry {
                     ids.push(id);
                 }
             }
-            match out.last_evaluated_key() {
-                Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => return Ok((ids, preparing)),
-            }
-        }
+        })
+        .await?;
+        Ok((ids, preparing))
     }
 
     /// Removes `id` from `topic`'s subscribers.
@@ -514,28 +502,44 @@ impl Registry {
 
     async fn sort_keys(&self, pk: &str) -> Result<Vec<String>, AwsError> {
         let mut ids = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            self.metrics.read();
-            let out = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk))
-                .projection_expression("sk")
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::dynamodb("Query", e))?;
+        let shape = |query: QueryFluentBuilder| query.projection_expression("sk");
+        self.query_pages(pk, shape, |out| {
             ids.extend(
                 out.items()
                     .iter()
                     .filter_map(|item| string_attr(item, "sk")),
             );
+        })
+        .await?;
+        Ok(ids)
+    }
+
+    /// Runs a `Query` of partition `pk` page by page, `shape` adding to the
+    /// request (projection, filter, select) and `page` taking each answer.
+    async fn query_pages(
+        &self,
+        pk: &str,
+        shape: impl Fn(QueryFluentBuilder) -> QueryFluentBuilder,
+        mut page: impl FnMut(&QueryOutput),
+    ) -> Result<(), AwsError> {
+        let mut start: Option<Item> = None;
+        loop {
+            self.metrics.read();
+            let query = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start.take());
+            let out = shape(query)
+                .send()
+                .await
+                .map_err(|e| AwsError::dynamodb("Query", e))?;
+            page(&out);
             match out.last_evaluated_key() {
                 Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => return Ok(ids),
+                _ => return Ok(()),
             }
         }
     }
@@ -668,29 +672,15 @@ impl Registry {
             return Ok(false);
         }
         let mut count: i64 = 0;
-        let mut start: Option<Item> = None;
-        loop {
-            self.metrics.read();
-            let out = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("pk = :pk")
+        let shape = |query: QueryFluentBuilder| {
+            query
                 .filter_expression("contains(slots, :slot) AND expires_at > :now")
-                .expression_attribute_values(":pk", s(CONNECTIONS))
                 .expression_attribute_values(":slot", s(slot))
                 .expression_attribute_values(":now", n(now_ms / 1000))
                 .select(aws_sdk_dynamodb::types::Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| AwsError::dynamodb("Query", e))?;
-            count += i64::from(out.count());
-            match out.last_evaluated_key() {
-                Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => break,
-            }
-        }
+        };
+        self.query_pages(CONNECTIONS, shape, |out| count += i64::from(out.count()))
+            .await?;
         self.update_count(slot, "SET n = :count", None, &[(":count", count)])
             .await?;
         tracing::info!(slot, count, "connection count recounted");
