@@ -59,6 +59,19 @@ impl Endpoints {
         )
     }
 
+    /// Checks that `POST path` as a user, with a body one byte over
+    /// `limit`, is answered 413.
+    pub async fn refuses_a_body_over(&self, path: &str, limit: usize) -> Result<(), ScenarioError> {
+        let url = self.route(path, &unique_user("big"), "");
+        let body = format!("{{\"title\":\"{}\"}}", "x".repeat(limit - 11));
+        let reply = xws_testkit::client::post_raw(&url, &body, WAIT).await?;
+        xws_testkit::ensure_eq(
+            &format!("POST {path} with a body of {} bytes", body.len()),
+            413,
+            reply.status.as_u16(),
+        )
+    }
+
     /// Checks that a WebSocket upgrade is refused before it opens without
     /// a token (401), with a forged or expired one (401), and with a valid
     /// token of another user than `?user=` names (403). Where the client
