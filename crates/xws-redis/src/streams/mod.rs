@@ -66,6 +66,8 @@ struct Inner {
     connection: Mutex<Option<MultiplexedConnection>>,
     /// This node's members, refreshed before they lapse.
     members_here: Mutex<HashMap<(Topic, PeerId), String>>,
+    /// Whether the feed is subscribed now.
+    feed_up: tokio::sync::watch::Sender<bool>,
     cancel: CancellationToken,
 }
 
@@ -92,6 +94,7 @@ impl RedisStreams {
                 presence_ttl: PRESENCE_TTL,
                 connection: Mutex::new(None),
                 members_here: Mutex::default(),
+                feed_up: tokio::sync::watch::Sender::new(false),
                 cancel: CancellationToken::new(),
             }),
         })
@@ -113,6 +116,15 @@ impl RedisStreams {
             inner.presence_ttl = ttl.max(Duration::from_secs(1));
         }
         self
+    }
+
+    /// Resolves once the feed (started by `start_feed`) is subscribed:
+    /// announcements made from then on reach this node. A process that
+    /// serves as soon as it starts (a function) waits for it, so its first
+    /// subscriber misses nothing.
+    pub async fn feed_ready(&self) {
+        let mut up = self.inner.feed_up.subscribe();
+        let _ = up.wait_for(|up| *up).await;
     }
 
     /// The channel every node's feed listens to.
