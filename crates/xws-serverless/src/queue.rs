@@ -111,6 +111,16 @@ pub fn message_event(message: &Message) -> Bytes {
     xws::sse::encode_event(None, message)
 }
 
+/// `event: recovered`, data `true` or `false`: whether a stream that named
+/// a position (its `Last-Event-ID`) got every publication after it. Sent
+/// after the replay, before live publications, on every serverless target;
+/// `false` means the client should refetch its state.
+pub fn recovered_event(recovered: bool) -> Bytes {
+    xws::sse::SseEvent::new(recovered.to_string())
+        .event("recovered")
+        .encode()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
