@@ -102,9 +102,21 @@ impl<H: Handler> VercelSse<H> {
     /// `handler`'s streams configured from the environment (see the crate
     /// docs): joins Redis when `XWS_REDIS_URL` is set.
     pub async fn from_env(handler: H) -> Result<Self, Error> {
+        Self::from_env_with(handler, xws::stream::StreamConfig::new()).await
+    }
+
+    /// [`from_env`](Self::from_env), where the topics `streams` says keep
+    /// history resume: kept in the same Redis, each publication's position
+    /// is its event id, and a stream reopened with `Last-Event-ID` gets what
+    /// it missed first. The functions that publish use the same `streams`
+    /// ([`hub_from_env_with`]).
+    pub async fn from_env_with(
+        handler: H,
+        streams: xws::stream::StreamConfig,
+    ) -> Result<Self, Error> {
         let config =
             StreamConfig::new(DEFAULT_MAX_DURATION).with_env(|name| std::env::var(name).ok())?;
-        let topics = xws_serverless::instance_topics_from_env().await?;
+        let topics = xws_serverless::instance_topics_from_env_with(streams).await?;
         Ok(Self::new(handler, topics, config))
     }
 
@@ -132,7 +144,16 @@ impl<H: Handler> VercelSse<H> {
 /// Serves every request of this function as a stream of `handler`: the
 /// whole `main` of an `api/*.rs` stream function.
 pub async fn run<H: Handler>(handler: H) -> Result<(), vercel_runtime::Error> {
-    let streams = VercelSse::from_env(handler).await?;
+    run_with(handler, xws::stream::StreamConfig::new()).await
+}
+
+/// [`run`], where the topics `streams` says keep history resume (see
+/// [`VercelSse::from_env_with`]).
+pub async fn run_with<H: Handler>(
+    handler: H,
+    streams: xws::stream::StreamConfig,
+) -> Result<(), vercel_runtime::Error> {
+    let streams = VercelSse::from_env_with(handler, streams).await?;
     vercel_runtime::run(service_fn(move |request: Request| {
         let streams = streams.clone();
         async move { Ok::<_, vercel_runtime::Error>(streams.stream(request).await) }
@@ -144,7 +165,16 @@ pub async fn run<H: Handler>(handler: H) -> Result<(), vercel_runtime::Error> {
 /// holds no stream: joined to Redis when `XWS_REDIS_URL` is set. Create it
 /// once per instance, outside the request path.
 pub async fn hub_from_env() -> Result<Hub, Error> {
-    Ok(xws_serverless::instance_topics_from_env().await?.hub())
+    hub_from_env_with(xws::stream::StreamConfig::new()).await
+}
+
+/// [`hub_from_env`], appending publications to the topics `streams` says
+/// keep history (the same `streams` as the stream functions'), so they get
+/// positions and streams resume after them.
+pub async fn hub_from_env_with(streams: xws::stream::StreamConfig) -> Result<Hub, Error> {
+    Ok(xws_serverless::instance_topics_from_env_with(streams)
+        .await?
+        .hub())
 }
 
 /// A `text/event-stream` response that no proxy caches or buffers.
