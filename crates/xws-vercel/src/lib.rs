@@ -27,6 +27,14 @@
 //! `rediss://`) on every function of the app, and publish from any other
 //! function (an HTTP route, a cron job) through [`hub_from_env`].
 //!
+//! Streams resume across a stream's end: give [`run_with`] and
+//! [`hub_from_env_with`] the same [`xws::stream::StreamConfig`], and the
+//! topics it says keep history are kept in that Redis too
+//! (`xws_redis::RedisStreams`, shared by every instance). Each publication's
+//! position is its event id; the `EventSource` that reconnects names the
+//! last one in `Last-Event-ID` and gets what it missed, oldest first, then
+//! `event: recovered`, then live ones, on whichever instance it lands.
+//!
 //! | variable | default | what |
 //! |---|---|---|
 //! | `XWS_REDIS_URL` | unset: this instance only | the broker |
