@@ -105,6 +105,10 @@ impl InstanceTopics {
     /// says keep history are kept in `store`, shared by every instance
     /// (`xws_redis::RedisStreams` on the broker's Redis; a `MemoryStore`
     /// serves one instance only). `runtime` runs the reads and appends.
+    /// Serve once the store's feed is up (`RedisStreams::feed_ready`), so
+    /// the first stream misses no announcement;
+    /// [`instance_topics_from_env_with`](crate::instance_topics_from_env_with)
+    /// waits for it.
     pub fn with_history(
         node: NodeId,
         broker: Option<Arc<dyn FunctionBroker>>,

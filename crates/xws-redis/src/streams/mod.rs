@@ -44,7 +44,10 @@ const PRESENCE_TTL: Duration = Duration::from_secs(60);
 /// what a Redis outage does.
 ///
 /// Hand it to `xws_tokio::Xws::with_stream_store`, next to a
-/// [`RedisBroker`](crate::RedisBroker) on the same config. It needs one
+/// [`RedisBroker`](crate::RedisBroker) on the same config; serverless
+/// functions (Vercel, Lambda function URLs) hand it to
+/// `xws_serverless::InstanceTopics::with_history`, so their SSE streams
+/// resume on any instance. It needs one
 /// Redis server (or a primary with replicas), version 6.2 or later;
 /// Redis Cluster is not supported.
 pub struct RedisStreams {
