@@ -150,6 +150,19 @@ mod tests {
         ));
     }
 
+    /// One wording on every serverless target (the resume scenario reads it).
+    #[test]
+    fn the_recovery_outcome_is_an_event_named_recovered() {
+        assert_eq!(
+            &recovered_event(true)[..],
+            b"event: recovered\ndata: true\n\n"
+        );
+        assert_eq!(
+            &recovered_event(false)[..],
+            b"event: recovered\ndata: false\n\n"
+        );
+    }
+
     #[test]
     fn binary_is_base64_without_an_id() {
         assert_eq!(
