@@ -86,6 +86,7 @@ impl Peers {
             program: "node".into(),
             args: vec!["crossws-node.mjs".into()],
             cwd: Some(self.dir.clone()),
+            env: vec![],
         }
     }
 
@@ -110,6 +111,7 @@ impl Peers {
             program: program.clone(),
             args: vec!["bun.mjs".into()],
             cwd: Some(self.dir.clone()),
+            env: vec![],
         })
     }
 

@@ -37,8 +37,9 @@ pub struct Options {
 }
 
 /// Every server name, in column order.
-pub const SERVERS: [&str; 5] = [
+pub const SERVERS: [&str; 6] = [
     "xws-tokio",
+    "xws-tokio-no-history",
     "tokio-tungstenite",
     "fastwebsockets",
     "crossws-node",
@@ -274,6 +275,7 @@ fn contenders(
                 program: program.clone(),
                 args: vec![],
                 cwd: None,
+                env: vec![],
             },
             path,
         })
@@ -309,23 +311,36 @@ fn contenders(
             echo: xws(XWS_ECHO),
             chat: xws(XWS_CHAT),
         },
+        // The same chat with rooms as plain topics: what history and
+        // presence cost per message, side by side.
         Contender {
             name: SERVERS[1],
+            echo: Err("history is a chat feature: see xws-tokio".to_owned()),
+            chat: xws(XWS_CHAT).map(|endpoint| Endpoint {
+                launch: Launch {
+                    env: vec![("CHAT_HISTORY_SIZE".to_owned(), "0".to_owned())],
+                    ..endpoint.launch
+                },
+                ..endpoint
+            }),
+        },
+        Contender {
+            name: SERVERS[2],
             echo: baseline_tungstenite.clone(),
             chat: with_chat_path(baseline_tungstenite),
         },
         Contender {
-            name: SERVERS[2],
+            name: SERVERS[3],
             echo: baseline_fastwebsockets.clone(),
             chat: with_chat_path(baseline_fastwebsockets),
         },
         Contender {
-            name: SERVERS[3],
+            name: SERVERS[4],
             echo: crossws.clone(),
             chat: with_chat_path(crossws),
         },
         Contender {
-            name: SERVERS[4],
+            name: SERVERS[5],
             echo: bun.clone(),
             chat: with_chat_path(bun),
         },

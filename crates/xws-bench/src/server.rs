@@ -17,6 +17,8 @@ pub struct Launch {
     pub args: Vec<String>,
     /// Working directory (for the JS peers: where their `node_modules` is).
     pub cwd: Option<PathBuf>,
+    /// Environment variables besides the runner's own.
+    pub env: Vec<(String, String)>,
 }
 
 /// Time a server gets to start listening.
@@ -47,6 +49,7 @@ impl RunningServer {
             // The peers have no per-connection rate limit; the chat-room
             // clients send above the chat's default 1,000 messages/s.
             .env("CHAT_RATE_LIMIT", "off")
+            .envs(launch.env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(output.try_clone()?)
             .stderr(output);

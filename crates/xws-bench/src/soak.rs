@@ -61,6 +61,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         program: chat.clone(),
         args: vec![],
         cwd: None,
+        env: vec![],
     };
     let mut server = RunningServer::start(&launch, &options.out_dir.join("chat.log")).await?;
     let url = format!("ws://127.0.0.1:{}{CHAT_PATH}", server.port());

@@ -19,6 +19,7 @@ async fn start(bin: &str) -> RunningServer {
         program: PathBuf::from(bin),
         args: vec![],
         cwd: None,
+        env: vec![],
     };
     let log = std::env::temp_dir().join(format!("xws-bench-test-{}.log", std::process::id()));
     RunningServer::start(&launch, &log)

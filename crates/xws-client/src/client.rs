@@ -11,10 +11,11 @@ use tokio::sync::{Notify, mpsc};
 use xws::Message;
 
 use crate::{
-    ClientConfig, CloseInfo, Event, SendError,
+    ClientConfig, CloseInfo, Event, Position, SendError,
     backoff::random_unit,
     connection::{self, Ended},
     queue::Queue,
+    streams::Streams,
 };
 
 /// Where the client is.
@@ -38,11 +39,30 @@ pub(crate) struct Shared {
     pub(crate) close_requested: Notify,
     /// [`ClientConfig::binary_as_text`].
     binary_as_text: bool,
+    pub(crate) streams: Mutex<Streams>,
 }
 
 impl Shared {
     fn set_state(&self, state: State) {
         *self.state.lock() = state;
+    }
+
+    /// Marks the client open and returns the messages that re-subscribe
+    /// its streams. One lock with [`Client::subscribe`]'s, so a stream
+    /// subscribed meanwhile is sent exactly once: here or by `subscribe`.
+    fn open(&self) -> Vec<Message> {
+        let streams = self.streams.lock();
+        self.set_state(State::Open);
+        streams.resubscriptions()
+    }
+
+    /// `message` as it goes on the wire ([`ClientConfig::binary_as_text`]).
+    pub(crate) fn encode(&self, message: Message) -> Message {
+        if self.binary_as_text {
+            xws::client::binary_to_notice(&message)
+        } else {
+            message
+        }
     }
 }
 
@@ -59,12 +79,55 @@ impl Client {
         if self.shared.closing.load(Ordering::Acquire) {
             return Err(SendError::Closed);
         }
-        let message = message.into();
-        self.shared.queue.push(if self.shared.binary_as_text {
-            xws::client::binary_to_notice(&message)
-        } else {
-            message
-        })
+        self.shared.queue.push(self.shared.encode(message.into()))
+    }
+
+    /// Subscribes to `stream` with recovery: `build(since)` is sent now
+    /// (when open) and again after every reconnect, before the queue,
+    /// `since` being the position up to which every publication of the
+    /// stream was seen (`None` before the first). The server replays what
+    /// was missed; a publication seen already is dropped, so the app sees
+    /// each once, in order. Whether the server could recover is the app
+    /// protocol's to say (the chat's `joined` carries `recovered`).
+    ///
+    /// Publications are told apart by [`ClientConfig::stream_of`]; `stream`
+    /// must be the name it gives them.
+    ///
+    /// ```no_run
+    /// # fn demo(client: xws_client::Client) -> Result<(), xws_client::SendError> {
+    /// use serde_json::json;
+    /// // The chat's rooms: messages name their room in `roomId`.
+    /// client.subscribe("lobby", |since| {
+    ///     xws::Message::json(&json!({"type": "join-room", "roomId": "lobby", "since": since}))
+    ///         .expect("JSON")
+    /// })?;
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe(
+        &self,
+        stream: impl Into<String>,
+        build: impl Fn(Option<&Position>) -> Message + Send + Sync + 'static,
+    ) -> Result<(), SendError> {
+        if self.shared.closing.load(Ordering::Acquire) {
+            return Err(SendError::Closed);
+        }
+        let mut streams = self.shared.streams.lock();
+        let message = streams.subscribe(stream.into(), Arc::new(build));
+        if self.state() == State::Open {
+            self.shared.queue.push(self.shared.encode(message))?;
+        }
+        Ok(())
+    }
+
+    /// Stops re-subscribing `stream` and forgets its position (send the
+    /// server's unsubscribe message yourself).
+    pub fn unsubscribe(&self, stream: &str) {
+        self.shared.streams.lock().unsubscribe(stream);
+    }
+
+    /// The position up to which every publication of `stream` was seen.
+    pub fn position(&self, stream: &str) -> Option<Position> {
+        self.shared.streams.lock().position(stream)
     }
 
     /// Queues `value` as a JSON text message.
@@ -114,6 +177,7 @@ pub fn connect<T: DeserializeOwned + Send + 'static>(config: ClientConfig) -> (C
         closing: AtomicBool::new(false),
         close_requested: Notify::new(),
         binary_as_text: config.binary_as_text,
+        streams: Mutex::new(Streams::default()),
     });
     let (sender, receiver) = mpsc::channel(config.event_capacity.max(1));
     tokio::spawn(run(config, Arc::clone(&shared), sender));
@@ -143,14 +207,14 @@ async fn run<T: DeserializeOwned + Send + 'static>(
         match connected {
             Ok(Ok((ws, _response))) => {
                 attempt = 0;
-                shared.set_state(State::Open);
+                let resubscriptions = shared.open();
                 let _ = events
                     .send(Event::Open {
                         reconnected: opened_before,
                     })
                     .await;
                 opened_before = true;
-                match connection::serve(ws, &config, &shared, &events).await {
+                match connection::serve(ws, resubscriptions, &config, &shared, &events).await {
                     Ended::ByApp => {
                         let _ = events.send(Event::Close(closed_by_app())).await;
                         shared.set_state(State::Closed);

@@ -3,7 +3,7 @@
 use std::{fmt, sync::Arc, time::Duration};
 use xws::Message;
 
-use crate::Backoff;
+use crate::{Backoff, StreamOf, streams::topic_member};
 
 /// Messages to send first after every (re)connect, before the queue: a
 /// new connection is a new peer, so this is where rooms are rejoined.
@@ -37,6 +37,10 @@ pub struct ClientConfig {
     /// which closes a connection that sends a binary frame. Notices the
     /// server sends always arrive as [`Event::Binary`](crate::Event::Binary).
     pub binary_as_text: bool,
+    /// Which stream a publication with a position belongs to (see
+    /// [`Client::subscribe`](crate::Client::subscribe)); by default its
+    /// `"topic"` member.
+    pub stream_of: StreamOf,
 }
 
 impl ClientConfig {
@@ -54,6 +58,7 @@ impl ClientConfig {
             event_capacity: 256,
             on_open: None,
             binary_as_text: false,
+            stream_of: topic_member(),
         }
     }
 }
@@ -71,6 +76,7 @@ impl fmt::Debug for ClientConfig {
             .field("event_capacity", &self.event_capacity)
             .field("on_open", &self.on_open.as_ref().map(|_| "Fn"))
             .field("binary_as_text", &self.binary_as_text)
+            .field("stream_of", &"Fn")
             .finish()
     }
 }

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::{sync::atomic::Ordering, time::Duration};
 use tokio::{net::TcpStream, sync::mpsc, time::Instant};
 use tokio_tungstenite::{
@@ -36,20 +37,28 @@ impl Ended {
 }
 
 /// Serves `ws` until it ends.
+/// `on_open`'s messages go first, then `resubscriptions` (the streams,
+/// from their positions), then the queue.
 pub(crate) async fn serve<T: DeserializeOwned>(
     mut ws: Socket,
+    resubscriptions: Vec<Message>,
     config: &ClientConfig,
     shared: &Shared,
     events: &mpsc::Sender<Event<T>>,
 ) -> Ended {
-    if let Some(on_open) = &config.on_open {
-        for message in on_open() {
-            let message = if config.binary_as_text {
-                xws::client::binary_to_notice(&message)
-            } else {
-                message
-            };
-            if ws.feed(to_tungstenite(message)).await.is_err() {
+    let on_open = config
+        .on_open
+        .as_ref()
+        .map(|on_open| on_open())
+        .unwrap_or_default();
+    let first: Vec<Message> = on_open.into_iter().chain(resubscriptions).collect();
+    if !first.is_empty() {
+        for message in first {
+            if ws
+                .feed(to_tungstenite(shared.encode(message)))
+                .await
+                .is_err()
+            {
                 return Ended::dropped("write failed");
             }
         }
@@ -96,9 +105,8 @@ pub(crate) async fn serve<T: DeserializeOwned>(
                             let _ = events.send(Event::Binary(bytes.into())).await;
                             continue;
                         }
-                        let event = match serde_json::from_str::<T>(text.as_str()) {
-                            Ok(value) => Event::Message(value),
-                            Err(_) => Event::Text(text.as_str().to_owned()),
+                        let Some(event) = decode(text.as_str(), config, shared) else {
+                            continue;
                         };
                         let _ = events.send(event).await;
                     }
@@ -137,6 +145,29 @@ pub(crate) async fn serve<T: DeserializeOwned>(
             }
         }
     }
+}
+
+/// The event for a text message, or `None` for a stream's publication
+/// seen already (a replay overlapping what arrived live).
+fn decode<T: DeserializeOwned>(
+    text: &str,
+    config: &ClientConfig,
+    shared: &Shared,
+) -> Option<Event<T>> {
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return Some(Event::Text(text.to_owned()));
+    };
+    if shared
+        .streams
+        .lock()
+        .is_duplicate(&value, &config.stream_of)
+    {
+        return None;
+    }
+    Some(match T::deserialize(&value) {
+        Ok(message) => Event::Message(message),
+        Err(_) => Event::Text(text.to_owned()),
+    })
 }
 
 /// Hands every queued message to the socket, then flushes.

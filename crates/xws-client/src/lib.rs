@@ -6,6 +6,12 @@
 //! `{"xws":"ping"}`, answered by xws servers with `{"xws":"pong"}`, which
 //! never reaches the app), and decodes JSON messages into your type.
 //!
+//! Streams recover by themselves: publications of topics that keep history
+//! carry a position (`"offset"`, `"epoch"`), the client remembers the last
+//! one per stream, drops what it saw already, and re-sends each
+//! [`Client::subscribe`] message with its position after every reconnect,
+//! so the server replays what was missed (see `xws::stream`).
+//!
 //! ```no_run
 //! use serde::Deserialize;
 //! use xws_client::{ClientConfig, Event};
@@ -41,12 +47,17 @@ mod config;
 mod connection;
 mod event;
 mod queue;
+mod streams;
 
 pub use backoff::Backoff;
 pub use client::{Client, Events, State, connect};
 pub use config::{ClientConfig, OnOpen};
 pub use event::{CloseInfo, Event};
 pub use queue::SendError;
+pub use streams::{Resubscribe, StreamOf};
+/// A place in a stream: what [`Client::position`] returns and a
+/// [`Resubscribe`] gets.
+pub use xws::stream::Position;
 
 /// The app-level heartbeat every xws server answers: the client sends
 /// [`APP_PING`] and drops [`APP_PONG`] before the app sees it.

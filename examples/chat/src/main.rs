@@ -3,7 +3,9 @@
 //! With `XWS_REDIS_URL` set, every chat process on that Redis (and
 //! `XWS_REDIS_CHANNEL`, default `xws-chat`) shares the same rooms, their
 //! history and presence. Rooms keep their last `CHAT_HISTORY_SIZE` (100)
-//! messages for `CHAT_HISTORY_TTL_SECS` (300).
+//! messages for `CHAT_HISTORY_TTL_SECS` (300); `CHAT_HISTORY_SIZE=0` makes
+//! rooms plain topics, without history or presence (the benchmark's
+//! baseline for what they cost).
 
 use anyhow::Context as _;
 use std::sync::Arc;
@@ -24,29 +26,36 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("CHAT_JWKS_URL")?;
     let mut xws = Xws::with_config(handler, config_from_env()?);
+    let history = retention.size > 0;
     if let Ok(url) = std::env::var("XWS_REDIS_URL") {
         let channel = std::env::var("XWS_REDIS_CHANNEL").unwrap_or_else(|_| "xws-chat".into());
         let config = RedisBrokerConfig::new(url).with_channel(&channel);
         let broker = RedisBroker::connect(config.clone())
             .await
             .context("XWS_REDIS_URL is set but the Redis broker cannot start")?;
-        let history = RedisStreams::new(config).context("the Redis stream store")?;
+        xws = xws.with_broker(Arc::new(broker));
+        if history {
+            let store = RedisStreams::new(config).context("the Redis stream store")?;
+            xws = xws.with_stream_store(streams, Arc::new(store));
+        }
         tracing::info!(
             %channel,
             size = retention.size,
             ttl_secs = retention.ttl.as_secs(),
             "rooms, their history and presence shared with the other nodes through Redis"
         );
-        xws = xws
-            .with_broker(Arc::new(broker))
-            .with_stream_store(streams, Arc::new(history));
     } else {
+        if history {
+            xws = xws.with_streams(streams);
+        }
         tracing::info!(
             size = retention.size,
             ttl_secs = retention.ttl.as_secs(),
             "rooms keep their last messages in memory"
         );
-        xws = xws.with_streams(streams);
+    }
+    if !history {
+        tracing::info!("CHAT_HISTORY_SIZE=0: rooms are plain topics, without history or presence");
     }
     let options = chat::server::Options::from_env();
     if options.refuse_websocket {
