@@ -9,11 +9,16 @@
 //! - The `cloudflare` and `aws` steps run `pages.test.mjs` through
 //!   [`run_pages`] against the servers they already run (`wrangler dev`, the
 //!   API Gateway emulator), so nothing is built twice.
+//! - `serverless.test.mjs` ([`run_stream_page`]): the dashboard's SSE page
+//!   on each function target, where its streams are already tested: the
+//!   plain Worker (the `cloudflare` step), `xws-vercel-local` (the `tests`
+//!   step, `crate::vercel`) and the function URL (the `aws` step).
 //!
 //! Installs what is missing first: Debian's `chromium` and the npm package
 //! `playwright-core` (pinned, in the tools cache; Playwright's own browser
 //! download is never used). Screenshots land in
-//! `target/xws-artifacts/{tokio,cloudflare,aws}/`.
+//! `target/xws-artifacts/{tokio,cloudflare,aws}/` (the stream pages' in
+//! `cloudflare-worker/`, `vercel/`, `aws/`).
 
 use std::path::PathBuf;
 use std::time::Duration;
