@@ -5,24 +5,32 @@
 // published while it was away arrives after the reconnect: every sample
 // once, in order.
 //
-// `XWS_BROWSER_STREAM_URL` serves the page at `/` (examples/dashboard/
-// static/stream.html), the stream at `/api/stream` and `POST /api/tick`,
-// which publishes the next sample and answers it; `XWS_BROWSER_STREAM_TARGET`
-// names the target in the report. The xtask step serving it sets both.
+// `XWS_BROWSER_STREAM_URL` is where the target serves the page
+// (examples/dashboard/static/stream.html) at `XWS_BROWSER_STREAM_PAGE`
+// (default `/`, which opens the stream at `/api/stream` unless its
+// `?stream=` says otherwise), and `XWS_BROWSER_STREAM_TICK` (default
+// `/api/tick`), which a POST makes publish the next sample and answers it
+// (the message, or `{"published": message}` from the AWS emulator's
+// schedule); `XWS_BROWSER_STREAM_TARGET` names the target in the report and
+// the screenshots' folder. The xtask step serving the target sets them.
 import test from "node:test";
 import fs from "node:fs";
 import path from "node:path";
 import { artifacts, eventually, launchBrowser } from "./harness.mjs";
 
 const url = (process.env.XWS_BROWSER_STREAM_URL || "").replace(/\/$/, "");
+const pagePath = process.env.XWS_BROWSER_STREAM_PAGE || "/";
+const tickPath = process.env.XWS_BROWSER_STREAM_TICK || "/api/tick";
 const label = process.env.XWS_BROWSER_STREAM_TARGET || "serverless";
 
 /** Publishes the next sample from another request; its sample number. */
 async function tick() {
-  const response = await fetch(`${url}/api/tick`, { method: "POST" });
+  const response = await fetch(`${url}${tickPath}`, { method: "POST", signal: AbortSignal.timeout(30_000) });
   const text = await response.text();
-  if (!response.ok) throw new Error(`POST /api/tick answered ${response.status}: ${text}`);
-  return JSON.parse(text).metrics.sample;
+  if (!response.ok) throw new Error(`POST ${tickPath} answered ${response.status}: ${text}`);
+  const answer = JSON.parse(text);
+  const message = typeof answer.published === "string" ? JSON.parse(answer.published) : answer;
+  return message.metrics.sample;
 }
 
 test(`[${label}] EventSource: the current metrics, a publication, a resume after the stream's end`, { timeout: 60_000 }, async () => {
@@ -31,7 +39,7 @@ test(`[${label}] EventSource: the current metrics, a publication, a resume after
   const browser = await launchBrowser();
   try {
     const page = await browser.page();
-    await page.goto(`${url}/`);
+    await page.goto(`${url}${pagePath}`);
     const samples = () => page.evaluate(() => window.xwsSamples ?? []);
     await eventually("the current metrics first", async () => (await samples())[0] === current);
     const published = await tick();

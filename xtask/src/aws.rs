@@ -73,6 +73,10 @@ struct Example {
     /// run against a second deployment without schedules, each
     /// function-URL function in this many environments.
     stream_tests: Option<(&'static str, usize)>,
+    /// The stream page (`serverless.test.mjs`) run in Chromium against the
+    /// same deployment after those tests: its path on the emulator and the
+    /// function whose schedule publishes.
+    stream_page: Option<(&'static str, &'static str)>,
     /// Variables of its own, for its functions and tests.
     env: &'static [(&'static str, &'static str)],
     /// Test targets run against a deployment of their own (own table, no
@@ -90,6 +94,7 @@ const EXAMPLES: &[Example] = &[
         schedules: &[],
         function_urls: &[],
         stream_tests: None,
+        stream_page: None,
         // A rate limit a test can exceed through the emulator (which runs
         // one invocation at a time per connection), with a burst larger
         // than any conformance scenario sends at once (the history seam
@@ -139,6 +144,9 @@ const EXAMPLES: &[Example] = &[
         schedules: &["tick=2s"],
         function_urls: &["/api/sse=sse"],
         stream_tests: Some(("function_url", 2)),
+        // The HTTP API's page on the function URL, which the emulator
+        // serves on its own host.
+        stream_page: Some(("/stream?stream=/api/sse", "tick")),
         // Streams short enough for a test to see one end: 6 s.
         env: &[
             ("XWS_SSE_MAX_DURATION_SECS", "8"),
@@ -154,6 +162,7 @@ const EXAMPLES: &[Example] = &[
         schedules: &[],
         function_urls: &[],
         stream_tests: None,
+        stream_page: None,
         env: &[],
         variant_tests: &[],
     },
@@ -165,6 +174,7 @@ const EXAMPLES: &[Example] = &[
         schedules: &[],
         function_urls: &[],
         stream_tests: None,
+        stream_page: None,
         // The functions create it in moto (`XWS_CREATE_TABLE=1`).
         env: &[("NOTIFICATIONS_TABLE", "xws-notifications-store")],
         variant_tests: &[],
@@ -887,8 +897,22 @@ fn test_example(
             url_environments: Some(environments),
             ..Variant::default()
         };
+        // The page runs even when a test failed, so one run shows both.
+        let page = |deployment: &Deployment| {
+            example.stream_page.map_or(Ok(()), |(page, tick)| {
+                browser::run_stream_page(
+                    workspace,
+                    &browser::StreamPage {
+                        label: "aws",
+                        url: &format!("http://{}", deployment.emulator),
+                        page,
+                        tick: &format!("/@xws/schedules/{}", example.function(tick)),
+                    },
+                )
+            })
+        };
         drop(run_tests(
-            workspace, built, services, example, test, variant,
+            workspace, built, services, example, test, variant, page,
         )?);
     }
     for (test, env) in example.variant_tests {
@@ -898,7 +922,13 @@ fn test_example(
             ..Variant::default()
         };
         drop(run_tests(
-            workspace, built, services, example, test, variant,
+            workspace,
+            built,
+            services,
+            example,
+            test,
+            variant,
+            |_| Ok(()),
         )?);
     }
     run_tests(
@@ -908,11 +938,13 @@ fn test_example(
         example,
         "live",
         Variant::default(),
+        |_| Ok(()),
     )
 }
 
 /// Runs the test target `test` of `example` against a deployment of its
-/// own, returned still running.
+/// own, then `after` on it even when a test failed; the deployment is
+/// returned still running.
 fn run_tests(
     workspace: &Workspace,
     built: &Built,
@@ -920,6 +952,7 @@ fn run_tests(
     example: &Example,
     test: &str,
     variant: Variant,
+    after: impl FnOnce(&Deployment) -> Result<()>,
 ) -> Result<Deployment> {
     let dir = workspace.root.join(example.dir);
     let tests = built
@@ -945,9 +978,10 @@ fn run_tests(
         .timeout(Duration::from_secs(900));
     // The tests publish and read through their own `xws_aws::Aws`, like a
     // function.
-    aws_env(tests, example, services, deployment.emulator, variant)
+    let tested = aws_env(tests, example, services, deployment.emulator, variant)
         .run()
-        .with_context(|| format!("the {} AWS {test} tests failed", example.name))?;
+        .with_context(|| format!("the {} AWS {test} tests failed", example.name));
+    tested.and(after(&deployment))?;
     Ok(deployment)
 }
 

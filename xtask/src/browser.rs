@@ -9,11 +9,16 @@
 //! - The `cloudflare` and `aws` steps run `pages.test.mjs` through
 //!   [`run_pages`] against the servers they already run (`wrangler dev`, the
 //!   API Gateway emulator), so nothing is built twice.
+//! - `serverless.test.mjs` ([`run_stream_page`]): the dashboard's SSE page
+//!   on each function target, where its streams are already tested: the
+//!   plain Worker (the `cloudflare` step), `xws-vercel-local` (the `tests`
+//!   step, `crate::vercel`) and the function URL (the `aws` step).
 //!
 //! Installs what is missing first: Debian's `chromium` and the npm package
 //! `playwright-core` (pinned, in the tools cache; Playwright's own browser
 //! download is never used). Screenshots land in
-//! `target/xws-artifacts/{tokio,cloudflare,aws}/`.
+//! `target/xws-artifacts/{tokio,cloudflare,aws}/` (the stream pages' in
+//! `cloudflare-worker/`, `vercel/`, `aws/`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -134,12 +139,40 @@ pub fn run_pages(
         .with_context(|| format!("browser tests on {} (tests/browser)", target.name()))
 }
 
-/// `serverless.test.mjs`: a function target's stream page (the dashboard's
-/// `stream.html`) at `url`, in Chromium; `label` names the target.
-pub fn run_stream_page(workspace: &Workspace, label: &str, url: &str) -> Result<()> {
-    node_tests(workspace, &["serverless.test.mjs"])?
-        .env("XWS_BROWSER_STREAM_URL", url)
-        .env("XWS_BROWSER_STREAM_TARGET", label)
+/// Where a function target serves the dashboard's stream page
+/// (`examples/dashboard/static/stream.html`), for `serverless.test.mjs`.
+pub struct StreamPage<'a> {
+    /// Names the target in the report and the screenshots' folder.
+    pub label: &'a str,
+    /// The target's base URL.
+    pub url: &'a str,
+    /// The page's path (and query) under `url`.
+    pub page: &'a str,
+    /// The path under `url` a POST to which publishes the next sample.
+    pub tick: &'a str,
+}
+
+/// `serverless.test.mjs`: a function target's stream page in Chromium,
+/// `EventSource` across the end of a stream.
+pub fn run_stream_page(workspace: &Workspace, target: &StreamPage<'_>) -> Result<()> {
+    let started = std::time::Instant::now();
+    let outcome = node_tests(workspace, &["serverless.test.mjs"])?
+        .env("XWS_BROWSER_STREAM_URL", target.url)
+        .env("XWS_BROWSER_STREAM_PAGE", target.page)
+        .env("XWS_BROWSER_STREAM_TICK", target.tick)
+        .env("XWS_BROWSER_STREAM_TARGET", target.label)
         .run()
-        .with_context(|| format!("the stream page on {label} (tests/browser/serverless.test.mjs)"))
+        .with_context(|| {
+            format!(
+                "the stream page on {} (tests/browser/serverless.test.mjs)",
+                target.label
+            )
+        });
+    eprintln!(
+        "xtask: the stream page on {} {} in {:.1} s",
+        target.label,
+        if outcome.is_ok() { "passed" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    outcome
 }

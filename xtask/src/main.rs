@@ -18,6 +18,7 @@ mod services;
 mod soak;
 mod test;
 mod tools;
+mod vercel;
 mod wasm;
 
 use std::env;

@@ -16,6 +16,14 @@
 //! function (a schedule, an HTTP route) publishes to the streams through
 //! [`hub_from_env`].
 //!
+//! Streams resume across a stream's end: give [`run_with`] and
+//! [`hub_from_env_with`] the same [`xws::stream::StreamConfig`], and the
+//! topics it says keep history are kept in that Redis too
+//! (`xws_redis::RedisStreams`, shared by every environment). Each
+//! publication's position is its event id; the `EventSource` that
+//! reconnects names the last one in `Last-Event-ID` and gets what it
+//! missed, oldest first, then `event: recovered`, then live ones.
+//!
 //! ```no_run
 //! # struct Feed;
 //! # impl xws::Handler for Feed { type Context = (); const NEEDS: xws::caps::Needs = xws::caps::Needs::SSE; }
@@ -87,8 +95,20 @@ impl<H: Handler> FunctionUrlSse<H> {
     /// `handler`'s streams configured from the environment (see the module
     /// docs and [`StreamConfig::with_env`]).
     pub async fn from_env(handler: H) -> Result<Self, FunctionUrlError> {
+        Self::from_env_with(handler, xws::stream::StreamConfig::new()).await
+    }
+
+    /// [`from_env`](Self::from_env), where the topics `streams` says keep
+    /// history resume: kept in the same Redis, each publication's position
+    /// is its event id, and a stream reopened with `Last-Event-ID` gets what
+    /// it missed first. The functions that publish use the same `streams`
+    /// ([`hub_from_env_with`]).
+    pub async fn from_env_with(
+        handler: H,
+        streams: xws::stream::StreamConfig,
+    ) -> Result<Self, FunctionUrlError> {
         let config = StreamConfig::new(MAX_DURATION).with_env(|name| std::env::var(name).ok())?;
-        let topics = xws_serverless::instance_topics_from_env().await?;
+        let topics = xws_serverless::instance_topics_from_env_with(streams).await?;
         Ok(Self::new(handler, topics, config))
     }
 
@@ -116,9 +136,18 @@ impl<H: Handler> FunctionUrlSse<H> {
 /// Serves every invocation of this function as a stream of `handler`: the
 /// whole `main` of a response-streaming function.
 pub async fn run<H: Handler>(handler: H) -> Result<(), lambda_runtime::Error> {
+    run_with(handler, xws::stream::StreamConfig::new()).await
+}
+
+/// [`run`], where the topics `streams` says keep history resume (see
+/// [`FunctionUrlSse::from_env_with`]).
+pub async fn run_with<H: Handler>(
+    handler: H,
+    streams: xws::stream::StreamConfig,
+) -> Result<(), lambda_runtime::Error> {
     // Boxed: the runtime's and Redis's futures nest deeply, and a caller's
     // `main` would otherwise need a higher `recursion_limit`.
-    let streams = Box::pin(FunctionUrlSse::from_env(handler)).await?;
+    let streams = Box::pin(FunctionUrlSse::from_env_with(handler, streams)).await?;
     lambda_http::run_with_streaming_response(lambda_http::service_fn(move |request| {
         let streams = streams.clone();
         let answer: xws::BoxFuture<'static, _> =
@@ -132,7 +161,18 @@ pub async fn run<H: Handler>(handler: H) -> Result<(), lambda_runtime::Error> {
 /// route) and holds none: joined to Redis when `XWS_REDIS_URL` is set. Create
 /// it once per environment, outside the handler.
 pub async fn hub_from_env() -> Result<Hub, FunctionUrlError> {
-    Ok(xws_serverless::instance_topics_from_env().await?.hub())
+    hub_from_env_with(xws::stream::StreamConfig::new()).await
+}
+
+/// [`hub_from_env`], appending publications to the topics `streams` says
+/// keep history (the same `streams` as the stream function's), so they get
+/// positions and streams resume after them.
+pub async fn hub_from_env_with(
+    streams: xws::stream::StreamConfig,
+) -> Result<Hub, FunctionUrlError> {
+    Ok(xws_serverless::instance_topics_from_env_with(streams)
+        .await?
+        .hub())
 }
 
 /// The invocation as [`RequestInfo`]: path, query and headers of the

@@ -23,11 +23,11 @@ use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, join_all};
 use worker::{Delay, Env, Headers, Request, Response, WebSocket, WebsocketEvent};
 use xws::caps::CloudflareWorker;
-use xws::sse::SseEvent;
 use xws::stream::Position;
 use xws::{BoxFuture, Error, Handler, Hub, Message, PeerId, Topic};
 use xws_serverless::{
     BadVariable, End, EventQueue, Refusal, Runtime, Session, StreamConfig, StreamTopics,
+    recovered_event,
 };
 
 use crate::{
@@ -241,9 +241,7 @@ fn listen(
                     Ok(WebsocketEvent::Close(_)) | Err(_) => break,
                 };
                 let event = match serde_json::from_str::<Frame>(&text) {
-                    Ok(Frame::Recovered { recovered }) => SseEvent::new(recovered.to_string())
-                        .event("recovered")
-                        .encode(),
+                    Ok(Frame::Recovered { recovered }) => recovered_event(recovered),
                     Ok(frame) => match frame.publication() {
                         Some(publication) => publication.to_sse(),
                         None => continue,

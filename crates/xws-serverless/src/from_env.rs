@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use xws::adapter::NodeId;
-use xws_redis::{RedisBroker, RedisBrokerConfig};
+use xws::stream::{MemoryStore, StreamConfig};
+use xws_redis::{RedisBroker, RedisBrokerConfig, RedisStreams};
 
-use crate::InstanceTopics;
+use crate::{InstanceTopics, TokioRuntime};
 
 /// How long a new instance waits for its Redis subscription before serving.
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -21,6 +22,9 @@ pub enum FromEnvError {
     /// Redis answered but the subscription was not up in time.
     #[error("XWS_REDIS_URL: not subscribed within {READY_TIMEOUT:?}")]
     NotReady,
+    /// Redis answered but the history's feed was not up in time.
+    #[error("XWS_REDIS_URL: the stream feed was not subscribed within {READY_TIMEOUT:?}")]
+    FeedNotReady,
 }
 
 /// This process's topics: joined to every instance through Redis when
@@ -33,6 +37,18 @@ pub enum FromEnvError {
 /// connects, fails loudly when Redis does not answer, and waits until the
 /// subscription is up, so the first stream misses nothing.
 pub async fn instance_topics_from_env() -> Result<Arc<InstanceTopics>, FromEnvError> {
+    instance_topics_from_env_with(StreamConfig::new()).await
+}
+
+/// [`instance_topics_from_env`], where the topics that `streams` says keep
+/// history are kept in the same Redis (`xws_redis::RedisStreams`, keys
+/// under the channel's name), shared by every instance: their publications
+/// carry positions, and streams resume after `Last-Event-ID`. Every
+/// function of the app (the streams and the publishers) must use the same
+/// `streams`. Without `XWS_REDIS_URL`, the history is this process's only.
+pub async fn instance_topics_from_env_with(
+    streams: StreamConfig,
+) -> Result<Arc<InstanceTopics>, FromEnvError> {
     let node = NodeId(RandomState::new().hash_one(std::process::id()));
     let Some(url) = std::env::var("XWS_REDIS_URL")
         .ok()
@@ -41,14 +57,42 @@ pub async fn instance_topics_from_env() -> Result<Arc<InstanceTopics>, FromEnvEr
         tracing::warn!(
             "xws-serverless: XWS_REDIS_URL is not set; publications reach this instance's streams only"
         );
-        return Ok(InstanceTopics::local(node));
+        if streams.is_empty() {
+            return Ok(InstanceTopics::local(node));
+        }
+        let store = Arc::new(MemoryStore::new(format!(
+            "{:012x}",
+            node.0 & 0xffff_ffff_ffff
+        )));
+        return Ok(InstanceTopics::with_history(
+            node,
+            None,
+            streams,
+            store,
+            TokioRuntime,
+        ));
     };
     let mut config = RedisBrokerConfig::new(url);
     if let Ok(channel) = std::env::var("XWS_REDIS_CHANNEL") {
         config = config.with_channel(channel);
     }
-    let broker = Arc::new(RedisBroker::connect(config).await?);
-    let topics = InstanceTopics::with_broker(node, broker.clone());
+    let broker = Arc::new(RedisBroker::connect(config.clone()).await?);
+    let topics = if streams.is_empty() {
+        InstanceTopics::with_broker(node, broker.clone())
+    } else {
+        let store = Arc::new(RedisStreams::new(config)?);
+        let topics = InstanceTopics::with_history(
+            node,
+            Some(broker.clone()),
+            streams,
+            store.clone(),
+            TokioRuntime,
+        );
+        tokio::time::timeout(READY_TIMEOUT, store.feed_ready())
+            .await
+            .map_err(|_| FromEnvError::FeedNotReady)?;
+        topics
+    };
     tokio::time::timeout(READY_TIMEOUT, broker.ready())
         .await
         .map_err(|_| FromEnvError::NotReady)?;

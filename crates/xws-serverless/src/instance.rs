@@ -1,21 +1,23 @@
 //! The topic table one process keeps for its streams, joined to the other
-//! instances through a [`FunctionBroker`]. Native targets only: a broker's
-//! delivery runs on other threads.
+//! instances through a [`FunctionBroker`], and, for topics that keep
+//! history, to a [`StreamStore`] they all share (see [`crate::history`]).
+//! Native targets only: a broker's delivery runs on other threads.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 #[cfg(feature = "tokio")]
 use std::time::Duration;
 
+use futures_channel::oneshot;
 use xws::{
     BoxFuture, Delivery, Error, Hub, Message, PeerId, Pending, Topic,
     adapter::{Broker, Envelope, HubTransport, NodeId, Target},
+    stream::{Position, Publication, Retention, StreamConfig, StreamStore},
 };
 
-use xws::stream::Position;
-
-use crate::StreamTopics;
+use crate::history::{History, Spawn, run_appends};
 use crate::queue::{EventQueue, message_event};
+use crate::{Runtime, StreamTopics};
 
 /// A [`Broker`] a function can publish through and then end: `flushed`
 /// resolves once everything forwarded has left the process, since an
@@ -32,7 +34,27 @@ impl FunctionBroker for xws_redis::RedisBroker {
     }
 }
 
-type Subscribers = Vec<(PeerId, EventQueue)>;
+type Subscribers = Vec<Subscriber>;
+
+/// One stream listening to a topic.
+#[derive(Clone)]
+pub(crate) struct Subscriber {
+    pub(crate) id: PeerId,
+    pub(crate) queue: EventQueue,
+    pub(crate) stage: Stage,
+}
+
+/// Where a stream stands in a topic.
+#[derive(Clone)]
+pub(crate) enum Stage {
+    /// A topic without history: publications come as they are, without id.
+    Plain,
+    /// The topic's history is being read for it: live publications wait.
+    Preparing(Vec<Publication>),
+    /// Live past this position (`None`: the history could not be read; the
+    /// first publication sets it).
+    Live(Option<Position>),
+}
 
 /// The topics of one process's streams, joined to the other instances
 /// through a broker.
@@ -42,10 +64,20 @@ type Subscribers = Vec<(PeerId, EventQueue)>;
 /// each delivers it to its own streams. Streams listen to their topics
 /// only: a [`Hub::broadcast`] reaches none of them (as SSE streams on
 /// xws-tokio), [`Hub::send_to`] reaches one by id.
+///
+/// Topics that keep history ([`with_history`](Self::with_history)) are
+/// appended to a store every instance shares instead: their publications
+/// carry their position as the SSE `id:`, and a stream opened with
+/// `Last-Event-ID` gets what it missed first, then `event: recovered`.
 pub struct InstanceTopics {
     node: NodeId,
     table: Mutex<HashMap<Topic, Subscribers>>,
     broker: Option<Arc<dyn FunctionBroker>>,
+    pub(crate) history: Option<History>,
+    /// Subscriptions being prepared, by stream, for [`StreamTopics::subscribed`].
+    preparing: Mutex<HashMap<PeerId, Vec<oneshot::Receiver<()>>>>,
+    /// Itself, for the background reads of its subscriptions.
+    me: Weak<Self>,
 }
 
 impl std::fmt::Debug for InstanceTopics {
@@ -53,6 +85,7 @@ impl std::fmt::Debug for InstanceTopics {
         f.debug_struct("InstanceTopics")
             .field("node", &self.node)
             .field("broker", &self.broker.is_some())
+            .field("history", &self.history.as_ref().map(|h| &h.config))
             .finish_non_exhaustive()
     }
 }
@@ -60,29 +93,68 @@ impl std::fmt::Debug for InstanceTopics {
 impl InstanceTopics {
     /// Topics of this process only: publications reach no other instance.
     pub fn local(node: NodeId) -> Arc<Self> {
-        Arc::new(Self {
-            node,
-            table: Mutex::default(),
-            broker: None,
-        })
+        Self::build(node, None, None)
     }
 
     /// Topics joined to every instance through `broker`, which this starts.
     pub fn with_broker(node: NodeId, broker: Arc<dyn FunctionBroker>) -> Arc<Self> {
-        let topics = Arc::new(Self {
-            node,
-            table: Mutex::default(),
-            broker: Some(broker.clone()),
+        Self::build(node, Some(broker), None)
+    }
+
+    /// Topics joined through `broker` (if any), where those that `streams`
+    /// says keep history are kept in `store`, shared by every instance
+    /// (`xws_redis::RedisStreams` on the broker's Redis; a `MemoryStore`
+    /// serves one instance only). `runtime` runs the reads and appends.
+    /// Serve once the store's feed is up (`RedisStreams::feed_ready`), so
+    /// the first stream misses no announcement;
+    /// [`instance_topics_from_env_with`](crate::instance_topics_from_env_with)
+    /// waits for it.
+    pub fn with_history(
+        node: NodeId,
+        broker: Option<Arc<dyn FunctionBroker>>,
+        streams: StreamConfig,
+        store: Arc<dyn StreamStore>,
+        runtime: impl Runtime,
+    ) -> Arc<Self> {
+        let spawn: Spawn = Arc::new(move |task| runtime.spawn(task));
+        Self::build(node, broker, Some((streams, store, spawn)))
+    }
+
+    fn build(
+        node: NodeId,
+        broker: Option<Arc<dyn FunctionBroker>>,
+        history: Option<(StreamConfig, Arc<dyn StreamStore>, Spawn)>,
+    ) -> Arc<Self> {
+        let mut jobs = None;
+        let topics = Arc::new_cyclic(|me: &Weak<Self>| {
+            let history = history.map(|(config, store, spawn)| {
+                let (history, queue) = History::start(config, store, spawn, me.clone());
+                jobs = Some(queue);
+                history
+            });
+            Self {
+                node,
+                table: Mutex::default(),
+                broker,
+                history,
+                preparing: Mutex::default(),
+                me: me.clone(),
+            }
         });
-        let receiver: Weak<Self> = Arc::downgrade(&topics);
-        broker.start(
-            node,
-            Arc::new(move |envelope| {
-                if let Some(topics) = receiver.upgrade() {
-                    topics.receive(envelope);
-                }
-            }),
-        );
+        if let (Some(history), Some(jobs)) = (&topics.history, jobs) {
+            (history.spawn)(Box::pin(run_appends(Arc::downgrade(&topics), jobs)));
+        }
+        if let Some(broker) = &topics.broker {
+            let receiver: Weak<Self> = Arc::downgrade(&topics);
+            broker.start(
+                node,
+                Arc::new(move |envelope| {
+                    if let Some(topics) = receiver.upgrade() {
+                        topics.receive(envelope);
+                    }
+                }),
+            );
+        }
         topics
     }
 
@@ -103,21 +175,49 @@ impl InstanceTopics {
         self.lock().get(topic).map_or(0, Vec::len)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, Subscribers>> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, Subscribers>> {
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_preparing(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<PeerId, Vec<oneshot::Receiver<()>>>> {
+        self.preparing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn me(&self) -> Option<Arc<Self>> {
+        self.me.upgrade()
+    }
+
+    /// The history `topic` keeps here, if any.
+    fn history_of(&self, topic: &Topic) -> Option<(&History, Retention)> {
+        let history = self.history.as_ref()?;
+        Some((history, history.config.retention(topic.as_str())?))
+    }
+
+    /// The live streams of `topic` here, `exclude` apart.
+    fn live(&self, topic: &Topic, exclude: Option<&PeerId>) -> Vec<EventQueue> {
+        self.lock()
+            .get(topic)
+            .into_iter()
+            .flatten()
+            .filter(|s| Some(&s.id) != exclude && !matches!(s.stage, Stage::Preparing(_)))
+            .map(|s| s.queue.clone())
+            .collect()
     }
 
     /// Delivers to this process's streams; returns how many got it.
     fn deliver(&self, topic: &Topic, message: &Message, exclude: Option<&PeerId>) -> usize {
-        let targets: Subscribers = self.lock().get(topic).cloned().unwrap_or_default();
+        let targets = self.live(topic, exclude);
         if targets.is_empty() {
             return 0;
         }
         let event = message_event(message);
         targets
             .iter()
-            .filter(|(id, _)| Some(id) != exclude)
-            .filter(|(_, queue)| queue.push(event.clone()).is_ok())
+            .filter(|queue| queue.push(event.clone()).is_ok())
             .count()
     }
 
@@ -126,8 +226,8 @@ impl InstanceTopics {
             .lock()
             .values()
             .flatten()
-            .find(|(id, _)| id == stream)
-            .map(|(_, queue)| queue.clone());
+            .find(|s| &s.id == stream)
+            .map(|s| s.queue.clone());
         queue.is_some_and(|queue| queue.send(message).is_ok())
     }
 
@@ -181,31 +281,56 @@ impl InstanceTopics {
 }
 
 impl StreamTopics for InstanceTopics {
-    /// No history here (topics of one process, joined by pub/sub): `since`
-    /// recovers nothing, the stream starts live.
+    /// A topic with history replays what the stream missed after `since`
+    /// (then `event: recovered`), once [`subscribed`](Self::subscribed);
+    /// another starts live.
     fn subscribe(
         &self,
         stream: &PeerId,
         topic: &Topic,
         queue: &EventQueue,
-        _since: Option<&Position>,
+        since: Option<&Position>,
     ) -> Result<(), Error> {
-        let mut table = self.lock();
-        let subscribers = table.entry(topic.clone()).or_default();
-        if !subscribers.iter().any(|(id, _)| id == stream) {
-            subscribers.push((stream.clone(), queue.clone()));
+        let history = self.history_of(topic);
+        {
+            let mut table = self.lock();
+            let subscribers = table.entry(topic.clone()).or_default();
+            if subscribers.iter().any(|s| &s.id == stream) {
+                return Ok(());
+            }
+            subscribers.push(Subscriber {
+                id: stream.clone(),
+                queue: queue.clone(),
+                stage: match history {
+                    Some(_) => Stage::Preparing(Vec::new()),
+                    None => Stage::Plain,
+                },
+            });
         }
+        let Some((history, retention)) = history else {
+            return Ok(());
+        };
+        let Some(me) = self.me() else {
+            return Err(Error::transport("the topics are being dropped"));
+        };
+        let readied = me.prepare(history, stream, topic, retention, since);
+        self.lock_preparing()
+            .entry(stream.clone())
+            .or_default()
+            .push(readied);
         Ok(())
     }
 
     fn unsubscribe(&self, stream: &PeerId, topic: &Topic) {
         let mut table = self.lock();
         if let Some(subscribers) = table.get_mut(topic) {
-            subscribers.retain(|(id, _)| id != stream);
+            subscribers.retain(|s| &s.id != stream);
             if subscribers.is_empty() {
                 table.remove(topic);
             }
         }
+        drop(table);
+        self.lock_preparing().remove(stream);
     }
 
     fn publish(
@@ -214,6 +339,9 @@ impl StreamTopics for InstanceTopics {
         message: Message,
         exclude: Option<&PeerId>,
     ) -> Result<(), Error> {
+        if let Some((history, retention)) = self.history_of(topic) {
+            return history.append(topic, retention, message, exclude.cloned(), None);
+        }
         self.deliver(topic, &message, exclude);
         self.forward(
             Target::Topic {
@@ -223,6 +351,18 @@ impl StreamTopics for InstanceTopics {
             message,
         );
         Ok(())
+    }
+
+    /// Waits until the stream's topics with history have replayed what it
+    /// missed and are live.
+    fn subscribed(&self, stream: &PeerId) -> BoxFuture<'_, Result<(), Error>> {
+        let waiting = self.lock_preparing().remove(stream).unwrap_or_default();
+        Box::pin(async move {
+            for readied in waiting {
+                let _ = readied.await;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -239,6 +379,22 @@ impl HubTransport for InstanceHub {
         message: Message,
         exclude: Option<PeerId>,
     ) -> Pending<Delivery> {
+        if let Some((history, retention)) = self.0.history_of(&topic) {
+            // Delivered from the store's feed, on every instance: counted
+            // here are this instance's streams it is on its way to.
+            let delivered = self.0.live(&topic, exclude.as_ref()).len();
+            let (done, appended) = oneshot::channel();
+            if let Err(error) = history.append(&topic, retention, message, exclude, Some(done)) {
+                return Pending::ready(Err(error));
+            }
+            return Pending::started(async move {
+                match appended.await {
+                    Ok(Ok(_)) => Ok(Delivery { delivered }),
+                    Ok(Err(error)) => Err(error),
+                    Err(_) => Err(Error::transport("the history's append queue stopped")),
+                }
+            });
+        }
         let delivered = self.0.deliver(&topic, &message, exclude.as_ref());
         self.0.forward(Target::Topic { topic, exclude }, message);
         let topics = Arc::clone(&self.0);

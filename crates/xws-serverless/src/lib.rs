@@ -16,12 +16,18 @@
 //!   [`FunctionBroker`] (Redis, feature `redis`) a publication from any
 //!   invocation reaches the streams of every instance, and its
 //!   [`hub`](InstanceTopics::hub) returns only once the broker has the
-//!   publication, so a publishing function may end right after.
+//!   publication, so a publishing function may end right after. Topics
+//!   that keep history ([`InstanceTopics::with_history`], a store every
+//!   instance shares: Redis) give each publication its position as the SSE
+//!   `id:`, and a stream reopened with `Last-Event-ID` gets what it missed,
+//!   then `event: recovered`, then live ones.
 //!
 //! The adapters: `xws-vercel`, `xws-aws` (feature `function-url`) and
 //! `xws-cloudflare` (a plain Worker, with a Durable Object as broker).
 
 mod config;
+#[cfg(not(target_arch = "wasm32"))]
+mod history;
 #[cfg(not(target_arch = "wasm32"))]
 mod instance;
 mod queue;
@@ -36,10 +42,10 @@ mod from_env;
 
 pub use config::{BadVariable, StreamConfig};
 #[cfg(feature = "redis")]
-pub use from_env::{FromEnvError, instance_topics_from_env};
+pub use from_env::{FromEnvError, instance_topics_from_env, instance_topics_from_env_with};
 #[cfg(not(target_arch = "wasm32"))]
 pub use instance::{FunctionBroker, InstanceTopics};
-pub use queue::{End, EventQueue, message_event};
+pub use queue::{End, EventQueue, message_event, recovered_event};
 pub use refusal::Refusal;
 pub use runtime::Runtime;
 #[cfg(feature = "tokio")]

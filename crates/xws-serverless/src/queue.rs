@@ -111,6 +111,16 @@ pub fn message_event(message: &Message) -> Bytes {
     xws::sse::encode_event(None, message)
 }
 
+/// `event: recovered`, data `true` or `false`: whether a stream that named
+/// a position (its `Last-Event-ID`) got every publication after it. Sent
+/// after the replay, before live publications, on every serverless target;
+/// `false` means the client should refetch its state.
+pub fn recovered_event(recovered: bool) -> Bytes {
+    xws::sse::SseEvent::new(recovered.to_string())
+        .event("recovered")
+        .encode()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +148,19 @@ mod tests {
                 Outgoing::End(End::SlowReader)
             ]
         ));
+    }
+
+    /// One wording on every serverless target (the resume scenario reads it).
+    #[test]
+    fn the_recovery_outcome_is_an_event_named_recovered() {
+        assert_eq!(
+            &recovered_event(true)[..],
+            b"event: recovered\ndata: true\n\n"
+        );
+        assert_eq!(
+            &recovered_event(false)[..],
+            b"event: recovered\ndata: false\n\n"
+        );
     }
 
     #[test]

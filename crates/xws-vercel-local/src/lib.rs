@@ -24,7 +24,9 @@
 //!   a body still streaming is cut (the connection ends without a clean end
 //!   of the chunked body), as when Vercel stops a function;
 //! - each request's `end` message is checked, logs are printed, and
-//!   `GET /@vercel-local/stats` counts requests, ends, cuts and timeouts.
+//!   `GET /@vercel-local/stats` counts requests, ends, cuts and timeouts;
+//! - a project's `public/` directory (`--public DIR`): a `GET` no function
+//!   serves gets the file at its path, as Vercel serves static files.
 //!
 //! What it does **not** emulate: Vercel's edge network (TLS, compression,
 //! caching, regions), Fluid compute's scaling (the instance count is fixed,
@@ -37,6 +39,7 @@
 pub mod bridge;
 mod instance;
 mod proxy;
+mod public;
 mod stats;
 
 use std::net::SocketAddr;
@@ -104,6 +107,8 @@ pub struct HarnessConfig {
     pub max_duration: Duration,
     /// Variables every function gets (its project's environment variables).
     pub env: Vec<(String, String)>,
+    /// Static files served at their paths (the project's `public/`).
+    pub public: Option<PathBuf>,
 }
 
 impl HarnessConfig {
@@ -114,6 +119,7 @@ impl HarnessConfig {
             instances: 1,
             max_duration: DEFAULT_MAX_DURATION,
             env: Vec::new(),
+            public: None,
         }
     }
 }
@@ -135,6 +141,7 @@ pub struct Harness {
     routes: Vec<Route>,
     instances: Mutex<Vec<Instance>>,
     max_duration: Duration,
+    public: Option<PathBuf>,
     stats: Arc<Stats>,
     client: reqwest::Client,
 }
@@ -163,6 +170,7 @@ impl Harness {
             routes,
             instances: Mutex::new(instances),
             max_duration: config.max_duration,
+            public: config.public,
             stats,
             client: reqwest::Client::new(),
         }))

@@ -9,6 +9,7 @@ use xws_vercel_local::{Harness, HarnessConfig};
 const USAGE: &str = "\
 usage: xws-vercel-local --function PATH=BINARY... [--port P] [--instances N]
                         [--max-duration SECONDS] [--env NAME=VALUE]...
+                        [--public DIR]
 
   --function P=B      requests under path P run the function binary B (the
                       built [[bin]] of api/NAME.rs; repeatable)
@@ -16,7 +17,9 @@ usage: xws-vercel-local --function PATH=BINARY... [--port P] [--instances N]
   --instances N       processes per function, sharing nothing (default 1)
   --max-duration S    a function's max duration (default 300, Vercel's)
   --env NAME=VALUE    a variable for every function (repeatable); the
-                      harness's own environment is passed on too";
+                      harness's own environment is passed on too
+  --public DIR        static files served at their paths, as Vercel serves
+                      a project's public/ directory";
 
 fn parse() -> Result<(HarnessConfig, u16), lexopt::Error> {
     use lexopt::prelude::*;
@@ -36,6 +39,7 @@ fn parse() -> Result<(HarnessConfig, u16), lexopt::Error> {
                 let (name, value) = pair.split_once('=').ok_or("--env takes NAME=VALUE")?;
                 config.env.push((name.to_owned(), value.to_owned()));
             }
+            Long("public") => config.public = Some(parser.value()?.into()),
             Long("help") | Short('h') => {
                 tracing::info!("{USAGE}");
                 std::process::exit(0);

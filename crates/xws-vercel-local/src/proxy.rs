@@ -45,7 +45,11 @@ pub(crate) async fn forward(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
     let Some(port) = harness.pick(parts.uri.path(), pinned) else {
-        return vercel_error(StatusCode::NOT_FOUND, "NOT_FOUND");
+        let file = match &harness.public {
+            Some(dir) => crate::public::serve(dir, &parts.method, parts.uri.path()).await,
+            None => None,
+        };
+        return file.unwrap_or_else(|| vercel_error(StatusCode::NOT_FOUND, "NOT_FOUND"));
     };
     let body = match axum::body::to_bytes(body, 4_500_000).await {
         Ok(body) => body,

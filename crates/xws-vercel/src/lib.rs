@@ -27,6 +27,14 @@
 //! `rediss://`) on every function of the app, and publish from any other
 //! function (an HTTP route, a cron job) through [`hub_from_env`].
 //!
+//! Streams resume across a stream's end: give [`run_with`] and
+//! [`hub_from_env_with`] the same [`xws::stream::StreamConfig`], and the
+//! topics it says keep history are kept in that Redis too
+//! (`xws_redis::RedisStreams`, shared by every instance). Each publication's
+//! position is its event id; the `EventSource` that reconnects names the
+//! last one in `Last-Event-ID` and gets what it missed, oldest first, then
+//! `event: recovered`, then live ones, on whichever instance it lands.
+//!
 //! | variable | default | what |
 //! |---|---|---|
 //! | `XWS_REDIS_URL` | unset: this instance only | the broker |
@@ -102,9 +110,21 @@ impl<H: Handler> VercelSse<H> {
     /// `handler`'s streams configured from the environment (see the crate
     /// docs): joins Redis when `XWS_REDIS_URL` is set.
     pub async fn from_env(handler: H) -> Result<Self, Error> {
+        Self::from_env_with(handler, xws::stream::StreamConfig::new()).await
+    }
+
+    /// [`from_env`](Self::from_env), where the topics `streams` says keep
+    /// history resume: kept in the same Redis, each publication's position
+    /// is its event id, and a stream reopened with `Last-Event-ID` gets what
+    /// it missed first. The functions that publish use the same `streams`
+    /// ([`hub_from_env_with`]).
+    pub async fn from_env_with(
+        handler: H,
+        streams: xws::stream::StreamConfig,
+    ) -> Result<Self, Error> {
         let config =
             StreamConfig::new(DEFAULT_MAX_DURATION).with_env(|name| std::env::var(name).ok())?;
-        let topics = xws_serverless::instance_topics_from_env().await?;
+        let topics = xws_serverless::instance_topics_from_env_with(streams).await?;
         Ok(Self::new(handler, topics, config))
     }
 
@@ -132,7 +152,16 @@ impl<H: Handler> VercelSse<H> {
 /// Serves every request of this function as a stream of `handler`: the
 /// whole `main` of an `api/*.rs` stream function.
 pub async fn run<H: Handler>(handler: H) -> Result<(), vercel_runtime::Error> {
-    let streams = VercelSse::from_env(handler).await?;
+    run_with(handler, xws::stream::StreamConfig::new()).await
+}
+
+/// [`run`], where the topics `streams` says keep history resume (see
+/// [`VercelSse::from_env_with`]).
+pub async fn run_with<H: Handler>(
+    handler: H,
+    streams: xws::stream::StreamConfig,
+) -> Result<(), vercel_runtime::Error> {
+    let streams = VercelSse::from_env_with(handler, streams).await?;
     vercel_runtime::run(service_fn(move |request: Request| {
         let streams = streams.clone();
         async move { Ok::<_, vercel_runtime::Error>(streams.stream(request).await) }
@@ -144,7 +173,16 @@ pub async fn run<H: Handler>(handler: H) -> Result<(), vercel_runtime::Error> {
 /// holds no stream: joined to Redis when `XWS_REDIS_URL` is set. Create it
 /// once per instance, outside the request path.
 pub async fn hub_from_env() -> Result<Hub, Error> {
-    Ok(xws_serverless::instance_topics_from_env().await?.hub())
+    hub_from_env_with(xws::stream::StreamConfig::new()).await
+}
+
+/// [`hub_from_env`], appending publications to the topics `streams` says
+/// keep history (the same `streams` as the stream functions'), so they get
+/// positions and streams resume after them.
+pub async fn hub_from_env_with(streams: xws::stream::StreamConfig) -> Result<Hub, Error> {
+    Ok(xws_serverless::instance_topics_from_env_with(streams)
+        .await?
+        .hub())
 }
 
 /// A `text/event-stream` response that no proxy caches or buffers.

@@ -31,6 +31,16 @@ xws::assert_deployable!(xws::caps::AwsApiGateway, DashboardHandler);
 /// The topic every update is published on.
 pub const TOPIC: &str = "metrics-updates";
 
+/// What the metrics topic keeps where streams resume from a shared store
+/// (Vercel, a Lambda function URL): a short history, the last 100 samples
+/// for 5 minutes (as the plain Worker's topic broker), so a stream that
+/// reconnects within it misses no sample. The stream functions and the
+/// publishing ones must use the same.
+pub fn stream_history() -> xws::stream::StreamConfig {
+    let recent = xws::stream::Retention::new(100, std::time::Duration::from_secs(5 * 60));
+    xws::stream::StreamConfig::new().rule(TOPIC, xws::stream::TopicPolicy::history(recent))
+}
+
 /// The dashboard's handler, reading the latest metrics from `L`.
 #[derive(Clone, Debug, Default)]
 pub struct DashboardHandler<L = Latest> {

@@ -229,7 +229,16 @@ pub fn test(workspace: &Workspace) -> Result<()> {
         .iter()
         .find(|(worker, _)| worker.name == "dashboard-worker")
         .map_or(Ok(()), |(_, server)| {
-            browser::run_stream_page(workspace, "cloudflare-worker", &server.url())
+            let url = server.url();
+            browser::run_stream_page(
+                workspace,
+                &browser::StreamPage {
+                    label: "cloudflare-worker",
+                    url: &url,
+                    page: "/",
+                    tick: "/api/tick",
+                },
+            )
         });
     let pages = pages.and(stream_page);
     eprintln!(

@@ -1,5 +1,6 @@
 //! The tests of every crate: nextest when installed (it runs test binaries in
-//! parallel and kills hung ones), else `cargo test`.
+//! parallel and kills hung ones), else `cargo test`; then the Vercel
+//! dashboard's stream page in Chromium (`crate::vercel`).
 
 use std::time::Duration;
 
@@ -26,5 +27,9 @@ pub fn run(workspace: &Workspace) -> Result<()> {
             .cargo()
             .args(["test", "--workspace", "--locked", "--no-fail-fast"])
     };
-    cmd.timeout(TIMEOUT).run()
+    let tests = cmd.timeout(TIMEOUT).run();
+    // The Vercel dashboard's stream page in Chromium, beside its harness
+    // tests; run even when a test failed, so one run shows both.
+    let page = crate::vercel::stream_page(workspace);
+    tests.and(page)
 }

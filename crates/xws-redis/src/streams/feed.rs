@@ -49,6 +49,7 @@ pub(super) async fn listen(inner: Arc<Inner>, deliver: DeliverStreamEvent) {
         };
         backoff.reset();
         tracing::info!(channel = %inner.feed_channel, "xws-redis: stream feed subscribed");
+        inner.feed_up.send_replace(true);
         if subscribed_before {
             deliver(StreamEvent::Resync);
         }
@@ -75,6 +76,7 @@ pub(super) async fn listen(inner: Arc<Inner>, deliver: DeliverStreamEvent) {
             }
         }
         tracing::warn!("xws-redis: stream feed lost Redis, resubscribing");
+        inner.feed_up.send_replace(false);
         if !backoff.wait(&inner.cancel).await {
             return;
         }

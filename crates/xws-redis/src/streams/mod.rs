@@ -44,7 +44,10 @@ const PRESENCE_TTL: Duration = Duration::from_secs(60);
 /// what a Redis outage does.
 ///
 /// Hand it to `xws_tokio::Xws::with_stream_store`, next to a
-/// [`RedisBroker`](crate::RedisBroker) on the same config. It needs one
+/// [`RedisBroker`](crate::RedisBroker) on the same config; serverless
+/// functions (Vercel, Lambda function URLs) hand it to
+/// `xws_serverless::InstanceTopics::with_history`, so their SSE streams
+/// resume on any instance. It needs one
 /// Redis server (or a primary with replicas), version 6.2 or later;
 /// Redis Cluster is not supported.
 pub struct RedisStreams {
@@ -66,6 +69,8 @@ struct Inner {
     connection: Mutex<Option<MultiplexedConnection>>,
     /// This node's members, refreshed before they lapse.
     members_here: Mutex<HashMap<(Topic, PeerId), String>>,
+    /// Whether the feed is subscribed now.
+    feed_up: tokio::sync::watch::Sender<bool>,
     cancel: CancellationToken,
 }
 
@@ -92,6 +97,7 @@ impl RedisStreams {
                 presence_ttl: PRESENCE_TTL,
                 connection: Mutex::new(None),
                 members_here: Mutex::default(),
+                feed_up: tokio::sync::watch::Sender::new(false),
                 cancel: CancellationToken::new(),
             }),
         })
@@ -113,6 +119,15 @@ impl RedisStreams {
             inner.presence_ttl = ttl.max(Duration::from_secs(1));
         }
         self
+    }
+
+    /// Resolves once the feed (started by `start_feed`) is subscribed:
+    /// announcements made from then on reach this node. A process that
+    /// serves as soon as it starts (a function) waits for it, so its first
+    /// subscriber misses nothing.
+    pub async fn feed_ready(&self) {
+        let mut up = self.inner.feed_up.subscribe();
+        let _ = up.wait_for(|up| *up).await;
     }
 
     /// The channel every node's feed listens to.

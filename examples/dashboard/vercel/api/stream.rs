@@ -1,4 +1,5 @@
-//! `GET /api/stream`: the dashboard's metrics as server-sent events.
+//! `GET /api/stream`: the dashboard's metrics as server-sent events, each
+//! sample with its position as id, so a reconnecting `EventSource` resumes.
 
 use dashboard::DashboardStream;
 use dashboard_vercel::{RedisLatest, init_tracing};
@@ -7,5 +8,5 @@ use dashboard_vercel::{RedisLatest, init_tracing};
 async fn main() -> Result<(), vercel_runtime::Error> {
     init_tracing();
     let latest = RedisLatest::from_env().await?;
-    xws_vercel::run(DashboardStream::new(latest)).await
+    xws_vercel::run_with(DashboardStream::new(latest), dashboard::stream_history()).await
 }

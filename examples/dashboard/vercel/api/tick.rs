@@ -8,7 +8,8 @@ use vercel_runtime::{Request, Response, service_fn};
 async fn main() -> Result<(), vercel_runtime::Error> {
     init_tracing();
     let latest = RedisLatest::from_env().await?;
-    let hub = xws_vercel::hub_from_env().await?;
+    // Kept in the topic's history, which the streams resume from.
+    let hub = xws_vercel::hub_from_env_with(dashboard::stream_history()).await?;
     vercel_runtime::run(service_fn(move |_request: Request| {
         let (hub, latest) = (hub.clone(), latest.clone());
         async move {

@@ -113,6 +113,13 @@ async fn function_stream_ends_before_limit() {
     run("function_stream_ends_before_limit").await;
 }
 
+/// The stream ends before the (shortened) limit and the reconnect with
+/// `Last-Event-ID` resumes from the metrics topic's history in Redis.
+#[tokio::test]
+async fn function_stream_resumes_after_limit() {
+    run("function_stream_resumes_after_limit").await;
+}
+
 #[tokio::test]
 async fn function_websocket_refused() {
     run("function_websocket_refused").await;

@@ -75,10 +75,10 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxConnectionDuration,
             "15 min",
-            "the function timeout: a stream ends cleanly before it and EventSource reconnects from the current state (no resume yet: no history store shared by instances)",
+            "the function timeout: a stream ends cleanly before it with a retry: hint, and the reconnect resumes from the topic's history in Redis, nothing missed",
             STREAMING,
         )
-        .proved_by("function_stream_ends_before_limit"),
+        .proved_by("function_stream_resumes_after_limit"),
         Cell::full(IdleTimeout, "none beyond the function timeout", STREAMING),
         Cell::full(RemoteAddress, "requestContext.http.sourceIp", URLS),
         sse_function::SUBPROTOCOLS,
@@ -89,7 +89,9 @@ pub const COLUMN: Column = Column {
             STREAMING,
         ),
         sse_function::CLOSE_CODES,
-        sse_function::no_history(History, STREAMING).checked_on("2026-12-07"),
+        sse_function::history_in_redis("xws-aws (feature function-url)")
+            .proved_by("function_stream_resumes_after_limit")
+            .checked_on("2026-12-07"),
         sse_function::no_history(Presence, STREAMING).checked_on("2026-12-07"),
     ],
 }

@@ -68,6 +68,17 @@ pub mod sse_function {
         )
     }
 
+    /// History in the Redis the broker uses, shared by every instance: the
+    /// SSE adapters' streams resume.
+    pub const fn history_in_redis(source: &'static str) -> Cell {
+        Cell::emulated(
+            History,
+            "kept in the broker's Redis (xws_redis::RedisStreams, InstanceTopics::with_history), shared by every instance",
+            "SSE streams only: each publication's position is its event id, and a reconnect with Last-Event-ID resumes on any instance, nothing missed or doubled",
+            source,
+        )
+    }
+
     /// A capability that needs state shared between invocations, which
     /// function platforms do not keep.
     pub const fn stateless(capability: Capability, source: &'static str) -> Cell {

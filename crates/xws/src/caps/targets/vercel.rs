@@ -61,17 +61,19 @@ pub const COLUMN: Column = Column {
         Cell::limited(
             MaxConnectionDuration,
             "300 s (800 s on Pro/Enterprise)",
-            "the function's max duration: a stream ends cleanly before it (XWS_SSE_MAX_DURATION_SECS) and EventSource reconnects from the current state (no resume yet: no history store shared by instances)",
+            "the function's max duration: a stream ends cleanly before it (XWS_SSE_MAX_DURATION_SECS) with a retry: hint, and the reconnect resumes from the topic's history in Redis, nothing missed",
             LIMITS,
         )
-        .proved_by("function_stream_ends_before_limit")
+        .proved_by("function_stream_resumes_after_limit")
         .checked_on("2026-12-07"),
         Cell::limited(IdleTimeout, "the function's max duration", "", LIMITS),
         Cell::full(RemoteAddress, "the X-Forwarded-For / X-Real-IP headers", "Vercel docs: headers"),
         sse_function::SUBPROTOCOLS,
         Cell::none(Compression, "compress payloads in the application", "", FUNCTIONS),
         sse_function::CLOSE_CODES,
-        sse_function::no_history(History, FUNCTIONS).checked_on("2026-12-07"),
+        sse_function::history_in_redis(ADAPTER)
+            .proved_by("function_stream_resumes_after_limit")
+            .checked_on("2026-12-07"),
         sse_function::no_history(Presence, FUNCTIONS).checked_on("2026-12-07"),
     ],
 }

@@ -9,8 +9,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     xws_aws::function::init_tracing();
     let aws = Arc::new(xws_aws::Aws::from_env().await?);
     let hub = aws.hub()?;
-    // The function URL's streams hear samples through Redis.
-    let streams = xws_aws::function_url::hub_from_env().await?;
+    // The function URL's streams hear samples through Redis, which keeps
+    // the topic's history they resume from.
+    let streams = xws_aws::function_url::hub_from_env_with(dashboard::stream_history()).await?;
     let latest = Arc::new(dashboard_aws::DynamoLatest::from_env().await?);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<dashboard_aws::ScheduledEvent>| {
