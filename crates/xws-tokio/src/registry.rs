@@ -55,7 +55,6 @@ pub(crate) struct Registry {
     /// `Limits::max_topics_per_peer`.
     max_topics: usize,
     next_peer: AtomicU64,
-    next_event: AtomicU64,
     peers: RwLock<Peers>,
     topics: RwLock<HashMap<Topic, Subscribers>>,
     broker: OnceLock<Arc<dyn Broker>>,
@@ -71,7 +70,6 @@ impl Registry {
             node,
             max_topics: max_topics_per_peer,
             next_peer: AtomicU64::new(1),
-            next_event: AtomicU64::new(1),
             peers: RwLock::default(),
             topics: RwLock::default(),
             broker: OnceLock::new(),
@@ -378,6 +376,10 @@ impl Registry {
             return 0;
         };
         // WebSocket peers share one conversion, SSE streams one encoding.
+        // What reaches here is live and without a position (publications
+        // with one come through the stream engine), so the event has no id:
+        // a client's Last-Event-ID stays the last position it saw, and no
+        // counter tells it how much the node published elsewhere.
         let mut websocket: Option<Option<WsMessage>> = None;
         let mut sse_event: Option<Bytes> = None;
         let mut delivered = 0;
@@ -391,7 +393,7 @@ impl Registry {
                 LinkKind::Fallback => Frame::Message(message.clone()),
                 LinkKind::Sse => Frame::Encoded(
                     sse_event
-                        .get_or_insert_with(|| self.sse_event(topic, message))
+                        .get_or_insert_with(|| sse::encode_event(None, message))
                         .clone(),
                 ),
             };
@@ -401,21 +403,6 @@ impl Registry {
         }
         count_fan_out(topic.as_str(), delivered, message.len(), started);
         delivered
-    }
-
-    /// An ephemeral publication as an SSE event. Where ids are stream
-    /// positions (the topic keeps history) it carries none, so the
-    /// client's `Last-Event-ID` stays the last position it saw.
-    fn sse_event(&self, topic: &Topic, message: &Message) -> Bytes {
-        if self
-            .streams
-            .get()
-            .is_some_and(|streams| streams.keeps_history(topic))
-        {
-            return sse::encode_event(None, message);
-        }
-        let id = self.next_event.fetch_add(1, Ordering::Relaxed);
-        sse::encode_message(id, message)
     }
 
     fn deliver_broadcast(&self, message: &Message) -> usize {
