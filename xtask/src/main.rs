@@ -73,6 +73,11 @@ enum Command {
         /// Seconds per target.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// Targets fuzzed at once (each takes a core); their output goes to target/fuzz/logs.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// The targets to fuzz; none: every one.
+        targets: Vec<String>,
     },
     /// Thousands of chat peers with steady traffic; memory and latency over time as CSV and PNG.
     Soak {
@@ -151,7 +156,18 @@ fn main() -> ExitCode {
         Command::Services => services::check(&workspace),
         Command::Bench { args } => bench::run(&workspace, args),
         Command::Autobahn { subset } => autobahn::run(&workspace, *subset),
-        Command::Fuzz { seconds } => fuzz::run(&workspace, *seconds),
+        Command::Fuzz {
+            seconds,
+            jobs,
+            targets,
+        } => fuzz::run(
+            &workspace,
+            &fuzz::Plan {
+                seconds_per_target: *seconds,
+                jobs: *jobs,
+                only: targets.clone(),
+            },
+        ),
         Command::Soak {
             minutes,
             connections,
