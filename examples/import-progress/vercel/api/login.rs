@@ -1,7 +1,8 @@
 //! `POST /api/login?user=U`: the demo login, `{"user","token"}`.
 
-use import_progress_vercel::{init_tracing, json_response};
+use import_progress_vercel::json_response;
 use vercel_runtime::{Request, service_fn};
+use xws_vercel::init_tracing;
 
 #[tokio::main]
 async fn main() -> Result<(), vercel_runtime::Error> {

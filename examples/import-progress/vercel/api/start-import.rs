@@ -3,8 +3,9 @@
 //! user's streams on every instance through Redis.
 
 use import_progress::{RedisProgress, progress_history};
-use import_progress_vercel::{Starter, init_tracing};
+use import_progress_vercel::Starter;
 use vercel_runtime::{AppState, Request, service_fn};
+use xws_vercel::init_tracing;
 
 #[tokio::main]
 async fn main() -> Result<(), vercel_runtime::Error> {

@@ -3,7 +3,7 @@
 //! reconnecting `EventSource` resumes.
 
 use import_progress::{ImportStream, RedisProgress, progress_history};
-use import_progress_vercel::init_tracing;
+use xws_vercel::init_tracing;
 
 #[tokio::main]
 async fn main() -> Result<(), vercel_runtime::Error> {
