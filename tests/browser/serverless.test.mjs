@@ -13,6 +13,13 @@
 // (the message, or `{"published": message}` from the AWS emulator's
 // schedule); `XWS_BROWSER_STREAM_TARGET` names the target in the report and
 // the screenshots' folder. The xtask step serving the target sets them.
+//
+// With `XWS_BROWSER_STREAM_EXAMPLE=import-progress` it runs the import
+// stream's page instead (examples/import-progress/static/stream.html at
+// `XWS_BROWSER_STREAM_PAGE`): the page logs a user in, follows their
+// stream, and starts an import whose batches outlast the stream; EventSource
+// reconnects by itself with `Last-Event-ID` mid-import and the page sees
+// every step once, in order, then the completion.
 import test from "node:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -22,6 +29,7 @@ const url = (process.env.XWS_BROWSER_STREAM_URL || "").replace(/\/$/, "");
 const pagePath = process.env.XWS_BROWSER_STREAM_PAGE || "/";
 const tickPath = process.env.XWS_BROWSER_STREAM_TICK || "/api/tick";
 const label = process.env.XWS_BROWSER_STREAM_TARGET || "serverless";
+const example = process.env.XWS_BROWSER_STREAM_EXAMPLE || "dashboard";
 
 /** Publishes the next sample from another request; its sample number. */
 async function tick() {
@@ -33,7 +41,7 @@ async function tick() {
   return message.metrics.sample;
 }
 
-test(`[${label}] EventSource: the current metrics, a publication, a resume after the stream's end`, { timeout: 60_000 }, async () => {
+test(`[${label}] EventSource: the current metrics, a publication, a resume after the stream's end`, { timeout: 60_000, skip: example !== "dashboard" }, async () => {
   if (!url) throw new Error("XWS_BROWSER_STREAM_URL is not set: the xtask step serving the target sets it");
   const current = await tick();
   const browser = await launchBrowser();
@@ -60,6 +68,33 @@ test(`[${label}] EventSource: the current metrics, a publication, a resume after
     const dir = path.join(artifacts, label);
     fs.mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, "dashboard-stream.png") });
+  } finally {
+    await browser.close();
+  }
+});
+
+test(`[${label}] EventSource: one user's import, every step once across the stream's end`, { timeout: 60_000, skip: example !== "import-progress" }, async () => {
+  if (!url) throw new Error("XWS_BROWSER_STREAM_URL is not set: the xtask step serving the target sets it");
+  const user = `ada-${Date.now().toString(16)}`;
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.page();
+    await page.goto(`${url}${pagePath}${pagePath.includes("?") ? "&" : "?"}user=${user}&total=40`);
+    await eventually("the stream open", async () => (await page.textContent("#state")) === "live");
+    await eventually("the start button", async () => !(await page.isDisabled("#start")));
+    await page.click("#start");
+    const seen = () => page.evaluate(() => window.xwsImport);
+    await eventually("the completion", async () => (await seen()).includes("complete"), 30_000);
+    const steps = await seen();
+    const expected = [...Array(20).keys()].map((i) => 2 * (i + 1)).concat("complete");
+    if (JSON.stringify(steps) !== JSON.stringify(expected)) {
+      throw new Error(`every step once, in order: expected ${JSON.stringify(expected)}, got ${JSON.stringify(steps)}`);
+    }
+    const opened = Number(await page.textContent("#opened"));
+    if (opened < 2) throw new Error(`the stream should have ended and reopened mid-import; opened ${opened} time(s)`);
+    const dir = path.join(artifacts, label);
+    fs.mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, "import-progress-stream.png") });
   } finally {
     await browser.close();
   }

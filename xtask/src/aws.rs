@@ -158,12 +158,20 @@ const EXAMPLES: &[Example] = &[
         name: "import-progress",
         dir: "examples/import-progress/aws",
         package: "import-progress-aws",
-        functions: &["ws", "http", "worker"],
+        functions: &["ws", "http", "worker", "sse"],
         schedules: &[],
-        function_urls: &[],
-        stream_tests: None,
-        stream_page: None,
-        env: &[],
+        function_urls: &["/api/stream=sse"],
+        stream_tests: Some(("function_url", 2)),
+        // The HTTP API's page on the function URL's stream; it starts its
+        // import itself (no schedule).
+        stream_page: Some(("/stream?stream=/api/stream", "")),
+        // Streams of 6 s and batches 400 ms apart, so a test sees a stream
+        // end mid-import (tests/function_url.rs reads these).
+        env: &[
+            ("XWS_SSE_MAX_DURATION_SECS", "8"),
+            ("XWS_SSE_END_BEFORE_SECS", "2"),
+            ("IMPORT_STEP_MS", "400"),
+        ],
         variant_tests: &[],
     },
     Example {
@@ -904,6 +912,7 @@ fn test_example(
                     workspace,
                     &browser::StreamPage {
                         label: "aws",
+                        example: example.name,
                         url: &format!("http://{}", deployment.emulator),
                         page,
                         tick: &format!("/@xws/schedules/{}", example.function(tick)),

@@ -139,16 +139,20 @@ pub fn run_pages(
         .with_context(|| format!("browser tests on {} (tests/browser)", target.name()))
 }
 
-/// Where a function target serves the dashboard's stream page
-/// (`examples/dashboard/static/stream.html`), for `serverless.test.mjs`.
+/// Where a function target serves an example's stream page
+/// (`examples/{dashboard,import-progress}/static/stream.html`), for
+/// `serverless.test.mjs`.
 pub struct StreamPage<'a> {
     /// Names the target in the report and the screenshots' folder.
     pub label: &'a str,
+    /// The example whose page it is: `dashboard` or `import-progress`.
+    pub example: &'a str,
     /// The target's base URL.
     pub url: &'a str,
     /// The page's path (and query) under `url`.
     pub page: &'a str,
-    /// The path under `url` a POST to which publishes the next sample.
+    /// The path under `url` a POST to which publishes the next sample (the
+    /// dashboard's; the import page starts its imports itself).
     pub tick: &'a str,
 }
 
@@ -161,15 +165,17 @@ pub fn run_stream_page(workspace: &Workspace, target: &StreamPage<'_>) -> Result
         .env("XWS_BROWSER_STREAM_PAGE", target.page)
         .env("XWS_BROWSER_STREAM_TICK", target.tick)
         .env("XWS_BROWSER_STREAM_TARGET", target.label)
+        .env("XWS_BROWSER_STREAM_EXAMPLE", target.example)
         .run()
         .with_context(|| {
             format!(
-                "the stream page on {} (tests/browser/serverless.test.mjs)",
-                target.label
+                "the {} stream page on {} (tests/browser/serverless.test.mjs)",
+                target.example, target.label
             )
         });
     eprintln!(
-        "xtask: the stream page on {} {} in {:.1} s",
+        "xtask: the {} stream page on {} {} in {:.1} s",
+        target.example,
         target.label,
         if outcome.is_ok() { "passed" } else { "FAILED" },
         started.elapsed().as_secs_f64()

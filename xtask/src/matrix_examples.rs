@@ -7,7 +7,7 @@ use xws::Handler;
 use xws::caps::{DeploymentTarget, Needs, Support};
 
 /// The examples and the needs their handlers declare.
-fn examples() -> [(&'static str, Needs); 5] {
+fn examples() -> [(&'static str, Needs); 6] {
     [
         ("chat", <chat::ChatHandler as Handler>::NEEDS),
         ("dashboard", <dashboard::DashboardHandler as Handler>::NEEDS),
@@ -18,6 +18,10 @@ fn examples() -> [(&'static str, Needs); 5] {
         (
             "import-progress",
             <import_progress::ImportHandler as Handler>::NEEDS,
+        ),
+        (
+            "import-progress` (SSE: `ImportStream",
+            <import_progress::ImportStream<import_progress::MemoryProgress> as Handler>::NEEDS,
         ),
         (
             "notifications",
@@ -72,7 +76,12 @@ pub fn render(out: &mut String) {
          handler, `DashboardStream`, is what the function targets run: on Vercel \
          (`examples/dashboard/vercel`, built with the `target-vercel` feature), on a \
          Lambda function URL (`examples/dashboard/aws`, function `sse`) and on a plain \
-         Worker (`examples/dashboard/worker`).\n"
+         Worker (`examples/dashboard/worker`). Import progress's SSE-only handler, \
+         `ImportStream` (one user's stream, `user:U` by the token), runs on Vercel \
+         (`examples/import-progress/vercel`, the import run by the `POST` that starts it, \
+         after its answer) and on a Lambda function URL (`examples/import-progress/aws`, \
+         function `sse`, the import run by the asynchronously invoked `worker`), its \
+         progress reaching the stream through Redis.\n"
     )
     .expect("writing to a String");
 }

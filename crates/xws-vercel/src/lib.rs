@@ -185,6 +185,24 @@ pub async fn hub_from_env_with(streams: xws::stream::StreamConfig) -> Result<Hub
         .hub())
 }
 
+/// Logs to stderr at `RUST_LOG` or `info`, which Vercel keeps as the
+/// function's logs, without the time (Vercel adds its own). Call it first
+/// in a function's `main`.
+///
+/// ```no_run
+/// xws_vercel::init_tracing();
+/// tracing::info!("function started");
+/// ```
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+}
+
 /// A `text/event-stream` response that no proxy caches or buffers.
 fn event_stream<H: Handler>(stream: EventStream<H, TokioRuntime>) -> Response<ResponseBody> {
     let frames = stream.map(|chunk: Bytes| Ok::<_, vercel_runtime::Error>(Frame::data(chunk)));

@@ -7,20 +7,36 @@
 //! job runs where each target runs background work: a tokio task here, the
 //! user's Durable Object and its alarms on Cloudflare, an asynchronously
 //! invoked function on AWS. All of them drive the same [`Import::step`].
+//!
+//! On the function targets without WebSockets (Vercel, a Lambda function
+//! URL) the same user's topic is an SSE stream, [`ImportStream`]: the
+//! latest event first, then the events the job publishes from another
+//! invocation through Redis, resuming after `Last-Event-ID` from the
+//! topic's history ([`progress_history`]).
 
 mod job;
+#[cfg(feature = "redis")]
+mod redis_progress;
 #[cfg(feature = "scenarios")]
 pub mod scenarios;
 #[cfg(feature = "tokio")]
 pub mod server;
 mod start;
+mod stream;
+#[cfg(feature = "scenarios")]
+pub mod stream_scenarios;
 
 use xws::caps::{Capability, Needs};
 use xws::{Handler, HookResult, Hub, Peer, RequestInfo, Topic, Upgrade};
 
 pub use job::{Import, ImportEvent, STEP_DELAY};
-pub use per_user::{UserContext, login_route, user_topic, valid_user};
+pub use per_user::{UserContext, login_route, user_from_token, user_topic, valid_user};
+#[cfg(feature = "redis")]
+pub use redis_progress::RedisProgress;
 pub use start::{BODY_LIMIT, DEFAULT_TOTAL, MAX_TOTAL, StartError, StartImport};
+pub use stream::{
+    ImportStream, LatestProgress, MemoryProgress, StreamTarget, progress_history, publish_progress,
+};
 
 // The deployment targets chosen by feature (see Cargo.toml): a target that
 // cannot run the handler fails the build here, naming the alternative.

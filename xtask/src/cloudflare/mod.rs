@@ -234,6 +234,7 @@ pub fn test(workspace: &Workspace) -> Result<()> {
                 workspace,
                 &browser::StreamPage {
                     label: "cloudflare-worker",
+                    example: "dashboard",
                     url: &url,
                     page: "/",
                     tick: "/api/tick",

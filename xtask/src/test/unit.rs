@@ -1,6 +1,6 @@
 //! The tests of every crate: nextest when installed (it runs test binaries in
 //! parallel and kills hung ones), else `cargo test`; then the Vercel
-//! dashboard's stream page in Chromium (`crate::vercel`).
+//! examples' stream pages in Chromium (`crate::vercel`).
 
 use std::time::Duration;
 
@@ -28,8 +28,8 @@ pub fn run(workspace: &Workspace) -> Result<()> {
             .args(["test", "--workspace", "--locked", "--no-fail-fast"])
     };
     let tests = cmd.timeout(TIMEOUT).run();
-    // The Vercel dashboard's stream page in Chromium, beside its harness
+    // The Vercel examples' stream pages in Chromium, beside their harness
     // tests; run even when a test failed, so one run shows both.
-    let page = crate::vercel::stream_page(workspace);
+    let page = crate::vercel::stream_pages(workspace);
     tests.and(page)
 }

@@ -2,7 +2,8 @@
 //! sample with its position as id, so a reconnecting `EventSource` resumes.
 
 use dashboard::DashboardStream;
-use dashboard_vercel::{RedisLatest, init_tracing};
+use dashboard_vercel::RedisLatest;
+use xws_vercel::init_tracing;
 
 #[tokio::main]
 async fn main() -> Result<(), vercel_runtime::Error> {

@@ -1,8 +1,9 @@
 //! `GET /api/tick`, the cron job: publishes the next sample to every
 //! instance's streams and answers what they received.
 
-use dashboard_vercel::{RedisLatest, init_tracing, tick};
+use dashboard_vercel::{RedisLatest, tick};
 use vercel_runtime::{Request, Response, service_fn};
+use xws_vercel::init_tracing;
 
 #[tokio::main]
 async fn main() -> Result<(), vercel_runtime::Error> {

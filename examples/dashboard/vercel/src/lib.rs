@@ -90,15 +90,3 @@ pub async fn tick(hub: &Hub, latest: &RedisLatest) -> Result<Metrics, BoxError> 
     dashboard::publish(hub, latest, metrics.clone()).await?;
     Ok(metrics)
 }
-
-/// Logs to stderr at `RUST_LOG` or `info`, which Vercel keeps as the
-/// function's logs.
-pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .without_time()
-        .init();
-}

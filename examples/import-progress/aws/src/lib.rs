@@ -1,6 +1,6 @@
 //! Import progress on AWS Lambda.
 //!
-//! Three functions built from this crate (`cargo lambda build --release`):
+//! Four functions built from this crate (`cargo lambda build --release`):
 //!
 //! - `import-progress-ws` (`src/bin/import-progress-ws.rs`): the WebSocket API's function, the portable
 //!   [`import_progress::ImportHandler`] behind [`xws_aws::Xws`].
@@ -8,7 +8,13 @@
 //!   which validates the request and invokes `worker` asynchronously with
 //!   the [`import_progress::Import`] ([`Routes`]).
 //! - `import-progress-worker` (`src/bin/import-progress-worker.rs`): runs one import to the end, publishing
-//!   its progress to the user's topic ([`run_import`]).
+//!   its progress to the user's topic, on the WebSocket API and through
+//!   Redis to the function URL's streams ([`run_import`]).
+//! - `import-progress-sse` (`src/bin/import-progress-sse.rs`): behind a
+//!   function URL in response-streaming mode, the SSE-only
+//!   [`import_progress::ImportStream`] behind [`xws_aws::function_url::run_with`]:
+//!   the token's user's latest import event, then every event the worker
+//!   publishes, resuming after `Last-Event-ID`.
 //!
 //! `template.yaml` deploys them; `cargo xtask dev aws import-progress` runs
 //! them locally behind the `xws-aws-local` emulator, which also takes the
@@ -18,4 +24,4 @@ mod routes;
 mod worker;
 
 pub use routes::Routes;
-pub use worker::{Worker, run_import};
+pub use worker::{Streams, Worker, run_import, step_delay};

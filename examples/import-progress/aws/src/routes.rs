@@ -11,6 +11,10 @@ use crate::Worker;
 /// The page, the same as the Tokio build serves.
 const PAGE: &str = include_str!("../../static/index.html");
 
+/// The page on the function URL's stream: `/stream?stream=SSE_URL` (the
+/// template's output `SseUrl`), the same page the Vercel build serves.
+const STREAM_PAGE: &str = include_str!("../../static/stream.html");
+
 /// The browser client the page loads.
 const CLIENT_JS: &str = xws::client::JS;
 
@@ -27,6 +31,7 @@ impl Routes {
     }
 
     /// - `GET /`: the page, `GET /xws.js` its client;
+    /// - `GET /stream`: the page on the function URL's stream (`?stream=`);
     /// - `POST /api/login?user=U` → `{"user","token"}` (the demo login);
     /// - `POST /api/start-import?token=T [{"total":N}]` → 202 `{"user","total"}`
     ///   once the worker is invoked; 400 `{"error"}` for a bad request;
@@ -36,6 +41,7 @@ impl Routes {
         match (request.method().as_str(), request.uri().path()) {
             ("GET", "/") => page_response(PAGE),
             ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
+            ("GET", "/stream") => static_response("text/html; charset=utf-8", STREAM_PAGE),
             ("POST", "/api/start-import") => self.start_import(&request).await,
             ("POST", "/api/login") => {
                 let params = request.query_string_parameters();

@@ -2,7 +2,11 @@
 //! running them (the worker's body).
 
 use aws_sdk_lambda::{primitives::Blob, types::InvocationType};
-use import_progress::{Import, ImportEvent, STEP_DELAY, publish};
+use std::time::Duration;
+
+use import_progress::{
+    Import, ImportEvent, RedisProgress, STEP_DELAY, progress_history, publish, publish_progress,
+};
 use serde_json::{Value, json};
 use xws::{BoxError, Hub};
 
@@ -48,15 +52,50 @@ impl Worker {
     }
 }
 
-/// The worker's body: `import` batch by batch, [`STEP_DELAY`] apart, each
-/// batch's event published to the user's connections, up to
-/// `import-complete`. Answers `{"user","total","checksum"}`.
-pub async fn run_import(hub: &Hub, mut import: Import) -> Result<Value, BoxError> {
+/// Where the worker publishes besides the WebSocket connections: the
+/// function URL's streams, through Redis (which keeps each user's latest
+/// event and the topic's history the streams resume from).
+#[derive(Clone, Debug)]
+pub struct Streams {
+    hub: Hub,
+    latest: RedisProgress,
+}
+
+impl Streams {
+    /// Joined to `XWS_REDIS_URL` (see [`xws_aws::function_url`]), keeping
+    /// [`progress_history`] as the SSE function does.
+    pub async fn from_env() -> Result<Self, BoxError> {
+        Ok(Self {
+            hub: xws_aws::function_url::hub_from_env_with(progress_history()).await?,
+            latest: RedisProgress::from_env().await?,
+        })
+    }
+}
+
+/// The pause between batches: `IMPORT_STEP_MS`, else [`STEP_DELAY`].
+pub fn step_delay() -> Result<Duration, BoxError> {
+    Ok(match std::env::var("IMPORT_STEP_MS") {
+        Ok(ms) => Duration::from_millis(ms.parse()?),
+        Err(_) => STEP_DELAY,
+    })
+}
+
+/// The worker's body: `import` batch by batch, `step` apart, each batch's
+/// event published to the user's WebSocket connections (`hub`) and SSE
+/// streams (`streams`), up to `import-complete`. Answers
+/// `{"user","total","checksum"}`.
+pub async fn run_import(
+    hub: &Hub,
+    streams: &Streams,
+    step: Duration,
+    mut import: Import,
+) -> Result<Value, BoxError> {
     tracing::info!(user = %import.user, total = import.total, "import started");
     loop {
-        tokio::time::sleep(STEP_DELAY).await;
+        tokio::time::sleep(step).await;
         let event = import.step();
         publish(hub, &import, &event).await?;
+        publish_progress(&streams.hub, &streams.latest, &import, &event).await?;
         if matches!(event, ImportEvent::ImportComplete { .. }) {
             break;
         }
