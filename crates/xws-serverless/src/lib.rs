@@ -44,6 +44,8 @@ pub use config::{BadVariable, StreamConfig};
 #[cfg(feature = "redis")]
 pub use from_env::{FromEnvError, instance_topics_from_env, instance_topics_from_env_with};
 #[cfg(not(target_arch = "wasm32"))]
+pub use history::HistoryStats;
+#[cfg(not(target_arch = "wasm32"))]
 pub use instance::{FunctionBroker, InstanceTopics};
 pub use queue::{End, EventQueue, message_event, recovered_event};
 pub use refusal::Refusal;
