@@ -20,7 +20,11 @@
 //!   that keep history ([`InstanceTopics::with_history`], a store every
 //!   instance shares: Redis) give each publication its position as the SSE
 //!   `id:`, and a stream reopened with `Last-Event-ID` gets what it missed,
-//!   then `event: recovered`, then live ones.
+//!   then `event: recovered`, then live ones. Their appends wait in one
+//!   bounded queue ([`InstanceTopics::DEFAULT_APPEND_CAPACITY`]): with the
+//!   store slow or away, a publication past it is refused at once with
+//!   `Error::QueueFull` and counted ([`HistoryStats::overflowed`]), never
+//!   held without bound nor lost unsaid.
 //!
 //! The adapters: `xws-vercel`, `xws-aws` (feature `function-url`) and
 //! `xws-cloudflare` (a plain Worker, with a Durable Object as broker).
