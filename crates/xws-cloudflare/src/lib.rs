@@ -80,6 +80,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod admin;
+mod admission;
 mod attachment;
 mod client_js;
 mod config;
