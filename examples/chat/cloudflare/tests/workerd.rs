@@ -229,6 +229,23 @@ async fn wait_for_sockets_at_most(sockets: u64) -> Result<Value> {
     }
 }
 
+/// One more upgrade, which must be refused with 503: the object is full.
+async fn expect_server_full() -> Result<()> {
+    let refused = timeout(FRAME_TIMEOUT, connect_async(ws_url("user=one-too-many")))
+        .await
+        .context("connect timed out")?;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => ensure!(
+            response.status() == 503,
+            "upgrade over the limit answered {}",
+            response.status()
+        ),
+        Err(other) => bail!("upgrade over the limit failed with {other}"),
+        Ok(_) => bail!("a socket past {MAX_CONNECTIONS} places taken was accepted"),
+    }
+    Ok(())
+}
+
 /// Hibernation keeps every peer's id, context and topics, and the
 /// auto-response heartbeat never wakes the object: ada pings all through
 /// the idle periods, every ping gets its pong, and workerd evicts the
@@ -702,18 +719,7 @@ async fn connection_limit_answers_503_on_upgrade() -> Result<()> {
     for n in held..MAX_CONNECTIONS {
         clients.push(Client::connect(&format!("peer-{n}")).await?);
     }
-    let refused = timeout(FRAME_TIMEOUT, connect_async(ws_url("user=one-too-many")))
-        .await
-        .context("connect timed out")?;
-    match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => ensure!(
-            response.status() == 503,
-            "upgrade over the limit answered {}",
-            response.status()
-        ),
-        Err(other) => bail!("upgrade over the limit failed with {other}"),
-        Ok(_) => bail!("socket number {} was accepted", MAX_CONNECTIONS + 1),
-    }
+    expect_server_full().await?;
     let stats = stats().await?;
     ensure!(
         stats["sockets"].as_u64() == Some(MAX_CONNECTIONS as u64),
@@ -753,18 +759,7 @@ async fn connection_limit_counts_sse_streams_too() -> Result<()> {
         refused.headers().contains_key("retry-after"),
         "503 without Retry-After"
     );
-    let refused = timeout(FRAME_TIMEOUT, connect_async(ws_url("user=one-too-many")))
-        .await
-        .context("connect timed out")?;
-    match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => ensure!(
-            response.status() == 503,
-            "upgrade over the limit answered {}",
-            response.status()
-        ),
-        Err(other) => bail!("upgrade over the limit failed with {other}"),
-        Ok(_) => bail!("a socket beside {MAX_CONNECTIONS} places taken was accepted"),
-    }
+    expect_server_full().await?;
     // The client leaves: the Worker closes the stream's socket to the object.
     drop(stream);
     wait_for_sockets_at_most(MAX_CONNECTIONS as u64 - 1).await?;
