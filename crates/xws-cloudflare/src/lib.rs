@@ -40,8 +40,10 @@
 //! The session enforces [`xws::Limits`] as on every adapter: a message over
 //! `max_message_size` closes its peer with 1009, a peer over its `rate`
 //! gets the `error` hook for each refused message and a 1008 close once the
-//! refusals pass the tolerance, and an upgrade beyond `max_connections`
-//! (every WebSocket the object holds) is answered 503. Rate limiters live
+//! refusals pass the tolerance, and an upgrade or SSE stream beyond
+//! `max_connections` (every WebSocket and stream the object holds) is
+//! answered 503, beyond `max_connections_per_ip` 429, both with
+//! `Retry-After`. Rate limiters live
 //! in the object's memory, not in the attachment: storing one would rewrite
 //! the attachment on every message, and hibernation (which resets them to
 //! a full bucket) only happens after seconds without a message, in which a
@@ -80,6 +82,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod admin;
+mod admission;
 mod attachment;
 mod client_js;
 mod config;

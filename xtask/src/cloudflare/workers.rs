@@ -55,12 +55,14 @@ pub const WORKERS: &[Worker] = &[
         // proxy lets the sender (200 messages at ~1,000/s) get more than
         // the default 100 ahead, which is a trimmed history, not a seam.
         // 32 topics per peer: `topic_cap_per_peer` joins them all within
-        // the burst.
+        // the burst. A keep-alive every second: an SSE stream whose
+        // client left frees its place within the tests' waits.
         test_vars: &[
             ("XWS_MAX_CONNECTIONS", "20"),
             ("XWS_RATE_LIMIT", "10/200/5"),
             ("CHAT_HISTORY_SIZE", "1000"),
             ("XWS_MAX_TOPICS_PER_PEER", "32"),
+            ("XWS_SSE_KEEP_ALIVE_SECS", "1"),
         ],
         // Signed tokens and the server API (`tests/jwt.rs` states the
         // same values).
@@ -87,10 +89,14 @@ pub const WORKERS: &[Worker] = &[
                 log_var: "XWS_CF_CHAT_JWKS_LOG",
             },
             // Two sockets per client address (`tests/per_ip.rs` states
-            // the same number).
+            // the same number); a stream whose client left frees its
+            // place within a second.
             Variant {
                 url_var: "XWS_CF_CHAT_PER_IP_URL",
-                vars: &[("XWS_MAX_CONNECTIONS_PER_IP", "2")],
+                vars: &[
+                    ("XWS_MAX_CONNECTIONS_PER_IP", "2"),
+                    ("XWS_SSE_KEEP_ALIVE_SECS", "1"),
+                ],
                 log_var: "XWS_CF_CHAT_PER_IP_LOG",
             },
         ],

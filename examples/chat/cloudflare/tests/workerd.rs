@@ -229,6 +229,23 @@ async fn wait_for_sockets_at_most(sockets: u64) -> Result<Value> {
     }
 }
 
+/// One more upgrade, which must be refused with 503: the object is full.
+async fn expect_server_full() -> Result<()> {
+    let refused = timeout(FRAME_TIMEOUT, connect_async(ws_url("user=one-too-many")))
+        .await
+        .context("connect timed out")?;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => ensure!(
+            response.status() == 503,
+            "upgrade over the limit answered {}",
+            response.status()
+        ),
+        Err(other) => bail!("upgrade over the limit failed with {other}"),
+        Ok(_) => bail!("a socket past {MAX_CONNECTIONS} places taken was accepted"),
+    }
+    Ok(())
+}
+
 /// Hibernation keeps every peer's id, context and topics, and the
 /// auto-response heartbeat never wakes the object: ada pings all through
 /// the idle periods, every ping gets its pong, and workerd evicts the
@@ -464,8 +481,8 @@ async fn sse_streams_a_room_and_refuses_other_topics() -> Result<()> {
     ada.send(json!({"type": "send-to-room", "roomId": "sse-1", "text": "to sse"}))
         .await?;
     let mut seen = String::new();
-    // The `: connected` comment, then one whole event.
-    while seen.matches("\n\n").count() < 2 {
+    // Comments (`: connected`, keep-alives), then one whole event.
+    while !(seen.contains("data: ") && seen.ends_with("\n\n")) {
         let chunk = timeout(FRAME_TIMEOUT, body.next())
             .await
             .context("no SSE event in time")?
@@ -702,18 +719,7 @@ async fn connection_limit_answers_503_on_upgrade() -> Result<()> {
     for n in held..MAX_CONNECTIONS {
         clients.push(Client::connect(&format!("peer-{n}")).await?);
     }
-    let refused = timeout(FRAME_TIMEOUT, connect_async(ws_url("user=one-too-many")))
-        .await
-        .context("connect timed out")?;
-    match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => ensure!(
-            response.status() == 503,
-            "upgrade over the limit answered {}",
-            response.status()
-        ),
-        Err(other) => bail!("upgrade over the limit failed with {other}"),
-        Ok(_) => bail!("socket number {} was accepted", MAX_CONNECTIONS + 1),
-    }
+    expect_server_full().await?;
     let stats = stats().await?;
     ensure!(
         stats["sockets"].as_u64() == Some(MAX_CONNECTIONS as u64),
@@ -722,6 +728,42 @@ async fn connection_limit_answers_503_on_upgrade() -> Result<()> {
     clients.pop().context("no client")?.close().await;
     wait_for_sockets_at_most(MAX_CONNECTIONS as u64 - 1).await?;
     clients.push(Client::connect("in-the-freed-place").await?);
+    for client in clients {
+        client.close().await;
+    }
+    Ok(())
+}
+
+/// An SSE stream takes a place like a WebSocket: with the places left
+/// taken by sockets and one stream, another stream or socket gets 503 with
+/// `Retry-After`; the stream's place is free again once its client leaves.
+#[tokio::test]
+async fn connection_limit_counts_sse_streams_too() -> Result<()> {
+    let held = wait_for_sockets_at_most(MAX_CONNECTIONS as u64 / 2).await?["sockets"]
+        .as_u64()
+        .context("stats without sockets")?;
+    let stream = reqwest::get(http_url("/api/sse", "topic=room:limit&"))
+        .await?
+        .error_for_status()?;
+    let mut clients = Vec::new();
+    for n in usize::try_from(held)? + 1..MAX_CONNECTIONS {
+        clients.push(Client::connect(&format!("beside-the-stream-{n}")).await?);
+    }
+    let refused = reqwest::get(http_url("/api/sse", "topic=room:limit&")).await?;
+    ensure!(
+        refused.status() == 503,
+        "a stream over the limit answered {}",
+        refused.status()
+    );
+    ensure!(
+        refused.headers().contains_key("retry-after"),
+        "503 without Retry-After"
+    );
+    expect_server_full().await?;
+    // The client leaves: the Worker closes the stream's socket to the object.
+    drop(stream);
+    wait_for_sockets_at_most(MAX_CONNECTIONS as u64 - 1).await?;
+    clients.push(Client::connect("in-the-stream-s-place").await?);
     for client in clients {
         client.close().await;
     }
