@@ -64,7 +64,7 @@ impl<H: Handler> Xws<H> {
     /// same `upgrade` hook as WebSockets.
     pub async fn sse(&self, request: Request, env: &Env) -> worker::Result<Response> {
         let answer = self.forward_op(request, env, Op::Sse).await?;
-        crate::sse::serve(answer, self.config.sse_keep_alive)
+        crate::sse::serve(answer, self.config.sse_keep_alive, &self.config.limits)
     }
 
     /// A hub publishing to the peers of the object named `namespace`.

@@ -7,7 +7,9 @@
 //! client that leaves makes the Worker's next write fail (an event or the
 //! keep-alive, [`Config::sse_keep_alive`](crate::Config::sse_keep_alive)),
 //! and the Worker closes the socket, which removes the peer and frees its
-//! place.
+//! place. A client that reads too slowly is held to the send queue of
+//! [`xws::Limits`] in the Worker (see [`crate::relay`]): past it the
+//! stream ends and the socket closes with 1013.
 //!
 //! The object sends the socket whole events: on a topic that keeps history
 //! each one's id is its stream position, and a client reconnecting with
@@ -16,7 +18,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_channel::mpsc::{UnboundedSender, unbounded};
 use futures_util::{
     StreamExt,
     future::{Either, select},
@@ -25,7 +26,7 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use worker::{Delay, Headers, Request, Response, WebSocket, WebSocketPair, WebsocketEvent};
 use xws::{
-    PeerId, Topic,
+    CloseCode, CloseFrame, Limits, PeerId, Topic,
     adapter::PeerPolicy,
     stream::{Position, SubscribeOptions},
 };
@@ -35,12 +36,14 @@ use crate::{
     error::{RuntimeError, to_worker},
     ids,
     registry::{PeerKind, Registry},
+    relay::{self, RelayWriter},
     transport::SocketTransport,
     wire::{AcceptWire, request_info},
 };
 
-/// One chunk of an SSE body, as `Response::from_stream` takes it.
-type Chunk = Result<Vec<u8>, worker::Error>;
+/// Why the Worker closes the socket of a stream whose client reads too
+/// slowly (the reason xws-tokio closes a slow peer with).
+const SLOW_READER_CLOSE: &str = "send queue full: reading too slowly";
 
 /// In the object: accepts the Worker's socket for a stream subscribed to
 /// every `?topic=` of `request`; the handler's `authorize_subscribe` decides
@@ -153,8 +156,9 @@ fn info_since(request: &Request) -> Option<Position> {
 /// In the Worker: turns the object's answer into the client's response. A
 /// refusal (400, 403, 429, 503) passes through; an accepted socket becomes
 /// an event stream, with a keep-alive comment after each `keep_alive` of
-/// silence.
-pub fn serve(answer: Response, keep_alive: Duration) -> worker::Result<Response> {
+/// silence, relayed through a queue bounded by `limits`' send queue (see
+/// [`crate::relay`]).
+pub fn serve(answer: Response, keep_alive: Duration, limits: &Limits) -> worker::Result<Response> {
     if answer.status_code() != 101 {
         return Ok(answer);
     }
@@ -162,40 +166,49 @@ pub fn serve(answer: Response, keep_alive: Duration) -> worker::Result<Response>
         .websocket()
         .ok_or_else(|| to_worker(RuntimeError::NoStreamSocket.into()))?;
     socket.accept()?;
-    let (sender, receiver) = unbounded::<Chunk>();
+    let (mut writer, reader) = relay::relay(limits);
     // A first chunk makes the runtime send the headers right away.
-    let _ = sender.unbounded_send(Ok(xws::sse::comment("connected").to_vec()));
-    wasm_bindgen_futures::spawn_local(pump(socket, sender, keep_alive));
+    let _ = writer.push(xws::sse::comment("connected").to_vec());
+    wasm_bindgen_futures::spawn_local(pump(socket, writer, keep_alive));
     let headers = Headers::new();
     headers.set("content-type", xws::sse::CONTENT_TYPE)?;
     headers.set("cache-control", "no-cache")?;
-    Ok(Response::from_stream(receiver)?.with_headers(headers))
+    Ok(Response::from_stream(reader)?.with_headers(headers))
 }
 
-/// Copies the socket's events (encoded by the object) into the stream
+/// Copies the socket's events (encoded by the object) into the relay
 /// until either side ends. Nothing tells the Worker its client left but a
 /// write that fails, so a silent stream writes a keep-alive comment: the
 /// socket, and the stream's place in the object's limits, are released
 /// within `keep_alive` of the client leaving, not at the topic's next
-/// publication.
-async fn pump(socket: WebSocket, sender: UnboundedSender<Chunk>, keep_alive: Duration) {
+/// publication. A client that reads too slowly has its socket closed with
+/// 1013, as a Tokio peer is.
+async fn pump(socket: WebSocket, mut writer: RelayWriter, keep_alive: Duration) {
     let Ok(mut events) = socket.events() else {
         return;
     };
-    loop {
+    let ended = loop {
         let silence = Delay::from(keep_alive);
-        let chunk = match select(events.next(), silence).await {
+        let pushed = match select(events.next(), silence).await {
             Either::Left((Some(Ok(WebsocketEvent::Message(message))), _)) => match message.text() {
-                Some(text) => text.into_bytes(),
+                Some(text) => writer.push(text.into_bytes()),
                 None => continue,
             },
-            Either::Left((None | Some(Ok(WebsocketEvent::Close(_)) | Err(_)), _)) => break,
-            Either::Right(((), _)) => xws::sse::comment("keep-alive").to_vec(),
+            Either::Left((None | Some(Ok(WebsocketEvent::Close(_)) | Err(_)), _)) => {
+                break CloseFrame::new(CloseCode::NORMAL, "stream ended");
+            }
+            Either::Right(((), _)) => writer.push_if_idle(xws::sse::comment("keep-alive").to_vec()),
         };
-        if sender.unbounded_send(Ok(chunk)).is_err() {
-            // The client left: closing the socket removes the peer.
-            break;
+        match pushed {
+            Ok(()) => {}
+            // Closing the socket removes the peer and frees its place.
+            Err(xws::Error::QueueFull) => {
+                break CloseFrame::new(CloseCode::TRY_AGAIN_LATER, SLOW_READER_CLOSE);
+            }
+            // The client left.
+            Err(_) => break CloseFrame::new(CloseCode::NORMAL, "stream ended"),
         }
-    }
-    let _ = socket.close(Some(1000), Some("stream ended"));
+    };
+    writer.end();
+    let _ = socket.close(Some(ended.code.as_u16()), Some(ended.reason.as_str()));
 }
