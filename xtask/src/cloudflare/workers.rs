@@ -13,6 +13,11 @@ pub struct Worker {
     pub package: &'static str,
     /// The variable that gives its tests the URL of its `wrangler dev`.
     pub url_var: &'static str,
+    /// The variable that gives its tests the URL of the workerd running
+    /// the worker itself, behind wrangler's proxy
+    /// ([`Wrangler::direct_url`](super::wrangler::Wrangler::direct_url)),
+    /// if they need it.
+    pub direct_url_var: Option<&'static str>,
     /// The wrangler var holding the token the tests use, if it takes one
     /// (the tests read it from `XWS_CF_TOKEN`).
     pub token_var: Option<&'static str>,
@@ -46,6 +51,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/chat/cloudflare",
         package: "chat-cloudflare",
         url_var: "XWS_CF_URL",
+        direct_url_var: Some("XWS_CF_DIRECT_URL"),
         token_var: Some("CHAT_TOKEN"),
         // The chat's workerd tests reach these limits (`tests/workerd.rs`
         // states the same numbers): 20 sockets leave room for the
@@ -106,6 +112,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/dashboard/cloudflare",
         package: "dashboard-cloudflare",
         url_var: "XWS_CF_DASHBOARD_URL",
+        direct_url_var: None,
         token_var: None,
         // An Origin allow-list of the worker's own page, which the browser
         // test opens; the workerd tests show another origin refused.
@@ -120,6 +127,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/dashboard/worker",
         package: "dashboard-worker",
         url_var: "XWS_CF_DASHBOARD_WORKER_URL",
+        direct_url_var: None,
         token_var: None,
         // Streams of 6 s, so a test sees one end (`tests/workerd.rs`).
         test_vars: &[
@@ -133,6 +141,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/import-progress/cloudflare",
         package: "import-progress-cloudflare",
         url_var: "XWS_CF_IMPORT_PROGRESS_URL",
+        direct_url_var: None,
         token_var: None,
         test_vars: &[],
         variants: &[],
@@ -142,6 +151,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/notifications/cloudflare",
         package: "notifications-cloudflare",
         url_var: "XWS_CF_NOTIFICATIONS_URL",
+        direct_url_var: None,
         token_var: None,
         test_vars: &[],
         variants: &[],
