@@ -146,7 +146,8 @@ impl Wrangler {
     /// `tcp_rmem`'s maximum (32 MiB here), so a test of what the worker does
     /// when its client stops reading talks to the worker directly. Found as
     /// the sibling workerd (same parent) listening on a loopback port that
-    /// answers `/` with 200; Linux only (`ss`, `/proc`).
+    /// answers `/` with 200; Linux only (`ss`, `/proc`). Probing its
+    /// debug port makes workerd log an "RPC connection broken" line.
     pub fn direct_url(&self) -> Result<String> {
         let listening = Cmd::new("ss").args(["-ltnpH"]).read()?;
         // (port, pid) of every workerd listening on 127.0.0.1.
