@@ -72,6 +72,7 @@ mod client_ip;
 mod client_js;
 mod config;
 mod connection;
+mod deflate;
 mod dispatch;
 mod fallback;
 mod frame_meter;
