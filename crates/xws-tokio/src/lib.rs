@@ -72,7 +72,10 @@ mod client_ip;
 mod client_js;
 mod config;
 mod connection;
-mod deflate;
+/// The inflating reader under tungstenite, for `xws-bench`'s load client
+/// (which offers permessage-deflate); not part of the API.
+#[doc(hidden)]
+pub mod deflate;
 mod dispatch;
 mod fallback;
 mod frame_meter;

@@ -23,7 +23,7 @@ use xws::{CloseCode, CloseFrame, Handler, Message, RequestInfo, Text};
 use crate::{
     admission::Permits,
     app::Shared,
-    deflate::{self, Inflating, Negotiated},
+    deflate::{self, Inflating, Negotiated, Side},
     dispatch::{Dispatcher, new_peer},
     frame_meter::{FrameCount, FrameMeter},
     link::{Frame, LinkKind},
@@ -67,7 +67,7 @@ pub(crate) async fn run<H: Handler>(
     let io = WriteDeadline::new(TokioIo::new(upgraded), shared.config.write_timeout);
     let frames = Arc::new(FrameCount::default());
     let io = FrameMeter::new(io, Arc::clone(&frames));
-    let io = Inflating::new(io, deflate.is_some(), limits.max_message_size);
+    let io = Inflating::new(io, Side::Server, deflate.is_some(), limits.max_message_size);
     let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
 
     let (peer, link, queue) = new_peer(&shared, LinkKind::WebSocket, request, context);

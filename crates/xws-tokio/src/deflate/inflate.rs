@@ -37,9 +37,22 @@ thread_local! {
     static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
 }
 
-/// Where the reader stands in the client's byte stream.
+/// Which end reads through [`Inflating`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// A server: it reads masked frames, from the first byte.
+    Server,
+    /// A client (the bench's load generator): it reads unmasked frames,
+    /// after the HTTP response to its upgrade.
+    Client,
+}
+
+/// Where the reader stands in the peer's byte stream.
 #[derive(Debug)]
 enum State {
+    /// In the HTTP response (a client's): how much of its blank line
+    /// ending was seen.
+    Handshake(usize),
     /// At the start of a frame.
     Header,
     /// Inside a frame that goes through unchanged: the bytes left.
@@ -62,8 +75,9 @@ struct Gathering {
 /// `io`, whose compressed messages reach the reader inflated. Writes pass
 /// through; so does everything when `enabled` is false.
 #[derive(Debug)]
-pub(crate) struct Inflating<T> {
+pub struct Inflating<T> {
     io: T,
+    side: Side,
     enabled: bool,
     max_message_size: usize,
     /// Bytes read and not yet looked at, from `input_at`.
@@ -77,17 +91,31 @@ pub(crate) struct Inflating<T> {
 }
 
 impl<T> Inflating<T> {
-    pub(crate) fn new(io: T, enabled: bool, max_message_size: usize) -> Self {
+    /// Inflates what `side` reads from `io` when `enabled` (negotiated),
+    /// refusing messages that inflate past `max_message_size`.
+    pub fn new(io: T, side: Side, enabled: bool, max_message_size: usize) -> Self {
         Self {
             io,
+            side,
             enabled,
             max_message_size,
             input: Vec::new(),
             input_at: 0,
             output: Vec::new(),
             output_at: 0,
-            state: State::Header,
+            state: match side {
+                Side::Server => State::Header,
+                Side::Client => State::Handshake(0),
+            },
             message: None,
+        }
+    }
+
+    /// The frame mask bit this side reads and writes.
+    fn masked(&self) -> u8 {
+        match self.side {
+            Side::Server => MASKED,
+            Side::Client => 0,
         }
     }
 
@@ -97,6 +125,22 @@ impl<T> Inflating<T> {
             let available = &self.input[self.input_at..];
             match &mut self.state {
                 State::Failed => return,
+                State::Handshake(matched) => {
+                    let Some(&byte) = available.first() else {
+                        return;
+                    };
+                    *matched = match (byte, *matched) {
+                        (b'\r', 0 | 2) => *matched + 1,
+                        (b'\n', 1 | 3) => *matched + 1,
+                        (b'\r', _) => 1,
+                        _ => 0,
+                    };
+                    if *matched == 4 {
+                        self.state = State::Header;
+                    }
+                    self.output.push(byte);
+                    self.input_at += 1;
+                }
                 State::Header => {
                     let Some((header_len, payload_len)) = header_size(available) else {
                         return;
@@ -160,6 +204,7 @@ impl<T> Inflating<T> {
         let (first, second) = (header[0], header[1]);
         let opcode = first & 0x0f;
         let compressed = first & RSV1 != 0;
+        let masked = second & MASKED == self.masked();
         let mask: [u8; 4] = if second & MASKED != 0 {
             header[header.len() - 4..]
                 .try_into()
@@ -172,17 +217,17 @@ impl<T> Inflating<T> {
         if self.message.is_some() && (starts_message || (continues && compressed)) {
             // A new message inside a fragmented one, or RSV1 on a
             // continuation (RFC 7692 §6.1: only the first frame has it).
-            return self.fail(protocol_error());
+            return self.fail(protocol_error(self.masked()));
         }
-        let gathers = (starts_message && compressed && second & MASKED != 0)
-            || (continues && self.message.is_some());
+        let gathers =
+            (starts_message && compressed && masked) || (continues && self.message.is_some());
         if !gathers {
             // Control frames, plain messages, and what tungstenite refuses
-            // by itself (RSV1 on a control frame, an unmasked frame).
+            // by itself (RSV1 on a control frame, a frame masked wrong).
             return State::PassThrough(payload_len);
         }
         if gathered.saturating_add(payload_len) > self.max_message_size as u64 {
-            return self.fail(oversize(self.max_message_size));
+            return self.fail(oversize(self.max_message_size, self.masked()));
         }
         let last_frame = first & FIN != 0;
         match &mut self.message {
@@ -212,15 +257,21 @@ impl<T> Inflating<T> {
         });
         match inflated {
             Inflated::Plain(payload) => {
-                write_header(&mut self.output, FIN | message.opcode, payload.len() as u64);
+                let masked = self.masked();
+                write_header(
+                    &mut self.output,
+                    FIN | message.opcode,
+                    masked,
+                    payload.len() as u64,
+                );
                 self.output.extend_from_slice(&payload);
             }
             Inflated::TooLarge => {
-                self.fail(oversize(limit));
+                self.fail(oversize(limit, self.masked()));
             }
             Inflated::Corrupt => {
                 tracing::debug!("a compressed message does not inflate");
-                self.fail(protocol_error());
+                self.fail(protocol_error(self.masked()));
             }
         }
     }
@@ -288,35 +339,38 @@ fn inflate_limited(inflater: &mut Decompress, input: &[u8], limit: usize) -> Inf
     }
 }
 
-/// A client frame header (masked with a zero key: the payload is as is).
-fn write_header(output: &mut Vec<u8>, first: u8, len: u64) {
+/// A frame header; `masked` (a client's frame) with a zero key, so the
+/// payload is as is.
+fn write_header(output: &mut Vec<u8>, first: u8, masked: u8, len: u64) {
     output.push(first);
     match len {
-        0..=125 => output.push(MASKED | len as u8),
+        0..=125 => output.push(masked | len as u8),
         126..=0xffff => {
-            output.push(MASKED | 126);
+            output.push(masked | 126);
             output.extend_from_slice(&(len as u16).to_be_bytes());
         }
         _ => {
-            output.push(MASKED | 127);
+            output.push(masked | 127);
             output.extend_from_slice(&len.to_be_bytes());
         }
     }
-    output.extend_from_slice(&[0; 4]);
+    if masked != 0 {
+        output.extend_from_slice(&[0; 4]);
+    }
 }
 
 /// A binary frame header announcing one byte over `limit`: tungstenite
 /// refuses it before any payload (close 1009).
-fn oversize(limit: usize) -> Vec<u8> {
+fn oversize(limit: usize, masked: u8) -> Vec<u8> {
     let mut frame = Vec::new();
-    write_header(&mut frame, FIN | 0x2, limit as u64 + 1);
+    write_header(&mut frame, FIN | 0x2, masked, limit as u64 + 1);
     frame
 }
 
 /// An empty frame with RSV2 set: tungstenite refuses it (close 1002).
-fn protocol_error() -> Vec<u8> {
+fn protocol_error(masked: u8) -> Vec<u8> {
     let mut frame = Vec::new();
-    write_header(&mut frame, FIN | RSV2 | 0x2, 0);
+    write_header(&mut frame, FIN | RSV2 | 0x2, masked, 0);
     frame
 }
 
@@ -399,7 +453,7 @@ mod tests {
     fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
         let mask = [1, 2, 3, 4];
         let mut out = Vec::new();
-        write_header(&mut out, first, payload.len() as u64);
+        write_header(&mut out, first, MASKED, payload.len() as u64);
         let at = out.len() - 4;
         out[at..].copy_from_slice(&mask);
         out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
@@ -407,7 +461,7 @@ mod tests {
     }
 
     fn run(bytes: &[u8]) -> Inflating<()> {
-        let mut inflating = Inflating::new((), true, 1000);
+        let mut inflating = Inflating::new((), Side::Server, true, 1000);
         // One byte at a time: headers and payloads split across reads.
         for byte in bytes {
             inflating.input.push(*byte);
@@ -426,7 +480,7 @@ mod tests {
         bytes.extend(frame(FIN | 0x2, b"plain"));
         let inflating = run(&bytes);
         let mut expected = frame(FIN | 0x9, b"ping");
-        write_header(&mut expected, FIN | 0x1, 300);
+        write_header(&mut expected, FIN | 0x1, MASKED, 300);
         expected.extend_from_slice(&[b'x'; 300]);
         expected.extend(frame(FIN | 0x2, b"plain"));
         assert_eq!(inflating.output, expected);
@@ -436,14 +490,32 @@ mod tests {
     fn a_bomb_fails_with_an_oversize_header_and_rsv1_on_a_continuation_with_rsv2() {
         let bomb = super::super::compress(&[0; 5000], 15).unwrap();
         let inflating = run(&frame(FIN | RSV1 | 0x2, &bomb));
-        assert_eq!(inflating.output, oversize(1000));
+        assert_eq!(inflating.output, oversize(1000, MASKED));
         let compressed = super::super::compress(&[b'x'; 300], 15).unwrap();
         let mut bytes = frame(RSV1 | 0x1, &compressed);
         bytes.extend(frame(FIN | RSV1, b""));
-        assert_eq!(run(&bytes).output, protocol_error());
+        assert_eq!(run(&bytes).output, protocol_error(MASKED));
         assert_eq!(
             run(&frame(FIN | RSV1 | 0x1, b"not deflate at all")).output,
-            protocol_error()
+            protocol_error(MASKED)
         );
+    }
+
+    #[test]
+    fn a_client_passes_the_http_response_then_inflates_unmasked_frames() {
+        let compressed = super::super::compress(&[b'y'; 200], 15).unwrap();
+        let head = b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n";
+        let mut bytes = head.to_vec();
+        let mut frame = Vec::new();
+        write_header(&mut frame, FIN | RSV1 | 0x2, 0, compressed.len() as u64);
+        frame.extend_from_slice(&compressed);
+        bytes.extend(frame);
+        let mut inflating = Inflating::new((), Side::Client, true, 1000);
+        inflating.input = bytes;
+        inflating.process();
+        let mut expected = head.to_vec();
+        write_header(&mut expected, FIN | 0x2, 0, 200);
+        expected.extend_from_slice(&[b'y'; 200]);
+        assert_eq!(inflating.output, expected);
     }
 }

@@ -35,7 +35,7 @@ use tokio_tungstenite::tungstenite::{
 };
 use xws::Message;
 
-pub(crate) use inflate::Inflating;
+pub use inflate::{Inflating, Side};
 pub(crate) use negotiate::{Negotiated, negotiate};
 
 /// Payloads shorter than this go out uncompressed (RFC 7692 allows it per
