@@ -308,3 +308,18 @@ async fn a_publication_is_compressed_once_per_window_for_every_subscriber() {
         "once for the five subscribers with the default window, once for the three with 2^10"
     );
 }
+
+#[tokio::test]
+async fn a_message_that_inflates_past_the_size_limit_closes_with_1009() {
+    let server = start(Room, deflate_config(true)).await;
+    let mut client = DeflateClient::connect(server.addr, Some("permessage-deflate")).await;
+    // 1 MiB of spaces deflates to a few KiB; the limit is 64 KiB.
+    let bomb = " ".repeat(1 << 20);
+    client.send(&bomb, true).await;
+    let close = client.read().await;
+    assert_eq!(close.opcode, 0x8);
+    assert_eq!(
+        u16::from_be_bytes([close.payload[0], close.payload[1]]),
+        1009
+    );
+}
