@@ -37,9 +37,10 @@ pub struct Options {
 }
 
 /// Every server name, in column order.
-pub const SERVERS: [&str; 6] = [
+pub const SERVERS: [&str; 7] = [
     "xws-tokio",
     "xws-tokio-no-history",
+    "xws-tokio-deflate",
     "tokio-tungstenite",
     "fastwebsockets",
     "crossws-node",
@@ -51,6 +52,8 @@ pub const SERVERS: [&str; 6] = [
 struct Endpoint {
     launch: Launch,
     path: &'static str,
+    /// Whether the load client offers permessage-deflate.
+    offer_deflate: bool,
 }
 
 /// A server's endpoints per role, or why it has none.
@@ -164,6 +167,7 @@ async fn run_contender(
             continue;
         };
         let url = format!("ws://127.0.0.1:{}{}", server.port(), endpoint.path);
+        connect::offer_deflate(endpoint.offer_deflate);
         let cpu_before = server.cpu_time().unwrap_or_default();
         let load_run = match scenario {
             Scenario::IdleMemory | Scenario::Connect10k if connect_idle_done => Ok(None),
@@ -278,6 +282,7 @@ fn contenders(
                 env: vec![],
             },
             path,
+            offer_deflate: false,
         })
     };
     let xws = |(package, bin, path): (&str, &'static str, &'static str)| {
@@ -289,7 +294,11 @@ fn contenders(
     };
     let js = |launch: anyhow::Result<Launch>| -> Result<Endpoint, String> {
         launch
-            .map(|launch| Endpoint { launch, path: "/" })
+            .map(|launch| Endpoint {
+                launch,
+                path: "/",
+                offer_deflate: false,
+            })
             .map_err(|e| format!("{e:#}"))
     };
     let peer_error = |e: &anyhow::Error| format!("JavaScript peers not installed: {e:#}");
@@ -303,7 +312,23 @@ fn contenders(
     };
     let baseline_tungstenite = native("baseline-tungstenite", "/");
     let baseline_fastwebsockets = native("baseline-fastwebsockets", "/");
-    let crossws = crossws.map(|launch| Endpoint { launch, path: "/" });
+    let crossws = crossws.map(|launch| Endpoint {
+        launch,
+        path: "/",
+        offer_deflate: false,
+    });
+    // The same servers with permessage-deflate on, and a client that
+    // offers it: compression's CPU and memory beside xws-tokio's.
+    let deflated = |endpoint: Result<Endpoint, String>| {
+        endpoint.map(|endpoint| Endpoint {
+            launch: Launch {
+                env: vec![("XWS_PERMESSAGE_DEFLATE".to_owned(), "1".to_owned())],
+                ..endpoint.launch
+            },
+            offer_deflate: true,
+            ..endpoint
+        })
+    };
     let _: &HashMap<String, PathBuf> = &executables;
     Ok(vec![
         Contender {
@@ -326,21 +351,26 @@ fn contenders(
         },
         Contender {
             name: SERVERS[2],
+            echo: deflated(xws(XWS_ECHO)),
+            chat: deflated(xws(XWS_CHAT)),
+        },
+        Contender {
+            name: SERVERS[3],
             echo: baseline_tungstenite.clone(),
             chat: with_chat_path(baseline_tungstenite),
         },
         Contender {
-            name: SERVERS[3],
+            name: SERVERS[4],
             echo: baseline_fastwebsockets.clone(),
             chat: with_chat_path(baseline_fastwebsockets),
         },
         Contender {
-            name: SERVERS[4],
+            name: SERVERS[5],
             echo: crossws.clone(),
             chat: with_chat_path(crossws),
         },
         Contender {
-            name: SERVERS[5],
+            name: SERVERS[6],
             echo: bun.clone(),
             chat: with_chat_path(bun),
         },

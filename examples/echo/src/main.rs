@@ -2,7 +2,9 @@
 //! every path, on 127.0.0.1:$PORT (default 9001).
 //!
 //! Limits are opened up for conformance runs: Autobahn sends messages of
-//! up to 16 MiB and floods on purpose.
+//! up to 16 MiB and floods on purpose. `XWS_PERMESSAGE_DEFLATE=1` turns
+//! permessage-deflate on (Autobahn's 12.* and 13.* cases, the bench's
+//! compressed runs).
 
 use xws::{Handler, HookResult, Limits, Message, Peer};
 use xws_tokio::{Config, Xws};
@@ -33,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
             max_connections: 50_000,
             ..Limits::default()
         },
+        permessage_deflate: std::env::var("XWS_PERMESSAGE_DEFLATE").is_ok_and(|v| v == "1"),
         ..Config::default()
     };
     let listener = xws_tokio::listen_on_port_env(9001)?;
