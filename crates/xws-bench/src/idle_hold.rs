@@ -34,7 +34,7 @@ use crate::runner;
 use crate::server::RunningServer;
 
 /// Files besides the connections: the runtime, logs, the listener, cargo's pipes.
-const SPARE_FILES: u64 = 1_024;
+const SPARE_FILES: u64 = 256;
 
 /// Share of an address's ephemeral ports the clients use, leaving room for anything else on
 /// the machine that connects over loopback meanwhile.
@@ -117,7 +117,9 @@ pub struct Report {
 pub async fn run(options: &Options) -> anyhow::Result<Report> {
     std::fs::create_dir_all(&options.out_dir)
         .with_context(|| format!("creating {}", options.out_dir.display()))?;
-    let open_files = raise_open_files(options.connections as u64 * 2 + SPARE_FILES)?;
+    // The clients here and the server's side of them, in another process: each needs one
+    // file per connection.
+    let open_files = raise_open_files(options.connections as u64 + SPARE_FILES)?;
     let ephemeral_ports = ephemeral_port_range()?;
     let source_addresses = source_addresses(options.connections, ephemeral_ports);
     let wants_js = options
@@ -260,6 +262,8 @@ async fn open_idle_clients(
             let connected = connect_from(&url, server, source, ClientProfile::Many).await;
             drop(permit);
             let _ = attempted.send(());
+            // The count below ends when every attempt has dropped its sender.
+            drop(attempted);
             let mut client = match connected {
                 Ok(client) => client,
                 Err(error) => {
@@ -359,8 +363,10 @@ fn raise_open_files(wanted: u64) -> anyhow::Result<String> {
     rlimit::setrlimit(rlimit::Resource::NOFILE, wanted, new_hard).with_context(|| {
         format!(
             "raising RLIMIT_NOFILE to {wanted} (hard {hard}): a hard limit above the current one \
-             needs root or CAP_SYS_RESOURCE, and at most fs.nr_open ({})",
-            read_trimmed("/proc/sys/fs/nr_open")
+             needs CAP_SYS_RESOURCE (root in a container may lack it) and at most fs.nr_open \
+             ({}); at most {} connections fit under this hard limit",
+            read_trimmed("/proc/sys/fs/nr_open"),
+            hard.saturating_sub(SPARE_FILES)
         )
     })?;
     Ok(format!(
