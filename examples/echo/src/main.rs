@@ -21,6 +21,14 @@ impl Handler for Echo {
     }
 }
 
+/// `ECHO_MAX_CONNECTIONS`, else 50,000: `cargo xtask bench --connections N` holds more.
+fn max_connections() -> anyhow::Result<usize> {
+    match std::env::var("ECHO_MAX_CONNECTIONS") {
+        Ok(value) => Ok(value.parse()?),
+        Err(_) => Ok(50_000),
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -32,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
         limits: Limits {
             max_message_size: 20 * 1024 * 1024,
             rate: None,
-            max_connections: 50_000,
+            max_connections: max_connections()?,
             ..Limits::default()
         },
         permessage_deflate: std::env::var("XWS_PERMESSAGE_DEFLATE").is_ok_and(|v| v == "1"),

@@ -1,12 +1,13 @@
 //! Opening client connections, one or ten thousand at a time.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -97,6 +98,37 @@ pub async fn connect(url: &str, profile: ClientProfile) -> anyhow::Result<Client
         .with_context(|| format!("connecting to {url} timed out"))?
         .with_context(|| format!("connecting to {url}"))?;
     Ok(client)
+}
+
+/// Opens one connection to `url` at `server` from the loopback address `source`, so that more
+/// connections than one address has ephemeral ports (about 28,000) can be open at once.
+/// `SO_REUSEADDR` lets a port whose last connection is still in `TIME_WAIT` (from an earlier
+/// run against another server port) be bound again.
+pub async fn connect_from(
+    url: &str,
+    server: SocketAddr,
+    source: Ipv4Addr,
+    profile: ClientProfile,
+) -> anyhow::Result<Client> {
+    let handshake = async {
+        let socket = TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket
+            .bind(SocketAddr::from((source, 0)))
+            .with_context(|| format!("binding a port on {source}"))?;
+        let stream = socket.connect(server).await?;
+        let (client, _) = tokio_tungstenite::client_async_with_config(
+            url,
+            MaybeTlsStream::Plain(stream),
+            Some(profile.config()),
+        )
+        .await?;
+        anyhow::Ok(client)
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, handshake)
+        .await
+        .with_context(|| format!("connecting to {url} from {source} timed out"))?
+        .with_context(|| format!("connecting to {url} from {source}"))
 }
 
 /// Connections opened by [`connect_many`].
