@@ -119,7 +119,8 @@ pub async fn connect_from(
         let stream = socket.connect(server).await?;
         let (client, _) = tokio_tungstenite::client_async_with_config(
             url,
-            MaybeTlsStream::Plain(stream),
+            // Idle connections offer no compression: the inflater passes through.
+            Inflating::new(stream, Side::Client, false, usize::MAX),
             Some(profile.config()),
         )
         .await?;
