@@ -16,9 +16,10 @@
 //!   validate`), then runs each example's `live` tests against its own deployment and,
 //!   when every example runs, every page in Chromium against them
 //!   (`tests/browser/pages.test.mjs`).
-//! - `cargo xtask build aws [EXAMPLE]` runs `cargo lambda build --release`
-//!   and checks every bootstrap; the `lambda-build` and `lambda-bootstraps`
-//!   steps of `cargo xtask test` do the same in the background.
+//! - `cargo xtask build aws [EXAMPLE]` runs `cargo lambda build --profile
+//!   lambda` (what a deploy uploads) and checks every bootstrap; the
+//!   `lambda-build` and `lambda-bootstraps` steps of `cargo xtask test` do
+//!   the same in the background with `--release` (no fat LTO, for time).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -544,7 +545,7 @@ fn function_log(workspace: &Workspace, function: &str, variant: Variant) -> Path
         .join(format!("{function}{}.log", variant.scope))
 }
 
-/// `cargo xtask build aws [EXAMPLE]`: `cargo lambda build --release` of
+/// `cargo xtask build aws [EXAMPLE]`: `cargo lambda build --profile lambda` of
 /// one example's functions, or of every example's, for x86_64 and arm64
 /// (`$CARGO_TARGET_DIR/lambda/{example}-{function}/bootstrap` and
 /// `lambda-arm64/…`; one target directory, so shared dependencies build
@@ -559,10 +560,21 @@ pub fn build(workspace: &Workspace, example: Option<&str>) -> Result<()> {
     for arch in Arch::ALL {
         release_build(workspace, &examples, &bin, ReleaseBuild::Deploy, arch)?
             .finish(RELEASE_BUILD_TIMEOUT)
-            .with_context(|| format!("cargo lambda build --release ({})", arch.name()))?;
+            .with_context(|| {
+                format!(
+                    "cargo lambda build --profile {DEPLOY_PROFILE} ({})",
+                    arch.name()
+                )
+            })?;
     }
-    report_bootstraps(workspace, &examples)
+    report_bootstraps(workspace, &examples, ReleaseBuild::Deploy)
 }
+
+/// The workspace profile of what a deploy uploads (`Cargo.toml`).
+const DEPLOY_PROFILE: &str = "lambda";
+
+/// Issue 18's goal for a deployed bootstrap, stripped: 8 MB.
+const BOOTSTRAP_GOAL_BYTES: u64 = 8_000_000;
 
 /// A Lambda architecture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -605,8 +617,8 @@ const RELEASE_BUILD_TIMEOUT: Duration = Duration::from_secs(3600);
 /// How a release build of the functions runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ReleaseBuild {
-    /// What a deploy uploads: the workspace's release profile, in the
-    /// foreground.
+    /// What a deploy uploads: the workspace's `lambda` profile (fat LTO,
+    /// one code unit, stripped, panics unwind), in the foreground.
     Deploy,
     /// The test command's check that every function builds for Lambda: the
     /// same code, targets and linker (zig), without the release profile's
@@ -635,9 +647,11 @@ fn release_build(
             // Line tables made each bootstrap about 100 MB to link.
             .env("CARGO_PROFILE_RELEASE_DEBUG", "false"),
     };
-    cmd = cmd
-        .args(["lambda", "build", "--release", "--lambda-dir"])
-        .arg(arch.lambda_dir(workspace));
+    cmd = match kind {
+        ReleaseBuild::Deploy => cmd.args(["lambda", "build", "--profile", DEPLOY_PROFILE]),
+        ReleaseBuild::Check => cmd.args(["lambda", "build", "--release"]),
+    };
+    cmd = cmd.arg("--lambda-dir").arg(arch.lambda_dir(workspace));
     if arch == Arch::Arm64 {
         cmd = cmd.arg("--arm64");
     }
@@ -717,7 +731,7 @@ pub fn check_release_build(workspace: &Workspace) -> Result<()> {
         waited.elapsed().as_secs_f64()
     );
     let examples: Vec<&Example> = EXAMPLES.iter().collect();
-    report_bootstraps(workspace, &examples)
+    report_bootstraps(workspace, &examples, ReleaseBuild::Check)
 }
 
 /// Stops a release build nobody waited for (a run that skipped the check).
@@ -739,8 +753,12 @@ fn release_build_log(workspace: &Workspace, arch: Arch) -> PathBuf {
 }
 
 /// Checks that every function of `examples` has its bootstrap and prints
-/// their sizes.
-fn report_bootstraps(workspace: &Workspace, examples: &[&Example]) -> Result<()> {
+/// their sizes; a deploy build's (stripped) against [`BOOTSTRAP_GOAL_BYTES`].
+fn report_bootstraps(
+    workspace: &Workspace,
+    examples: &[&Example],
+    kind: ReleaseBuild,
+) -> Result<()> {
     let mut missing = Vec::new();
     for arch in Arch::ALL {
         for example in examples {
@@ -749,10 +767,14 @@ fn report_bootstraps(workspace: &Workspace, examples: &[&Example]) -> Result<()>
                 let bootstrap = arch.lambda_dir(workspace).join(&name).join("bootstrap");
                 match std::fs::metadata(&bootstrap) {
                     Ok(meta) => eprintln!(
-                        "xtask: aws: {name} ({}): {} ({:.1} MiB)",
+                        "xtask: aws: {name} ({}): {} ({:.2} MB{})",
                         arch.name(),
                         bootstrap.display(),
-                        meta.len() as f64 / (1024.0 * 1024.0)
+                        meta.len() as f64 / 1e6,
+                        match kind {
+                            ReleaseBuild::Deploy => goal_verdict(meta.len()),
+                            ReleaseBuild::Check => ", not stripped".to_owned(),
+                        }
                     ),
                     Err(_) => missing.push(format!("{name} ({})", arch.name())),
                 }
@@ -763,6 +785,16 @@ fn report_bootstraps(workspace: &Workspace, examples: &[&Example]) -> Result<()>
         bail!("cargo lambda build --release made no bootstrap for {missing:?}");
     }
     Ok(())
+}
+
+/// How a stripped bootstrap of `bytes` stands against the goal.
+fn goal_verdict(bytes: u64) -> String {
+    let goal = BOOTSTRAP_GOAL_BYTES as f64 / 1e6;
+    if bytes <= BOOTSTRAP_GOAL_BYTES {
+        format!(", stripped: within the {goal:.0} MB goal")
+    } else {
+        format!(", stripped: over the {goal:.0} MB goal")
+    }
 }
 
 /// `cargo xtask dev aws [EXAMPLE] --port P`: serves one example until Ctrl-C.

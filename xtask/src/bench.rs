@@ -14,7 +14,8 @@ use crate::Workspace;
 const BENCH_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Runs the suite; `args` go to the runner (`--quick`, `--record`,
-/// `--servers`, `--scenarios`, `--rounds`, `--out`).
+/// `--servers`, `--scenarios`, `--rounds`, `--out`, `--no-pin`,
+/// `--connections N`).
 pub fn run(workspace: &Workspace, args: &[String]) -> Result<()> {
     workspace
         .cargo()
@@ -30,6 +31,10 @@ pub fn run(workspace: &Workspace, args: &[String]) -> Result<()> {
         .args(args)
         .timeout(BENCH_TIMEOUT)
         .run()?;
+    // `--connections N` is the idle-hold test alone (xws-bench's idle_hold).
+    if args.iter().any(|arg| arg.starts_with("--connections")) {
+        return Ok(());
+    }
     workspace
         .cargo()
         .args(["bench", "--package", "chat", "--bench", "cross_node_fanout"])

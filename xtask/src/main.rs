@@ -53,7 +53,9 @@ enum Command {
     /// Benchmarks against tokio-tungstenite, fastwebsockets, crossws and Bun
     /// (`--quick` for the run of record, `--record` to rewrite BENCHMARKS.md).
     Bench {
-        /// Arguments for the runner: --quick, --record, --servers, --scenarios, --rounds, --out.
+        /// Arguments for the runner: --quick, --record, --servers, --scenarios, --rounds, --out,
+        /// --no-pin (server and load share the CPUs), --connections N (hold N idle connections
+        /// instead of the scenarios).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },

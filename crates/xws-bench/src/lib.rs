@@ -16,10 +16,12 @@
 pub mod baseline;
 pub mod build;
 pub mod chart;
+pub mod idle_hold;
 pub mod load;
 pub mod machine;
 pub mod metrics_check;
 pub mod peers;
+pub mod placement;
 pub mod protocol;
 pub mod results;
 pub mod runner;

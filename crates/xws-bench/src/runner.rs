@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use crate::load::{chat, connect, echo, fanout};
 use crate::metrics_check;
 use crate::peers::Peers;
+use crate::placement::Placement;
 use crate::results::Results;
 use crate::scenario::{Metric, Plan, Role, Scenario};
 use crate::server::{Launch, RunningServer};
@@ -34,12 +35,15 @@ pub struct Options {
     pub arguments: String,
     /// Also write the report to `BENCHMARKS.md` at the workspace root.
     pub record: bool,
+    /// Which CPUs the server and the load generator run on.
+    pub placement: Placement,
 }
 
 /// Every server name, in column order.
-pub const SERVERS: [&str; 6] = [
+pub const SERVERS: [&str; 7] = [
     "xws-tokio",
     "xws-tokio-no-history",
+    "xws-tokio-deflate",
     "tokio-tungstenite",
     "fastwebsockets",
     "crossws-node",
@@ -48,16 +52,18 @@ pub const SERVERS: [&str; 6] = [
 
 /// Where a server answers one role.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Endpoint {
-    launch: Launch,
-    path: &'static str,
+pub(crate) struct Endpoint {
+    pub(crate) launch: Launch,
+    pub(crate) path: &'static str,
+    /// Whether the load client offers permessage-deflate.
+    pub(crate) offer_deflate: bool,
 }
 
 /// A server's endpoints per role, or why it has none.
 #[derive(Debug, Clone)]
-struct Contender {
-    name: &'static str,
-    echo: Result<Endpoint, String>,
+pub(crate) struct Contender {
+    pub(crate) name: &'static str,
+    pub(crate) echo: Result<Endpoint, String>,
     chat: Result<Endpoint, String>,
 }
 
@@ -94,6 +100,8 @@ pub async fn run(options: &Options) -> anyhow::Result<Results> {
         .filter(|contender| wanted(contender.name))
         .collect();
     let mut results = Results::new(contenders.iter().map(|c| c.name.to_owned()).collect());
+    options.placement.pin_load_generator()?;
+    tracing::info!("{}", options.placement);
     let load_before = machine::load_average();
 
     for round in 0..options.plan.rounds {
@@ -108,6 +116,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Results> {
                 &scenarios,
                 &options.plan,
                 &options.out_dir,
+                &options.placement,
                 &mut results,
             )
             .await;
@@ -130,6 +139,7 @@ async fn run_contender(
     scenarios: &[Scenario],
     plan: &Plan,
     out_dir: &Path,
+    placement: &Placement,
     results: &mut Results,
 ) {
     let mut running: Option<(Endpoint, RunningServer)> = None;
@@ -148,7 +158,7 @@ async fn run_contender(
         {
             running = None;
             let log = out_dir.join(format!("{}-{:?}.log", contender.name, scenario.role()));
-            match RunningServer::start(&endpoint.launch, &log).await {
+            match RunningServer::start_placed(&endpoint.launch, &log, placement).await {
                 Ok(server) => running = Some((endpoint.clone(), server)),
                 Err(error) => {
                     results.note(
@@ -164,6 +174,7 @@ async fn run_contender(
             continue;
         };
         let url = format!("ws://127.0.0.1:{}{}", server.port(), endpoint.path);
+        connect::offer_deflate(endpoint.offer_deflate);
         let cpu_before = server.cpu_time().unwrap_or_default();
         let load_run = match scenario {
             Scenario::IdleMemory | Scenario::Connect10k if connect_idle_done => Ok(None),
@@ -254,7 +265,7 @@ const XWS_ECHO: (&str, &str, &str) = ("echo", "echo", "/");
 const XWS_CHAT: (&str, &str, &str) = ("chat", "chat", "/api/ws");
 
 /// Builds the Rust servers and describes every contender.
-fn contenders(
+pub(crate) fn contenders(
     workspace: &Path,
     peers: Result<&Peers, &anyhow::Error>,
 ) -> anyhow::Result<Vec<Contender>> {
@@ -278,6 +289,7 @@ fn contenders(
                 env: vec![],
             },
             path,
+            offer_deflate: false,
         })
     };
     let xws = |(package, bin, path): (&str, &'static str, &'static str)| {
@@ -289,7 +301,11 @@ fn contenders(
     };
     let js = |launch: anyhow::Result<Launch>| -> Result<Endpoint, String> {
         launch
-            .map(|launch| Endpoint { launch, path: "/" })
+            .map(|launch| Endpoint {
+                launch,
+                path: "/",
+                offer_deflate: false,
+            })
             .map_err(|e| format!("{e:#}"))
     };
     let peer_error = |e: &anyhow::Error| format!("JavaScript peers not installed: {e:#}");
@@ -303,7 +319,23 @@ fn contenders(
     };
     let baseline_tungstenite = native("baseline-tungstenite", "/");
     let baseline_fastwebsockets = native("baseline-fastwebsockets", "/");
-    let crossws = crossws.map(|launch| Endpoint { launch, path: "/" });
+    let crossws = crossws.map(|launch| Endpoint {
+        launch,
+        path: "/",
+        offer_deflate: false,
+    });
+    // The same servers with permessage-deflate on, and a client that
+    // offers it: compression's CPU and memory beside xws-tokio's.
+    let deflated = |endpoint: Result<Endpoint, String>| {
+        endpoint.map(|endpoint| Endpoint {
+            launch: Launch {
+                env: vec![("XWS_PERMESSAGE_DEFLATE".to_owned(), "1".to_owned())],
+                ..endpoint.launch
+            },
+            offer_deflate: true,
+            ..endpoint
+        })
+    };
     let _: &HashMap<String, PathBuf> = &executables;
     Ok(vec![
         Contender {
@@ -326,21 +358,26 @@ fn contenders(
         },
         Contender {
             name: SERVERS[2],
+            echo: deflated(xws(XWS_ECHO)),
+            chat: deflated(xws(XWS_CHAT)),
+        },
+        Contender {
+            name: SERVERS[3],
             echo: baseline_tungstenite.clone(),
             chat: with_chat_path(baseline_tungstenite),
         },
         Contender {
-            name: SERVERS[3],
+            name: SERVERS[4],
             echo: baseline_fastwebsockets.clone(),
             chat: with_chat_path(baseline_fastwebsockets),
         },
         Contender {
-            name: SERVERS[4],
+            name: SERVERS[5],
             echo: crossws.clone(),
             chat: with_chat_path(crossws),
         },
         Contender {
-            name: SERVERS[5],
+            name: SERVERS[6],
             echo: bun.clone(),
             chat: with_chat_path(bun),
         },
@@ -362,10 +399,12 @@ impl Report<'_> {
             "Measured {date} with `cargo xtask bench {args}` (which runs \
              `cargo run -p xws-bench --release --bin xws-bench -- {args}`).\n\n\
              Machine:\n\n{machine}- load average (1 min) at start {start}, at end {end}: \
-             anything else running shares these cores and skews every number\n\n\
+             anything else running shares these cores and skews every number\n\
+             - CPUs: {placement}\n\n\
              Loads:\n\n{plan}\n{table}",
             date = utc_now(),
             args = self.options.arguments,
+            placement = self.options.placement,
             machine = machine::Machine::describe().markdown(),
             plan = self.options.plan.markdown(),
             table = results.markdown(self.scenarios),
@@ -381,7 +420,10 @@ fn write_outputs(
     peers: Option<&Peers>,
 ) -> anyhow::Result<()> {
     let out_dir = &report.options.out_dir;
-    let json = serde_json::to_string_pretty(&results.rows())?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "placement": report.options.placement,
+        "rows": results.rows(),
+    }))?;
     std::fs::write(out_dir.join("results.json"), json)?;
     let markdown = report.markdown(results);
     std::fs::write(out_dir.join("results.md"), &markdown)?;

@@ -3,10 +3,12 @@
 use std::fs::File;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+
+use crate::placement::Placement;
 
 /// How to start one server process.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,9 +40,21 @@ impl RunningServer {
     /// Starts `launch` on a free loopback port (given as `PORT`, with `HOST=127.0.0.1`) and
     /// waits until it accepts TCP connections. Output goes to `log`.
     pub async fn start(launch: &Launch, log: &Path) -> anyhow::Result<Self> {
+        let anywhere = Placement::Shared {
+            reason: "not asked".to_owned(),
+        };
+        Self::start_placed(launch, log, &anywhere).await
+    }
+
+    /// [`RunningServer::start`] on the server's CPU of `placement`.
+    pub async fn start_placed(
+        launch: &Launch,
+        log: &Path,
+        placement: &Placement,
+    ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let output = File::create(log).with_context(|| format!("creating {}", log.display()))?;
-        let mut command = Command::new(&launch.program);
+        let mut command = placement.server_command(&launch.program);
         command
             .args(&launch.args)
             .env("PORT", port.to_string())

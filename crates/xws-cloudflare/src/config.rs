@@ -1,6 +1,7 @@
 //! How an app configures the Cloudflare adapter.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use xws::{Limits, OriginPolicy, RequestInfo, stream::StreamConfig};
 
@@ -110,6 +111,12 @@ pub struct Config {
     /// Empty by default: no streams, and the stream methods of a peer
     /// answer [`xws::Error::Unsupported`].
     pub streams: StreamConfig,
+    /// How often the Worker writes a keep-alive comment on an idle SSE
+    /// stream (15 s by default, as xws-tokio's `sse_keep_alive`): proxies
+    /// close silent streams, and a write that fails is how the Worker
+    /// learns its client left, closes the stream's socket and frees its
+    /// place in the object's connection limits.
+    pub sse_keep_alive: Duration,
 }
 
 impl Default for Config {
@@ -122,6 +129,7 @@ impl Default for Config {
             origins: OriginPolicy::Any,
             metrics_log: false,
             streams: StreamConfig::new(),
+            sse_keep_alive: Duration::from_secs(15),
         }
     }
 }
@@ -161,6 +169,13 @@ impl Config {
     /// ([`Config::streams`]).
     pub fn with_streams(mut self, streams: StreamConfig) -> Self {
         self.streams = streams;
+        self
+    }
+
+    /// Writes a keep-alive on idle SSE streams every `interval` (at least
+    /// 1 s; [`Config::sse_keep_alive`]).
+    pub fn with_sse_keep_alive(mut self, interval: Duration) -> Self {
+        self.sse_keep_alive = interval.max(Duration::from_secs(1));
         self
     }
 

@@ -63,7 +63,8 @@ impl<H: Handler> Xws<H> {
     /// Opens an SSE stream of the `?topic=` topics; auth runs through the
     /// same `upgrade` hook as WebSockets.
     pub async fn sse(&self, request: Request, env: &Env) -> worker::Result<Response> {
-        crate::sse::serve(self.forward_op(request, env, Op::Sse).await?)
+        let answer = self.forward_op(request, env, Op::Sse).await?;
+        crate::sse::serve(answer, self.config.sse_keep_alive, &self.config.limits)
     }
 
     /// A hub publishing to the peers of the object named `namespace`.

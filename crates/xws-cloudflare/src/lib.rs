@@ -40,8 +40,15 @@
 //! The session enforces [`xws::Limits`] as on every adapter: a message over
 //! `max_message_size` closes its peer with 1009, a peer over its `rate`
 //! gets the `error` hook for each refused message and a 1008 close once the
-//! refusals pass the tolerance, and an upgrade beyond `max_connections`
-//! (every WebSocket the object holds) is answered 503. Rate limiters live
+//! refusals pass the tolerance, and an upgrade or SSE stream beyond
+//! `max_connections` (every WebSocket and stream the object holds) is
+//! answered 503, beyond `max_connections_per_ip` 429, both with
+//! `Retry-After`. An SSE stream whose client reads slower than events come
+//! is held to `send_queue` events and `send_queue_bytes` in its Worker:
+//! past them `slow_consumer` applies (by default the stream ends with a
+//! comment, its socket to the object closes with 1013 and its place is
+//! freed), as on Tokio. A WebSocket peer that reads slowly is buffered by
+//! the runtime: `WebSocket::send` reports no backpressure. Rate limiters live
 //! in the object's memory, not in the attachment: storing one would rewrite
 //! the attachment on every message, and hibernation (which resets them to
 //! a full bucket) only happens after seconds without a message, in which a
@@ -80,6 +87,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod admin;
+mod admission;
 mod attachment;
 mod client_js;
 mod config;
@@ -93,6 +101,7 @@ mod object;
 mod plain_worker;
 mod query;
 mod registry;
+mod relay;
 mod sse;
 mod streams;
 mod topic_broker;

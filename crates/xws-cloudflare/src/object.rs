@@ -18,14 +18,14 @@ use worker::{
     WebSocketIncomingMessage, WebSocketPair, WebSocketRequestResponsePair,
 };
 use xws::{
-    CloseCode, CloseFrame, Error, Handler, Hub, Message, PeerId, Reject,
+    CloseCode, CloseFrame, Error, Handler, Hub, Message, PeerId,
     adapter::{Outcome, PeerPolicy, PeerSnapshot, RateLimiter, Session, SessionConfig},
 };
 
 use crate::{
     Config,
     admin::{AdminCommand, Closed, PeerInfo, TopicCount},
-    attachment,
+    admission, attachment,
     error::{RuntimeError, to_worker},
     ids,
     registry::{PeerKind, Registry},
@@ -192,8 +192,8 @@ impl<H: Handler> Object<H> {
         let answer = match Op::of(&request) {
             Some(Op::Upgrade) => self.accept(&request).await,
             Some(Op::Sse) => {
-                let max_topics = self.config.limits.max_topics_per_peer;
-                crate::sse::accept(&self.registry, self.policy(), max_topics, &request).await
+                crate::sse::accept(&self.registry, self.policy(), &self.config.limits, &request)
+                    .await
             }
             Some(Op::Hub) => crate::hub::answer(&self.registry, &mut request).await,
             Some(Op::Stats) => Response::from_json(&self.stats()),
@@ -283,13 +283,9 @@ impl<H: Handler> Object<H> {
     }
 
     async fn accept(&self, request: &Request) -> worker::Result<Response> {
-        let limit = self.config.limits.max_connections;
-        if self.state().get_websockets().len() >= limit {
-            return crate::entry::rejection(Reject::server_full());
-        }
         let accept = AcceptWire::<H::Context>::decode(request).map_err(to_worker)?;
         let info = request_info(request).map_err(to_worker)?;
-        let network_tag = match self.admit_address(&info) {
+        let network_tag = match admission::admit(self.state(), &self.config.limits, &info) {
             Ok(tag) => tag,
             Err(reject) => return crate::entry::rejection(reject),
         };
@@ -314,14 +310,7 @@ impl<H: Handler> Object<H> {
             tracing::error!(%error, "refusing a connection whose state cannot be stored");
             return Response::error(error.to_string(), 500);
         }
-        match &network_tag {
-            // The tag outlives hibernation with the socket, so the count
-            // needs no state of its own.
-            Some(tag) => self
-                .state()
-                .accept_websocket_with_tags(&pair.server, &[tag.as_str()]),
-            None => self.state().accept_web_socket(&pair.server),
-        }
+        admission::accept(self.state(), &pair.server, network_tag.as_deref());
         let id = snapshot.id;
         self.registry.insert(
             id.clone(),
@@ -451,33 +440,6 @@ impl<H: Handler> Object<H> {
         tracing::error!(peer = ?found, "a message on a socket without a peer; closing it");
         let _ = socket.close(Some(1011), Some("unknown peer"));
         Ok(None)
-    }
-
-    /// With a per-IP limit, the tag this client's sockets carry (its
-    /// network, `CF-Connecting-IP` by /64 for IPv6), or 429 when this object
-    /// holds as many of them as the limit allows. Sockets of one network on
-    /// other objects are not counted: each object sees only its own.
-    fn admit_address(&self, info: &xws::RequestInfo) -> Result<Option<String>, Reject> {
-        let Some(max) = self.config.limits.max_connections_per_ip else {
-            return Ok(None);
-        };
-        let Some(addr) = info.remote_addr else {
-            // Refused rather than counting nothing (as on Tokio).
-            tracing::error!(
-                "max_connections_per_ip is set but the request has no CF-Connecting-IP; refusing with 500"
-            );
-            return Err(Reject::new(
-                xws::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "server misconfigured: the client's address is unknown",
-            ));
-        };
-        let network = xws::Limits::network_of(addr.ip(), xws::Limits::DEFAULT_IPV6_PREFIX_LEN);
-        let tag = format!("ip:{network}");
-        if self.state().get_websockets_with_tag(&tag).len() >= max {
-            tracing::debug!(%network, max, "per-IP connection limit: refused with 429");
-            return Err(Reject::too_many_from_address());
-        }
-        Ok(Some(tag))
     }
 
     /// Rebuilds every hibernated socket's peer, once per instance, so that

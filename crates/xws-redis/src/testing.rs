@@ -1,8 +1,11 @@
 //! Helpers for tests that run against a real Redis (this crate's, the
 //! examples', an application's): find it or fail clearly, isolate each test
-//! on its own channel, and cut a named connection as a network fault would.
+//! on its own channel, cut a named connection as a network fault would,
+//! and run a Redis of one's own to crash or pause ([`PrivateRedis`]).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::{RedisBrokerConfig, check_reachable};
 
@@ -77,4 +80,85 @@ pub async fn kill_connection(url: &str, name: &str) {
         .await
         .expect("CLIENT KILL");
     assert_eq!(killed, 1, "CLIENT KILL ID {id} ({name}) killed nothing");
+}
+
+/// A `redis-server` of one test's own, without persistence, on a free port:
+/// to crash, restart or pause without touching the shared one. Killed when
+/// dropped.
+///
+/// # Panics
+/// When `redis-server` is not installed or does not answer within 10 s.
+pub struct PrivateRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateRedis {
+    /// Starts one and waits until it answers.
+    pub fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut redis = Self { port, child: None };
+        redis.restart();
+        redis
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (again) on the same port and waits until it answers.
+    pub fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (cargo xtask test installs it)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills it, as a crash would: everything in it is lost.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the process (`SIGSTOP`): connections stay open and nothing
+    /// answers, as a Redis stuck or behind a stalled network.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused one run again (`SIGCONT`).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("the private Redis is running");
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {} failed", child.id());
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        // SIGKILL ends a paused process too.
+        self.kill();
+    }
 }

@@ -8,7 +8,10 @@ use xws::adapter::NodeId;
 use xws::stream::{MemoryStore, StreamConfig};
 use xws_redis::{RedisBroker, RedisBrokerConfig, RedisStreams};
 
-use crate::{InstanceTopics, TokioRuntime};
+use crate::{BadVariable, InstanceTopics, TokioRuntime};
+
+/// Overrides [`InstanceTopics::DEFAULT_APPEND_CAPACITY`].
+const APPEND_CAPACITY_ENV: &str = "XWS_HISTORY_APPEND_CAPACITY";
 
 /// How long a new instance waits for its Redis subscription before serving.
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -25,6 +28,20 @@ pub enum FromEnvError {
     /// Redis answered but the history's feed was not up in time.
     #[error("XWS_REDIS_URL: the stream feed was not subscribed within {READY_TIMEOUT:?}")]
     FeedNotReady,
+    /// A variable that should hold a number does not.
+    #[error(transparent)]
+    Variable(#[from] BadVariable),
+}
+
+/// `XWS_HISTORY_APPEND_CAPACITY`, or the default.
+fn append_capacity() -> Result<usize, BadVariable> {
+    match std::env::var(APPEND_CAPACITY_ENV) {
+        Ok(value) => value.trim().parse().map_err(|_| BadVariable {
+            name: APPEND_CAPACITY_ENV,
+            value,
+        }),
+        Err(_) => Ok(InstanceTopics::DEFAULT_APPEND_CAPACITY),
+    }
 }
 
 /// This process's topics: joined to every instance through Redis when
@@ -46,9 +63,12 @@ pub async fn instance_topics_from_env() -> Result<Arc<InstanceTopics>, FromEnvEr
 /// carry positions, and streams resume after `Last-Event-ID`. Every
 /// function of the app (the streams and the publishers) must use the same
 /// `streams`. Without `XWS_REDIS_URL`, the history is this process's only.
+/// `XWS_HISTORY_APPEND_CAPACITY` bounds the publications waiting for the
+/// store (see [`InstanceTopics::with_history_append_capacity`]).
 pub async fn instance_topics_from_env_with(
     streams: StreamConfig,
 ) -> Result<Arc<InstanceTopics>, FromEnvError> {
+    let append_capacity = append_capacity()?;
     let node = NodeId(RandomState::new().hash_one(std::process::id()));
     let Some(url) = std::env::var("XWS_REDIS_URL")
         .ok()
@@ -64,12 +84,13 @@ pub async fn instance_topics_from_env_with(
             "{:012x}",
             node.0 & 0xffff_ffff_ffff
         )));
-        return Ok(InstanceTopics::with_history(
+        return Ok(InstanceTopics::with_history_append_capacity(
             node,
             None,
             streams,
             store,
             TokioRuntime,
+            append_capacity,
         ));
     };
     let mut config = RedisBrokerConfig::new(url);
@@ -81,12 +102,13 @@ pub async fn instance_topics_from_env_with(
         InstanceTopics::with_broker(node, broker.clone())
     } else {
         let store = Arc::new(RedisStreams::new(config)?);
-        let topics = InstanceTopics::with_history(
+        let topics = InstanceTopics::with_history_append_capacity(
             node,
             Some(broker.clone()),
             streams,
             store.clone(),
             TokioRuntime,
+            append_capacity,
         );
         tokio::time::timeout(READY_TIMEOUT, store.feed_ready())
             .await

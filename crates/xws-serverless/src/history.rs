@@ -16,7 +16,16 @@
 //! watermark. A gap in the feed (a publication past the next offset, or a
 //! resubscribed feed) ends the stream with a `retry:`: the client
 //! reconnects with the last id it saw and recovers from history.
+//!
+//! Appends wait in one bounded queue ([`InstanceTopics::DEFAULT_APPEND_CAPACITY`]
+//! publications, waiting or being appended). When the store is slow or
+//! away and the queue is full, a publication is refused at once with
+//! [`Error::QueueFull`] and counted ([`HistoryStats::overflowed`]), as
+//! xws-tokio's stream engine refuses it and as the Redis broker counts
+//! what overflows its receive queue: the publisher is never blocked and
+//! never told a refused publication was kept.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -46,14 +55,33 @@ pub(crate) struct Job {
     done: Option<Done>,
 }
 
+/// A snapshot of the history's append queue, from
+/// [`InstanceTopics::history_stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HistoryStats {
+    /// Publications waiting for the store or being appended now.
+    pub queued: usize,
+    /// How many the queue holds at most.
+    pub capacity: usize,
+    /// Publications refused because the queue was full (the store slow or
+    /// away): each publisher got [`Error::QueueFull`].
+    pub overflowed: u64,
+}
+
 /// Which topics keep history, and where.
 pub(crate) struct History {
     pub(crate) config: StreamConfig,
     pub(crate) store: Arc<dyn StreamStore>,
     /// The store announces every append itself (shared by instances).
     feed: bool,
-    /// One ordered queue: a stream's publications keep their order.
+    /// One ordered queue: a stream's publications keep their order. Its
+    /// bound is `queued` against `capacity` (a count both sides see
+    /// exactly, which futures' bounded channel, one slot per sender, is not).
     appends: mpsc::UnboundedSender<Job>,
+    /// Publications sent and not yet answered by the store.
+    queued: AtomicUsize,
+    capacity: usize,
+    overflowed: AtomicU64,
     pub(crate) spawn: Spawn,
 }
 
@@ -63,6 +91,7 @@ impl History {
     pub(crate) fn start(
         config: StreamConfig,
         store: Arc<dyn StreamStore>,
+        capacity: usize,
         spawn: Spawn,
         topics: Weak<InstanceTopics>,
     ) -> (Self, mpsc::UnboundedReceiver<Job>) {
@@ -77,13 +106,53 @@ impl History {
             store,
             feed,
             appends,
+            queued: AtomicUsize::new(0),
+            capacity: capacity.max(1),
+            overflowed: AtomicU64::new(0),
             spawn,
         };
         (history, jobs)
     }
 
+    pub(crate) fn stats(&self) -> HistoryStats {
+        HistoryStats {
+            queued: self.queued.load(Relaxed),
+            capacity: self.capacity,
+            overflowed: self.overflowed.load(Relaxed),
+        }
+    }
+
+    /// Takes a place in the queue, or counts a refusal: logged at the 1st,
+    /// 2nd, 4th, 8th… so an outage is seen without a line per publication.
+    fn reserve(&self, topic: &Topic) -> Result<(), Error> {
+        let taken = self
+            .queued
+            .fetch_update(Relaxed, Relaxed, |queued| {
+                (queued < self.capacity).then_some(queued + 1)
+            })
+            .is_ok();
+        if taken {
+            return Ok(());
+        }
+        let total = self.overflowed.fetch_add(1, Relaxed) + 1;
+        if total.is_power_of_two() {
+            tracing::warn!(
+                %topic,
+                capacity = self.capacity,
+                total,
+                "xws-serverless: the history's append queue is full (the store slow or away); publications refused"
+            );
+        }
+        Err(Error::QueueFull)
+    }
+
+    /// Gives back the places of `count` publications the store answered.
+    fn release(&self, count: usize) {
+        self.queued.fetch_sub(count, Relaxed);
+    }
+
     /// Queues `message` for `topic`'s history; `done` hears when the store
-    /// has it.
+    /// has it. A full queue refuses it with [`Error::QueueFull`].
     pub(crate) fn append(
         &self,
         topic: &Topic,
@@ -92,6 +161,7 @@ impl History {
         publisher: Option<PeerId>,
         done: Option<Done>,
     ) -> Result<(), Error> {
+        self.reserve(topic)?;
         let append = Append {
             topic: topic.clone(),
             message,
@@ -101,7 +171,10 @@ impl History {
         };
         self.appends
             .unbounded_send(Job { append, done })
-            .map_err(|_| Error::transport("the history's append queue stopped"))
+            .map_err(|_| {
+                self.release(1);
+                Error::transport("the history's append queue stopped")
+            })
     }
 }
 
@@ -132,6 +205,7 @@ pub(crate) async fn run_appends(topics: Weak<InstanceTopics>, jobs: mpsc::Unboun
             appends.push(job.append);
         }
         let results = history.store.append_all(appends).await;
+        history.release(waiting.len());
         for (result, (topic, done)) in results.into_iter().zip(waiting) {
             match &result {
                 Ok(publication) if !history.feed => topics.deliver_publication(&topic, publication),

@@ -15,7 +15,7 @@ use xws::{
     stream::{Position, Publication, Retention, StreamConfig, StreamStore},
 };
 
-use crate::history::{History, Spawn, run_appends};
+use crate::history::{History, HistoryStats, Spawn, run_appends};
 use crate::queue::{EventQueue, message_event};
 use crate::{Runtime, StreamTopics};
 
@@ -91,6 +91,14 @@ impl std::fmt::Debug for InstanceTopics {
 }
 
 impl InstanceTopics {
+    /// Publications to topics with history that may wait for the store (or
+    /// be appended) at once, unless
+    /// [`with_history_append_capacity`](Self::with_history_append_capacity)
+    /// says otherwise: as many as xws-tokio's stream engine holds. Past it
+    /// a publication is refused with [`Error::QueueFull`] and counted in
+    /// [`HistoryStats::overflowed`].
+    pub const DEFAULT_APPEND_CAPACITY: usize = 4096;
+
     /// Topics of this process only: publications reach no other instance.
     pub fn local(node: NodeId) -> Arc<Self> {
         Self::build(node, None, None)
@@ -109,6 +117,10 @@ impl InstanceTopics {
     /// the first stream misses no announcement;
     /// [`instance_topics_from_env_with`](crate::instance_topics_from_env_with)
     /// waits for it.
+    ///
+    /// Appends go through one queue of
+    /// [`DEFAULT_APPEND_CAPACITY`](Self::DEFAULT_APPEND_CAPACITY)
+    /// publications.
     pub fn with_history(
         node: NodeId,
         broker: Option<Arc<dyn FunctionBroker>>,
@@ -116,19 +128,68 @@ impl InstanceTopics {
         store: Arc<dyn StreamStore>,
         runtime: impl Runtime,
     ) -> Arc<Self> {
+        Self::with_history_append_capacity(
+            node,
+            broker,
+            streams,
+            store,
+            runtime,
+            Self::DEFAULT_APPEND_CAPACITY,
+        )
+    }
+
+    /// [`with_history`](Self::with_history), where at most
+    /// `append_capacity` publications (at least 1) wait for the store or
+    /// are being appended. When the store is slow or away and they are
+    /// that many, a further publication is refused at once with
+    /// [`Error::QueueFull`] (a hub's `publish` and a stream's
+    /// `Peer::publish` return it), counted in [`HistoryStats::overflowed`]
+    /// and logged at the 1st, 2nd, 4th… refusal: nothing waits without
+    /// bound, nothing is lost unsaid.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use xws::{adapter::NodeId, stream::{MemoryStore, Retention, StreamConfig, TopicPolicy}};
+    /// use xws_serverless::{InstanceTopics, TokioRuntime};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let retention = Retention::new(100, Duration::from_secs(3600));
+    /// let streams = StreamConfig::new().rule("jobs", TopicPolicy::history(retention));
+    /// let topics = InstanceTopics::with_history_append_capacity(
+    ///     NodeId(1),
+    ///     None,
+    ///     streams,
+    ///     Arc::new(MemoryStore::new("e1")),
+    ///     TokioRuntime,
+    ///     256,
+    /// );
+    /// topics.hub().publish("jobs", "started").await.unwrap();
+    /// let stats = topics.history_stats().unwrap();
+    /// assert_eq!((stats.capacity, stats.overflowed), (256, 0));
+    /// # }
+    /// ```
+    pub fn with_history_append_capacity(
+        node: NodeId,
+        broker: Option<Arc<dyn FunctionBroker>>,
+        streams: StreamConfig,
+        store: Arc<dyn StreamStore>,
+        runtime: impl Runtime,
+        append_capacity: usize,
+    ) -> Arc<Self> {
         let spawn: Spawn = Arc::new(move |task| runtime.spawn(task));
-        Self::build(node, broker, Some((streams, store, spawn)))
+        Self::build(node, broker, Some((streams, store, append_capacity, spawn)))
     }
 
     fn build(
         node: NodeId,
         broker: Option<Arc<dyn FunctionBroker>>,
-        history: Option<(StreamConfig, Arc<dyn StreamStore>, Spawn)>,
+        history: Option<(StreamConfig, Arc<dyn StreamStore>, usize, Spawn)>,
     ) -> Arc<Self> {
         let mut jobs = None;
         let topics = Arc::new_cyclic(|me: &Weak<Self>| {
-            let history = history.map(|(config, store, spawn)| {
-                let (history, queue) = History::start(config, store, spawn, me.clone());
+            let history = history.map(|(config, store, capacity, spawn)| {
+                let (history, queue) = History::start(config, store, capacity, spawn, me.clone());
                 jobs = Some(queue);
                 history
             });
@@ -168,6 +229,12 @@ impl InstanceTopics {
     /// invocation may end right after.
     pub fn hub(self: &Arc<Self>) -> Hub {
         Hub::new(Arc::new(InstanceHub(self.clone())))
+    }
+
+    /// The history's append queue: how full it is and how many
+    /// publications it refused; `None` without history.
+    pub fn history_stats(&self) -> Option<HistoryStats> {
+        self.history.as_ref().map(History::stats)
     }
 
     /// How many streams of this process listen to `topic`.

@@ -20,7 +20,11 @@
 //!   that keep history ([`InstanceTopics::with_history`], a store every
 //!   instance shares: Redis) give each publication its position as the SSE
 //!   `id:`, and a stream reopened with `Last-Event-ID` gets what it missed,
-//!   then `event: recovered`, then live ones.
+//!   then `event: recovered`, then live ones. Their appends wait in one
+//!   bounded queue ([`InstanceTopics::DEFAULT_APPEND_CAPACITY`]): with the
+//!   store slow or away, a publication past it is refused at once with
+//!   `Error::QueueFull` and counted ([`HistoryStats::overflowed`]), never
+//!   held without bound nor lost unsaid.
 //!
 //! The adapters: `xws-vercel`, `xws-aws` (feature `function-url`) and
 //! `xws-cloudflare` (a plain Worker, with a Durable Object as broker).
@@ -43,6 +47,8 @@ mod from_env;
 pub use config::{BadVariable, StreamConfig};
 #[cfg(feature = "redis")]
 pub use from_env::{FromEnvError, instance_topics_from_env, instance_topics_from_env_with};
+#[cfg(not(target_arch = "wasm32"))]
+pub use history::HistoryStats;
 #[cfg(not(target_arch = "wasm32"))]
 pub use instance::{FunctionBroker, InstanceTopics};
 pub use queue::{End, EventQueue, message_event, recovered_event};

@@ -62,6 +62,27 @@ pub struct Config {
     /// cannot send protocol pings, so this is how `xws.js` finds dead
     /// connections.
     pub answer_app_ping: bool,
+    /// Compress WebSocket messages with permessage-deflate (RFC 7692) for
+    /// clients that offer it (every browser does); off by default.
+    ///
+    /// The server answers `server_no_context_takeover` and
+    /// `client_no_context_takeover` (RFC 7692 lets it): every message is
+    /// compressed on its own, so a publication is compressed once and the
+    /// same frame goes to every subscriber that agreed to the same window,
+    /// and no connection holds a compressor's memory. Messages under 32
+    /// bytes, and those that do not shrink, go out plain (allowed per
+    /// message). Compression costs CPU per message and saves bandwidth:
+    /// worth it for text that travels over the internet, less so on a
+    /// fast network (`cargo xtask bench` measures both).
+    ///
+    /// ```
+    /// let config = xws_tokio::Config {
+    ///     permessage_deflate: true,
+    ///     ..Default::default()
+    /// };
+    /// # let _ = config;
+    /// ```
+    pub permessage_deflate: bool,
 }
 
 impl Default for Config {
@@ -74,6 +95,7 @@ impl Default for Config {
             sse_retry: Duration::from_secs(3),
             shutdown_timeout: Duration::from_secs(10),
             answer_app_ping: true,
+            permessage_deflate: false,
             write_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             trusted_proxies: TrustedProxies::default(),

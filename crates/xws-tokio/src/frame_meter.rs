@@ -150,7 +150,7 @@ impl<T> FrameMeter<T> {
 
 /// The header's full length and the payload's, once enough of the header
 /// is known to tell.
-fn header_size(seen: &[u8]) -> Option<(usize, u64)> {
+pub(crate) fn header_size(seen: &[u8]) -> Option<(usize, u64)> {
     let [_, second, rest @ ..] = seen else {
         return None;
     };

@@ -62,6 +62,27 @@
 //! writes what is queued for the peer. Everything sent to a peer goes
 //! through its bounded queue ([`xws::Limits::send_queue`]); a published
 //! message is encoded once and shared by every subscriber.
+//!
+//! ## Compression
+//! [`Config::permessage_deflate`] (off by default) negotiates
+//! permessage-deflate (RFC 7692) with clients that offer it, browsers
+//! included. Every message is compressed on its own (the server answers
+//! `server_no_context_takeover` and `client_no_context_takeover`), so a
+//! publication is compressed once and the same frame goes to every
+//! subscriber that agreed to the same window, and no connection holds a
+//! compressor. Autobahn's 12.* and 13.* cases run in `cargo xtask test`.
+//!
+//! ```no_run
+//! # use xws::Handler;
+//! # struct Chat;
+//! # impl Handler for Chat { type Context = (); }
+//! let config = xws_tokio::Config {
+//!     permessage_deflate: true,
+//!     ..Default::default()
+//! };
+//! let xws = xws_tokio::Xws::with_config(Chat, config);
+//! # let _ = xws;
+//! ```
 
 mod accept;
 mod admin;
@@ -72,6 +93,10 @@ mod client_ip;
 mod client_js;
 mod config;
 mod connection;
+/// The inflating reader under tungstenite, for `xws-bench`'s load client
+/// (which offers permessage-deflate); not part of the API.
+#[doc(hidden)]
+pub mod deflate;
 mod dispatch;
 mod fallback;
 mod frame_meter;

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use tokio::sync::Notify;
 use xws::{CloseCode, CloseFrame, Error, Message, PeerId, SlowConsumer};
 
@@ -58,6 +58,8 @@ pub(crate) struct PeerLink {
     overflowed: AtomicBool,
     /// Topics this peer is subscribed to, against `Limits::max_topics_per_peer`.
     pub(crate) topics: AtomicUsize,
+    /// The permessage-deflate window it negotiated; 0 when it did not.
+    deflate_window_bits: AtomicU8,
 }
 
 /// A message in tungstenite's terms: payloads are shared, not copied.
@@ -68,6 +70,30 @@ pub(crate) fn to_websocket(message: &Message) -> Option<tokio_tungstenite::tungs
         Message::Text(text) => Utf8Bytes::try_from(text.as_bytes().clone())
             .ok()
             .map(Ws::Text),
+    }
+}
+
+/// One publication's frames for WebSocket subscribers, each made once and
+/// shared: the plain conversion, and the compressed frame per
+/// permessage-deflate window (8 to 15 bits).
+#[derive(Default)]
+pub(crate) struct SharedFrames {
+    plain: Option<Option<tokio_tungstenite::tungstenite::Message>>,
+    deflated: [Option<Option<tokio_tungstenite::tungstenite::Message>>; 8],
+}
+
+impl SharedFrames {
+    /// The frame for a WebSocket subscriber whose link is `link`.
+    pub(crate) fn frame_for(&mut self, link: &PeerLink, message: &Message) -> Frame {
+        let converted = match link.deflate() {
+            None => self.plain.get_or_insert_with(|| to_websocket(message)),
+            Some(window_bits) => self.deflated[usize::from(window_bits.clamp(8, 15) - 8)]
+                .get_or_insert_with(|| crate::deflate::frame_for(message, window_bits)),
+        };
+        match converted {
+            Some(ws) => Frame::WebSocket(ws.clone()),
+            None => Frame::Message(message.clone()),
+        }
     }
 }
 
@@ -90,6 +116,7 @@ impl PeerLink {
             close_requested: Notify::new(),
             overflowed: AtomicBool::new(false),
             topics: AtomicUsize::new(0),
+            deflate_window_bits: AtomicU8::new(0),
         };
         (link, receiver)
     }
@@ -98,6 +125,21 @@ impl PeerLink {
     /// until called, the default limit applies.
     pub(crate) fn set_byte_budget(&self, byte_budget: usize) {
         self.queue.set_byte_budget(byte_budget);
+    }
+
+    /// Records the permessage-deflate window the client negotiated, so
+    /// publications reach it compressed.
+    pub(crate) fn set_deflate(&self, window_bits: Option<u8>) {
+        self.deflate_window_bits
+            .store(window_bits.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// The permessage-deflate window, if negotiated.
+    pub(crate) fn deflate(&self) -> Option<u8> {
+        match self.deflate_window_bits.load(Ordering::Relaxed) {
+            0 => None,
+            bits => Some(bits),
+        }
     }
 
     /// Queues a frame without waiting. A full queue applies the

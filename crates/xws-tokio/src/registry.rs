@@ -18,10 +18,8 @@ use xws::{
     stream::Publication,
 };
 
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-
 use crate::{
-    link::{Frame, LinkKind, PeerLink, to_websocket},
+    link::{Frame, LinkKind, PeerLink, SharedFrames},
     streams::Engine,
 };
 
@@ -250,7 +248,7 @@ impl Registry {
         };
         let offset = publication.offset();
         let message = publication.to_message();
-        let mut websocket: Option<Option<WsMessage>> = None;
+        let mut websocket = SharedFrames::default();
         let mut sse_event: Option<Bytes> = None;
         let mut delivered = 0;
         for (id, subscriber) in subscribers {
@@ -260,7 +258,7 @@ impl Registry {
             }
             let link = &subscriber.link;
             let frame = match link.kind {
-                LinkKind::WebSocket => websocket_frame(&mut websocket, &message),
+                LinkKind::WebSocket => websocket.frame_for(link, &message),
                 LinkKind::Fallback => Frame::Message(message.clone()),
                 LinkKind::Sse => Frame::Encoded(
                     sse_event
@@ -380,7 +378,7 @@ impl Registry {
         // with one come through the stream engine), so the event has no id:
         // a client's Last-Event-ID stays the last position it saw, and no
         // counter tells it how much the node published elsewhere.
-        let mut websocket: Option<Option<WsMessage>> = None;
+        let mut websocket = SharedFrames::default();
         let mut sse_event: Option<Bytes> = None;
         let mut delivered = 0;
         for (id, subscriber) in subscribers {
@@ -389,7 +387,7 @@ impl Registry {
             }
             let link = &subscriber.link;
             let frame = match link.kind {
-                LinkKind::WebSocket => websocket_frame(&mut websocket, message),
+                LinkKind::WebSocket => websocket.frame_for(link, message),
                 LinkKind::Fallback => Frame::Message(message.clone()),
                 LinkKind::Sse => Frame::Encoded(
                     sse_event
@@ -407,14 +405,14 @@ impl Registry {
 
     fn deliver_broadcast(&self, message: &Message) -> usize {
         let started = std::time::Instant::now();
-        let mut websocket = None;
+        let mut websocket = SharedFrames::default();
         let delivered = self
             .peers
             .read()
             .values()
             .filter(|link| {
                 let frame = match link.kind {
-                    LinkKind::WebSocket => websocket_frame(&mut websocket, message),
+                    LinkKind::WebSocket => websocket.frame_for(link, message),
                     _ => Frame::Message(message.clone()),
                 };
                 link.push(frame).is_ok()
@@ -444,19 +442,11 @@ impl Registry {
     }
 }
 
-/// The frame for a WebSocket subscriber: the publication converted once.
 /// One fan-out's metrics: `delivered` messages of `bytes` each, queued
 /// since `started`.
 fn count_fan_out(pattern_of: &str, delivered: usize, bytes: usize, started: std::time::Instant) {
     xws::metrics::delivered(pattern_of, delivered, started.elapsed().as_secs_f64());
     xws::metrics::messages_out(delivered as u64, delivered * bytes);
-}
-
-fn websocket_frame(converted: &mut Option<Option<WsMessage>>, message: &Message) -> Frame {
-    match converted.get_or_insert_with(|| to_websocket(message)) {
-        Some(ws) => Frame::WebSocket(ws.clone()),
-        None => Frame::Message(message.clone()),
-    }
 }
 
 /// The [`xws::Hub`] of a Tokio server publishes straight into the registry.

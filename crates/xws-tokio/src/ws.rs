@@ -5,7 +5,7 @@ use std::sync::Arc;
 use xws::Handler;
 
 use crate::{
-    Body, Xws, connection,
+    Body, Xws, connection, deflate,
     gate::{self, Admitted},
     handshake,
     service::endpoint_service,
@@ -41,13 +41,27 @@ async fn accept<H: Handler, B: Send + 'static>(
         permit,
         accepted,
     } = admitted;
+    let deflate = xws
+        .shared
+        .config
+        .permessage_deflate
+        .then(|| deflate::negotiate(request.headers()))
+        .flatten();
     let on_upgrade = hyper::upgrade::on(&mut request);
-    let response =
-        handshake::switching_protocols(&key, accepted.protocol.as_deref(), accepted.headers);
+    let mut headers = accepted.headers;
+    if let Some(negotiated) = &deflate {
+        headers.insert(
+            http::header::SEC_WEBSOCKET_EXTENSIONS,
+            negotiated.response(),
+        );
+    }
+    let response = handshake::switching_protocols(&key, accepted.protocol.as_deref(), headers);
     let shared = Arc::clone(&xws.shared);
     xws.shared.tasks.spawn(async move {
         match on_upgrade.await {
-            Ok(upgraded) => connection::run(shared, upgraded, info, accepted.context, permit).await,
+            Ok(upgraded) => {
+                connection::run(shared, upgraded, info, accepted.context, permit, deflate).await
+            }
             Err(error) => tracing::debug!(%error, "the client left during the upgrade"),
         }
     });

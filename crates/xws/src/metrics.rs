@@ -29,6 +29,7 @@
 //! | `xws_drops_total` | counter | `reason` | messages not delivered: `slow_reader`, `rate_limit`, `oversize` |
 //! | `xws_publish_delivery_seconds` | histogram | `pattern` | from a publication reaching this node's fan-out to the last local subscriber's queue |
 //! | `xws_broker_round_trip_seconds` | histogram | `broker`, `op` | one request to the cross-node broker and its answer |
+//! | `xws_deflate_compressions_total`, `xws_deflate_bytes_total` | counter | | messages compressed for permessage-deflate (once per publication, not per subscriber) and their compressed bytes |
 //!
 //! `pattern` is the topic's first segment and `:*` (`room:lobby` counts as
 //! `room:*`; a topic without `:` counts as itself), so the number of series
@@ -65,6 +66,11 @@ pub const DROPS: &str = "xws_drops_total";
 pub const PUBLISH_DELIVERY_SECONDS: &str = "xws_publish_delivery_seconds";
 /// `xws_broker_round_trip_seconds{broker,op}`: histogram.
 pub const BROKER_ROUND_TRIP_SECONDS: &str = "xws_broker_round_trip_seconds";
+
+/// `xws_deflate_compressions_total`: counter.
+pub const DEFLATE_COMPRESSIONS: &str = "xws_deflate_compressions_total";
+/// `xws_deflate_bytes_total`: counter.
+pub const DEFLATE_BYTES: &str = "xws_deflate_bytes_total";
 
 /// The pattern a broadcast counts under.
 pub const BROADCAST_PATTERN: &str = "*";
@@ -121,6 +127,12 @@ pub fn message_in(bytes: usize) {
 pub fn messages_out(count: u64, bytes: usize) {
     ::metrics::counter!(MESSAGES_OUT).increment(count);
     ::metrics::counter!(BYTES_OUT).increment(bytes as u64);
+}
+
+/// One message was compressed for permessage-deflate into `bytes`.
+pub fn deflated(bytes: usize) {
+    ::metrics::counter!(DEFLATE_COMPRESSIONS).increment(1);
+    ::metrics::counter!(DEFLATE_BYTES).increment(bytes as u64);
 }
 
 /// A publication to `topic` was made on this node.

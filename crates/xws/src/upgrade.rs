@@ -131,11 +131,13 @@ impl Reject {
         Self::unavailable("too many connections").header("retry-after", "5")
     }
 
-    /// 429: the client's network holds
+    /// 429 with `Retry-After: 5`: the client's network holds
     /// [`Limits::max_connections_per_ip`](crate::Limits::max_connections_per_ip)
-    /// (see [`Limits::network_of`](crate::Limits::network_of)).
+    /// (see [`Limits::network_of`](crate::Limits::network_of)). Like
+    /// [`server_full`](Self::server_full), it tells the client when to try
+    /// again: a place frees when one of its connections ends.
     pub fn too_many_from_address() -> Self {
-        Self::too_many_requests("too many connections from this address")
+        Self::too_many_requests("too many connections from this address").header("retry-after", "5")
     }
 
     /// Adds a response header; an invalid name or value is ignored.

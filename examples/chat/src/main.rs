@@ -5,7 +5,8 @@
 //! history and presence. Rooms keep their last `CHAT_HISTORY_SIZE` (100)
 //! messages for `CHAT_HISTORY_TTL_SECS` (300); `CHAT_HISTORY_SIZE=0` makes
 //! rooms plain topics, without history or presence (the benchmark's
-//! baseline for what they cost).
+//! baseline for what they cost). `XWS_PERMESSAGE_DEFLATE=1` turns
+//! permessage-deflate on (browsers offer it).
 
 use anyhow::Context as _;
 use std::sync::Arc;
@@ -87,9 +88,13 @@ fn listener_from_env() -> anyhow::Result<tokio::net::TcpListener> {
 }
 
 /// The server's limits, with `CHAT_RATE_LIMIT` (messages per second and
-/// peer, or `off`) overriding the default rate limit.
+/// peer, or `off`) overriding the default rate limit, and
+/// permessage-deflate on with `XWS_PERMESSAGE_DEFLATE=1`.
 fn config_from_env() -> anyhow::Result<xws_tokio::Config> {
-    let mut config = xws_tokio::Config::default();
+    let mut config = xws_tokio::Config {
+        permessage_deflate: std::env::var("XWS_PERMESSAGE_DEFLATE").is_ok_and(|v| v == "1"),
+        ..xws_tokio::Config::default()
+    };
     if let Ok(rate) = std::env::var("CHAT_RATE_LIMIT") {
         config.limits.rate = match rate.trim() {
             "off" | "0" => None,

@@ -8,11 +8,8 @@ mod nodes;
 
 use nodes::*;
 use serde_json::{Value, json};
-use std::{
-    net::TcpListener as StdListener,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
+use xws_redis::testing::PrivateRedis;
 use xws_testkit::chat::join_room_with;
 
 /// The room messages a client got, in order: (text, offset, epoch).
@@ -74,62 +71,6 @@ async fn a_node_whose_feed_was_cut_catches_up_from_history() {
         .collect();
     assert_eq!(offsets, (1..=25).collect::<Vec<_>>());
     remote.assert_quiet().await;
-}
-
-/// A Redis of this test's own, without persistence, on a free port.
-struct PrivateRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl PrivateRedis {
-    fn start() -> Self {
-        let port = StdListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let mut redis = Self { port, child: None };
-        redis.restart();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts (again) on the same port and waits until it answers.
-    fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (cargo xtask test installs it)");
-        self.child = Some(child);
-        let deadline = std::time::Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "redis-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Kills it, as a crash would: everything in it is lost.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 /// Redis crashes and comes back empty while a speaker on node 1 keeps

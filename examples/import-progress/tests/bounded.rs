@@ -31,16 +31,19 @@ async fn start_import(target: &Endpoints, total: u64) -> u16 {
 
 #[tokio::test]
 async fn imports_past_the_limit_are_refused_until_one_ends() {
-    // Steps of 300 ms: the first imports run while the limit is reached.
-    let target = start(Duration::from_millis(300)).await;
-    // One short import first, then long ones up to the limit.
-    assert_eq!(start_import(&target, 1).await, 202);
+    // Steps of 1 s: the first import (10 records, a batch each) runs for
+    // 10 s, long enough for the others to reach the limit on a loaded
+    // machine (with 300 ms it had ended before the 64th start, and the
+    // one past the limit was accepted); the others (20 batches) for 20 s.
+    let target = start(Duration::from_secs(1)).await;
+    // One shorter import first, then long ones up to the limit.
+    assert_eq!(start_import(&target, 10).await, 202);
     for n in 1..MAX_RUNNING_IMPORTS {
         assert_eq!(start_import(&target, 10_000).await, 202, "import {n}");
     }
     assert_eq!(start_import(&target, 1).await, 503, "one past the limit");
-    // The short import completes and frees its place.
-    let deadline = tokio::time::Instant::now() + WAIT;
+    // The shorter import completes and frees its place.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10) + WAIT;
     loop {
         match start_import(&target, 1).await {
             202 => break,

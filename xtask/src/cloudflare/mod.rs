@@ -88,10 +88,11 @@ pub fn dev(workspace: &Workspace, name: Option<&str>, port: u16) -> Result<()> {
     let mut wrangler = Wrangler::spawn(workspace, &tools, &built, port, None, None)?;
     wrangler.wait_until_serving()?;
     eprintln!(
-        "xtask: the {name} worker is served at {url}/ (WebSocket {ws}/api/ws); Ctrl-C stops it",
+        "xtask: the {name} worker is served at {url}/ (WebSocket {ws}/api/ws; the worker's own workerd, past wrangler's proxy, at {direct}); Ctrl-C stops it",
         name = worker.name,
         url = wrangler.url(),
-        ws = wrangler.url().replacen("http", "ws", 1)
+        ws = wrangler.url().replacen("http", "ws", 1),
+        direct = wrangler.direct_url()?,
     );
     while !process::interrupted() {
         wrangler.ensure_running()?;
@@ -210,6 +211,9 @@ pub fn test(workspace: &Workspace) -> Result<()> {
         .env("XWS_CF_TOKEN", &token);
     for (worker, server) in &servers {
         cargo = cargo.env(worker.url_var, server.url());
+        if let Some(var) = worker.direct_url_var {
+            cargo = cargo.env(var, server.direct_url()?);
+        }
     }
     for (variant, server, log) in &variant_servers {
         cargo = cargo

@@ -13,6 +13,11 @@ pub struct Worker {
     pub package: &'static str,
     /// The variable that gives its tests the URL of its `wrangler dev`.
     pub url_var: &'static str,
+    /// The variable that gives its tests the URL of the workerd running
+    /// the worker itself, behind wrangler's proxy
+    /// ([`Wrangler::direct_url`](super::wrangler::Wrangler::direct_url)),
+    /// if they need it.
+    pub direct_url_var: Option<&'static str>,
     /// The wrangler var holding the token the tests use, if it takes one
     /// (the tests read it from `XWS_CF_TOKEN`).
     pub token_var: Option<&'static str>,
@@ -46,6 +51,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/chat/cloudflare",
         package: "chat-cloudflare",
         url_var: "XWS_CF_URL",
+        direct_url_var: Some("XWS_CF_DIRECT_URL"),
         token_var: Some("CHAT_TOKEN"),
         // The chat's workerd tests reach these limits (`tests/workerd.rs`
         // states the same numbers): 20 sockets leave room for the
@@ -55,12 +61,14 @@ pub const WORKERS: &[Worker] = &[
         // proxy lets the sender (200 messages at ~1,000/s) get more than
         // the default 100 ahead, which is a trimmed history, not a seam.
         // 32 topics per peer: `topic_cap_per_peer` joins them all within
-        // the burst.
+        // the burst. A keep-alive every second: an SSE stream whose
+        // client left frees its place within the tests' waits.
         test_vars: &[
             ("XWS_MAX_CONNECTIONS", "20"),
             ("XWS_RATE_LIMIT", "10/200/5"),
             ("CHAT_HISTORY_SIZE", "1000"),
             ("XWS_MAX_TOPICS_PER_PEER", "32"),
+            ("XWS_SSE_KEEP_ALIVE_SECS", "1"),
         ],
         // Signed tokens and the server API (`tests/jwt.rs` states the
         // same values).
@@ -87,10 +95,14 @@ pub const WORKERS: &[Worker] = &[
                 log_var: "XWS_CF_CHAT_JWKS_LOG",
             },
             // Two sockets per client address (`tests/per_ip.rs` states
-            // the same number).
+            // the same number); a stream whose client left frees its
+            // place within a second.
             Variant {
                 url_var: "XWS_CF_CHAT_PER_IP_URL",
-                vars: &[("XWS_MAX_CONNECTIONS_PER_IP", "2")],
+                vars: &[
+                    ("XWS_MAX_CONNECTIONS_PER_IP", "2"),
+                    ("XWS_SSE_KEEP_ALIVE_SECS", "1"),
+                ],
                 log_var: "XWS_CF_CHAT_PER_IP_LOG",
             },
         ],
@@ -100,6 +112,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/dashboard/cloudflare",
         package: "dashboard-cloudflare",
         url_var: "XWS_CF_DASHBOARD_URL",
+        direct_url_var: None,
         token_var: None,
         // An Origin allow-list of the worker's own page, which the browser
         // test opens; the workerd tests show another origin refused.
@@ -114,6 +127,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/dashboard/worker",
         package: "dashboard-worker",
         url_var: "XWS_CF_DASHBOARD_WORKER_URL",
+        direct_url_var: None,
         token_var: None,
         // Streams of 6 s, so a test sees one end (`tests/workerd.rs`).
         test_vars: &[
@@ -127,6 +141,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/import-progress/cloudflare",
         package: "import-progress-cloudflare",
         url_var: "XWS_CF_IMPORT_PROGRESS_URL",
+        direct_url_var: None,
         token_var: None,
         test_vars: &[],
         variants: &[],
@@ -136,6 +151,7 @@ pub const WORKERS: &[Worker] = &[
         dir: "examples/notifications/cloudflare",
         package: "notifications-cloudflare",
         url_var: "XWS_CF_NOTIFICATIONS_URL",
+        direct_url_var: None,
         token_var: None,
         test_vars: &[],
         variants: &[],

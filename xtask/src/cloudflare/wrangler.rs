@@ -140,6 +140,54 @@ impl Wrangler {
         format!("http://{}", self.addr)
     }
 
+    /// The URL of the workerd that runs the worker itself, behind the one
+    /// on [`Wrangler::url`]: wrangler's proxy worker, which buffers what it
+    /// relays in a socket between the two that Linux lets grow to
+    /// `tcp_rmem`'s maximum (32 MiB here), so a test of what the worker does
+    /// when its client stops reading talks to the worker directly. Found as
+    /// the sibling workerd (same parent) listening on a loopback port that
+    /// answers `/` with 200; Linux only (`ss`, `/proc`). Probing its
+    /// debug port makes workerd log an "RPC connection broken" line.
+    pub fn direct_url(&self) -> Result<String> {
+        let listening = Cmd::new("ss").args(["-ltnpH"]).read()?;
+        // (port, pid) of every workerd listening on 127.0.0.1.
+        let sockets: Vec<(u16, u32)> = listening
+            .lines()
+            .filter(|line| line.contains("\"workerd\""))
+            .filter_map(|line| {
+                let local = line.split_whitespace().nth(3)?;
+                let port = local.strip_prefix("127.0.0.1:")?.parse().ok()?;
+                let pid = line.split("pid=").nth(1)?.split(',').next()?.parse().ok()?;
+                Some((port, pid))
+            })
+            .collect();
+        let parent = |pid: u32| -> Option<u32> {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // `pid (comm) state ppid …`: comm may hold spaces.
+            stat.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        };
+        let proxy = sockets
+            .iter()
+            .find(|(port, _)| *port == self.addr.port())
+            .map(|&(_, pid)| pid)
+            .context("no workerd listens on wrangler's port")?;
+        let wrangler = parent(proxy).context("the proxy workerd has no parent")?;
+        sockets
+            .iter()
+            .filter(|&&(_, pid)| pid != proxy && parent(pid) == Some(wrangler))
+            .map(|&(port, _)| SocketAddr::from(([127, 0, 0, 1], port)))
+            .find(|&addr| {
+                http_status_within(addr, "/", Duration::from_secs(2)).is_ok_and(|s| s == 200)
+            })
+            .map(|addr| format!("http://{addr}"))
+            .with_context(|| format!("no workerd of the {} worker answers / directly", self.name))
+    }
+
     /// Fails if wrangler exited.
     pub fn ensure_running(&mut self) -> Result<()> {
         self.guard.ensure_running()
@@ -168,8 +216,12 @@ impl Wrangler {
 }
 
 fn http_status(addr: SocketAddr, path: &str) -> Result<u16> {
+    http_status_within(addr, path, Duration::from_secs(10))
+}
+
+fn http_status_within(addr: SocketAddr, path: &str, wait: Duration) -> Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_read_timeout(Some(wait))?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"

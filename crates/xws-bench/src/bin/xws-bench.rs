@@ -8,9 +8,10 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
 use clap::Parser;
+use xws_bench::placement::Placement;
 use xws_bench::runner::{self, Options, SERVERS};
 use xws_bench::scenario::{Plan, Scenario};
-use xws_bench::{build, peers};
+use xws_bench::{build, idle_hold, peers};
 
 /// Side-by-side WebSocket benchmarks: xws-tokio against its fastest peers.
 #[derive(Debug, Parser)]
@@ -33,6 +34,15 @@ struct Cli {
     /// Also write the report to BENCHMARKS.md at the workspace root (the table of record).
     #[arg(long)]
     record: bool,
+    /// Let the server and the load generator share every CPU instead of pinning them to
+    /// separate ones (the default on two or more CPUs).
+    #[arg(long)]
+    no_pin: bool,
+    /// Instead of the scenarios: hold this many idle connections against each server's echo
+    /// endpoint (`--servers`, default xws-tokio) and report RSS and kernel socket memory per
+    /// connection; raises RLIMIT_NOFILE (root for more than the hard limit).
+    #[arg(long)]
+    connections: Option<usize>,
 }
 
 #[tokio::main]
@@ -61,10 +71,36 @@ async fn main() -> anyhow::Result<()> {
     {
         bail!("unknown server `{unknown}`; known: {}", SERVERS.join(", "));
     }
+    let out_dir = cli
+        .out
+        .unwrap_or_else(|| build::target_dir(&workspace).join("xws-bench"));
+    let placement = Placement::choose(!cli.no_pin);
+    if let Some(connections) = cli.connections {
+        let servers = if cli.servers.is_empty() {
+            vec![SERVERS[0].to_owned()]
+        } else {
+            cli.servers
+        };
+        let options = idle_hold::Options {
+            workspace,
+            out_dir,
+            peers_dir: peers::default_dir(),
+            connections,
+            servers,
+            placement,
+        };
+        let report = tokio::select! {
+            report = idle_hold::run(&options) => report?,
+            _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+        };
+        #[allow(clippy::print_stdout, reason = "the table is this command's output")]
+        {
+            println!("{}", report.markdown());
+        }
+        return Ok(());
+    }
     let options = Options {
-        out_dir: cli
-            .out
-            .unwrap_or_else(|| build::target_dir(&workspace).join("xws-bench")),
+        out_dir,
         workspace,
         peers_dir: peers::default_dir(),
         plan,
@@ -72,6 +108,7 @@ async fn main() -> anyhow::Result<()> {
         scenarios,
         arguments,
         record: cli.record,
+        placement,
     };
     // Dropping the run on Ctrl-C drops every running server guard, which kills the server.
     let results = tokio::select! {

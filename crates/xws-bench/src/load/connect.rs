@@ -1,21 +1,38 @@
 //! Opening client connections, one or ten thousand at a time.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, header::SEC_WEBSOCKET_EXTENSIONS};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use xws_tokio::deflate::{Inflating, Side};
 
 use super::REPLY_TIMEOUT;
 use crate::protocol::ChatRequest;
 
-/// A client connection.
-pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// A client connection: plain TCP (the bench runs on loopback), read
+/// through an inflater that works once permessage-deflate is offered.
+pub type Client = WebSocketStream<Inflating<TcpStream>>;
+
+/// Whether new connections offer permessage-deflate; the runner sets it
+/// per contender (one contender runs at a time).
+static OFFER_DEFLATE: AtomicBool = AtomicBool::new(false);
+
+/// Makes the connections opened from now on offer permessage-deflate (or
+/// not). The load client sends plain messages either way, as RFC 7692
+/// allows: what is measured is the server compressing.
+pub fn offer_deflate(offer: bool) {
+    OFFER_DEFLATE.store(offer, Ordering::Relaxed);
+}
 
 /// Time allowed for one TCP connect plus WebSocket handshake.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -48,14 +65,71 @@ impl ClientProfile {
     }
 }
 
-/// Opens one connection to `url`.
+/// Opens one connection to `url` (`ws://host:port/path`).
 pub async fn connect(url: &str, profile: ClientProfile) -> anyhow::Result<Client> {
-    let handshake = tokio_tungstenite::connect_async_with_config(url, Some(profile.config()), true);
-    let (client, _) = tokio::time::timeout(CONNECT_TIMEOUT, handshake)
+    let offer = OFFER_DEFLATE.load(Ordering::Relaxed);
+    let mut request = url.into_client_request()?;
+    if offer {
+        request.headers_mut().insert(
+            SEC_WEBSOCKET_EXTENSIONS,
+            HeaderValue::from_static("permessage-deflate"),
+        );
+    }
+    let handshake = async {
+        let uri = request.uri();
+        let addr = format!(
+            "{}:{}",
+            uri.host().context("no host")?,
+            uri.port_u16().unwrap_or(80)
+        );
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let stream = Inflating::new(stream, Side::Client, offer, usize::MAX);
+        let (client, response) =
+            tokio_tungstenite::client_async_with_config(request, stream, Some(profile.config()))
+                .await?;
+        if offer && !response.headers().contains_key(SEC_WEBSOCKET_EXTENSIONS) {
+            anyhow::bail!("permessage-deflate was offered and not accepted");
+        }
+        anyhow::Ok(client)
+    };
+    let client = tokio::time::timeout(CONNECT_TIMEOUT, handshake)
         .await
         .with_context(|| format!("connecting to {url} timed out"))?
         .with_context(|| format!("connecting to {url}"))?;
     Ok(client)
+}
+
+/// Opens one connection to `url` at `server` from the loopback address `source`, so that more
+/// connections than one address has ephemeral ports (about 28,000) can be open at once.
+/// `SO_REUSEADDR` lets a port whose last connection is still in `TIME_WAIT` (from an earlier
+/// run against another server port) be bound again.
+pub async fn connect_from(
+    url: &str,
+    server: SocketAddr,
+    source: Ipv4Addr,
+    profile: ClientProfile,
+) -> anyhow::Result<Client> {
+    let handshake = async {
+        let socket = TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket
+            .bind(SocketAddr::from((source, 0)))
+            .with_context(|| format!("binding a port on {source}"))?;
+        let stream = socket.connect(server).await?;
+        let (client, _) = tokio_tungstenite::client_async_with_config(
+            url,
+            // Idle connections offer no compression: the inflater passes through.
+            Inflating::new(stream, Side::Client, false, usize::MAX),
+            Some(profile.config()),
+        )
+        .await?;
+        anyhow::Ok(client)
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, handshake)
+        .await
+        .with_context(|| format!("connecting to {url} from {source} timed out"))?
+        .with_context(|| format!("connecting to {url} from {source}"))
 }
 
 /// Connections opened by [`connect_many`].

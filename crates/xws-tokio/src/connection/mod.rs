@@ -23,6 +23,7 @@ use xws::{CloseCode, CloseFrame, Handler, Message, RequestInfo, Text};
 use crate::{
     admission::Permits,
     app::Shared,
+    deflate::{self, Inflating, Negotiated, Side},
     dispatch::{Dispatcher, new_peer},
     frame_meter::{FrameCount, FrameMeter},
     link::{Frame, LinkKind},
@@ -41,7 +42,7 @@ const SLOW_READER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Target size of tungstenite's write buffer before it writes to the socket.
 const WRITE_BUFFER_SIZE: usize = 8 * 1024;
 
-type Socket = WebSocketStream<FrameMeter<WriteDeadline<TokioIo<Upgraded>>>>;
+type Socket = WebSocketStream<Inflating<FrameMeter<WriteDeadline<TokioIo<Upgraded>>>>>;
 
 /// Runs a freshly upgraded connection to its end.
 pub(crate) async fn run<H: Handler>(
@@ -50,6 +51,7 @@ pub(crate) async fn run<H: Handler>(
     request: RequestInfo,
     context: H::Context,
     permit: Permits,
+    deflate: Option<Negotiated>,
 ) {
     let limits = &shared.config.limits;
     let ws_config = WebSocketConfig::default()
@@ -65,10 +67,13 @@ pub(crate) async fn run<H: Handler>(
     let io = WriteDeadline::new(TokioIo::new(upgraded), shared.config.write_timeout);
     let frames = Arc::new(FrameCount::default());
     let io = FrameMeter::new(io, Arc::clone(&frames));
+    let io = Inflating::new(io, Side::Server, deflate.is_some(), limits.max_message_size);
     let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
 
     let (peer, link, queue) = new_peer(&shared, LinkKind::WebSocket, request, context);
     link.set_byte_budget(limits.send_queue_bytes);
+    let window_bits = deflate.map(|negotiated| negotiated.server_window_bits);
+    link.set_deflate(window_bits);
     let now = Instant::now();
     let connection = Connection {
         heartbeat: limits.heartbeat.map(|hb| Heartbeat::new(hb, now)),
@@ -78,6 +83,7 @@ pub(crate) async fn run<H: Handler>(
         frames,
         queue,
         batch: Vec::new(),
+        window_bits,
     };
     connection.run().await;
     drop(permit);
@@ -93,6 +99,8 @@ struct Connection<H: Handler> {
     batch: Vec<Frame>,
     heartbeat: Option<Heartbeat>,
     last_seen: Instant,
+    /// The server's window when the client negotiated permessage-deflate.
+    window_bits: Option<u8>,
 }
 
 /// What woke the connection loop.
@@ -239,7 +247,7 @@ impl<H: Handler> Connection<H> {
     ) -> Result<(), Ending> {
         let write = async {
             for frame in self.batch.drain(..) {
-                feed(&mut self.ws, frame).await?;
+                feed(&mut self.ws, frame, self.window_bits).await?;
             }
             self.ws.flush().await
         };
@@ -274,7 +282,7 @@ impl<H: Handler> Connection<H> {
                 // What was queued before the close is delivered before it.
                 self.queue.take(&mut self.batch, usize::MAX);
                 for queued in self.batch.drain(..) {
-                    feed(&mut self.ws, queued).await?;
+                    feed(&mut self.ws, queued, self.window_bits).await?;
                 }
                 self.ws.close(Some(ending::to_tungstenite(&frame))).await?;
             }
@@ -288,17 +296,25 @@ impl<H: Handler> Connection<H> {
     }
 }
 
-/// Queues one frame in tungstenite's write buffer.
-async fn feed(ws: &mut Socket, frame: Frame) -> Result<(), tungstenite::Error> {
-    let message = match frame {
-        Frame::WebSocket(message) => message,
-        Frame::Message(Message::Binary(bytes)) => tungstenite::Message::Binary(bytes),
-        Frame::Message(Message::Text(text)) => match Utf8Bytes::try_from(text.into_bytes()) {
-            Ok(text) => tungstenite::Message::Text(text),
-            Err(_) => return Ok(()),
-        },
+/// Queues one frame in tungstenite's write buffer, compressed when the
+/// client negotiated a `window_bits` (publications come compressed).
+async fn feed(
+    ws: &mut Socket,
+    frame: Frame,
+    window_bits: Option<u8>,
+) -> Result<(), tungstenite::Error> {
+    let message = match (frame, window_bits) {
+        (Frame::WebSocket(message), _) => Some(message),
+        (Frame::Message(message), Some(window_bits)) => deflate::frame_for(&message, window_bits),
+        (Frame::Message(Message::Binary(bytes)), None) => Some(tungstenite::Message::Binary(bytes)),
+        (Frame::Message(Message::Text(text)), None) => Utf8Bytes::try_from(text.into_bytes())
+            .ok()
+            .map(tungstenite::Message::Text),
         // Pre-encoded frames are for SSE streams only.
-        Frame::Encoded(_) => return Ok(()),
+        (Frame::Encoded(_), _) => None,
     };
-    ws.feed(message).await
+    match message {
+        Some(message) => ws.feed(message).await,
+        None => Ok(()),
+    }
 }

@@ -1,6 +1,6 @@
 //! The xws chat on AWS Lambda.
 //!
-//! Two functions built from this crate (`cargo lambda build --release`):
+//! Two functions built from this crate (`cargo lambda build --profile lambda`):
 //!
 //! - `chat-ws` (`src/bin/chat-ws.rs`): the WebSocket API's function, the portable
 //!   [`chat::ChatHandler`] unchanged behind [`xws_aws::Xws`].

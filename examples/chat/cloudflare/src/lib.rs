@@ -31,13 +31,23 @@ const OBJECT_NAME: &str = "chat";
 const CONTRACT_PATH: &str = "/api/__contract";
 
 /// The adapter configuration shared by the Worker and the object; the
-/// `XWS_ALLOWED_ORIGINS` var (comma-separated) sets an Origin allow-list.
+/// `XWS_ALLOWED_ORIGINS` var (comma-separated) sets an Origin allow-list,
+/// `XWS_SSE_KEEP_ALIVE_SECS` how often an idle SSE stream gets a
+/// keep-alive (15 s by default).
 fn config(env: &Env) -> Config {
     let origins = env
         .var("XWS_ALLOWED_ORIGINS")
         .map(|list| OriginPolicy::parse(&list.to_string()))
         .unwrap_or_default();
-    Config::default()
+    let mut config = Config::default();
+    if let Some(secs) = env
+        .var("XWS_SSE_KEEP_ALIVE_SECS")
+        .ok()
+        .and_then(|secs| secs.to_string().parse().ok())
+    {
+        config = config.with_sse_keep_alive(std::time::Duration::from_secs(secs));
+    }
+    config
         .with_binding("CHAT")
         .with_limits(debug::limits(env))
         .with_namespace(Namespace::Fixed(OBJECT_NAME.into()))

@@ -1,21 +1,22 @@
 //! The chat under real workerd (`wrangler dev --local`): hibernation and the
 //! auto-response heartbeat (with history, recovery and presence across an
-//! eviction), publish from a Worker route and from the cron handler, SSE,
-//! the attachment, message, rate and connection limits, what a panicking
+//! eviction), publish from a Worker route and from the cron handler, SSE
+//! (and a stream whose client stops reading), the attachment, message, rate and connection limits, what a panicking
 //! hook does, the stream store contract on the object's storage and the
 //! storage rows a room message writes.
 //!
 //! `cargo xtask test cloudflare` builds the Worker, starts `wrangler dev`
 //! with a fresh persist directory, and runs these tests one at a time (they
-//! share one Durable Object) with `XWS_CF_URL` set. Run by hand without it,
-//! they fail: they never skip.
+//! share one Durable Object) with `XWS_CF_URL` set (and
+//! `XWS_CF_DIRECT_URL`, the worker's own workerd behind wrangler's proxy).
+//! Run by hand without them, they fail: they never skip.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::{net::TcpStream, time::timeout};
+use tokio::{io::AsyncReadExt, net::TcpStream, time::timeout};
 use tokio_tungstenite::{
     MaybeTlsStream, WebSocketStream, connect_async,
     tungstenite::{Message, protocol::frame::coding::CloseCode},
@@ -227,6 +228,23 @@ async fn wait_for_sockets_at_most(sockets: u64) -> Result<Value> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// One more upgrade, which must be refused with 503: the object is full.
+async fn expect_server_full() -> Result<()> {
+    let refused = timeout(FRAME_TIMEOUT, connect_async(ws_url("user=one-too-many")))
+        .await
+        .context("connect timed out")?;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => ensure!(
+            response.status() == 503,
+            "upgrade over the limit answered {}",
+            response.status()
+        ),
+        Err(other) => bail!("upgrade over the limit failed with {other}"),
+        Ok(_) => bail!("a socket past {MAX_CONNECTIONS} places taken was accepted"),
+    }
+    Ok(())
 }
 
 /// Hibernation keeps every peer's id, context and topics, and the
@@ -464,8 +482,8 @@ async fn sse_streams_a_room_and_refuses_other_topics() -> Result<()> {
     ada.send(json!({"type": "send-to-room", "roomId": "sse-1", "text": "to sse"}))
         .await?;
     let mut seen = String::new();
-    // The `: connected` comment, then one whole event.
-    while seen.matches("\n\n").count() < 2 {
+    // Comments (`: connected`, keep-alives), then one whole event.
+    while !(seen.contains("data: ") && seen.ends_with("\n\n")) {
         let chunk = timeout(FRAME_TIMEOUT, body.next())
             .await
             .context("no SSE event in time")?
@@ -498,6 +516,182 @@ async fn sse_streams_a_room_and_refuses_other_topics() -> Result<()> {
     );
     ada.close().await;
     Ok(())
+}
+
+/// Publications the slow-reader test sends: 120 of 48 KiB, 5.6 MiB in
+/// all, past the Worker's 1 MiB send queue of a stream and what the
+/// sockets between it and the test hold.
+const SLOW_READER_PUBLICATIONS: usize = 120;
+const SLOW_READER_TEXT_BYTES: usize = 48 * 1024;
+
+/// A stream whose client stops reading is ended by the Worker once its
+/// queue holds `Limits::send_queue_bytes` (1 MiB): the Worker drops what
+/// waited, closes the stream's socket to the object with 1013 (freeing its
+/// place) and, when the client reads again, writes what the sockets held
+/// and a last comment, then ends the body. A reader of the same room
+/// receives every publication meanwhile. (With an unbounded relay the
+/// stalled stream keeps its socket and the Worker everything sent to it.)
+#[tokio::test]
+async fn a_stream_that_is_not_read_is_ended_and_frees_its_place() -> Result<()> {
+    let room = "slow-sse";
+    let before = stats().await?["sockets"]
+        .as_u64()
+        .context("stats without sockets")?;
+    let (mut stalled, head) = open_raw_sse(&format!("room:{room}")).await?;
+    ensure!(head.starts_with("HTTP/1.1 200"), "stream answered {head:?}");
+    let reader = reqwest::get(http_url("/api/sse", &format!("topic=room:{room}&")))
+        .await?
+        .error_for_status()?;
+    let reading = tokio::spawn(count_events(reader, SLOW_READER_PUBLICATIONS));
+    wait_for_sockets_at_least(before + 2).await?;
+
+    // Several publishers, so no one of them reaches the rate limit.
+    let text = "x".repeat(SLOW_READER_TEXT_BYTES);
+    let mut publishers = Vec::new();
+    for n in 0..4 {
+        publishers.push(Client::connect(&format!("slow-sse-publisher-{n}")).await?);
+    }
+    for sent in 0..SLOW_READER_PUBLICATIONS {
+        let publisher = &mut publishers[sent % 4];
+        publisher
+            .send(json!({"type": "send-to-room", "roomId": room, "text": text}))
+            .await?;
+        // At a pace a reading client follows through wrangler's proxy
+        // (~0.5 MB/s; at 1.6 MB/s the reader fell 1 MiB behind and was
+        // ended too).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Held open, so the socket count below falls by the stalled stream.
+    let _reader = timeout(Duration::from_secs(60), reading)
+        .await
+        .context("the reading stream did not receive every publication in time")???;
+
+    // The stalled stream's socket is closed: only the publishers and the
+    // reader remain beside what was there before.
+    wait_for_sockets_at_most(before + 1 + 4).await?;
+    // It ends by itself once read: what the sockets held, the last comment,
+    // the end of the body; a fraction of what was published.
+    // (wrangler's proxy keeps the connection open after the body ends:
+    // read up to the last chunk of the body.)
+    let mut rest = Vec::new();
+    let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
+    while !rest.ends_with(b"\r\n0\r\n\r\n") {
+        let mut buffer = [0u8; 64 * 1024];
+        let read = tokio::time::timeout_at(deadline, stalled.read(&mut buffer)).await;
+        match read {
+            Ok(Ok(0)) => break,
+            Ok(Ok(read)) => rest.extend_from_slice(&buffer[..read]),
+            Ok(Err(error)) => return Err(error.into()),
+            Err(_) => bail!(
+                "the stalled stream did not end; {} bytes read, ending {:?}",
+                rest.len(),
+                String::from_utf8_lossy(&rest[rest.len().saturating_sub(120)..])
+            ),
+        }
+    }
+    let rest = String::from_utf8_lossy(&rest);
+    ensure!(
+        rest.contains(": the client reads too slowly; reconnect\n"),
+        "the stream ended without saying why: {:?}",
+        &rest[rest.len().saturating_sub(200)..]
+    );
+    let delivered = rest.matches("event: message\n").count();
+    ensure!(
+        delivered < SLOW_READER_PUBLICATIONS / 2,
+        "the stalled stream still got {delivered} of {SLOW_READER_PUBLICATIONS} publications"
+    );
+    for publisher in publishers {
+        publisher.close().await;
+    }
+    Ok(())
+}
+
+/// An SSE request for `topic` on a socket with a small receive buffer,
+/// read up to the end of the response head and then left unread; returns
+/// the socket and the head. It goes to the worker's own workerd
+/// (`XWS_CF_DIRECT_URL`, which the xtask step finds), not through
+/// wrangler's proxy worker: the socket between the two buffers up to
+/// Linux's `tcp_rmem` maximum (32 MiB here), so through the proxy the
+/// worker sees a client that never reads as one that reads everything.
+async fn open_raw_sse(topic: &str) -> Result<(TcpStream, String)> {
+    use tokio::io::AsyncWriteExt;
+    let direct = std::env::var("XWS_CF_DIRECT_URL")
+        .context("XWS_CF_DIRECT_URL must point at the worker's own workerd")?;
+    let url = reqwest::Url::parse(&format!("{direct}/api/sse?topic={topic}&token={}", token()))?;
+    let addr = url
+        .socket_addrs(|| None)?
+        .into_iter()
+        .next()
+        .context("no address")?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let mut stream = socket.connect(addr).await?;
+    let request = format!(
+        "GET {}?{} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n",
+        url.path(),
+        url.query().unwrap_or_default()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let read = timeout(FRAME_TIMEOUT, stream.read(&mut byte))
+            .await
+            .context("no response head in time")??;
+        ensure!(read == 1, "the stream closed before its head");
+        head.push(byte[0]);
+    }
+    Ok((stream, String::from_utf8(head)?))
+}
+
+/// The body of an SSE response, kept open by whoever holds it.
+type EventBody =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Vec<u8>>> + Send>>;
+
+/// Reads `response`'s events until `expected` room messages arrived;
+/// returns the body, still open.
+async fn count_events(response: reqwest::Response, expected: usize) -> Result<EventBody> {
+    let mut body: EventBody = Box::pin(
+        response
+            .bytes_stream()
+            .map(|chunk| chunk.map(|bytes| bytes.to_vec())),
+    );
+    let mut pending = String::new();
+    let mut received = 0;
+    let mut last_other_block = String::new();
+    while received < expected {
+        let Some(chunk) = body.next().await else {
+            bail!(
+                "the reading stream ended after {received} events: {pending:?} {last_other_block:?}"
+            );
+        };
+        let chunk = chunk?;
+        pending.push_str(std::str::from_utf8(&chunk)?);
+        while let Some(end) = pending.find("\n\n") {
+            if pending[..end].contains("event: message") {
+                received += 1;
+            } else {
+                last_other_block = pending[..end].to_string();
+            }
+            pending.drain(..end + 2);
+        }
+    }
+    Ok(body)
+}
+
+/// Waits until the object holds at least `sockets` sockets.
+async fn wait_for_sockets_at_least(sockets: u64) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
+    loop {
+        let now = stats().await?;
+        if now["sockets"].as_u64() >= Some(sockets) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("the object holds fewer than {sockets} sockets: {now}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The stream store contract (`xws::stream::contract::check`: offsets one
@@ -702,18 +896,7 @@ async fn connection_limit_answers_503_on_upgrade() -> Result<()> {
     for n in held..MAX_CONNECTIONS {
         clients.push(Client::connect(&format!("peer-{n}")).await?);
     }
-    let refused = timeout(FRAME_TIMEOUT, connect_async(ws_url("user=one-too-many")))
-        .await
-        .context("connect timed out")?;
-    match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => ensure!(
-            response.status() == 503,
-            "upgrade over the limit answered {}",
-            response.status()
-        ),
-        Err(other) => bail!("upgrade over the limit failed with {other}"),
-        Ok(_) => bail!("socket number {} was accepted", MAX_CONNECTIONS + 1),
-    }
+    expect_server_full().await?;
     let stats = stats().await?;
     ensure!(
         stats["sockets"].as_u64() == Some(MAX_CONNECTIONS as u64),
@@ -722,6 +905,42 @@ async fn connection_limit_answers_503_on_upgrade() -> Result<()> {
     clients.pop().context("no client")?.close().await;
     wait_for_sockets_at_most(MAX_CONNECTIONS as u64 - 1).await?;
     clients.push(Client::connect("in-the-freed-place").await?);
+    for client in clients {
+        client.close().await;
+    }
+    Ok(())
+}
+
+/// An SSE stream takes a place like a WebSocket: with the places left
+/// taken by sockets and one stream, another stream or socket gets 503 with
+/// `Retry-After`; the stream's place is free again once its client leaves.
+#[tokio::test]
+async fn connection_limit_counts_sse_streams_too() -> Result<()> {
+    let held = wait_for_sockets_at_most(MAX_CONNECTIONS as u64 / 2).await?["sockets"]
+        .as_u64()
+        .context("stats without sockets")?;
+    let stream = reqwest::get(http_url("/api/sse", "topic=room:limit&"))
+        .await?
+        .error_for_status()?;
+    let mut clients = Vec::new();
+    for n in usize::try_from(held)? + 1..MAX_CONNECTIONS {
+        clients.push(Client::connect(&format!("beside-the-stream-{n}")).await?);
+    }
+    let refused = reqwest::get(http_url("/api/sse", "topic=room:limit&")).await?;
+    ensure!(
+        refused.status() == 503,
+        "a stream over the limit answered {}",
+        refused.status()
+    );
+    ensure!(
+        refused.headers().contains_key("retry-after"),
+        "503 without Retry-After"
+    );
+    expect_server_full().await?;
+    // The client leaves: the Worker closes the stream's socket to the object.
+    drop(stream);
+    wait_for_sockets_at_most(MAX_CONNECTIONS as u64 - 1).await?;
+    clients.push(Client::connect("in-the-stream-s-place").await?);
     for client in clients {
         client.close().await;
     }

@@ -1,6 +1,6 @@
 //! The xws dashboard on AWS Lambda.
 //!
-//! Four functions built from this crate (`cargo lambda build --release`):
+//! Four functions built from this crate (`cargo lambda build --profile lambda`):
 //!
 //! - `dashboard-ws` (`src/bin/dashboard-ws.rs`): the WebSocket API's function, the portable
 //!   [`dashboard::DashboardHandler`] behind [`xws_aws::Xws`], reading the

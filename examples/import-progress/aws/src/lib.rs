@@ -1,6 +1,6 @@
 //! Import progress on AWS Lambda.
 //!
-//! Four functions built from this crate (`cargo lambda build --release`):
+//! Four functions built from this crate (`cargo lambda build --profile lambda`):
 //!
 //! - `import-progress-ws` (`src/bin/import-progress-ws.rs`): the WebSocket API's function, the portable
 //!   [`import_progress::ImportHandler`] behind [`xws_aws::Xws`].

@@ -1,6 +1,6 @@
 //! Notifications on AWS Lambda.
 //!
-//! Two functions built from this crate (`cargo lambda build --release`):
+//! Two functions built from this crate (`cargo lambda build --profile lambda`):
 //!
 //! - `notifications-ws` (`src/bin/notifications-ws.rs`): the WebSocket API's
 //!   function, the portable [`notifications::NotificationsHandler`] behind

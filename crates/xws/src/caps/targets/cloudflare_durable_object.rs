@@ -105,8 +105,8 @@ pub const COLUMN: Column = Column {
         .proved_by("rate_limit_closes_a_flooding_peer_with_1008"),
         Cell::emulated(
             ConnectionLimits,
-            "per object: its WebSockets in all (Limits::max_connections, 503) and per CF-Connecting-IP (max_connections_per_ip, 429, IPv6 by /64), counted by socket tags that survive hibernation",
-            "an object counts only the sockets it holds, and SSE streams in neither",
+            "per object: its WebSockets and SSE streams in all (Limits::max_connections, 503) and per CF-Connecting-IP (max_connections_per_ip, 429, IPv6 by /64), counted by socket tags that survive hibernation",
+            "an object counts only the sockets and streams it holds",
             WEBSOCKETS,
         )
         .proved_by("a_client_address_holds_the_per_ip_limit_then_gets_429")

@@ -99,12 +99,13 @@ pub const COLUMN: Column = Column {
         Cell::full(Subprotocols, "chosen in `upgrade` with Accept::protocol", ADAPTER)
             .proved_by("a_token_in_the_query_a_cookie_or_the_subprotocol_authenticates")
             .checked_on("2026-12-07"),
-        Cell::none(
+        Cell::full(
             Compression,
-            "compress payloads in the application, or terminate compression at a proxy",
-            "tokio-tungstenite does not implement permessage-deflate (Autobahn 12.*/13.* UNIMPLEMENTED)",
-            "tokio-tungstenite 0.30",
-        ),
+            "permessage-deflate, off by default (Config::permessage_deflate): no context takeover either way, a publication compressed once per window size for all its subscribers; Autobahn 12.*/13.* pass",
+            "RFC 7692; xws-tokio over flate2 (tungstenite 0.30 has no extensions)",
+        )
+        .proved_by("a_publication_is_compressed_once_per_window_for_every_subscriber")
+        .checked_on("2026-12-07"),
         Cell::full(
             CloseCodes,
             "any code and reason: 1008 rate limit, 1009 too large, 1011 handler error, 1013 slow reader",
