@@ -149,6 +149,8 @@ impl Wrangler {
     /// answers `/` with 200; Linux only (`ss`, `/proc`). Probing its
     /// debug port makes workerd log an "RPC connection broken" line.
     pub fn direct_url(&self) -> Result<String> {
+        // `ss` is Debian's iproute2: on the machines, installed if missing.
+        crate::tools::apt_install(&["iproute2"])?;
         let listening = Cmd::new("ss").args(["-ltnpH"]).read()?;
         // (port, pid) of every workerd listening on 127.0.0.1.
         let sockets: Vec<(u16, u32)> = listening
