@@ -1075,9 +1075,11 @@ fn test_args(variant: Variant) -> &'static [&'static str] {
 }
 
 /// The AWS part of `cargo xtask bench-targets`: the chat deployed on the
-/// local stack (moto recording its requests), the load driver's fan-outs to
-/// each of `subscribers`, then the ws function's start-up: a fresh bootstrap
-/// started with a `$connect` already waiting, against warm ones.
+/// local stack (moto recording its requests); first the ws function's
+/// start-up (a fresh bootstrap started with a client connecting at once,
+/// against the warm one), then the load driver's fan-outs to each of
+/// `subscribers`. Start-up goes first: after the 100-subscriber room leaves
+/// at once, the local stack has been seen to stop answering for minutes.
 pub fn bench_targets(
     workspace: &Workspace,
     driver: &Path,
@@ -1094,57 +1096,34 @@ pub fn bench_targets(
     let variant = Variant::default();
     let mut deployment = deploy(workspace, &built, &services, example, port, None, variant)?;
     let ws = example.function("ws");
-    let pid = |deployment: &Deployment| {
-        deployment
-            .functions
-            .iter()
-            .find(|(name, _)| *name == ws)
-            .map(|&(_, pid)| pid)
-            .context("the deployment has no ws function")
-    };
-    let memory_mb = template_memory_mb(&std::fs::read_to_string(example.template(workspace))?)
-        .context("template.yaml names no MemorySize")?;
-    let emulator = deployment.emulator;
-    Cmd::new(driver)
-        .arg("--out")
-        .arg(out)
-        .arg("aws")
-        .arg("--url")
-        .arg(format!("ws://{emulator}{WS_PATH}"))
-        .arg("--emulator")
-        .arg(emulator.to_string())
-        .arg("--moto")
-        .arg(services.moto.to_string())
-        .arg("--pid")
-        .arg(format!("ws function={}", pid(&deployment)?))
-        .args(["--subscribers", subscribers])
-        .arg("--publications")
-        .arg(publications.to_string())
-        .arg("--memory-mb")
-        .arg(memory_mb.to_string())
-        .timeout(Duration::from_secs(30 * 60))
-        .run()?;
-    deployment.ensure_running()?;
-    // Warm first, so the function has answered (and is polling again).
-    let handshake = || crate::bench_targets::websocket_handshake(emulator, WS_PATH);
-    let warm = crate::bench_targets::median((0..7).map(|_| handshake()).collect::<Result<_>>()?);
-    // A fresh bootstrap: the old one stopped, a client's `$connect` waiting
-    // in the emulator (its invocation queued in the runtime API) while the
-    // new one starts.
     let index = deployment
         .functions
         .iter()
         .position(|(name, _)| *name == ws)
         .context("the deployment has no ws function")?;
+    let emulator = deployment.emulator;
+    let welcome = |wait| crate::bench_targets::websocket_welcome(emulator, WS_PATH, wait);
+    // The first one creates the table; then the function is warm.
+    welcome(Duration::from_secs(120))?;
+    let warm = crate::bench_targets::median(
+        (0..7)
+            .map(|_| welcome(Duration::from_secs(30)))
+            .collect::<Result<_>>()?,
+    );
+    // A fresh bootstrap, a client connecting as it starts (its `$connect`
+    // queued in the runtime API until the function asks for it). The old
+    // one is stopped first, and whatever it had asked the runtime API for
+    // is let go.
     let cmd = function_cmd(
         workspace, &built, &services, example, port, "ws", None, variant,
     )?;
     drop(deployment.children.remove(index));
-    // Whatever the stopped function had asked the runtime API for is let go.
     thread::sleep(Duration::from_secs(2));
     let started = Instant::now();
-    deployment.children.insert(index, cmd.spawn()?);
-    handshake()?;
+    let fresh = cmd.spawn()?;
+    deployment.functions[index].1 = fresh.id();
+    deployment.children.insert(index, fresh);
+    welcome(Duration::from_secs(60))?;
     let cold = started.elapsed();
     eprintln!(
         "xtask: aws: ws function start-up: {:.1} ms fresh, {:.1} ms warm",
@@ -1162,7 +1141,29 @@ pub fn bench_targets(
         .arg("--binary")
         .arg(built.bin(&ws)?)
         .timeout(Duration::from_secs(60))
-        .run()
+        .run()?;
+    let memory_mb = template_memory_mb(&std::fs::read_to_string(example.template(workspace))?)
+        .context("template.yaml names no MemorySize")?;
+    Cmd::new(driver)
+        .arg("--out")
+        .arg(out)
+        .arg("aws")
+        .arg("--url")
+        .arg(format!("ws://{emulator}{WS_PATH}"))
+        .arg("--emulator")
+        .arg(emulator.to_string())
+        .arg("--moto")
+        .arg(services.moto.to_string())
+        .arg("--pid")
+        .arg(format!("ws function={}", deployment.functions[index].1))
+        .args(["--subscribers", subscribers])
+        .arg("--publications")
+        .arg(publications.to_string())
+        .arg("--memory-mb")
+        .arg(memory_mb.to_string())
+        .timeout(Duration::from_secs(30 * 60))
+        .run()?;
+    deployment.ensure_running()
 }
 
 /// The `MemorySize` of a SAM template (its `Globals`' or the first

@@ -52,8 +52,9 @@ pub fn run(workspace: &Workspace, args: &Args) -> Result<()> {
         .run()?;
     let driver = workspace.target_dir.join("release/xws-bench-targets");
     let out: PathBuf = workspace.target_dir.join("xws-bench/targets.json");
-    // Only this run's parts in the report.
-    if out.exists() {
+    // Only this run's parts in the report; `--only` replaces its part and
+    // keeps the other's.
+    if args.only.is_none() && out.exists() {
         std::fs::remove_file(&out).with_context(|| format!("removing {}", out.display()))?;
     }
     let wants = |target: crate::Target| args.only.is_none_or(|only| only == target);
@@ -83,30 +84,52 @@ pub fn run(workspace: &Workspace, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// How long a WebSocket handshake at `addr`'s `path` takes to be answered
-/// `101` (TCP connect included); the connection is dropped after.
-pub fn websocket_handshake(addr: SocketAddr, path: &str) -> Result<Duration> {
+/// How long a WebSocket at `addr`'s `path` takes to open and get the
+/// server's first frame (the chat's `welcome`, which its `open` hook sends),
+/// TCP connect included, waiting at most `wait`; the connection is dropped
+/// after. Waiting for that frame also lets the open hook finish before the
+/// client leaves: on AWS it is delivered by a second invocation, which waits
+/// for a connection gone too early and would hold up the next event.
+pub fn websocket_welcome(addr: SocketAddr, path: &str, wait: Duration) -> Result<Duration> {
     let started = Instant::now();
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    stream.set_read_timeout(Some(wait))?;
     stream.set_nodelay(true)?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )?;
-    let mut head = [0u8; 12];
-    stream
-        .read_exact(&mut head)
-        .with_context(|| format!("no answer to a WebSocket handshake at {addr}{path}"))?;
-    let elapsed = started.elapsed();
-    if &head[9..12] != b"101" {
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let head_end = loop {
+        let read = stream
+            .read(&mut chunk)
+            .with_context(|| format!("no answer to a WebSocket handshake at {addr}{path}"))?;
+        if read == 0 {
+            bail!("{addr}{path} closed the connection during the handshake");
+        }
+        received.extend_from_slice(&chunk[..read]);
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    if !received.starts_with(b"HTTP/1.1 101") {
+        let line = received.split(|&b| b == b'\r').next().unwrap_or_default();
         bail!(
             "a WebSocket handshake at {addr}{path} was answered {:?}",
-            String::from_utf8_lossy(&head)
+            String::from_utf8_lossy(line)
         );
     }
-    Ok(elapsed)
+    if received.len() == head_end {
+        let read = stream
+            .read(&mut chunk)
+            .with_context(|| format!("no first frame from {addr}{path}"))?;
+        if read == 0 {
+            bail!("{addr}{path} closed the WebSocket before its first frame");
+        }
+    }
+    Ok(started.elapsed())
 }
 
 /// The median of `samples` (the upper one of an even count).
@@ -120,23 +143,34 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
-    /// A server that answers one request with `status`.
-    fn answer_once(status: &'static str) -> SocketAddr {
+    /// A server that answers one request with `answer`.
+    fn answer_once(answer: &'static str) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
             let mut request = [0u8; 1024];
             let _ = stream.read(&mut request);
-            let _ = write!(stream, "HTTP/1.1 {status}\r\n\r\n");
+            let _ = stream.write_all(answer.as_bytes());
         });
         addr
     }
 
     #[test]
-    fn a_handshake_counts_only_when_switched() {
-        assert!(websocket_handshake(answer_once("101 Switching Protocols"), "/api/ws").is_ok());
-        let refused = websocket_handshake(answer_once("401 Unauthorized"), "/api/ws");
+    fn a_websocket_counts_once_switched_and_welcomed() {
+        let wait = Duration::from_secs(5);
+        let welcomed = "HTTP/1.1 101 Switching Protocols\r\n\r\n\u{81}\u{2}hi";
+        assert!(websocket_welcome(answer_once(welcomed), "/", wait).is_ok());
+        let silent = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+        let closed = websocket_welcome(answer_once(silent), "/", wait);
+        assert!(
+            closed
+                .unwrap_err()
+                .to_string()
+                .contains("before its first frame")
+        );
+        let refused =
+            websocket_welcome(answer_once("HTTP/1.1 401 Unauthorized\r\n\r\n"), "/", wait);
         assert!(refused.unwrap_err().to_string().contains("401"));
     }
 

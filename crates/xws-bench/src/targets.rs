@@ -44,9 +44,10 @@ pub struct CloudflareReport {
 pub struct CloudflareColdStart {
     /// From starting `wrangler dev` to the first `200` on `/` (the Worker entry answering).
     pub spawn_to_serving_ms: f64,
-    /// The first WebSocket handshake after that: the Durable Object's first request.
+    /// The first WebSocket after that, opened and welcomed: the Durable Object's first
+    /// request.
     pub first_websocket_ms: f64,
-    /// A WebSocket handshake to the warm object (median of several).
+    /// A WebSocket opened and welcomed by the warm object (median of several).
     pub warm_websocket_ms: f64,
 }
 
@@ -127,10 +128,10 @@ pub struct AwsFanout {
 /// Start-up of the ws function through the emulator: a `$connect` answered.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AwsColdStart {
-    /// From starting a fresh bootstrap (with a `$connect` waiting for it) to the handshake's
-    /// answer.
+    /// From starting a fresh bootstrap (a client connecting at once) to the WebSocket opened
+    /// and welcomed.
     pub cold_connect_ms: f64,
-    /// A `$connect` answered by the warm function (median of several).
+    /// The same with the warm function (median of several).
     pub warm_connect_ms: f64,
     /// The bootstrap measured.
     pub binary: String,
@@ -191,8 +192,8 @@ impl CloudflareReport {
                 md,
                 "| start-up | ms |\n|---|---:|\n\
                  | `wrangler dev` started → first `200` on `/` (Worker entry) | {:.0} |\n\
-                 | first WebSocket handshake then (the Durable Object's first request) | {:.1} |\n\
-                 | WebSocket handshake, warm object (median) | {:.1} |",
+                 | first WebSocket then, opened and welcomed (the Durable Object's first request) | {:.1} |\n\
+                 | WebSocket opened and welcomed, warm object (median of 7) | {:.1} |",
                 cold.spawn_to_serving_ms, cold.first_websocket_ms, cold.warm_websocket_ms
             );
             if let (Some(new), Some(known)) = (self.new_room_join_ms, self.known_room_join_ms) {
@@ -298,15 +299,21 @@ impl AwsReport {
             let _ = writeln!(
                 md,
                 "| ws function start-up (through the emulator) | ms |\n|---|---:|\n\
-                 | fresh bootstrap started, `$connect` waiting → answered | {:.1} |\n\
-                 | `$connect` answered by the warm function (median) | {:.1} |\n\
-                 | difference (the function's init, as Lambda's Init Duration counts it, roughly) | {:.1} |\n\n\
-                 Bootstrap measured: `{}`, {:.1} MB.\n",
+                 | fresh bootstrap started, a client connecting at once → opened and welcomed | {:.1} |\n\
+                 | the same, warm function (median of 7) | {:.1} |\n\
+                 | difference: the function's own start-up, roughly | {:.1} |\n\n\
+                 Bootstrap measured: `{}`, {:.1} MB ({}).\n",
                 cold.cold_connect_ms,
                 cold.warm_connect_ms,
                 cold.cold_connect_ms - cold.warm_connect_ms,
                 cold.binary,
-                cold.binary_bytes as f64 / 1e6
+                cold.binary_bytes as f64 / 1e6,
+                if cold.binary.contains("/debug/") {
+                    "a debug build, as the test command runs it: unoptimized, so its init and CPU \
+                     are upper bounds"
+                } else {
+                    "an optimized build"
+                },
             );
         }
     }

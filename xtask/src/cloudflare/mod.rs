@@ -324,7 +324,8 @@ pub fn bench_targets(
         thread::sleep(Duration::from_millis(20));
     }
     let serving = started.elapsed();
-    let handshake = || crate::bench_targets::websocket_handshake(addr, "/api/ws");
+    let handshake =
+        || crate::bench_targets::websocket_welcome(addr, "/api/ws", Duration::from_secs(60));
     let first = handshake()?;
     let warm = crate::bench_targets::median((0..7).map(|_| handshake()).collect::<Result<_>>()?);
     let ms = |duration: Duration| format!("{:.3}", duration.as_secs_f64() * 1e3);

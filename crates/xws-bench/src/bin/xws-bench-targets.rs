@@ -262,7 +262,13 @@ async fn cloudflare(
     part.loads.push(row);
 
     for &subscribers in fanouts {
-        let room = fanout::join(url, &format!("targets-fanout-{subscribers}"), subscribers).await?;
+        let room = fanout::join(
+            url,
+            &format!("targets-fanout-{subscribers}"),
+            subscribers,
+            subscribers,
+        )
+        .await?;
         if room.subscribers() < subscribers {
             tracing::warn!(
                 joined = room.subscribers(),
@@ -372,10 +378,13 @@ impl AwsStack {
         publications: u32,
         memory_mb: u32,
     ) -> anyhow::Result<AwsFanout> {
+        // The local function runs one event at a time: ten joins in flight keep every one
+        // within the client's timeout.
         let room = fanout::join(
             &self.url,
             &format!("targets-aws-{subscribers}"),
             subscribers,
+            10,
         )
         .await?;
         let load = FanoutLoad {

@@ -43,7 +43,7 @@ struct Tally {
 
 /// Runs the fan-out load against the chat endpoint `url`, in [`ROOM`].
 pub async fn run(url: &str, load: FanoutLoad) -> anyhow::Result<Outcome> {
-    let room = join(url, ROOM, load.subscribers).await?;
+    let room = join(url, ROOM, load.subscribers, load.subscribers).await?;
     let (outcome, room) = publish(room, load).await?;
     room.close().await;
     Ok(outcome)
@@ -71,15 +71,29 @@ impl JoinedRoom {
 }
 
 /// Opens `subscribers` connections and a publisher's at the chat endpoint `url`, all joined
-/// to `room`; subscribers that failed to join are counted, the publisher must join.
-pub async fn join(url: &str, room: &str, subscribers: usize) -> anyhow::Result<JoinedRoom> {
-    let opened = connect_and_join_many(url, room, subscribers).await;
+/// to `room`, `at_once` subscribers at a time (a server that handles one event at a time,
+/// such as a local Lambda function, would time out the rest); subscribers that failed to
+/// join are counted, the publisher must join.
+pub async fn join(
+    url: &str,
+    room: &str,
+    subscribers: usize,
+    at_once: usize,
+) -> anyhow::Result<JoinedRoom> {
+    let mut joined = Vec::with_capacity(subscribers);
+    let mut failed = 0;
+    while joined.len() + failed < subscribers {
+        let batch = at_once.max(1).min(subscribers - joined.len() - failed);
+        let opened = connect_and_join_many(url, room, batch).await;
+        joined.extend(opened.clients);
+        failed += opened.failed;
+    }
     let mut publisher = connect(url, ClientProfile::Throughput).await?;
     join_room(&mut publisher, room).await?;
     Ok(JoinedRoom {
         room: room.to_owned(),
-        subscribers: opened.clients,
-        failed: opened.failed,
+        subscribers: joined,
+        failed,
         publisher,
     })
 }
