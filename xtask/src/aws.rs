@@ -351,6 +351,14 @@ fn start_services(workspace: &Workspace, bin: &Path) -> Result<Services> {
     let mut children = vec![
         Cmd::new(bin.join("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &moto.port().to_string()])
+            // Where its request recorder writes, when a benchmark turns it
+            // on (`/moto-api/recorder/start-recording`): off by default.
+            .env(
+                "MOTO_RECORDER_FILEPATH",
+                workspace
+                    .target_dir
+                    .join(format!("moto-recording-{}.jsonl", moto.port())),
+            )
             .spawn()?,
     ];
     let keys = local(free_port()?);
@@ -392,6 +400,8 @@ fn start_services(workspace: &Workspace, bin: &Path) -> Result<Services> {
 struct Deployment {
     emulator: SocketAddr,
     children: Vec<ChildGuard>,
+    /// Each function's name and process id (the first children).
+    functions: Vec<(String, u32)>,
 }
 
 impl Deployment {
@@ -467,38 +477,14 @@ fn deploy(
         };
         std::iter::repeat_n(*function, copies)
     });
+    let mut functions = Vec::new();
     for function in started {
-        let name = example.function(function);
-        let cmd = Cmd::new(built.bin(&name)?)
-            // What Lambda gives a function.
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://{lambda}/.rt/{name}"),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", &name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("XWS_CREATE_TABLE", "1")
-            // As the template does: the page connects to the WebSocket API
-            // by its own URL. `localhost` rather than the page's
-            // 127.0.0.1, so the page reaches it as another host, as on AWS.
-            .env(
-                "XWS_WEBSOCKET_URL",
-                format!("ws://localhost:{port}{WS_PATH}"),
-            )
-            .env("RUST_LOG", "info");
-        let cmd = aws_env(cmd, example, services, emulator, variant);
-        let cmd = match token {
-            Some(token) => cmd.env("CHAT_TOKEN", token),
-            None => cmd.env_remove("CHAT_TOKEN"),
-        };
-        // A variant's tests read what its functions logged.
-        let cmd = if variant.scope.is_empty() {
-            cmd
-        } else {
-            cmd.log_to(function_log(workspace, &name, variant))
-        };
-        children.push(cmd.spawn()?);
+        let cmd = function_cmd(
+            workspace, built, services, example, port, function, token, variant,
+        )?;
+        let child = cmd.spawn()?;
+        functions.push((example.function(function), child.id()));
+        children.push(child);
     }
     let invoke = |function: &str| {
         let name = example.function(function);
@@ -532,9 +518,60 @@ fn deploy(
         Duration::from_secs(30),
         "the API Gateway emulator",
     )?;
-    let mut deployment = Deployment { emulator, children };
+    let mut deployment = Deployment {
+        emulator,
+        children,
+        functions,
+    };
     deployment.ensure_running()?;
     Ok(deployment)
+}
+
+/// The command that runs `example`'s `function` against the runtime API,
+/// as Lambda would, behind the emulator on `port`.
+#[allow(clippy::too_many_arguments)]
+fn function_cmd(
+    workspace: &Workspace,
+    built: &Built,
+    services: &Services,
+    example: &Example,
+    port: u16,
+    function: &str,
+    token: Option<&str>,
+    variant: Variant,
+) -> Result<Cmd> {
+    let lambda = services.lambda;
+    let emulator = local(port);
+    let name = example.function(function);
+    let cmd = Cmd::new(built.bin(&name)?)
+        // What Lambda gives a function.
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://{lambda}/.rt/{name}"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", &name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("XWS_CREATE_TABLE", "1")
+        // As the template does: the page connects to the WebSocket API
+        // by its own URL. `localhost` rather than the page's
+        // 127.0.0.1, so the page reaches it as another host, as on AWS.
+        .env(
+            "XWS_WEBSOCKET_URL",
+            format!("ws://localhost:{port}{WS_PATH}"),
+        )
+        .env("RUST_LOG", "info");
+    let cmd = aws_env(cmd, example, services, emulator, variant);
+    let cmd = match token {
+        Some(token) => cmd.env("CHAT_TOKEN", token),
+        None => cmd.env_remove("CHAT_TOKEN"),
+    };
+    // A variant's tests read what its functions logged.
+    Ok(if variant.scope.is_empty() {
+        cmd
+    } else {
+        cmd.log_to(function_log(workspace, &name, variant))
+    })
 }
 
 /// Where a variant deployment's `function` (its full name) logs.
@@ -1034,5 +1071,118 @@ fn test_args(variant: Variant) -> &'static [&'static str] {
         &["--test-threads=1"]
     } else {
         &[]
+    }
+}
+
+/// The AWS part of `cargo xtask bench-targets`: the chat deployed on the
+/// local stack (moto recording its requests); first the ws function's
+/// start-up (a fresh bootstrap started with a client connecting at once,
+/// against the warm one), then the load driver's fan-outs to each of
+/// `subscribers`. Start-up goes first: after the 100-subscriber room leaves
+/// at once, the local stack has been seen to stop answering for minutes.
+pub fn bench_targets(
+    workspace: &Workspace,
+    driver: &Path,
+    out: &Path,
+    subscribers: &str,
+    publications: u32,
+) -> Result<()> {
+    let example = Example::named("chat")?;
+    let bin = venv()?;
+    let built = build_all(workspace, &[example])?;
+    let services = start_services(workspace, &bin)?;
+    let port = free_port()?;
+    // No token: the chat open, as a deployment without CHAT_TOKEN.
+    let variant = Variant::default();
+    let mut deployment = deploy(workspace, &built, &services, example, port, None, variant)?;
+    let ws = example.function("ws");
+    let index = deployment
+        .functions
+        .iter()
+        .position(|(name, _)| *name == ws)
+        .context("the deployment has no ws function")?;
+    let emulator = deployment.emulator;
+    let welcome = |wait| crate::bench_targets::websocket_welcome(emulator, WS_PATH, wait);
+    // The first one creates the table; then the function is warm.
+    welcome(Duration::from_secs(120))?;
+    let warm = crate::bench_targets::median(
+        (0..7)
+            .map(|_| welcome(Duration::from_secs(30)))
+            .collect::<Result<_>>()?,
+    );
+    // A fresh bootstrap, a client connecting as it starts (its `$connect`
+    // queued in the runtime API until the function asks for it). The old
+    // one is stopped first, and whatever it had asked the runtime API for
+    // is let go.
+    let cmd = function_cmd(
+        workspace, &built, &services, example, port, "ws", None, variant,
+    )?;
+    drop(deployment.children.remove(index));
+    thread::sleep(Duration::from_secs(2));
+    let started = Instant::now();
+    let fresh = cmd.spawn()?;
+    deployment.functions[index].1 = fresh.id();
+    deployment.children.insert(index, fresh);
+    welcome(Duration::from_secs(60))?;
+    let cold = started.elapsed();
+    eprintln!(
+        "xtask: aws: ws function start-up: {:.1} ms fresh, {:.1} ms warm",
+        cold.as_secs_f64() * 1e3,
+        warm.as_secs_f64() * 1e3
+    );
+    Cmd::new(driver)
+        .arg("--out")
+        .arg(out)
+        .arg("aws-cold")
+        .arg("--cold-ms")
+        .arg(format!("{:.3}", cold.as_secs_f64() * 1e3))
+        .arg("--warm-ms")
+        .arg(format!("{:.3}", warm.as_secs_f64() * 1e3))
+        .arg("--binary")
+        .arg(built.bin(&ws)?)
+        .timeout(Duration::from_secs(60))
+        .run()?;
+    let memory_mb = template_memory_mb(&std::fs::read_to_string(example.template(workspace))?)
+        .context("template.yaml names no MemorySize")?;
+    Cmd::new(driver)
+        .arg("--out")
+        .arg(out)
+        .arg("aws")
+        .arg("--url")
+        .arg(format!("ws://{emulator}{WS_PATH}"))
+        .arg("--emulator")
+        .arg(emulator.to_string())
+        .arg("--moto")
+        .arg(services.moto.to_string())
+        .arg("--pid")
+        .arg(format!("ws function={}", deployment.functions[index].1))
+        .args(["--subscribers", subscribers])
+        .arg("--publications")
+        .arg(publications.to_string())
+        .arg("--memory-mb")
+        .arg(memory_mb.to_string())
+        .timeout(Duration::from_secs(30 * 60))
+        .run()?;
+    deployment.ensure_running()
+}
+
+/// The `MemorySize` of a SAM template (its `Globals`' or the first
+/// function's).
+fn template_memory_mb(template: &str) -> Option<u32> {
+    template
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("MemorySize:"))
+        .and_then(|size| size.trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_size_is_read_from_the_template() {
+        let template = "Globals:\n  Function:\n    Runtime: provided.al2023\n    MemorySize: 256\n";
+        assert_eq!(template_memory_mb(template), Some(256));
+        assert_eq!(template_memory_mb("Globals: {}\n"), None);
     }
 }

@@ -8,6 +8,7 @@
 mod autobahn;
 mod aws;
 mod bench;
+mod bench_targets;
 mod browser;
 mod cloudflare;
 mod fuzz;
@@ -59,6 +60,10 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// The chat on the other targets (workerd, the local AWS stack): CPU per
+    /// message and delivery, latency, calls and cost per publication, cold
+    /// starts; writes target/xws-bench/targets.{json,md}.
+    BenchTargets(bench_targets::Args),
     /// Run the examples' AWS tests (moto, the Lambda runtime API of cargo lambda, the API Gateway emulator, cfn-lint).
     TestAws {
         /// The examples to test (chat, dashboard); none: every one.
@@ -113,7 +118,7 @@ enum Command {
 }
 
 /// A deployment target with its own build.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Target {
     /// Cloudflare Workers (Durable Objects).
     Cloudflare,
@@ -157,6 +162,7 @@ fn main() -> ExitCode {
         Command::Wasm => wasm::build_core(&workspace),
         Command::Services => services::check(&workspace),
         Command::Bench { args } => bench::run(&workspace, args),
+        Command::BenchTargets(args) => bench_targets::run(&workspace, args),
         Command::Autobahn { subset } => autobahn::run(&workspace, *subset),
         Command::Fuzz {
             seconds,

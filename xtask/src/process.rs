@@ -255,6 +255,11 @@ pub struct ChildGuard {
 }
 
 impl ChildGuard {
+    /// The process id (of the process group's leader).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Fails when the process already exited (it could not bind its port,
     /// for instance), naming the command and its exit status.
     pub fn ensure_running(&mut self) -> Result<()> {

@@ -28,6 +28,7 @@ pub mod runner;
 pub mod scenario;
 pub mod server;
 pub mod soak;
+pub mod targets;
 
 /// Logs to stderr, at `RUST_LOG` or `info`: what the bins print as they run.
 pub fn init_tracing() {

@@ -109,20 +109,7 @@ impl RunningServer {
 
     /// CPU time the server has used so far (user + system), from `/proc/PID/stat`.
     pub fn cpu_time(&self) -> anyhow::Result<Duration> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
-        // Fields after the command name (which may hold spaces) start after the last ')'.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        let ticks = |index: usize| -> anyhow::Result<u64> {
-            Ok(fields.get(index).context("short /proc/PID/stat")?.parse()?)
-        };
-        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
-        let total = ticks(11)? + ticks(12)?;
-        Ok(Duration::from_secs_f64(
-            total as f64 / CLOCK_TICKS_PER_SECOND,
-        ))
+        process_cpu_time(self.pid())
     }
 
     async fn wait_listening(&mut self, log: &Path) -> anyhow::Result<()> {
@@ -158,9 +145,67 @@ impl Drop for RunningServer {
     }
 }
 
+/// CPU time process `pid` has used so far (user + system), from `/proc/PID/stat`: how the
+/// benchmarks measure servers they did not start too (workerd, a Lambda function).
+pub fn process_cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat"))?;
+    cpu_time_of_stat(&stat)
+}
+
+/// User + system time of a `/proc/PID/stat` line.
+fn cpu_time_of_stat(stat: &str) -> anyhow::Result<Duration> {
+    // Fields after the command name (which may hold spaces and parentheses) start after the
+    // last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |index: usize| -> anyhow::Result<u64> {
+        Ok(fields.get(index).context("short /proc/PID/stat")?.parse()?)
+    };
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+    let total = ticks(11)? + ticks(12)?;
+    Ok(Duration::from_secs_f64(
+        total as f64 / CLOCK_TICKS_PER_SECOND,
+    ))
+}
+
 /// A port free right now on 127.0.0.1 (the kernel picks it).
 fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
         .local_addr()?
         .port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_adds_user_and_system_ticks_after_the_name() {
+        // A command name with a space and a ')' in it, utime 250 and stime 50 ticks.
+        let stat = "4242 (work erd) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0";
+        assert_eq!(
+            cpu_time_of_stat(stat).unwrap(),
+            Duration::from_secs_f64(3.0)
+        );
+    }
+
+    #[test]
+    fn a_short_stat_line_is_an_error() {
+        assert!(cpu_time_of_stat("4242 (workerd) S 1 2").is_err());
+    }
+
+    #[test]
+    fn this_process_cpu_time_grows_while_it_spins() {
+        let before = process_cpu_time(std::process::id()).unwrap();
+        // Ticks are 10 ms and the machine is shared: spin until one is counted, or give up.
+        let spin = Instant::now();
+        let mut after = before;
+        while after <= before && spin.elapsed() < Duration::from_secs(10) {
+            after = process_cpu_time(std::process::id()).unwrap();
+        }
+        assert!(after > before, "no CPU counted in 10 s of spinning");
+    }
 }

@@ -291,3 +291,71 @@ fn package_args() -> Vec<String> {
     args.extend(["--features".to_owned(), features.join(",")]);
     args
 }
+
+/// The Cloudflare part of `cargo xtask bench-targets`: the chat worker
+/// built as deployed (wasm-opt), served by a fresh `wrangler dev` without
+/// the tests' vars (the deployed defaults), its start-up timed here, then
+/// the load driver's joins, chat room and fan-outs to each of `fanout`.
+pub fn bench_targets(
+    workspace: &Workspace,
+    driver: &std::path::Path,
+    out: &std::path::Path,
+    fanout: &str,
+    seconds: u64,
+) -> Result<()> {
+    let tools = tools()?;
+    let built = build_with(
+        workspace,
+        &tools,
+        workers::named(Some("chat"))?,
+        Optimize::Size,
+    )?;
+    let ports = wrangler::free_ports(2)?;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], ports[0]));
+    let started = Instant::now();
+    let mut server = Wrangler::spawn(workspace, &tools, &built, ports[0], Some(ports[1]), None)?;
+    // `/` is the Worker entry's page, which never reaches the Durable Object.
+    let deadline = started + Duration::from_secs(120);
+    while !wrangler::http_status_within(addr, "/", Duration::from_secs(5)).is_ok_and(|s| s == 200) {
+        server.ensure_running()?;
+        if Instant::now() >= deadline || process::interrupted() {
+            bail!("the chat worker did not answer / within 120 s");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let serving = started.elapsed();
+    let handshake =
+        || crate::bench_targets::websocket_welcome(addr, "/api/ws", Duration::from_secs(60));
+    let first = handshake()?;
+    let warm = crate::bench_targets::median((0..7).map(|_| handshake()).collect::<Result<_>>()?);
+    let ms = |duration: Duration| format!("{:.3}", duration.as_secs_f64() * 1e3);
+    eprintln!(
+        "xtask: cloudflare start-up: serving after {} ms, first WebSocket {} ms, warm {} ms",
+        ms(serving),
+        ms(first),
+        ms(warm)
+    );
+    let (proxy, worker) = server.workerd_pids()?;
+    process::Cmd::new(driver)
+        .arg("--out")
+        .arg(out)
+        .arg("cloudflare")
+        .arg("--url")
+        .arg(format!("ws://{addr}/api/ws"))
+        .arg("--pid")
+        .arg(format!("worker workerd={worker}"))
+        .arg("--pid")
+        .arg(format!("proxy workerd={proxy}"))
+        .args(["--fanout", fanout])
+        .arg("--seconds")
+        .arg(seconds.to_string())
+        .arg("--spawn-to-serving-ms")
+        .arg(ms(serving))
+        .arg("--first-websocket-ms")
+        .arg(ms(first))
+        .arg("--warm-websocket-ms")
+        .arg(ms(warm))
+        .timeout(Duration::from_secs(30 * 60))
+        .run()?;
+    server.ensure_running()
+}

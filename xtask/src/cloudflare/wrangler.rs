@@ -149,6 +149,36 @@ impl Wrangler {
     /// answers `/` with 200; Linux only (`ss`, `/proc`). Probing its
     /// debug port makes workerd log an "RPC connection broken" line.
     pub fn direct_url(&self) -> Result<String> {
+        let (_, port, _) = self.worker_workerd()?;
+        Ok(format!("http://127.0.0.1:{port}"))
+    }
+
+    /// The process ids of wrangler's proxy workerd (on [`Wrangler::url`])
+    /// and of the workerd running the worker itself (the one
+    /// [`Wrangler::direct_url`] finds), for what each costs.
+    pub fn workerd_pids(&self) -> Result<(u32, u32)> {
+        let (proxy, _, worker) = self.worker_workerd()?;
+        Ok((proxy, worker))
+    }
+
+    /// The proxy's pid, and the port and pid of the worker's own workerd:
+    /// the sibling that answers `/` with 200.
+    fn worker_workerd(&self) -> Result<(u32, u16, u32)> {
+        let (proxy, siblings) = self.workerd_sockets()?;
+        siblings
+            .into_iter()
+            .find(|&(port, _)| {
+                let addr = SocketAddr::from(([127, 0, 0, 1], port));
+                http_status_within(addr, "/", Duration::from_secs(2)).is_ok_and(|s| s == 200)
+            })
+            .map(|(port, pid)| (proxy, port, pid))
+            .with_context(|| format!("no workerd of the {} worker answers / directly", self.name))
+    }
+
+    /// The proxy workerd's pid and the (port, pid) of every other workerd
+    /// wrangler started listening on 127.0.0.1: found as the sibling
+    /// workerd (same parent); Linux only (`ss`, `/proc`).
+    fn workerd_sockets(&self) -> Result<(u32, Vec<(u16, u32)>)> {
         // `ss` is Debian's iproute2: on the machines, installed if missing.
         crate::tools::apt_install(&["iproute2"])?;
         let listening = Cmd::new("ss").args(["-ltnpH"]).read()?;
@@ -179,15 +209,11 @@ impl Wrangler {
             .map(|&(_, pid)| pid)
             .context("no workerd listens on wrangler's port")?;
         let wrangler = parent(proxy).context("the proxy workerd has no parent")?;
-        sockets
-            .iter()
-            .filter(|&&(_, pid)| pid != proxy && parent(pid) == Some(wrangler))
-            .map(|&(port, _)| SocketAddr::from(([127, 0, 0, 1], port)))
-            .find(|&addr| {
-                http_status_within(addr, "/", Duration::from_secs(2)).is_ok_and(|s| s == 200)
-            })
-            .map(|addr| format!("http://{addr}"))
-            .with_context(|| format!("no workerd of the {} worker answers / directly", self.name))
+        let siblings = sockets
+            .into_iter()
+            .filter(|&(_, pid)| pid != proxy && parent(pid) == Some(wrangler))
+            .collect();
+        Ok((proxy, siblings))
     }
 
     /// Fails if wrangler exited.
@@ -221,7 +247,7 @@ fn http_status(addr: SocketAddr, path: &str) -> Result<u16> {
     http_status_within(addr, path, Duration::from_secs(10))
 }
 
-fn http_status_within(addr: SocketAddr, path: &str, wait: Duration) -> Result<u16> {
+pub(super) fn http_status_within(addr: SocketAddr, path: &str, wait: Duration) -> Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(wait))?;
     write!(

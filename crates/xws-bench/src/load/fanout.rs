@@ -41,11 +41,73 @@ struct Tally {
     last_delivery_us: AtomicU64,
 }
 
-/// Runs the fan-out load against the chat endpoint `url`.
+/// Runs the fan-out load against the chat endpoint `url`, in [`ROOM`].
 pub async fn run(url: &str, load: FanoutLoad) -> anyhow::Result<Outcome> {
-    let opened = connect_and_join_many(url, ROOM, load.subscribers).await;
+    let room = join(url, ROOM, load.subscribers, load.subscribers).await?;
+    let (outcome, room) = publish(room, load).await?;
+    room.close().await;
+    Ok(outcome)
+}
+
+/// A room joined by its subscribers and its publisher, ready to publish in: what a fan-out
+/// costs the server can then be measured apart from what the joins cost it.
+pub struct JoinedRoom {
+    room: String,
+    subscribers: Vec<Client>,
+    failed: usize,
+    publisher: Client,
+}
+
+impl JoinedRoom {
+    /// Subscribers that joined.
+    pub fn subscribers(&self) -> usize {
+        self.subscribers.len()
+    }
+
+    /// Closes the publisher's connection and drops the subscribers'.
+    pub async fn close(mut self) {
+        let _ = self.publisher.close(None).await;
+    }
+}
+
+/// Opens `subscribers` connections and a publisher's at the chat endpoint `url`, all joined
+/// to `room`, `at_once` subscribers at a time (a server that handles one event at a time,
+/// such as a local Lambda function, would time out the rest); subscribers that failed to
+/// join are counted, the publisher must join.
+pub async fn join(
+    url: &str,
+    room: &str,
+    subscribers: usize,
+    at_once: usize,
+) -> anyhow::Result<JoinedRoom> {
+    let mut joined = Vec::with_capacity(subscribers);
+    let mut failed = 0;
+    while joined.len() + failed < subscribers {
+        let batch = at_once.max(1).min(subscribers - joined.len() - failed);
+        let opened = connect_and_join_many(url, room, batch).await;
+        joined.extend(opened.clients);
+        failed += opened.failed;
+    }
     let mut publisher = connect(url, ClientProfile::Throughput).await?;
-    join_room(&mut publisher, ROOM).await?;
+    join_room(&mut publisher, room).await?;
+    Ok(JoinedRoom {
+        room: room.to_owned(),
+        subscribers: joined,
+        failed,
+        publisher,
+    })
+}
+
+/// Publishes `load` (its rate and duration; its subscriber count is the room's) in `room`
+/// and waits for the deliveries; the room is handed back still open, so that what its
+/// connections' closing costs the server can be kept out of a measurement.
+pub async fn publish(room: JoinedRoom, load: FanoutLoad) -> anyhow::Result<(Outcome, JoinedRoom)> {
+    let JoinedRoom {
+        room,
+        subscribers: joined,
+        failed,
+        mut publisher,
+    } = room;
     let messages = (load.duration.as_secs_f64() * f64::from(load.rate_per_s)).ceil() as usize;
     let tally = Arc::new(Tally {
         deliveries: (0..messages).map(|_| AtomicU64::new(0)).collect(),
@@ -54,9 +116,8 @@ pub async fn run(url: &str, load: FanoutLoad) -> anyhow::Result<Outcome> {
     });
     let clock = Instant::now();
     let (stop, stopped) = watch::channel(false);
-    let subscribers = opened.clients.len() as u64;
-    let listeners: Vec<_> = opened
-        .clients
+    let subscribers = joined.len() as u64;
+    let listeners: Vec<_> = joined
         .into_iter()
         .map(|client| tokio::spawn(listen(client, Arc::clone(&tally), clock, stopped.clone())))
         .collect();
@@ -72,7 +133,7 @@ pub async fn run(url: &str, load: FanoutLoad) -> anyhow::Result<Outcome> {
             sent_us: micros(clock),
         };
         let request = ChatRequest::SendToRoom {
-            room_id: ROOM.to_owned(),
+            room_id: room.clone(),
             text: stamp.encode(),
         };
         if publisher
@@ -97,16 +158,20 @@ pub async fn run(url: &str, load: FanoutLoad) -> anyhow::Result<Outcome> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = stop.send(true);
+    let mut subscribers_back = Vec::with_capacity(listeners.len());
     for listener in listeners {
-        let _ = listener.await;
+        if let Ok(client) = listener.await {
+            subscribers_back.push(client);
+        }
     }
-    let _ = publisher.close(None).await;
-    Ok(summarize(
-        &tally,
-        published,
-        subscribers,
-        opened.failed as u64,
-    ))
+    let outcome = summarize(&tally, published, subscribers, failed as u64);
+    let room = JoinedRoom {
+        room,
+        subscribers: subscribers_back,
+        failed,
+        publisher,
+    };
+    Ok((outcome, room))
 }
 
 fn summarize(tally: &Tally, published: usize, subscribers: u64, failed: u64) -> Outcome {
@@ -140,13 +205,13 @@ fn micros(clock: Instant) -> u64 {
     u64::try_from(clock.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
-/// Receives publications until told to stop.
+/// Receives publications until told to stop; hands the connection back.
 async fn listen(
     mut client: Client,
     tally: Arc<Tally>,
     clock: Instant,
     mut stopped: watch::Receiver<bool>,
-) {
+) -> Client {
     loop {
         let message = tokio::select! {
             _ = stopped.wait_for(|stop| *stop) => break,
@@ -168,4 +233,5 @@ async fn listen(
         tally.slowest_us[seq].fetch_max(now_us.saturating_sub(stamp.sent_us), Ordering::Relaxed);
         tally.last_delivery_us.fetch_max(now_us, Ordering::Relaxed);
     }
+    client
 }
