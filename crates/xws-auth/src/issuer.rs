@@ -60,8 +60,12 @@ impl Issuer {
         self
     }
 
-    /// A signed token carrying `claims`.
+    /// A signed token carrying `claims`. On wasm32 HS256 only (RS256 and
+    /// ES256 signing would bring back the RustCrypto code a Worker leaves
+    /// to WebCrypto).
     pub fn issue(&self, claims: &Claims) -> Result<String, KeyError> {
+        #[cfg(target_arch = "wasm32")]
+        crate::webcrypto::install();
         Ok(jsonwebtoken::encode(&self.header, claims, &self.key)?)
     }
 }

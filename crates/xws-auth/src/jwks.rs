@@ -100,11 +100,11 @@ impl<F: FetchJwks> JwksVerifier<F> {
         Arc::clone(&self.keys().verifier)
     }
 
-    /// [`Verifier::authenticate`] with the current keys; a token whose key
+    /// [`Verifier::authenticate_async`] with the current keys; a token whose key
     /// is not among them fetches the set again (if the last fetch is older
     /// than [`JwksVerifier::min_refetch`]) and is tried once more.
     pub async fn authenticate(&self, request: &RequestInfo) -> Result<Authenticated, AuthError> {
-        match self.current().authenticate(request) {
+        match self.current().authenticate_async(request).await {
             Err(AuthError::UnknownKey(kid)) => {
                 if !self.claim_refetch() {
                     return Err(AuthError::UnknownKey(kid));
@@ -116,7 +116,7 @@ impl<F: FetchJwks> JwksVerifier<F> {
                         tracing::warn!(url = %self.url, %error, "refetching the JWKS failed")
                     }
                 }
-                self.current().authenticate(request)
+                self.current().authenticate_async(request).await
             }
             other => other,
         }

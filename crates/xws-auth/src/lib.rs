@@ -7,8 +7,10 @@
 //! not allow, and closes a peer whose token expires with 3000.
 //!
 //! It is portable like the handler: the same code runs on Tokio, in a
-//! Cloudflare Durable Object (wasm32; the RustCrypto backend of
-//! `jsonwebtoken`, which compiles there) and in a Lambda.
+//! Cloudflare Durable Object and in a Lambda. On wasm32 (a Worker) RS256
+//! and ES256 signatures are checked by the runtime's WebCrypto, which is
+//! asynchronous: there use [`Verifier::authenticate_async`] (or
+//! [`JwksVerifier`]); the synchronous calls verify HS256 only.
 //!
 //! A provider's key set at a JWKS URL: [`JwksVerifier`], which fetches it
 //! again when a token names a key it does not hold (rotation).
@@ -35,7 +37,7 @@
 //!     type Context = Identity;
 //!
 //!     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<Identity> {
-//!         match self.verifier.authenticate(request) {
+//!         match self.verifier.authenticate_async(request).await {
 //!             Ok(ok) => ok.accept(ok.identity.clone()).into(),
 //!             Err(error) => error.reject().into(), // 401 before the upgrade
 //!         }
@@ -69,7 +71,11 @@ mod expiry;
 mod issuer;
 mod jwks;
 mod patterns;
+#[cfg(any(test, target_arch = "wasm32"))]
+mod spki;
 mod verifier;
+#[cfg(target_arch = "wasm32")]
+mod webcrypto;
 
 pub use claims::{Claims, Identity, now_seconds};
 pub use credentials::{COOKIE, Credentials, PROTOCOL_PREFIX, QUERY_PARAM};

@@ -195,7 +195,36 @@ impl Verifier {
     }
 
     /// Verifies a compact JWT and returns its claims.
+    ///
+    /// On wasm32 only HS256 tokens: a Worker checks RS256 and ES256
+    /// signatures with the runtime's WebCrypto, which is asynchronous, so
+    /// they need [`verify_async`](Self::verify_async), the portable one.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        #[cfg(target_arch = "wasm32")]
+        crate::webcrypto::install();
+        let (key, validation) = self.prepare(token)?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)?;
+        Ok(data.claims)
+    }
+
+    /// [`verify`](Self::verify) on every target: the same checks and errors;
+    /// on wasm32 the signature is checked by the runtime's WebCrypto
+    /// (`crypto.subtle.verify`) instead of RustCrypto compiled to wasm
+    /// (HS256 stays in Rust).
+    pub async fn verify_async(&self, token: &str) -> Result<Claims, AuthError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.verify(token)
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (key, validation) = self.prepare(token)?;
+            crate::webcrypto::decode(token, key.algorithm, &key.key, &validation).await
+        }
+    }
+
+    /// The key for `token`'s header and what its claims must satisfy.
+    fn prepare(&self, token: &str) -> Result<(&VerifyKey, Validation), AuthError> {
         let header = jsonwebtoken::decode_header(token)?;
         let key = self.key_for(header.kid.as_deref(), header.alg)?;
         let mut validation = Validation::new(key.algorithm);
@@ -215,21 +244,38 @@ impl Verifier {
             required.push("iss");
         }
         validation.set_required_spec_claims(&required);
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)?;
-        Ok(data.claims)
+        Ok((key, validation))
     }
 
     /// Finds the token of `request` (see [`Credentials`]), verifies it and
     /// maps its claims to an [`Identity`]. On `Err`, answer the upgrade
     /// with [`AuthError::reject`] (401).
+    ///
+    /// On wasm32 only HS256 tokens (see [`verify`](Self::verify)):
+    /// [`authenticate_async`](Self::authenticate_async) is the portable one.
     pub fn authenticate(&self, request: &RequestInfo) -> Result<Authenticated, AuthError> {
         let credentials = Credentials::from_request(request).ok_or(AuthError::Missing)?;
         let claims = self.verify(&credentials.token)?;
-        Ok(Authenticated {
+        Ok(self.authenticated(claims, credentials))
+    }
+
+    /// [`authenticate`](Self::authenticate) on every target, the signature
+    /// checked as [`verify_async`](Self::verify_async) does.
+    pub async fn authenticate_async(
+        &self,
+        request: &RequestInfo,
+    ) -> Result<Authenticated, AuthError> {
+        let credentials = Credentials::from_request(request).ok_or(AuthError::Missing)?;
+        let claims = self.verify_async(&credentials.token).await?;
+        Ok(self.authenticated(claims, credentials))
+    }
+
+    fn authenticated(&self, claims: Claims, credentials: Credentials) -> Authenticated {
+        Authenticated {
             identity: self.identity(&claims),
             claims,
             protocol: credentials.protocol,
-        })
+        }
     }
 
     /// The identity verified `claims` give.

@@ -1,11 +1,47 @@
 //! The AWS clients and settings one function uses.
 
 use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig};
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::{ConnectorBuilder, proxy::ProxyConfig, tls};
 use std::{sync::Arc, time::Duration};
 
 use crate::{
     AwsError, AwsHub, Config, DynamoStreams, ManagementApi, Metrics, MetricsSnapshot, Registry,
 };
+
+/// The SDK configuration every function loads (region, credentials,
+/// `AWS_ENDPOINT_URL_*`, as `aws_config::load_defaults` does), its
+/// clients calling AWS over HTTPS with rustls on ring.
+///
+/// The SDK's `default-https-client` would be rustls on aws-lc-rs, which is
+/// several MB of every bootstrap (BENCHMARKS.md, "Deploy sizes"); ring is
+/// what the rest of the workspace's rustls uses. The connector is built
+/// the way the SDK builds its default one (proxy settings from the
+/// environment, the client's sleep and connector settings), only with the
+/// other crypto provider.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
+        .load()
+        .await
+}
+
+fn https_client() -> SharedHttpClient {
+    // `build_with_connector_fn` is hidden from the docs, but it is how
+    // aws-smithy-runtime builds its default client, and the public
+    // `build_https` would drop the proxy settings from the environment.
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
 
 /// How often a throttled DynamoDB request is tried in all.
 const DYNAMODB_ATTEMPTS: u32 = 6;
@@ -34,7 +70,7 @@ impl Aws {
     /// Like [`from_env`](Self::from_env), with `config` instead of
     /// [`Config::from_env`] (say, that plus [`Config::with_streams`]).
     pub async fn from_config(config: Config) -> Result<Self, AwsError> {
-        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let sdk = sdk_config().await;
         let aws = Self::new(&sdk, config);
         if std::env::var("XWS_CREATE_TABLE").is_ok_and(|v| v == "1") {
             aws.registry.create_if_missing().await?;

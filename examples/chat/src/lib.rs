@@ -260,12 +260,17 @@ impl ChatHandler {
 
     /// Whether `token` (the `?token=` of a request) lets a client in:
     /// always when no token is configured.
-    pub fn accepts(&self, token: Option<&str>) -> bool {
-        match &self.access {
-            Access::Open => true,
-            Access::SharedToken(expected) => token == Some(expected.as_str()),
-            Access::Jwt(verifier) => token.is_some_and(|t| verifier.verify(t).is_ok()),
-            Access::Jwks(verifier) => token.is_some_and(|t| verifier.current().verify(t).is_ok()),
+    pub async fn accepts(&self, token: Option<&str>) -> bool {
+        let verifier = match &self.access {
+            Access::Open => return true,
+            Access::SharedToken(expected) => return token == Some(expected.as_str()),
+            Access::Jwt(verifier) => verifier.clone(),
+            Access::Jwks(verifier) => verifier.current(),
+        };
+        // Awaited: on Cloudflare WebCrypto checks RS256 and ES256 signatures.
+        match token {
+            Some(token) => verifier.verify_async(token).await.is_ok(),
+            None => false,
         }
     }
 
@@ -431,7 +436,7 @@ impl Handler for ChatHandler {
 
     async fn upgrade(&self, request: &RequestInfo) -> Upgrade<ChatContext> {
         let authenticated = match &self.access {
-            Access::Jwt(verifier) => Some(verifier.authenticate(request)),
+            Access::Jwt(verifier) => Some(verifier.authenticate_async(request).await),
             Access::Jwks(verifier) => Some(verifier.authenticate(request).await),
             Access::Open | Access::SharedToken(_) => None,
         };
@@ -446,7 +451,7 @@ impl Handler for ChatHandler {
                 Err(error) => error.reject().into(),
             };
         }
-        if !self.accepts(request.query_param("token").as_deref()) {
+        if !self.accepts(request.query_param("token").as_deref()).await {
             return Reject::unauthorized("missing or wrong token").into();
         }
         let user = request

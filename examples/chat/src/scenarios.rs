@@ -725,7 +725,9 @@ pub async fn logged_metrics_count_what_peers_did(
 /// A deployment whose tokens come from an identity provider's key set
 /// (`CHAT_JWKS_URL` naming xws-auth's test keys, `CHAT_JWT_AUDIENCE` =
 /// `audience`): RS256 and ES256 tokens of the set's keys open as their
-/// `sub`; an unknown key id, an HS256 token and another audience get 401.
+/// `sub`; an unknown key id, an HS256 token, another audience and a token
+/// whose signature is not its content's (RS256 and ES256: on Cloudflare
+/// the runtime's WebCrypto checks them) get 401.
 pub async fn jwks_tokens_open_as_their_sub(
     http_base: &str,
     audience: &str,
@@ -745,7 +747,24 @@ pub async fn jwks_tokens_open_as_their_sub(
             .map_err(|e| ScenarioError::transport("signing", e))
     };
     let rsa = || Issuer::rs256_pem(RSA_PRIVATE);
+    let ec = || Issuer::es256_pem(EC_PRIVATE);
+    // Eve's claims under the signature of a token for someone else.
+    let with_eves_claims = |signed_for_another: String| -> Result<String, ScenarioError> {
+        let eve = issue(rsa(), "rsa-1", "eve", audience)?;
+        let eves_claims = eve.split('.').nth(1).unwrap_or_default();
+        let mut parts: Vec<&str> = signed_for_another.split('.').collect();
+        parts[1] = eves_claims;
+        Ok(parts.join("."))
+    };
     let refused = [
+        (
+            "an RS256 signature of other claims",
+            with_eves_claims(issue(rsa(), "rsa-1", "mallory", audience)?)?,
+        ),
+        (
+            "an ES256 signature of other claims",
+            with_eves_claims(issue(ec(), "ec-1", "mallory", audience)?)?,
+        ),
         ("an unknown key id", issue(rsa(), "rsa-9", "eve", audience)?),
         (
             "another audience",
@@ -767,7 +786,7 @@ pub async fn jwks_tokens_open_as_their_sub(
     }
     let room = unique_room("jwks");
     let ada = issue(rsa(), "rsa-1", "ada", audience)?;
-    let bob = issue(Issuer::es256_pem(EC_PRIVATE), "ec-1", "bob", audience)?;
+    let bob = issue(ec(), "ec-1", "bob", audience)?;
     let mut peers = Vec::new();
     for (label, token) in [("ada (RS256)", ada), ("bob (ES256)", bob)] {
         let mut peer = WsClient::connect(&format!("{ws}?token={token}"), label, timeout).await?;

@@ -131,7 +131,7 @@ async fn broadcast_route(
     Query(query): Query<TokenQuery>,
     body: axum::body::Body,
 ) -> Response {
-    if !state.handler.accepts(query.token.as_deref()) {
+    if !state.handler.accepts(query.token.as_deref()).await {
         return (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response();
     }
     let Ok(body) = axum::body::to_bytes(body, crate::admin::BODY_LIMIT).await else {

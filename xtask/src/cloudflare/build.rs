@@ -90,9 +90,13 @@ pub fn build_with(
     }
     cmd.run()
         .with_context(|| format!("building the {} worker with worker-build", worker.name))?;
+    let wasm = dir.join("build").join("index_bg.wasm");
+    if optimize == Optimize::Size && env::var_os(KEEP_NAMES_VAR).is_none() {
+        strip_names(tools, &wasm)?;
+    }
     let built = Built {
         worker,
-        wasm: dir.join("build").join("index_bg.wasm"),
+        wasm,
         dir,
         took: started.elapsed(),
         optimize,
@@ -100,6 +104,41 @@ pub fn build_with(
     report_size(&built)?;
     Ok(built)
 }
+
+/// Set (to anything) to keep the function names in a deploy build's module.
+const KEEP_NAMES_VAR: &str = "XWS_KEEP_WASM_NAMES";
+
+/// Drops the module's `name` section, which worker-build keeps on purpose
+/// (it runs wasm-opt with `--debuginfo`, which writes the names whatever
+/// the passes): ~100 KB of the gzipped upload, whose only use is Rust
+/// function names instead of `wasm-function[N]` in stack traces. wasm-opt
+/// without `--debuginfo` writes none; no optimization pass runs again.
+fn strip_names(tools: &Tools, wasm: &Path) -> Result<()> {
+    let mut cmd = Cmd::new(tools.npm_bin.join("wasm-opt"))
+        .arg(wasm)
+        .arg("-o")
+        .arg(wasm)
+        .arg("--strip-debug")
+        .timeout(Duration::from_secs(300));
+    // The features worker-build enables, so that nothing newer than workerd
+    // reads is written.
+    for feature in WASM_FEATURES {
+        cmd = cmd.arg(format!("--enable-{feature}"));
+    }
+    cmd.run()
+        .with_context(|| format!("stripping the names from {}", wasm.display()))
+}
+
+/// worker-build 0.8.7's wasm-opt feature set (`step_run_wasm_opt`).
+const WASM_FEATURES: [&str; 7] = [
+    "mutable-globals",
+    "sign-ext",
+    "nontrapping-float-to-int",
+    "bulk-memory",
+    "multivalue",
+    "reference-types",
+    "exception-handling",
+];
 
 /// worker-build refuses to run unless `rustc --print target-libdir` for
 /// wasm32 exists. Debian's compiler has no prebuilt wasm32 std (we build

@@ -54,7 +54,7 @@ pub async fn route(http: &Http, request: Request) -> Response<Body> {
         ("GET", "/xws.js") => static_response("text/javascript; charset=utf-8", CLIENT_JS),
         ("POST", "/api/broadcast") => {
             let params = request.query_string_parameters();
-            if !handler.accepts(params.first("token")) {
+            if !handler.accepts(params.first("token")).await {
                 return error_response(StatusCode::UNAUTHORIZED, "missing or wrong token");
             }
             let body: &[u8] = request.body();

@@ -127,7 +127,7 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
         (Method::Get, "/api/sse") => app.sse(request, &env).await,
         (Method::Post, "/api/broadcast") => {
             let token = xws_cloudflare::query_param(&request, "token")?;
-            if !app.handler().chat().accepts(token.as_deref()) {
+            if !app.handler().chat().accepts(token.as_deref()).await {
                 return Response::error("missing or wrong token", 401);
             }
             let Ok(body) = request.json::<BroadcastRequest>().await else {

@@ -34,7 +34,7 @@ impl DynamoLatest {
     /// the environment (`AWS_ENDPOINT_URL_DYNAMODB` for local runs).
     pub async fn from_env() -> Result<Self, AwsError> {
         let config = Config::from_env()?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = xws_aws::sdk_config().await;
         Ok(Self::new(Client::new(&sdk), config.table))
     }
 

@@ -31,7 +31,7 @@ impl Worker {
     /// SDK configured from the environment (`AWS_ENDPOINT_URL_LAMBDA` for
     /// local runs).
     pub async fn from_env() -> Self {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = xws_aws::sdk_config().await;
         let function = std::env::var("WORKER_FUNCTION")
             .ok()
             .filter(|f| !f.is_empty())

@@ -84,7 +84,7 @@ impl DynamoStore {
     pub async fn from_env() -> Result<Self, BoxError> {
         let table = std::env::var("NOTIFICATIONS_TABLE")
             .map_err(|_| "NOTIFICATIONS_TABLE (the DynamoDB table) is not set")?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = xws_aws::sdk_config().await;
         let store = Self::new(Client::new(&sdk), table);
         if std::env::var("XWS_CREATE_TABLE").is_ok_and(|v| v == "1") {
             store.create_if_missing().await?;
