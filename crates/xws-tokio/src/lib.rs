@@ -99,7 +99,6 @@ mod connection;
 pub mod deflate;
 mod dispatch;
 mod fallback;
-mod frame_meter;
 mod gate;
 mod handshake;
 mod link;
@@ -112,6 +111,7 @@ mod service;
 mod sse;
 mod streams;
 mod transport;
+mod wire;
 mod write_deadline;
 mod ws;
 

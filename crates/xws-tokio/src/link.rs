@@ -6,16 +6,19 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use tokio::sync::Notify;
 use xws::{CloseCode, CloseFrame, Error, Message, PeerId, SlowConsumer};
 
-use crate::outbox::{Outbox, OutboxReader, PushError, outbox};
+use crate::{
+    outbox::{Outbox, OutboxReader, PushError, outbox},
+    wire::ServerFrame,
+};
 
 /// What travels through a peer's queue.
 #[derive(Debug)]
 pub(crate) enum Frame {
     /// A message for a peer, encoded by its connection.
     Message(Message),
-    /// A WebSocket message converted once per publication and shared by
-    /// every WebSocket subscriber (no per-subscriber UTF-8 check).
-    WebSocket(tokio_tungstenite::tungstenite::Message),
+    /// A WebSocket frame made once per publication and shared by every
+    /// WebSocket subscriber (compressed once per window size).
+    WebSocket(ServerFrame),
     /// Bytes already encoded for the wire (an SSE event, shared by every
     /// SSE subscriber of one publication).
     Encoded(Bytes),
@@ -62,38 +65,26 @@ pub(crate) struct PeerLink {
     deflate_window_bits: AtomicU8,
 }
 
-/// A message in tungstenite's terms: payloads are shared, not copied.
-pub(crate) fn to_websocket(message: &Message) -> Option<tokio_tungstenite::tungstenite::Message> {
-    use tokio_tungstenite::tungstenite::{Message as Ws, Utf8Bytes};
-    match message {
-        Message::Binary(bytes) => Some(Ws::Binary(bytes.clone())),
-        Message::Text(text) => Utf8Bytes::try_from(text.as_bytes().clone())
-            .ok()
-            .map(Ws::Text),
-    }
-}
-
 /// One publication's frames for WebSocket subscribers, each made once and
 /// shared: the plain conversion, and the compressed frame per
 /// permessage-deflate window (8 to 15 bits).
 #[derive(Default)]
 pub(crate) struct SharedFrames {
-    plain: Option<Option<tokio_tungstenite::tungstenite::Message>>,
-    deflated: [Option<Option<tokio_tungstenite::tungstenite::Message>>; 8],
+    plain: Option<ServerFrame>,
+    deflated: [Option<ServerFrame>; 8],
 }
 
 impl SharedFrames {
     /// The frame for a WebSocket subscriber whose link is `link`.
     pub(crate) fn frame_for(&mut self, link: &PeerLink, message: &Message) -> Frame {
-        let converted = match link.deflate() {
-            None => self.plain.get_or_insert_with(|| to_websocket(message)),
+        let frame = match link.deflate() {
+            None => self
+                .plain
+                .get_or_insert_with(|| ServerFrame::message(message)),
             Some(window_bits) => self.deflated[usize::from(window_bits.clamp(8, 15) - 8)]
                 .get_or_insert_with(|| crate::deflate::frame_for(message, window_bits)),
         };
-        match converted {
-            Some(ws) => Frame::WebSocket(ws.clone()),
-            None => Frame::Message(message.clone()),
-        }
+        Frame::WebSocket(frame.clone())
     }
 }
 
