@@ -44,15 +44,15 @@ const SLOW_READER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 type Io = WriteDeadline<TokioIo<Upgraded>>;
 
-/// Runs a freshly upgraded connection to its end.
-pub(crate) async fn run<H: Handler>(
+/// A freshly upgraded connection, ready to [`run`](Connection::run).
+pub(crate) fn open<H: Handler>(
     shared: Arc<Shared<H>>,
     upgraded: Upgraded,
     request: RequestInfo,
     context: H::Context,
     permit: Permits,
     deflate: Option<Negotiated>,
-) {
+) -> Connection<H> {
     let limits = &shared.config.limits;
     let io = WriteDeadline::new(TokioIo::new(upgraded), shared.config.write_timeout);
     let decoder = Decoder::new(deflate.is_some(), limits.max_message_size);
@@ -61,7 +61,7 @@ pub(crate) async fn run<H: Handler>(
     let window_bits = deflate.map(|negotiated| negotiated.server_window_bits);
     link.set_deflate(window_bits);
     let now = Instant::now();
-    let connection = Connection {
+    Connection {
         heartbeat: limits.heartbeat.map(|hb| Heartbeat::new(hb, now)),
         last_seen: now,
         dispatch: Dispatcher::new(shared, peer, link),
@@ -69,12 +69,12 @@ pub(crate) async fn run<H: Handler>(
         queue,
         batch: Vec::new(),
         window_bits,
-    };
-    connection.run().await;
-    drop(permit);
+        _permit: permit,
+    }
 }
 
-struct Connection<H: Handler> {
+/// A WebSocket peer's connection task.
+pub(crate) struct Connection<H: Handler> {
     dispatch: Dispatcher<H>,
     socket: Socket<Io>,
     queue: OutboxReader,
@@ -84,6 +84,8 @@ struct Connection<H: Handler> {
     last_seen: Instant,
     /// The server's window when the client negotiated permessage-deflate.
     window_bits: Option<u8>,
+    /// Counts the connection against the limits until it ends.
+    _permit: Permits,
 }
 
 /// What woke the connection loop.
@@ -96,12 +98,24 @@ enum Event {
 }
 
 impl<H: Handler> Connection<H> {
-    async fn run(mut self) {
-        Box::pin(self.dispatch.open()).await;
-        let ending = self.serve().await;
-        let frame = ending.frame();
-        Box::pin(self.finish(ending)).await;
-        Box::pin(self.dispatch.close(frame)).await;
+    /// Runs the connection to its end.
+    ///
+    /// Not an `async fn`: one would keep `self` twice in its state (the
+    /// argument, and the binding its body moves it into). The hooks and the
+    /// close handshake are boxed, built apart from their `.await` (a
+    /// future moved into a call in the awaiting statement is kept in the
+    /// state too).
+    pub(crate) fn run(mut self) -> impl Future<Output = ()> {
+        async move {
+            let open = Box::pin(self.dispatch.open());
+            open.await;
+            let ending = self.serve().await;
+            let frame = ending.frame();
+            let finish = Box::pin(self.finish(ending));
+            finish.await;
+            let close = Box::pin(self.dispatch.close(frame));
+            close.await;
+        }
     }
 
     /// The loop: writes first (latency), then reads, then the heartbeat.
@@ -156,7 +170,13 @@ impl<H: Handler> Connection<H> {
                         continue;
                     };
                     match incoming {
-                        Incoming::Message(message) => self.dispatch.message(message).await,
+                        Incoming::Message(message) => {
+                            // Boxed: the hook's future would otherwise size
+                            // every idle connection's task. One allocation
+                            // per message, next to the message's own.
+                            let handling = Box::pin(self.dispatch.message(message));
+                            handling.await;
+                        }
                         Incoming::Ping(payload) => {
                             if let Err(error) = self.socket.send(ServerFrame::pong(payload)).await {
                                 return Ending::from_write_error(&error);
@@ -201,7 +221,9 @@ impl<H: Handler> Connection<H> {
     async fn charge_frames(&mut self) {
         let frames = self.socket.decoder().take_uncharged();
         if frames > 0 {
-            self.dispatch.control_frames(frames).await;
+            // Boxed like a message's hook (see `serve`).
+            let charging = Box::pin(self.dispatch.control_frames(frames));
+            charging.await;
         }
     }
 
