@@ -1,8 +1,12 @@
 //! A peer's outgoing side: its bounded queue and its close signal.
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::{
+    sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering},
+    task::{Context, Poll},
+};
 use tokio::sync::Notify;
 use xws::{CloseCode, CloseFrame, Error, Message, PeerId, SlowConsumer};
 
@@ -57,6 +61,9 @@ pub(crate) struct PeerLink {
     /// Set with `close`, read without a lock on every loop iteration.
     closing: AtomicBool,
     close_requested: Notify,
+    /// The WebSocket connection's task, woken by a close request (a waker
+    /// costs its idle task no pinned future, unlike `close_requested`).
+    close_waker: AtomicWaker,
     /// Set when the queue first overflows, so that is logged once.
     overflowed: AtomicBool,
     /// Topics this peer is subscribed to, against `Limits::max_topics_per_peer`.
@@ -105,6 +112,7 @@ impl PeerLink {
             close: Mutex::new(None),
             closing: AtomicBool::new(false),
             close_requested: Notify::new(),
+            close_waker: AtomicWaker::new(),
             overflowed: AtomicBool::new(false),
             topics: AtomicUsize::new(0),
             deflate_window_bits: AtomicU8::new(0),
@@ -174,6 +182,7 @@ impl PeerLink {
         self.close.lock().get_or_insert(frame);
         self.closing.store(true, Ordering::Release);
         self.close_requested.notify_one();
+        self.close_waker.wake();
     }
 
     /// The close frame asked for, if any.
@@ -188,6 +197,20 @@ impl PeerLink {
     /// is not lost: `Notify` keeps the permit).
     pub(crate) async fn closing(&self) {
         self.close_requested.notified().await;
+    }
+
+    /// Ready once a close is requested; for the one task that polls it.
+    pub(crate) fn poll_closing(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.closing.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        self.close_waker.register(cx.waker());
+        // A request between the first look and the registration woke nobody.
+        if self.closing.load(Ordering::Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }
 

@@ -15,8 +15,8 @@ use bytes::Bytes;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use std::{
-    future::Future,
-    pin::{Pin, pin},
+    future::{Future, poll_fn},
+    pin::pin,
     sync::Arc,
     time::Duration,
 };
@@ -43,6 +43,11 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 const SLOW_READER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 type Io = WriteDeadline<TokioIo<Upgraded>>;
+
+/// The close every WebSocket peer gets at shutdown.
+pub(crate) fn shutdown_frame() -> CloseFrame {
+    CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down")
+}
 
 /// A freshly upgraded connection, ready to [`run`](Connection::run).
 pub(crate) fn open<H: Handler>(
@@ -91,7 +96,6 @@ pub(crate) struct Connection<H: Handler> {
 /// What woke the connection loop.
 enum Event {
     CloseRequested,
-    Shutdown,
     Outgoing,
     Incoming(Result<Decoded, socket::ReadError>),
     Heartbeat,
@@ -120,13 +124,13 @@ impl<H: Handler> Connection<H> {
 
     /// The loop: writes first (latency), then reads, then the heartbeat.
     async fn serve(&mut self) -> Ending {
-        // The close, shutdown and heartbeat futures live across iterations:
-        // re-creating them would register a waiter (a lock) or a timer per
-        // message.
-        let link = Arc::clone(&self.dispatch.link);
-        let shutdown = self.dispatch.shared.shutdown.clone();
-        let mut closing = pin!(link.closing());
-        let mut shutting_down = pin!(shutdown.cancelled());
+        // The heartbeat's timer lives across iterations: re-creating it
+        // would register a timer per message.
+        // Shutdown asks every listed peer to close; this one was listed
+        // when it opened, so it sees either the request or the token.
+        if self.dispatch.shared.shutdown.is_cancelled() {
+            return Ending::Close(shutdown_frame());
+        }
         let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
         let mut heartbeat_timer = pin!(tokio::time::sleep_until(
             self.heartbeat
@@ -139,23 +143,16 @@ impl<H: Handler> Connection<H> {
             }
             let event = tokio::select! {
                 biased;
-                () = &mut closing => Event::CloseRequested,
-                () = &mut shutting_down => Event::Shutdown,
+                () = poll_fn(|cx| self.dispatch.link.poll_closing(cx)) => Event::CloseRequested,
                 _ = self.queue.batch(&mut self.batch, WRITE_BATCH) => Event::Outgoing,
                 incoming = self.socket.next() => Event::Incoming(incoming),
                 () = &mut heartbeat_timer, if self.heartbeat.is_some() => Event::Heartbeat,
             };
             match event {
                 Event::CloseRequested => {}
-                Event::Shutdown => {
-                    return Ending::Close(CloseFrame::new(
-                        CloseCode::GOING_AWAY,
-                        "server shutting down",
-                    ));
-                }
                 // The link holds a sender for as long as the peer lives.
                 Event::Outgoing => {
-                    if let Err(ending) = self.write_batch(closing.as_mut()).await {
+                    if let Err(ending) = self.write_batch().await {
                         return ending;
                     }
                 }
@@ -229,15 +226,13 @@ impl<H: Handler> Connection<H> {
 
     /// Writes the taken batch. A close request interrupts a write stuck on
     /// a reader that does not read.
-    async fn write_batch(
-        &mut self,
-        closing: Pin<&mut impl Future<Output = ()>>,
-    ) -> Result<(), Ending> {
+    async fn write_batch(&mut self) -> Result<(), Ending> {
         let write = self.socket.write_batch(&mut self.batch, self.window_bits);
+        let link = &self.dispatch.link;
         tokio::select! {
             biased;
             result = write => result.map_err(|error| Ending::from_write_error(&error)),
-            () = closing => {
+            () = poll_fn(|cx| link.poll_closing(cx)) => {
                 let frame = self.dispatch.link.close_frame().unwrap_or_else(CloseFrame::normal);
                 Err(Ending::Close(frame))
             }
