@@ -175,7 +175,8 @@ impl<H: Handler> Connection<H> {
                             handling.await;
                         }
                         Incoming::Ping(payload) => {
-                            if let Err(error) = self.socket.send(ServerFrame::pong(payload)).await {
+                            let pong = ServerFrame::pong(payload);
+                            if let Err(error) = self.socket.send(pong).await {
                                 return Ending::from_write_error(&error);
                             }
                         }
