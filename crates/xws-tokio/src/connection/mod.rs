@@ -109,6 +109,10 @@ impl<H: Handler> Connection<H> {
     /// close handshake are boxed, built apart from their `.await` (a
     /// future moved into a call in the awaiting statement is kept in the
     /// state too).
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold `self` twice"
+    )]
     pub(crate) fn run(mut self) -> impl Future<Output = ()> {
         async move {
             let open = Box::pin(self.dispatch.open());
