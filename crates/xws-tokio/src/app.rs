@@ -205,6 +205,10 @@ impl<H: Handler> Xws<H> {
     /// upgrades are refused with 503 from the moment it is called.
     pub async fn shutdown(&self) {
         self.shared.shutdown.cancel();
+        // A connection that starts after this sees the token cancelled.
+        self.shared
+            .registry
+            .close_websockets(&crate::connection::shutdown_frame());
         self.shared.tasks.close();
         let timeout = self.shared.config.shutdown_timeout;
         if tokio::time::timeout(timeout, self.shared.tasks.wait())

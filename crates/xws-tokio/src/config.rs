@@ -21,10 +21,10 @@ pub struct Config {
     pub limits: Limits,
     /// Allowed `Origin`s; a disallowed one gets HTTP 403 before the upgrade.
     pub origins: OriginPolicy,
-    /// Initial read buffer per connection. tokio-tungstenite's default is
-    /// 128 KiB, which costs ~1.2 GB at 10,000 idle connections; 4 KiB keeps
-    /// an idle connection small while larger messages still arrive (the
-    /// buffer grows for them).
+    /// No longer used, kept so configurations still compile: a WebSocket
+    /// connection has no read buffer of its own any more (it reads into
+    /// one buffer per thread and keeps bytes only while a frame or message
+    /// is incomplete), so an idle connection holds none.
     pub read_buffer_size: usize,
     /// Interval of SSE keep-alive comments (proxies close silent streams).
     pub sse_keep_alive: Duration,

@@ -1,7 +1,8 @@
 //! # xws-tokio: xws handlers on Tokio
 //!
 //! A WebSocket and Server-Sent Events server for any [`xws::Handler`], built
-//! on hyper 1 and tokio-tungstenite. Run it standalone with [`serve`], or
+//! on hyper 1 and its own sans-IO RFC 6455 layer (no buffer per idle
+//! connection). Run it standalone with [`serve`], or
 //! mount its services on routes of an existing axum app.
 //!
 //! ```no_run
@@ -99,7 +100,6 @@ mod connection;
 pub mod deflate;
 mod dispatch;
 mod fallback;
-mod frame_meter;
 mod gate;
 mod handshake;
 mod link;
@@ -112,6 +112,7 @@ mod service;
 mod sse;
 mod streams;
 mod transport;
+mod wire;
 mod write_deadline;
 mod ws;
 

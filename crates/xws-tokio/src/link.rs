@@ -1,21 +1,28 @@
 //! A peer's outgoing side: its bounded queue and its close signal.
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::{
+    sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering},
+    task::{Context, Poll},
+};
 use tokio::sync::Notify;
 use xws::{CloseCode, CloseFrame, Error, Message, PeerId, SlowConsumer};
 
-use crate::outbox::{Outbox, OutboxReader, PushError, outbox};
+use crate::{
+    outbox::{Outbox, OutboxReader, PushError, outbox},
+    wire::ServerFrame,
+};
 
 /// What travels through a peer's queue.
 #[derive(Debug)]
 pub(crate) enum Frame {
     /// A message for a peer, encoded by its connection.
     Message(Message),
-    /// A WebSocket message converted once per publication and shared by
-    /// every WebSocket subscriber (no per-subscriber UTF-8 check).
-    WebSocket(tokio_tungstenite::tungstenite::Message),
+    /// A WebSocket frame made once per publication and shared by every
+    /// WebSocket subscriber (compressed once per window size).
+    WebSocket(ServerFrame),
     /// Bytes already encoded for the wire (an SSE event, shared by every
     /// SSE subscriber of one publication).
     Encoded(Bytes),
@@ -54,6 +61,9 @@ pub(crate) struct PeerLink {
     /// Set with `close`, read without a lock on every loop iteration.
     closing: AtomicBool,
     close_requested: Notify,
+    /// The WebSocket connection's task, woken by a close request (a waker
+    /// costs its idle task no pinned future, unlike `close_requested`).
+    close_waker: AtomicWaker,
     /// Set when the queue first overflows, so that is logged once.
     overflowed: AtomicBool,
     /// Topics this peer is subscribed to, against `Limits::max_topics_per_peer`.
@@ -62,38 +72,26 @@ pub(crate) struct PeerLink {
     deflate_window_bits: AtomicU8,
 }
 
-/// A message in tungstenite's terms: payloads are shared, not copied.
-pub(crate) fn to_websocket(message: &Message) -> Option<tokio_tungstenite::tungstenite::Message> {
-    use tokio_tungstenite::tungstenite::{Message as Ws, Utf8Bytes};
-    match message {
-        Message::Binary(bytes) => Some(Ws::Binary(bytes.clone())),
-        Message::Text(text) => Utf8Bytes::try_from(text.as_bytes().clone())
-            .ok()
-            .map(Ws::Text),
-    }
-}
-
 /// One publication's frames for WebSocket subscribers, each made once and
 /// shared: the plain conversion, and the compressed frame per
 /// permessage-deflate window (8 to 15 bits).
 #[derive(Default)]
 pub(crate) struct SharedFrames {
-    plain: Option<Option<tokio_tungstenite::tungstenite::Message>>,
-    deflated: [Option<Option<tokio_tungstenite::tungstenite::Message>>; 8],
+    plain: Option<ServerFrame>,
+    deflated: [Option<ServerFrame>; 8],
 }
 
 impl SharedFrames {
     /// The frame for a WebSocket subscriber whose link is `link`.
     pub(crate) fn frame_for(&mut self, link: &PeerLink, message: &Message) -> Frame {
-        let converted = match link.deflate() {
-            None => self.plain.get_or_insert_with(|| to_websocket(message)),
+        let frame = match link.deflate() {
+            None => self
+                .plain
+                .get_or_insert_with(|| ServerFrame::message(message)),
             Some(window_bits) => self.deflated[usize::from(window_bits.clamp(8, 15) - 8)]
                 .get_or_insert_with(|| crate::deflate::frame_for(message, window_bits)),
         };
-        match converted {
-            Some(ws) => Frame::WebSocket(ws.clone()),
-            None => Frame::Message(message.clone()),
-        }
+        Frame::WebSocket(frame.clone())
     }
 }
 
@@ -114,6 +112,7 @@ impl PeerLink {
             close: Mutex::new(None),
             closing: AtomicBool::new(false),
             close_requested: Notify::new(),
+            close_waker: AtomicWaker::new(),
             overflowed: AtomicBool::new(false),
             topics: AtomicUsize::new(0),
             deflate_window_bits: AtomicU8::new(0),
@@ -183,6 +182,7 @@ impl PeerLink {
         self.close.lock().get_or_insert(frame);
         self.closing.store(true, Ordering::Release);
         self.close_requested.notify_one();
+        self.close_waker.wake();
     }
 
     /// The close frame asked for, if any.
@@ -197,6 +197,20 @@ impl PeerLink {
     /// is not lost: `Notify` keeps the permit).
     pub(crate) async fn closing(&self) {
         self.close_requested.notified().await;
+    }
+
+    /// Ready once a close is requested; for the one task that polls it.
+    pub(crate) fn poll_closing(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.closing.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        self.close_waker.register(cx.waker());
+        // A request between the first look and the registration woke nobody.
+        if self.closing.load(Ordering::Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }
 

@@ -105,6 +105,15 @@ impl Registry {
         self.peers.write().insert(link.id.clone(), Arc::clone(link));
     }
 
+    /// Asks every WebSocket peer to close with `frame` (at shutdown).
+    pub(crate) fn close_websockets(&self, frame: &xws::CloseFrame) {
+        for link in self.peers.read().values() {
+            if link.kind == LinkKind::WebSocket {
+                link.request_close(frame.clone());
+            }
+        }
+    }
+
     /// Forgets a peer and its subscriptions (it left: its presence ends).
     /// The table's write lock is taken once per topic, so publications to
     /// other topics go on meanwhile.

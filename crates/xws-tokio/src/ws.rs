@@ -60,7 +60,12 @@ async fn accept<H: Handler, B: Send + 'static>(
     xws.shared.tasks.spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                connection::run(shared, upgraded, info, accepted.context, permit, deflate).await
+                let tasks = shared.tasks.clone();
+                let connection =
+                    connection::open(shared, upgraded, info, accepted.context, permit, deflate);
+                // A task of its own, sized for the connection alone: this
+                // one (the request's data, the upgrade) ends here.
+                tasks.spawn(connection.run());
             }
             Err(error) => tracing::debug!(%error, "the client left during the upgrade"),
         }

@@ -1,6 +1,6 @@
-//! Frames that never reach a hook still count toward the rate limit:
-//! tungstenite answers pings and joins continuation frames itself, so
-//! without the frame meter a flood of either ran forever unnoticed.
+//! Frames that never reach a hook still count toward the rate limit: the
+//! server answers pings and joins continuation frames itself, so without
+//! the decoder's count a flood of either would run forever unnoticed.
 
 mod common;
 

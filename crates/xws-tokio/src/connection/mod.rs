@@ -1,99 +1,87 @@
 //! One WebSocket connection: read, run hooks, write, until it closes.
+//!
+//! One task per connection runs [`Connection::serve`]: it waits for the
+//! first of a close request, shutdown, frames queued for the peer, an
+//! event from the client (through [`Socket`]: the wire protocol with no
+//! buffer held while idle) and the heartbeat. The task's future is what
+//! an idle connection costs, so the cold hooks (`open`, `close`) and the
+//! close handshake run boxed: their futures do not size the task.
 
 mod ending;
 mod heartbeat;
+mod socket;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use std::{
-    future::Future,
-    pin::{Pin, pin},
+    future::{Future, poll_fn},
+    pin::pin,
     sync::Arc,
     time::Duration,
 };
 use tokio::time::Instant;
-use tokio_tungstenite::{
-    WebSocketStream,
-    tungstenite::{self, Utf8Bytes, protocol::Role, protocol::WebSocketConfig},
-};
-use xws::{CloseCode, CloseFrame, Handler, Message, RequestInfo, Text};
+use xws::{CloseCode, CloseFrame, Handler, RequestInfo};
 
 use crate::{
     admission::Permits,
     app::Shared,
-    deflate::{self, Inflating, Negotiated, Side},
+    deflate::Negotiated,
     dispatch::{Dispatcher, new_peer},
-    frame_meter::{FrameCount, FrameMeter},
     link::{Frame, LinkKind},
     outbox::OutboxReader,
+    wire::{Decoded, Decoder, Incoming, ServerFrame},
     write_deadline::WriteDeadline,
 };
 use ending::Ending;
 use heartbeat::{Beat, Heartbeat};
+use socket::{Socket, WRITE_BATCH};
 
-/// Frames written per flush at most, so one busy peer cannot starve reads.
-const WRITE_BATCH: usize = 64;
 /// How long closing may take: queued frames, the close frame, the reply.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// A slow reader's close gets less: its socket is already backed up.
 const SLOW_READER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// Target size of tungstenite's write buffer before it writes to the socket.
-const WRITE_BUFFER_SIZE: usize = 8 * 1024;
 
-type Socket = WebSocketStream<Inflating<FrameMeter<WriteDeadline<TokioIo<Upgraded>>>>>;
+type Io = WriteDeadline<TokioIo<Upgraded>>;
 
-/// Runs a freshly upgraded connection to its end.
-pub(crate) async fn run<H: Handler>(
+/// The close every WebSocket peer gets at shutdown.
+pub(crate) fn shutdown_frame() -> CloseFrame {
+    CloseFrame::new(CloseCode::GOING_AWAY, "server shutting down")
+}
+
+/// A freshly upgraded connection, ready to [`run`](Connection::run).
+pub(crate) fn open<H: Handler>(
     shared: Arc<Shared<H>>,
     upgraded: Upgraded,
     request: RequestInfo,
     context: H::Context,
     permit: Permits,
     deflate: Option<Negotiated>,
-) {
+) -> Connection<H> {
     let limits = &shared.config.limits;
-    let ws_config = WebSocketConfig::default()
-        .read_buffer_size(shared.config.read_buffer_size)
-        .write_buffer_size(WRITE_BUFFER_SIZE)
-        // No cap: tungstenite refuses any frame larger than the cap (the
-        // connection then drops), and the buffer cannot grow anyway: when
-        // the socket blocks, tokio-tungstenite flushes it entirely before it
-        // takes the next frame. The peer's queue bounds what waits.
-        .max_write_buffer_size(usize::MAX)
-        .max_message_size(Some(limits.max_message_size))
-        .max_frame_size(Some(limits.max_message_size));
     let io = WriteDeadline::new(TokioIo::new(upgraded), shared.config.write_timeout);
-    let frames = Arc::new(FrameCount::default());
-    let io = FrameMeter::new(io, Arc::clone(&frames));
-    let io = Inflating::new(io, Side::Server, deflate.is_some(), limits.max_message_size);
-    let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
-
+    let decoder = Decoder::new(deflate.is_some(), limits.max_message_size);
     let (peer, link, queue) = new_peer(&shared, LinkKind::WebSocket, request, context);
     link.set_byte_budget(limits.send_queue_bytes);
     let window_bits = deflate.map(|negotiated| negotiated.server_window_bits);
     link.set_deflate(window_bits);
     let now = Instant::now();
-    let connection = Connection {
+    Connection {
         heartbeat: limits.heartbeat.map(|hb| Heartbeat::new(hb, now)),
         last_seen: now,
         dispatch: Dispatcher::new(shared, peer, link),
-        ws,
-        frames,
+        socket: Socket::new(io, decoder),
         queue,
         batch: Vec::new(),
         window_bits,
-    };
-    connection.run().await;
-    drop(permit);
+        _permit: permit,
+    }
 }
 
-struct Connection<H: Handler> {
+/// A WebSocket peer's connection task.
+pub(crate) struct Connection<H: Handler> {
     dispatch: Dispatcher<H>,
-    ws: Socket,
-    /// Continuation and control frames read but not yet rate-limited.
-    frames: Arc<FrameCount>,
+    socket: Socket<Io>,
     queue: OutboxReader,
     /// Frames taken from the queue for the next write, reused.
     batch: Vec<Frame>,
@@ -101,39 +89,52 @@ struct Connection<H: Handler> {
     last_seen: Instant,
     /// The server's window when the client negotiated permessage-deflate.
     window_bits: Option<u8>,
+    /// Counts the connection against the limits until it ends.
+    _permit: Permits,
 }
 
 /// What woke the connection loop.
 enum Event {
     CloseRequested,
-    Shutdown,
     Outgoing,
-    Incoming(Option<Result<tungstenite::Message, tungstenite::Error>>),
-    /// Enough frames that are no message wait to be rate-limited.
-    Frames,
+    Incoming(Result<Decoded, socket::ReadError>),
     Heartbeat,
 }
 
 impl<H: Handler> Connection<H> {
-    async fn run(mut self) {
-        self.dispatch.open().await;
-        let ending = self.serve().await;
-        let frame = ending.frame();
-        self.finish(ending).await;
-        self.dispatch.close(frame).await;
+    /// Runs the connection to its end.
+    ///
+    /// Not an `async fn`: one would keep `self` twice in its state (the
+    /// argument, and the binding its body moves it into). The hooks and the
+    /// close handshake are boxed, built apart from their `.await` (a
+    /// future moved into a call in the awaiting statement is kept in the
+    /// state too).
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold `self` twice"
+    )]
+    pub(crate) fn run(mut self) -> impl Future<Output = ()> {
+        async move {
+            let open = Box::pin(self.dispatch.open());
+            open.await;
+            let ending = self.serve().await;
+            let frame = ending.frame();
+            let finish = Box::pin(self.finish(ending));
+            finish.await;
+            let close = Box::pin(self.dispatch.close(frame));
+            close.await;
+        }
     }
 
     /// The loop: writes first (latency), then reads, then the heartbeat.
     async fn serve(&mut self) -> Ending {
-        // The close, shutdown and heartbeat futures live across iterations:
-        // re-creating them would register a waiter (a lock) or a timer per
-        // message.
-        let link = Arc::clone(&self.dispatch.link);
-        let shutdown = self.dispatch.shared.shutdown.clone();
-        let frames = Arc::clone(&self.frames);
-        let mut frames_waiting = pin!(frames.full());
-        let mut closing = pin!(link.closing());
-        let mut shutting_down = pin!(shutdown.cancelled());
+        // The heartbeat's timer lives across iterations: re-creating it
+        // would register a timer per message.
+        // Shutdown asks every listed peer to close; this one was listed
+        // when it opened, so it sees either the request or the token.
+        if self.dispatch.shared.shutdown.is_cancelled() {
+            return Ending::Close(shutdown_frame());
+        }
         let far_future = Instant::now() + Duration::from_secs(86_400 * 365);
         let mut heartbeat_timer = pin!(tokio::time::sleep_until(
             self.heartbeat
@@ -146,57 +147,45 @@ impl<H: Handler> Connection<H> {
             }
             let event = tokio::select! {
                 biased;
-                () = &mut closing => Event::CloseRequested,
-                () = &mut shutting_down => Event::Shutdown,
+                () = poll_fn(|cx| self.dispatch.link.poll_closing(cx)) => Event::CloseRequested,
                 _ = self.queue.batch(&mut self.batch, WRITE_BATCH) => Event::Outgoing,
-                () = &mut frames_waiting => Event::Frames,
-                incoming = self.ws.next() => Event::Incoming(incoming),
+                incoming = self.socket.next() => Event::Incoming(incoming),
                 () = &mut heartbeat_timer, if self.heartbeat.is_some() => Event::Heartbeat,
             };
             match event {
                 Event::CloseRequested => {}
-                Event::Shutdown => {
-                    return Ending::Close(CloseFrame::new(
-                        CloseCode::GOING_AWAY,
-                        "server shutting down",
-                    ));
-                }
                 // The link holds a sender for as long as the peer lives.
                 Event::Outgoing => {
-                    if let Err(ending) = self.write_batch(closing.as_mut()).await {
+                    if let Err(ending) = self.write_batch().await {
                         return ending;
                     }
                 }
-                Event::Frames => {
-                    frames_waiting.set(frames.full());
-                    self.charge_frames().await;
-                }
-                Event::Incoming(None) => return Ending::Dropped,
-                Event::Incoming(Some(Err(error))) => return Ending::from_error(error),
-                Event::Incoming(Some(Ok(message))) => {
+                Event::Incoming(Err(error)) => return Ending::from_read_error(error),
+                Event::Incoming(Ok(decoded)) => {
+                    // Any frame proves liveness.
                     self.last_seen = Instant::now();
-                    // The frames before this message (its continuations, a
-                    // ping) are charged before it.
+                    // The frames before this event (a message's
+                    // continuations, pings) are charged before it.
                     self.charge_frames().await;
-                    match message {
-                        tungstenite::Message::Text(text) => {
-                            let text = Text::from_utf8(Bytes::from(text));
-                            // tungstenite already validated UTF-8.
-                            if let Ok(text) = text {
-                                self.dispatch.message(Message::Text(text)).await;
+                    let Decoded::Incoming(incoming) = decoded else {
+                        continue;
+                    };
+                    match incoming {
+                        Incoming::Message(message) => {
+                            // Boxed: the hook's future would otherwise size
+                            // every idle connection's task. One allocation
+                            // per message, next to the message's own.
+                            let handling = Box::pin(self.dispatch.message(message));
+                            handling.await;
+                        }
+                        Incoming::Ping(payload) => {
+                            let pong = ServerFrame::pong(payload);
+                            if let Err(error) = self.socket.send(pong).await {
+                                return Ending::from_write_error(&error);
                             }
                         }
-                        tungstenite::Message::Binary(bytes) => {
-                            self.dispatch.message(Message::Binary(bytes)).await;
-                        }
-                        tungstenite::Message::Close(frame) => {
-                            return Ending::ClosedByClient(ending::from_tungstenite(frame));
-                        }
-                        // tungstenite answers pings itself; any frame proves
-                        // liveness. The meter counted them for the rate.
-                        tungstenite::Message::Ping(_)
-                        | tungstenite::Message::Pong(_)
-                        | tungstenite::Message::Frame(_) => {}
+                        Incoming::Pong => {}
+                        Incoming::Close(close) => return Ending::ClosedByClient(close),
                     }
                 }
                 Event::Heartbeat => {
@@ -208,9 +197,8 @@ impl<H: Handler> Connection<H> {
                     match beat {
                         Beat::Wait => {}
                         Beat::Ping => {
-                            if let Err(error) =
-                                self.ws.send(tungstenite::Message::Ping(Bytes::new())).await
-                            {
+                            let ping = ServerFrame::ping(Bytes::new());
+                            if let Err(error) = self.socket.send(ping).await {
                                 return Ending::from_write_error(&error);
                             }
                         }
@@ -230,31 +218,26 @@ impl<H: Handler> Connection<H> {
         }
     }
 
-    /// Charges the continuation and control frames counted so far to the
+    /// Charges the continuation and control frames decoded so far to the
     /// rate limit (a flood of them closes with 1008 like a message flood).
     async fn charge_frames(&mut self) {
-        let frames = self.frames.take();
+        let frames = self.socket.decoder().take_uncharged();
         if frames > 0 {
-            self.dispatch.control_frames(frames).await;
+            // Boxed like a message's hook (see `serve`).
+            let charging = Box::pin(self.dispatch.control_frames(frames));
+            charging.await;
         }
     }
 
-    /// Writes the taken batch and flushes once. A close request interrupts
-    /// a write stuck on a reader that does not read.
-    async fn write_batch(
-        &mut self,
-        closing: Pin<&mut impl Future<Output = ()>>,
-    ) -> Result<(), Ending> {
-        let write = async {
-            for frame in self.batch.drain(..) {
-                feed(&mut self.ws, frame, self.window_bits).await?;
-            }
-            self.ws.flush().await
-        };
+    /// Writes the taken batch. A close request interrupts a write stuck on
+    /// a reader that does not read.
+    async fn write_batch(&mut self) -> Result<(), Ending> {
+        let write = self.socket.write_batch(&mut self.batch, self.window_bits);
+        let link = &self.dispatch.link;
         tokio::select! {
             biased;
             result = write => result.map_err(|error| Ending::from_write_error(&error)),
-            () = closing => {
+            () = poll_fn(|cx| link.poll_closing(cx)) => {
                 let frame = self.dispatch.link.close_frame().unwrap_or_else(CloseFrame::normal);
                 Err(Ending::Close(frame))
             }
@@ -263,58 +246,54 @@ impl<H: Handler> Connection<H> {
 
     /// Ends the connection as `ending` says, within a bounded time.
     async fn finish(&mut self, ending: Ending) {
-        self.frames.stop();
-        let (timeout, frame) = match ending {
+        let (timeout, close) = match ending {
             Ending::Dropped => return,
             Ending::Stalled => {
                 tracing::warn!(peer = %self.dispatch.peer().id(), timeout = ?self.dispatch.shared.config.write_timeout,
                     "a write made no progress: closing a client that does not read");
                 return;
             }
-            Ending::ClosedByClient(_) => (CLOSE_TIMEOUT, None),
-            Ending::Close(frame) if frame.code == CloseCode::TRY_AGAIN_LATER => {
-                (SLOW_READER_CLOSE_TIMEOUT, Some(frame))
+            Ending::ClosedByClient(close) => {
+                // The reply echoes the client's code (RFC 6455 §5.5.1).
+                let code = if close.has_code {
+                    close.frame.code
+                } else {
+                    CloseCode::NO_STATUS
+                };
+                let reply = ServerFrame::close(&CloseFrame::new(code, ""));
+                if tokio::time::timeout(CLOSE_TIMEOUT, self.socket.send(reply))
+                    .await
+                    .is_err()
+                {
+                    tracing::debug!(peer = %self.dispatch.peer().id(), "close reply timed out");
+                }
+                return;
             }
-            Ending::Close(frame) => (CLOSE_TIMEOUT, Some(frame)),
+            Ending::Close(frame) if frame.code == CloseCode::TRY_AGAIN_LATER => {
+                (SLOW_READER_CLOSE_TIMEOUT, frame)
+            }
+            Ending::Close(frame) => (CLOSE_TIMEOUT, frame),
         };
         let close = async {
-            if let Some(frame) = frame {
-                // What was queued before the close is delivered before it.
-                self.queue.take(&mut self.batch, usize::MAX);
-                for queued in self.batch.drain(..) {
-                    feed(&mut self.ws, queued, self.window_bits).await?;
+            // What was queued before the close is delivered before it.
+            self.queue.take(&mut self.batch, usize::MAX);
+            self.socket
+                .write_batch(&mut self.batch, self.window_bits)
+                .await?;
+            self.socket.send(ServerFrame::close(&close)).await?;
+            // Read until the client answers (frames are no longer charged).
+            loop {
+                match self.socket.next().await {
+                    Ok(Decoded::Incoming(Incoming::Close(_))) | Err(_) => break,
+                    Ok(_) => {
+                        self.socket.decoder().take_uncharged();
+                    }
                 }
-                self.ws.close(Some(ending::to_tungstenite(&frame))).await?;
             }
-            // Keep reading until the other side's close (or ours) completes.
-            while let Some(Ok(_)) = self.ws.next().await {}
-            Ok::<_, tungstenite::Error>(())
+            Ok::<_, std::io::Error>(())
         };
         if tokio::time::timeout(timeout, close).await.is_err() {
             tracing::debug!(peer = %self.dispatch.peer().id(), "close handshake timed out");
         }
-    }
-}
-
-/// Queues one frame in tungstenite's write buffer, compressed when the
-/// client negotiated a `window_bits` (publications come compressed).
-async fn feed(
-    ws: &mut Socket,
-    frame: Frame,
-    window_bits: Option<u8>,
-) -> Result<(), tungstenite::Error> {
-    let message = match (frame, window_bits) {
-        (Frame::WebSocket(message), _) => Some(message),
-        (Frame::Message(message), Some(window_bits)) => deflate::frame_for(&message, window_bits),
-        (Frame::Message(Message::Binary(bytes)), None) => Some(tungstenite::Message::Binary(bytes)),
-        (Frame::Message(Message::Text(text)), None) => Utf8Bytes::try_from(text.into_bytes())
-            .ok()
-            .map(tungstenite::Message::Text),
-        // Pre-encoded frames are for SSE streams only.
-        (Frame::Encoded(_), _) => None,
-    };
-    match message {
-        Some(message) => ws.feed(message).await,
-        None => Ok(()),
     }
 }

@@ -1,4 +1,6 @@
-//! Inflates compressed messages under tungstenite, which refuses RSV1.
+//! Inflates compressed messages under tungstenite, which refuses RSV1:
+//! for the load clients of `xws-bench` (the server decodes with
+//! [`crate::wire`], which calls [`inflate_message`] itself).
 //!
 //! [`Inflating`] reads the client's frames as they pass: frames without
 //! RSV1 (and control frames, wherever they arrive) go through unchanged; a
@@ -21,7 +23,6 @@ use std::{
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::SYNC_TAIL;
-use crate::frame_meter::header_size;
 
 /// Buffers that grew past this are given back once empty, so an idle
 /// connection keeps nothing after a large message.
@@ -248,13 +249,9 @@ impl<T> Inflating<T> {
     }
 
     /// Inflates a whole message into one plain frame for tungstenite.
-    fn inflate(&mut self, mut message: Gathering) {
-        message.payload.extend_from_slice(&SYNC_TAIL);
+    fn inflate(&mut self, message: Gathering) {
         let limit = self.max_message_size;
-        let inflated = INFLATER.with_borrow_mut(|inflater| {
-            inflater.reset(false);
-            inflate_limited(inflater, &message.payload, limit)
-        });
+        let inflated = inflate_message(message.payload, limit);
         match inflated {
             Inflated::Plain(payload) => {
                 let masked = self.masked();
@@ -303,10 +300,40 @@ impl<T> Inflating<T> {
 }
 
 /// What a compressed message inflated to.
-enum Inflated {
+pub(crate) enum Inflated {
     Plain(Vec<u8>),
     TooLarge,
     Corrupt,
+}
+
+/// Inflates one compressed message (without its sync tail, RFC 7692
+/// §7.2.2) into at most `limit` bytes, with the thread's inflater.
+pub(crate) fn inflate_message(mut compressed: Vec<u8>, limit: usize) -> Inflated {
+    compressed.extend_from_slice(&SYNC_TAIL);
+    INFLATER.with_borrow_mut(|inflater| {
+        inflater.reset(false);
+        inflate_limited(inflater, &compressed, limit)
+    })
+}
+
+/// The header's full length and the payload's, once enough of the header
+/// is known to tell.
+fn header_size(seen: &[u8]) -> Option<(usize, u64)> {
+    let [_, second, rest @ ..] = seen else {
+        return None;
+    };
+    let mask = if second & 0x80 != 0 { 4 } else { 0 };
+    match second & 0x7f {
+        126 => {
+            let len = rest.get(..2)?;
+            Some((4 + mask, u64::from(u16::from_be_bytes([len[0], len[1]]))))
+        }
+        127 => {
+            let len: [u8; 8] = rest.get(..8)?.try_into().ok()?;
+            Some((10 + mask, u64::from_be_bytes(len)))
+        }
+        short => Some((2 + mask, u64::from(short))),
+    }
 }
 
 /// Inflates `input` (tail included) into at most `limit` bytes.

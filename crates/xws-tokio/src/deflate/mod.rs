@@ -1,10 +1,7 @@
 //! permessage-deflate (RFC 7692), when [`Config::permessage_deflate`] is on.
 //!
-//! tungstenite 0.30 has no extension support: it writes a raw
-//! [`Message::Frame`](tungstenite::Message::Frame) as given, RSV1 included,
-//! but fails any incoming frame with RSV1 set before a hook could see it.
-//! So compression is done here over `flate2` (zlib-rs backend: pure Rust,
-//! and the only `flate2` backend without C that takes window bits):
+//! Compression is done here over `flate2` (zlib-rs backend: pure Rust, and
+//! the only `flate2` backend without C that takes window bits):
 //!
 //! - Outgoing messages are compressed into ready frames. The server always
 //!   answers `server_no_context_takeover`, so every message is compressed on
@@ -12,8 +9,9 @@
 //!   **once** per window size and the same frame (`Bytes`) is queued for
 //!   every subscriber that negotiated that size (the way uWebSockets'
 //!   shared compressor works). No connection holds a compressor.
-//! - Incoming compressed messages are inflated under tungstenite by
-//!   [`Inflating`], which hands tungstenite the plain frame. The server also
+//! - Incoming compressed messages are inflated whole at their end by
+//!   [`inflate_message`] (the server's decoder calls it; [`Inflating`] does
+//!   the same under tungstenite for the bench's clients). The server also
 //!   answers `client_no_context_takeover` (RFC 7692 §7.1.1.2 lets it, even
 //!   when not offered), so the inflater is per thread too and no
 //!   connection keeps a 32 KiB window.
@@ -26,15 +24,10 @@ mod negotiate;
 use bytes::Bytes;
 use flate2::{Compress, Compression, FlushCompress};
 use std::cell::RefCell;
-use tokio_tungstenite::tungstenite::{
-    self,
-    protocol::frame::{
-        Frame,
-        coding::{Data, OpCode},
-    },
-};
 use xws::Message;
 
+use crate::wire::ServerFrame;
+pub(crate) use inflate::{Inflated, inflate_message};
 pub use inflate::{Inflating, Side};
 pub(crate) use negotiate::{Negotiated, negotiate};
 
@@ -88,18 +81,10 @@ pub(crate) fn compress(payload: &[u8], window_bits: u8) -> Option<Bytes> {
 
 /// `message` as the frame a client that negotiated `window_bits` gets:
 /// compressed (RSV1 set) when that pays, plain otherwise.
-pub(crate) fn frame_for(message: &Message, window_bits: u8) -> Option<tungstenite::Message> {
-    let (opcode, payload) = match message {
-        Message::Text(text) => (Data::Text, text.as_bytes()),
-        Message::Binary(bytes) => (Data::Binary, bytes),
-    };
-    match compress(payload, window_bits) {
-        Some(compressed) => {
-            let mut frame = Frame::message(compressed, OpCode::Data(opcode), true);
-            frame.header_mut().rsv1 = true;
-            Some(tungstenite::Message::Frame(frame))
-        }
-        None => crate::link::to_websocket(message),
+pub(crate) fn frame_for(message: &Message, window_bits: u8) -> ServerFrame {
+    match compress(message.bytes(), window_bits) {
+        Some(compressed) => ServerFrame::compressed(message, compressed),
+        None => ServerFrame::message(message),
     }
 }
 
@@ -178,11 +163,8 @@ mod tests {
             .collect();
         assert_eq!(compress(&noise, 15), None);
         assert_eq!(compress(&[b'a'; 1000], 8), None);
-        let frame = frame_for(&Message::from("a".repeat(100)), 15).unwrap();
-        let tungstenite::Message::Frame(frame) = frame else {
-            panic!("expected a raw compressed frame");
-        };
-        assert!(frame.header().rsv1);
+        let frame = frame_for(&Message::from("a".repeat(100)), 15);
+        assert!(frame.is_compressed());
         assert_eq!(inflate(frame.payload()), "a".repeat(100).as_bytes());
     }
 }
