@@ -98,6 +98,7 @@ mod forward;
 mod hub;
 mod ids;
 mod object;
+mod outgoing;
 mod plain_worker;
 mod query;
 mod registry;

@@ -13,6 +13,7 @@ use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
 };
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{State, WebSocket};
@@ -22,7 +23,7 @@ use xws::{
     stream::{Append, Member, PresenceChange, PresenceEvent, Publication},
 };
 
-use crate::{ids, streams::Streams};
+use crate::{ids, outgoing::Outgoing, streams::Streams};
 
 /// What a socket of the object carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,8 +210,9 @@ impl Registry {
     /// Sends `message` to `topic`'s subscribers except `exclude`, without
     /// a position; one failed socket never stops the fan-out.
     pub fn publish(&self, topic: &Topic, message: &Message, exclude: Option<&PeerId>) -> usize {
-        let event = xws::sse::encode_event(None, message);
-        self.fan_out(topic, exclude, message, &event)
+        self.fan_out(topic, exclude, message, || {
+            xws::sse::encode_event(None, message)
+        })
     }
 
     /// Publishes like [`publish`](Self::publish), but a topic that keeps
@@ -256,28 +258,35 @@ impl Registry {
             topic,
             publication.publisher.as_ref(),
             &publication.to_message(),
-            &publication.to_sse(),
+            || publication.to_sse(),
         )
     }
 
+    /// Sends `message` to `topic`'s subscribers but `exclude`, an SSE
+    /// stream the `event` built from it: each made a JavaScript value once
+    /// for all of them, the event only if a stream follows the topic.
     fn fan_out(
         &self,
         topic: &Topic,
         exclude: Option<&PeerId>,
         message: &Message,
-        event: &[u8],
+        event: impl Fn() -> Bytes,
     ) -> usize {
         let index = self.topics.borrow();
         let Some(subscribers) = index.get(topic) else {
             return 0;
         };
+        let frame = Outgoing::message(message);
+        let mut event_frame = None;
         let count = subscribers
             .iter()
             .filter(|(id, _)| Some(*id) != exclude)
             .filter(|(id, subscriber)| {
                 let sent = match subscriber.kind {
-                    PeerKind::WebSocket => send(&subscriber.socket, message),
-                    PeerKind::Sse => send_event(&subscriber.socket, event),
+                    PeerKind::WebSocket => frame.send(&subscriber.socket),
+                    PeerKind::Sse => event_frame
+                        .get_or_insert_with(|| Outgoing::event(&event()))
+                        .send(&subscriber.socket),
                 };
                 delivered(id, sent)
             })
@@ -296,7 +305,7 @@ impl Registry {
         };
         let sent = match link.kind {
             PeerKind::WebSocket => send(&link.socket, &publication.to_message()),
-            PeerKind::Sse => send_event(&link.socket, &publication.to_sse()),
+            PeerKind::Sse => Outgoing::event(&publication.to_sse()).send(&link.socket),
         };
         delivered(id, sent)
     }
@@ -350,7 +359,7 @@ impl Registry {
         let Some(streams) = &self.streams else {
             return;
         };
-        let message = (streams.config.presence_format(&event.topic))(event);
+        let message = Outgoing::message(&(streams.config.presence_format(&event.topic))(event));
         let peers = self.peers.borrow();
         let index = self.topics.borrow();
         let Some(subscribers) = index.get(&event.topic) else {
@@ -362,7 +371,7 @@ impl Registry {
                 .and_then(|link| link.joined.get(&event.topic))
                 .is_some_and(|joined| joined.events);
             if wants && *id != event.member.id && subscriber.kind == PeerKind::WebSocket {
-                delivered(id, send(&subscriber.socket, &message));
+                delivered(id, message.send(&subscriber.socket));
             }
         }
     }
@@ -378,12 +387,13 @@ impl Registry {
 
     /// Sends `message` to every WebSocket peer (SSE streams get topics only).
     pub fn broadcast(&self, message: &Message) -> usize {
+        let frame = Outgoing::message(message);
         let count = self
             .peers
             .borrow()
             .iter()
             .filter(|(_, link)| link.kind == PeerKind::WebSocket)
-            .filter(|(id, link)| delivered(id, send(&link.socket, message)))
+            .filter(|(id, link)| delivered(id, frame.send(&link.socket)))
             .count();
         xws::metrics::delivered_untimed(xws::metrics::BROADCAST_PATTERN, count);
         xws::metrics::messages_out(count as u64, count * message.len());
@@ -438,19 +448,7 @@ fn unindex(index: &mut HashMap<Topic, HashMap<PeerId, Subscriber>>, topic: &Topi
 
 /// Writes `message` on `socket`.
 pub fn send(socket: &WebSocket, message: &Message) -> Result<(), Error> {
-    let sent = match message {
-        Message::Text(text) => socket.send_with_str(text.as_str()),
-        Message::Binary(bytes) => socket.send_with_bytes(bytes),
-    };
-    sent.map_err(|_| Error::PeerClosed)
-}
-
-/// Writes an encoded SSE event on a stream's socket: the Worker copies it
-/// into the response as it is (SSE events are UTF-8 text).
-pub fn send_event(socket: &WebSocket, event: &[u8]) -> Result<(), Error> {
-    socket
-        .send_with_str(String::from_utf8_lossy(event))
-        .map_err(|_| Error::PeerClosed)
+    Outgoing::message(message).send(socket)
 }
 
 /// Whether a fan-out send reached its peer. A closing socket fails; its

@@ -25,6 +25,7 @@ use xws::{Delivery, Error, Message, PeerId, Pending, Text, Topic, adapter::HubTr
 
 use crate::error::to_worker;
 use crate::ids;
+use crate::outgoing::Outgoing;
 use crate::topic_history::{Frame, History};
 
 /// Whether a body is a text or a binary message.
@@ -194,14 +195,18 @@ impl TopicBroker {
     /// Sends one publication's frame on every listening socket but
     /// `exclude`'s.
     fn fan_out(&self, frame: &str, exclude: Option<&str>) -> usize {
+        // The excluded stream's sockets found by their tag once, rather
+        // than every socket's tags read; the frame made a JavaScript
+        // string once for every socket.
+        let excluded = exclude
+            .map(|stream| self.state.get_websockets_with_tag(stream))
+            .unwrap_or_default();
+        let frame = Outgoing::text(frame);
         self.state
             .get_websockets()
             .iter()
-            .filter(|socket| {
-                exclude
-                    .is_none_or(|stream| !self.state.get_tags(socket).iter().any(|t| t == stream))
-            })
-            .filter(|socket| socket.send_with_str(frame).is_ok())
+            .filter(|socket| !excluded.contains(socket))
+            .filter(|socket| frame.send(socket).is_ok())
             .count()
     }
 }

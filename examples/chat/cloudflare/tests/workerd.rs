@@ -478,6 +478,10 @@ async fn sse_streams_a_room_and_refuses_other_topics() -> Result<()> {
             .starts_with("text/event-stream")
     );
     let mut body = response.bytes_stream();
+    // A WebSocket member too: one fan-out sends the message to it and the
+    // event to the stream.
+    let mut bob = Client::connect("bob").await?;
+    bob.join("sse-1").await?;
     let mut ada = Client::connect("ada").await?;
     ada.send(json!({"type": "send-to-room", "roomId": "sse-1", "text": "to sse"}))
         .await?;
@@ -514,6 +518,12 @@ async fn sse_streams_a_room_and_refuses_other_topics() -> Result<()> {
         ),
         "SSE id {id} is not the position of {event}"
     );
+    let message = bob.recv().await?;
+    ensure!(
+        message == event,
+        "the member got {message}, the stream {event}"
+    );
+    bob.close().await;
     ada.close().await;
     Ok(())
 }
