@@ -1,6 +1,6 @@
 //! The AWS clients and settings one function uses.
 
-use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig, retry::RetryConfig};
 use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_smithy_http_client::{ConnectorBuilder, proxy::ProxyConfig, tls};
 use std::{sync::Arc, time::Duration};
@@ -20,10 +20,16 @@ use crate::{
 /// environment, the client's sleep and connector settings), only with the
 /// other crypto provider.
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client())
-        .load()
-        .await
+    sdk_config_loader().load().await
+}
+
+/// The loader behind [`sdk_config`], for a caller that sets more before
+/// loading (a region, an endpoint, credentials: tests against a local
+/// stack). Without `default-https-client` the SDK has no HTTP client of
+/// its own: a config loaded without this one fails every request with
+/// "No HTTP client was available".
+pub fn sdk_config_loader() -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client())
 }
 
 fn https_client() -> SharedHttpClient {

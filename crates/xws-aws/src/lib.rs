@@ -79,7 +79,7 @@ pub mod streams;
 mod transport;
 
 pub use app::{Xws, serve};
-pub use backend::{Aws, sdk_config};
+pub use backend::{Aws, sdk_config, sdk_config_loader};
 pub use config::{Config, MAX_CONNECTION_DURATION, MAX_MESSAGE_BYTES};
 pub use error::AwsError;
 pub use hub::AwsHub;

@@ -58,7 +58,7 @@ fn connect_event(origin: &str) -> Value {
 async fn connect_refuses_an_origin_outside_the_allow_list_before_storing_anything() {
     let (url, requests) = accepting_dynamodb().await;
     let credentials = aws_sdk_dynamodb::config::Credentials::new("k", "s", None, None, "test");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let sdk = xws_aws::sdk_config_loader()
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(credentials)
         .endpoint_url(&url)

@@ -41,7 +41,7 @@ async fn fake_dynamodb(failures: usize, error_type: &'static str) -> (String, Ar
 
 async fn aws_at(url: &str) -> Aws {
     let credentials = aws_sdk_dynamodb::config::Credentials::new("k", "s", None, None, "test");
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let sdk = xws_aws::sdk_config_loader()
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(credentials)
         .endpoint_url(url)
