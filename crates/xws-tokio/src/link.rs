@@ -7,7 +7,6 @@ use std::{
     sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering},
     task::{Context, Poll},
 };
-use tokio::sync::Notify;
 use xws::{CloseCode, CloseFrame, Error, Message, PeerId, SlowConsumer};
 
 use crate::{
@@ -60,9 +59,9 @@ pub(crate) struct PeerLink {
     close: Mutex<Option<CloseFrame>>,
     /// Set with `close`, read without a lock on every loop iteration.
     closing: AtomicBool,
-    close_requested: Notify,
-    /// The WebSocket connection's task, woken by a close request (a waker
-    /// costs its idle task no pinned future, unlike `close_requested`).
+    /// The one task that serves the peer (a WebSocket connection or a
+    /// fallback session), woken by a close request: a waker costs an idle
+    /// task no pinned future.
     close_waker: AtomicWaker,
     /// Set when the queue first overflows, so that is logged once.
     overflowed: AtomicBool,
@@ -111,7 +110,6 @@ impl PeerLink {
             slow_consumer,
             close: Mutex::new(None),
             closing: AtomicBool::new(false),
-            close_requested: Notify::new(),
             close_waker: AtomicWaker::new(),
             overflowed: AtomicBool::new(false),
             topics: AtomicUsize::new(0),
@@ -181,7 +179,6 @@ impl PeerLink {
     pub(crate) fn request_close(&self, frame: CloseFrame) {
         self.close.lock().get_or_insert(frame);
         self.closing.store(true, Ordering::Release);
-        self.close_requested.notify_one();
         self.close_waker.wake();
     }
 
@@ -193,10 +190,10 @@ impl PeerLink {
         self.close.lock().clone()
     }
 
-    /// Resolves when a close is requested (a request made before the call
-    /// is not lost: `Notify` keeps the permit).
+    /// Resolves once a close is requested (a request made before the call
+    /// is not lost: the flag stays set).
     pub(crate) async fn closing(&self) {
-        self.close_requested.notified().await;
+        std::future::poll_fn(|cx| self.poll_closing(cx)).await;
     }
 
     /// Ready once a close is requested; for the one task that polls it.
