@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 
 use crate::Workspace;
-use crate::process::{Cmd, wait_for_port};
+use crate::process::{Cmd, free_port, wait_for_port};
 use crate::tools;
 
 const SUITE: &str = "autobahntestsuite==0.8.2";
@@ -273,12 +273,6 @@ fn write_spec(dir: &Path, name: &str, spec: &Value) -> Result<PathBuf> {
     fs::write(&file, serde_json::to_string_pretty(spec)?)
         .with_context(|| format!("writing {}", file.display()))?;
     Ok(file)
-}
-
-/// A port nobody listens on right now.
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// One case's grades in `index.json`.

@@ -22,7 +22,7 @@
 //!   the same in the background with `--release` (no fat LTO, for time).
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::thread;
@@ -32,7 +32,7 @@ use anyhow::{Context as _, Result, bail};
 
 use crate::Workspace;
 use crate::browser;
-use crate::process::{ChildGuard, Cmd, interrupted, port_is_open, wait_for_port};
+use crate::process::{ChildGuard, Cmd, free_port, interrupted, port_is_open, wait_for_port};
 use crate::tools;
 
 /// Pinned PyPI tools, installed into a venv in the tools cache.
@@ -410,11 +410,6 @@ impl Deployment {
             .iter_mut()
             .try_for_each(ChildGuard::ensure_running)
     }
-}
-
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
 }
 
 fn local(port: u16) -> SocketAddr {

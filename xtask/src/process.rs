@@ -5,9 +5,9 @@
 
 use std::ffi::OsStr;
 use std::fmt;
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -31,6 +31,59 @@ pub fn install_interrupt_handler() -> Result<()> {
         }
     })
     .context("installing the Ctrl-C handler")
+}
+
+/// Where the search for free ports goes on from, across calls, so that two
+/// calls never hand out the same port.
+static NEXT_PORT: AtomicU32 = AtomicU32::new(0);
+
+/// The lowest port [`free_ports`] hands out: above the machines' services
+/// (Redis, PostgreSQL, NATS and the like all listen below it).
+const LOWEST_FREE_PORT: u16 = 15_000;
+
+/// `count` distinct loopback ports that nothing listens on right now, for
+/// servers a step starts.
+///
+/// They are chosen below the kernel's ephemeral range: a port from
+/// `bind(0)` lies inside it, where the kernel may give it to any other
+/// socket (another workerd's listener, an outgoing connection) in the
+/// seconds before our server binds it; CI saw `wrangler dev` exit for
+/// that. Each process starts at its own offset, so xtask runs side by side
+/// seldom probe the same ports.
+pub fn free_ports(count: usize) -> Result<Vec<u16>> {
+    let highest = ephemeral_range_start().unwrap_or(32_768);
+    let span = u32::from(highest.saturating_sub(LOWEST_FREE_PORT).max(1));
+    let base = std::process::id().wrapping_mul(7_919);
+    let mut ports = Vec::with_capacity(count);
+    // Held until all are found, so that none is counted twice.
+    let mut listeners = Vec::with_capacity(count);
+    for _ in 0..span {
+        let offset = base.wrapping_add(NEXT_PORT.fetch_add(1, Ordering::Relaxed)) % span;
+        let port = LOWEST_FREE_PORT + u16::try_from(offset).expect("span fits in u16");
+        if let Ok(listener) = TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+            listeners.push(listener);
+            ports.push(port);
+            if ports.len() == count {
+                return Ok(ports);
+            }
+        }
+    }
+    bail!("fewer than {count} free loopback ports between {LOWEST_FREE_PORT} and {highest}")
+}
+
+/// One port from [`free_ports`].
+pub fn free_port() -> Result<u16> {
+    Ok(free_ports(1)?[0])
+}
+
+/// The first port of the kernel's ephemeral range (Linux).
+fn ephemeral_range_start() -> Option<u16> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Whether Ctrl-C or SIGTERM arrived.

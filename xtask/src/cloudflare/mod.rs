@@ -127,7 +127,7 @@ pub fn test(workspace: &Workspace) -> Result<()> {
     // compiled.
     let variants = WORKERS.iter().map(|w| w.variants.len()).sum::<usize>();
     // The workers' ports, then the variants', then the test keys' server.
-    let ports = wrangler::free_ports(2 * (WORKERS.len() + variants) + 1)?;
+    let ports = process::free_ports(2 * (WORKERS.len() + variants) + 1)?;
     let mut variant_ports = ports[2 * WORKERS.len()..ports.len() - 1].chunks(2);
     let (keys, _keys_server) = serve_test_keys(workspace, ports[ports.len() - 1])?;
     let mut servers = Vec::new();
@@ -310,7 +310,7 @@ pub fn bench_targets(
         workers::named(Some("chat"))?,
         Optimize::Size,
     )?;
-    let ports = wrangler::free_ports(2)?;
+    let ports = process::free_ports(2)?;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], ports[0]));
     let started = Instant::now();
     let mut server = Wrangler::spawn(workspace, &tools, &built, ports[0], Some(ports[1]), None)?;

@@ -2,7 +2,8 @@
 
 use std::fs;
 use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -15,12 +16,16 @@ use crate::process::{self, ChildGuard, Cmd};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// How much of wrangler's output an early exit quotes.
+const LOG_TAIL_LINES: usize = 15;
+
 /// What a served variant adds to a `wrangler dev`.
 pub struct Extra<'a> {
     /// Vars besides the worker's.
     pub vars: &'a [(&'a str, &'a str)],
-    /// A file that gets wrangler's output too.
-    pub log: Option<&'a std::path::Path>,
+    /// A file that gets wrangler's output too (by default
+    /// `target/wrangler-logs/NAME-PORT.log`).
+    pub log: Option<&'a Path>,
 }
 
 /// A running `wrangler dev --local`, stopped (with workerd) on drop.
@@ -28,6 +33,8 @@ pub struct Wrangler {
     guard: ChildGuard,
     addr: SocketAddr,
     name: &'static str,
+    /// Where its output goes too: the tail of it explains an early exit.
+    log: PathBuf,
 }
 
 impl Wrangler {
@@ -100,13 +107,20 @@ impl Wrangler {
         for (var, value) in extra.vars {
             cmd = cmd.arg("--var").arg(format!("{var}:{value}"));
         }
-        if let Some(log) = extra.log {
-            cmd = cmd.log_to(log);
-        }
+        let log = extra.log.map_or_else(
+            || {
+                workspace
+                    .target_dir
+                    .join("wrangler-logs")
+                    .join(format!("{}-{port}.log", built.worker.name))
+            },
+            Path::to_path_buf,
+        );
         Ok(Self {
-            guard: cmd.spawn()?,
+            guard: cmd.log_to(&log).spawn()?,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             name: built.worker.name,
+            log,
         })
     }
 
@@ -216,9 +230,20 @@ impl Wrangler {
         Ok((proxy, siblings))
     }
 
-    /// Fails if wrangler exited.
+    /// Fails if wrangler exited, with the end of what it printed: CI keeps
+    /// only the end of a run's output, where wrangler's own lines are long
+    /// gone.
     pub fn ensure_running(&mut self) -> Result<()> {
-        self.guard.ensure_running()
+        self.guard.ensure_running().with_context(|| {
+            let printed = fs::read_to_string(&self.log).unwrap_or_default();
+            let lines: Vec<&str> = printed.lines().collect();
+            let tail = lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n");
+            format!(
+                "the {} worker's wrangler ended; the last lines of {}:\n{tail}",
+                self.name,
+                self.log.display()
+            )
+        })
     }
 
     /// wrangler listens before workerd serves; waits for a real `200` on `/`.
@@ -227,7 +252,7 @@ impl Wrangler {
         process::wait_for_port(self.addr, READY_TIMEOUT, &what)?;
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            self.guard.ensure_running()?;
+            self.ensure_running()?;
             if http_status(self.addr, "/").is_ok_and(|status| status == 200) {
                 return Ok(());
             }
@@ -258,16 +283,4 @@ pub(super) fn http_status_within(addr: SocketAddr, path: &str, wait: Duration) -
     stream.read_exact(&mut head)?;
     let status = std::str::from_utf8(&head[9..12])?.parse()?;
     Ok(status)
-}
-
-/// `count` distinct ports nobody listens on right now (all held at once,
-/// so none is handed out twice).
-pub fn free_ports(count: usize) -> Result<Vec<u16>> {
-    let listeners = (0..count)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<Vec<_>, _>>()?;
-    listeners
-        .iter()
-        .map(|listener| Ok(listener.local_addr()?.port()))
-        .collect()
 }

@@ -150,6 +150,13 @@ fn print_summary(outcomes: &[Outcome], total: Duration) {
         );
     }
     eprintln!("  {:<17} {:>7.1} s", "total", total.as_secs_f64());
+    // Each failure in full (failed tests, a server's last lines) here at
+    // the end, where CI's excerpt of the run still shows it.
+    for outcome in outcomes {
+        if let Some(error) = &outcome.error {
+            eprintln!("\n==> {} failed: {error:#}", outcome.name);
+        }
+    }
 }
 
 fn first_line(error: &anyhow::Error) -> String {
