@@ -13,10 +13,10 @@ use xws::{Message, Text};
 use super::{
     close::{ClientClose, ProtocolError, parse_close},
     header::{self, FrameHeader, MAX_CLIENT_HEADER, OpCode},
+    inflate::{Inflated, inflate_message},
     mask::append_unmasked,
     utf8::Utf8Progress,
 };
-use crate::deflate::{Inflated, inflate_message};
 
 /// Frames that are no message (continuations, control frames) the decoder
 /// lets wait to be charged to the rate limit before it stops decoding: a
