@@ -442,6 +442,19 @@ mod tests {
         assert_eq!(failure_with(Decoder::new(true, LIMIT), &bomb), 1009);
     }
 
+    /// Found by the `ws_decoder` fuzz target (fuzz/regressions/ws_decoder):
+    /// with no size limit (`usize::MAX`), making room for one byte over the
+    /// limit overflowed.
+    #[test]
+    fn compressed_messages_inflate_without_a_size_limit() {
+        let compressed = crate::deflate::compress(&[b'z'; 400], 15).unwrap();
+        let bytes = frame(FIN | RSV1 | 0x1, &compressed);
+        assert_eq!(
+            events(&mut Decoder::new(true, usize::MAX), &bytes).unwrap(),
+            vec![text(&"z".repeat(400))]
+        );
+    }
+
     #[test]
     fn text_split_inside_a_code_point_passes_and_invalid_bytes_fail_at_their_fragment() {
         let euro = "€".as_bytes();

@@ -42,10 +42,13 @@ pub(crate) fn inflate_message(mut compressed: Vec<u8>, limit: usize) -> Inflated
 
 /// Inflates `input` (tail included) into at most `limit` bytes.
 fn inflate_limited(inflater: &mut Decompress, input: &[u8], limit: usize) -> Inflated {
+    // Room for one byte over the limit tells a message too large; no limit
+    // (`usize::MAX`) must not overflow (found by the `ws_decoder` fuzz target).
+    let room_to_tell = limit.saturating_add(1);
     let mut out = Vec::with_capacity(
         (input.len() * 4)
             .clamp(64, FIRST_OUTPUT_ROOM)
-            .min(limit + 1),
+            .min(room_to_tell),
     );
     let mut consumed = 0;
     loop {
@@ -65,7 +68,7 @@ fn inflate_limited(inflater: &mut Decompress, input: &[u8], limit: usize) -> Inf
             return Inflated::Plain(out);
         }
         if out.len() == out.capacity() {
-            let more = out.capacity().max(1024).min(limit + 1 - out.len());
+            let more = out.capacity().max(1024).min(room_to_tell - out.len());
             out.reserve(more.max(1));
         } else if consumed == input.len() || out.len() == out_before {
             // Nothing more comes out of what there is.
