@@ -1,6 +1,6 @@
 //! Inflates compressed messages under tungstenite, which refuses RSV1:
 //! for the load clients of `xws-bench` (the server decodes with
-//! [`crate::wire`], which calls [`inflate_message`] itself).
+//! [`crate::wire`], which inflates with the same [`inflate_message`]).
 //!
 //! [`Inflating`] reads the client's frames as they pass: frames without
 //! RSV1 (and control frames, wherever they arrive) go through unchanged; a
@@ -13,16 +13,14 @@
 //! misplaced RSV1 or data that does not inflate into a frame with RSV2 set
 //! (1002).
 
-use flate2::{Decompress, FlushDecompress};
 use std::{
-    cell::RefCell,
     io,
     pin::Pin,
     task::{Context, Poll},
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::SYNC_TAIL;
+use crate::wire::inflate::{Inflated, inflate_message};
 
 /// Buffers that grew past this are given back once empty, so an idle
 /// connection keeps nothing after a large message.
@@ -31,12 +29,6 @@ const FIN: u8 = 0x80;
 const RSV1: u8 = 0x40;
 const RSV2: u8 = 0x20;
 const MASKED: u8 = 0x80;
-
-thread_local! {
-    /// Raw inflate with the largest window, which inflates any smaller one;
-    /// reset per message (clients agreed to no context takeover).
-    static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
-}
 
 /// Which end reads through [`Inflating`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,23 +291,6 @@ impl<T> Inflating<T> {
     }
 }
 
-/// What a compressed message inflated to.
-pub(crate) enum Inflated {
-    Plain(Vec<u8>),
-    TooLarge,
-    Corrupt,
-}
-
-/// Inflates one compressed message (without its sync tail, RFC 7692
-/// §7.2.2) into at most `limit` bytes, with the thread's inflater.
-pub(crate) fn inflate_message(mut compressed: Vec<u8>, limit: usize) -> Inflated {
-    compressed.extend_from_slice(&SYNC_TAIL);
-    INFLATER.with_borrow_mut(|inflater| {
-        inflater.reset(false);
-        inflate_limited(inflater, &compressed, limit)
-    })
-}
-
 /// The header's full length and the payload's, once enough of the header
 /// is known to tell.
 fn header_size(seen: &[u8]) -> Option<(usize, u64)> {
@@ -333,36 +308,6 @@ fn header_size(seen: &[u8]) -> Option<(usize, u64)> {
             Some((10 + mask, u64::from_be_bytes(len)))
         }
         short => Some((2 + mask, u64::from(short))),
-    }
-}
-
-/// Inflates `input` (tail included) into at most `limit` bytes.
-fn inflate_limited(inflater: &mut Decompress, input: &[u8], limit: usize) -> Inflated {
-    let mut out = Vec::with_capacity((input.len() * 4).clamp(64, KEEP_CAPACITY).min(limit + 1));
-    let mut consumed = 0;
-    loop {
-        let (in_before, out_before) = (inflater.total_in(), out.len());
-        let status = inflater.decompress_vec(&input[consumed..], &mut out, FlushDecompress::Sync);
-        consumed += (inflater.total_in() - in_before) as usize;
-        let status = match status {
-            Ok(status) => status,
-            Err(_) => return Inflated::Corrupt,
-        };
-        if out.len() > limit {
-            return Inflated::TooLarge;
-        }
-        let finished = status == flate2::Status::StreamEnd
-            || (consumed == input.len() && out.len() < out.capacity());
-        if finished {
-            return Inflated::Plain(out);
-        }
-        if out.len() == out.capacity() {
-            let more = out.capacity().max(1024).min(limit + 1 - out.len());
-            out.reserve(more.max(1));
-        } else if consumed == input.len() || out.len() == out_before {
-            // Nothing more comes out of what there is.
-            return Inflated::Plain(out);
-        }
     }
 }
 

@@ -10,8 +10,8 @@
 //!   every subscriber that negotiated that size (the way uWebSockets'
 //!   shared compressor works). No connection holds a compressor.
 //! - Incoming compressed messages are inflated whole at their end by
-//!   [`inflate_message`] (the server's decoder calls it; [`Inflating`] does
-//!   the same under tungstenite for the bench's clients). The server also
+//!   [`crate::wire::inflate`] (the server's decoder calls it; [`Inflating`]
+//!   does the same under tungstenite for the bench's clients). The server also
 //!   answers `client_no_context_takeover` (RFC 7692 §7.1.1.2 lets it, even
 //!   when not offered), so the inflater is per thread too and no
 //!   connection keeps a 32 KiB window.
@@ -26,8 +26,7 @@ use flate2::{Compress, Compression, FlushCompress};
 use std::cell::RefCell;
 use xws::Message;
 
-use crate::wire::ServerFrame;
-pub(crate) use inflate::{Inflated, inflate_message};
+use crate::wire::{ServerFrame, inflate::SYNC_TAIL};
 pub use inflate::{Inflating, Side};
 pub(crate) use negotiate::{Negotiated, negotiate};
 
@@ -41,9 +40,6 @@ const LEVEL: u32 = 2;
 /// zlib's smallest window (2^9 bytes); a client asking for 2^8 gets
 /// uncompressed messages, which it must accept.
 const MIN_WINDOW_BITS: u8 = 9;
-/// The empty stored block a sync flush ends with; RFC 7692 §7.2.1 has it
-/// removed from every message and added back before inflating.
-const SYNC_TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 thread_local! {
     /// One compressor per window size (9..=15), reset after every message.

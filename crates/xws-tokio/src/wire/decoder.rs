@@ -13,10 +13,10 @@ use xws::{Message, Text};
 use super::{
     close::{ClientClose, ProtocolError, parse_close},
     header::{self, FrameHeader, MAX_CLIENT_HEADER, OpCode},
+    inflate::{Inflated, inflate_message},
     mask::append_unmasked,
     utf8::Utf8Progress,
 };
-use crate::deflate::{Inflated, inflate_message};
 
 /// Frames that are no message (continuations, control frames) the decoder
 /// lets wait to be charged to the rate limit before it stops decoding: a
@@ -440,6 +440,19 @@ mod tests {
         assert!(bomb.len() < LIMIT);
         let bomb = frame(FIN | RSV1 | 0x2, &bomb);
         assert_eq!(failure_with(Decoder::new(true, LIMIT), &bomb), 1009);
+    }
+
+    /// Found by the `ws_decoder` fuzz target (fuzz/regressions/ws_decoder):
+    /// with no size limit (`usize::MAX`), making room for one byte over the
+    /// limit overflowed.
+    #[test]
+    fn compressed_messages_inflate_without_a_size_limit() {
+        let compressed = crate::deflate::compress(&[b'z'; 400], 15).unwrap();
+        let bytes = frame(FIN | RSV1 | 0x1, &compressed);
+        assert_eq!(
+            events(&mut Decoder::new(true, usize::MAX), &bytes).unwrap(),
+            vec![text(&"z".repeat(400))]
+        );
     }
 
     #[test]

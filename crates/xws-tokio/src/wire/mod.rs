@@ -14,6 +14,7 @@
 //! - [`header`]: parsing client frame headers and encoding server ones;
 //! - [`decoder`]: frames into messages, pings and closes, with every check
 //!   RFC 6455 asks of a server (and RFC 7692's RSV1);
+//! - [`inflate`]: permessage-deflate messages inflated, within the limit;
 //! - [`utf8`]: text checked fragment by fragment, failing fast;
 //! - [`close`]: protocol errors and their close codes, close payloads;
 //! - [`encoder`]: the server's frames.
@@ -22,6 +23,7 @@ pub(crate) mod close;
 pub(crate) mod decoder;
 pub(crate) mod encoder;
 pub(crate) mod header;
+pub(crate) mod inflate;
 mod mask;
 mod utf8;
 
