@@ -95,11 +95,13 @@ pub fn websocket_welcome(addr: SocketAddr, path: &str, wait: Duration) -> Result
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(wait))?;
     stream.set_nodelay(true)?;
-    write!(
-        stream,
+    // One write: `write!` on the socket would send each formatted piece as
+    // its own segment (no delay is set).
+    let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )?;
+    );
+    stream.write_all(request.as_bytes())?;
     let mut received = Vec::new();
     let mut chunk = [0u8; 1024];
     let head_end = loop {
@@ -143,14 +145,22 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
-    /// A server that answers one request with `answer`.
+    /// A server that answers one request with `answer`, then closes.
     fn answer_once(answer: &'static str) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
-            let mut request = [0u8; 1024];
-            let _ = stream.read(&mut request);
+            // The whole request first: closing with some of it unread
+            // would reset the connection instead of ending it.
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => return,
+                    Ok(read) => request.extend_from_slice(&chunk[..read]),
+                }
+            }
             let _ = stream.write_all(answer.as_bytes());
         });
         addr
