@@ -64,8 +64,7 @@ impl Issuer {
     /// ES256 signing would bring back the RustCrypto code a Worker leaves
     /// to WebCrypto).
     pub fn issue(&self, claims: &Claims) -> Result<String, KeyError> {
-        #[cfg(target_arch = "wasm32")]
-        crate::webcrypto::install();
+        crate::crypto_provider::install();
         Ok(jsonwebtoken::encode(&self.header, claims, &self.key)?)
     }
 }

@@ -71,11 +71,20 @@ mod expiry;
 mod issuer;
 mod jwks;
 mod patterns;
+#[cfg(not(target_arch = "wasm32"))]
+mod ring_crypto;
 #[cfg(any(test, target_arch = "wasm32"))]
 mod spki;
 mod verifier;
 #[cfg(target_arch = "wasm32")]
 mod webcrypto;
+
+/// jsonwebtoken's crypto provider on this target, installed before each
+/// signature is made or checked.
+#[cfg(not(target_arch = "wasm32"))]
+use ring_crypto as crypto_provider;
+#[cfg(target_arch = "wasm32")]
+use webcrypto as crypto_provider;
 
 pub use claims::{Claims, Identity, now_seconds};
 pub use credentials::{COOKIE, Credentials, PROTOCOL_PREFIX, QUERY_PARAM};

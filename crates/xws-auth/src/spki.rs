@@ -72,12 +72,15 @@ mod tests {
     }
 
     /// What WebCrypto is given for the test RSA key, from its PEM (PKCS#1
-    /// inside) and from its modulus and exponent (a JWK), is the PEM's own
-    /// `SubjectPublicKeyInfo`.
+    /// inside) and from its modulus and exponent (the same key in the test
+    /// JWKS), is the PEM's own `SubjectPublicKeyInfo`.
     #[test]
     fn rsa_spki_is_the_pem_subject_public_key_info() {
-        use base64::{Engine, engine::general_purpose::STANDARD};
-        use jsonwebtoken::{DecodingKey, DecodingKeyKind, crypto::rust_crypto::DEFAULT_PROVIDER};
+        use base64::{
+            Engine,
+            engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+        };
+        use jsonwebtoken::{DecodingKey, DecodingKeyKind};
 
         let pem = include_str!("../tests/keys/rsa_public.pem");
         let body: String = pem
@@ -90,10 +93,15 @@ mod tests {
             panic!("a PEM RSA key is kept as PKCS#1 DER");
         };
         assert_eq!(rsa_spki(pkcs1), spki);
-        let (n, e) = (DEFAULT_PROVIDER
-            .key_utils
-            .rsa_pub_components_from_public_key)(pkcs1)
-        .unwrap();
-        assert_eq!(rsa_spki(&rsa_public_key(&n, &e)), spki);
+
+        let jwks: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/keys/jwks.json")).unwrap();
+        let rsa = &jwks["keys"][0];
+        assert_eq!(rsa["kid"], "rsa-1");
+        let component = |name: &str| URL_SAFE_NO_PAD.decode(rsa[name].as_str().unwrap()).unwrap();
+        assert_eq!(
+            rsa_spki(&rsa_public_key(&component("n"), &component("e"))),
+            spki
+        );
     }
 }

@@ -200,8 +200,7 @@ impl Verifier {
     /// signatures with the runtime's WebCrypto, which is asynchronous, so
     /// they need [`verify_async`](Self::verify_async), the portable one.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        #[cfg(target_arch = "wasm32")]
-        crate::webcrypto::install();
+        crate::crypto_provider::install();
         let (key, validation) = self.prepare(token)?;
         let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)?;
         Ok(data.claims)

@@ -232,3 +232,48 @@ fn a_subprotocol_token_selects_the_other_protocol() {
     assert_eq!(ok.protocol.as_deref(), Some("xws"));
     assert_eq!(ok.accept(()).protocol.as_deref(), Some("xws"));
 }
+
+/// Tokens signed outside xws-auth, by `openssl dgst -sha256 -sign` with the
+/// test keys (`sub` "ada", `exp` in 2100; the ES256 one's DER signature
+/// rewritten as the JWS `r || s`), so that the signatures xws-auth checks
+/// are the standard ones and not only its own `Issuer`'s.
+const OPENSSL_RS256: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6InJzYS0xIn0.eyJzdWIiOiJhZGEiLCJleHAiOjQxMDI0NDQ4MDB9.1XCF4OwlwGFOcCyBkCJWet0B9Cvr2b2hDh7H1qizHr0IWok7mpnI7ezpwnITsFR-APvo9WWjrNjV2oGrYLaWlFnuBE4_0QDCYOVegLXcuJo885Oo_msaHe02PbJjX2p1NNh78cPJzLJyH4GJPg7HZwQZc--L5aeWQuY5rgpIsqS-p28eur9giygbtjXl0UMoNy7zZis1zymAUu8yKGyvW1dATC-qW3OQzPkA4Us8MHZ2_ZXBsCx4-wzIGMDvq6SKB1vXyN0O3vIWk4cx6AkxNhUQuxst4ek-VqDOCST9GAw7qy1jsQnqOdSKrEcrGDJxT2TExn2s_hsA-p9SAKUYWA";
+const OPENSSL_ES256: &str = "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImVjLTEifQ.eyJzdWIiOiJhZGEiLCJleHAiOjQxMDI0NDQ4MDB9.Tp6iVu8DV9gBN9gSFdSxBP726g7DT47n_COVBoRQCGKqlzGA5gUdmqvtgouEV-CtC2TB7Uqls3cCV3Irt7wgPA";
+
+/// `token` with one bit of its signature's first byte flipped.
+fn with_a_flipped_signature_bit(token: &str) -> String {
+    let (message, signature) = token.rsplit_once('.').unwrap();
+    let mut signature = signature.as_bytes().to_vec();
+    // `A` and `B` differ in the lowest of the six bits they encode.
+    signature[0] = if signature[0] == b'A' { b'B' } else { b'A' };
+    format!("{message}.{}", String::from_utf8(signature).unwrap())
+}
+
+#[test]
+fn signatures_made_elsewhere_verify_and_altered_ones_do_not() {
+    let cases = [
+        (OPENSSL_RS256, Verifier::rs256_pem(RSA_PUBLIC).unwrap()),
+        (OPENSSL_ES256, Verifier::es256_pem(EC_PUBLIC).unwrap()),
+        // The same keys as a JWK's modulus and exponent, and x and y.
+        (OPENSSL_RS256, Verifier::from_jwks(JWKS).unwrap()),
+        (OPENSSL_ES256, Verifier::from_jwks(JWKS).unwrap()),
+    ];
+    for (token, verifier) in cases {
+        assert_eq!(verifier.verify(token).unwrap().sub, "ada", "{token}");
+        assert_eq!(
+            verifier.verify(&with_a_flipped_signature_bit(token)),
+            Err(AuthError::BadSignature),
+            "{token}"
+        );
+        // The signature of one user's token over another user's claims.
+        let (header, rest) = token.split_once('.').unwrap();
+        let signature = rest.rsplit_once('.').unwrap().1;
+        let bob = Issuer::hs256(SECRET).issue(&in_a_minute("bob")).unwrap();
+        let payload = bob.split('.').nth(1).unwrap();
+        assert_eq!(
+            verifier.verify(&format!("{header}.{payload}.{signature}")),
+            Err(AuthError::BadSignature),
+            "{token}"
+        );
+    }
+}

@@ -7,13 +7,30 @@ use serde_json::{Value, json};
 
 /// Logs to CloudWatch (stdout) at `RUST_LOG` or `info`, without the time
 /// (CloudWatch adds its own).
+///
+/// `RUST_LOG` is a list of `target=level` directives and a default level
+/// (`info`, `xws_aws=debug,warn`): tracing-subscriber's
+/// [`Targets`](tracing_subscriber::filter::Targets). Its `EnvFilter` also
+/// reads span and field filters (`[span{field=value}]=debug`), parsed with
+/// regular expressions; those were about 0.2 MB of every bootstrap
+/// (BENCHMARKS.md, "Deploy sizes"). A `RUST_LOG` that is not a list of
+/// targets logs at `info`, as an unreadable one did before.
 pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .without_time()
+    use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
+
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().without_time())
+        .with(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
         .init();
+}
+
+/// What [`init_tracing`] logs for this `RUST_LOG`.
+fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::Targets;
+
+    rust_log
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
 }
 
 /// A response with `content_type` and `body`.
@@ -91,7 +108,8 @@ pub fn sse_not_available(ws_path: &str) -> Response<Body> {
 
 #[cfg(test)]
 mod tests {
-    use super::with_websocket_url;
+    use super::{log_filter, with_websocket_url};
+    use tracing::Level;
 
     const PAGE: &str = r#"<head><meta name="xws-websocket" content="/api/ws"></head>"#;
 
@@ -112,5 +130,22 @@ mod tests {
     #[test]
     fn a_page_without_the_meta_is_unchanged() {
         assert_eq!(with_websocket_url("<p>hi</p>", "wss://h"), "<p>hi</p>");
+    }
+
+    #[test]
+    fn rust_log_sets_the_default_and_per_target_levels() {
+        let unset = log_filter(None);
+        assert!(unset.would_enable("xws_aws", &Level::INFO));
+        assert!(!unset.would_enable("xws_aws", &Level::DEBUG));
+
+        let per_target = log_filter(Some("xws_aws=debug,warn"));
+        assert!(per_target.would_enable("xws_aws::backend", &Level::DEBUG));
+        assert!(!per_target.would_enable("aws_smithy_runtime", &Level::INFO));
+        assert!(per_target.would_enable("aws_smithy_runtime", &Level::WARN));
+
+        // Only targets: anything else logs at the default, `info`.
+        let unreadable = log_filter(Some("[span{field=1}]=trace"));
+        assert!(unreadable.would_enable("xws_aws", &Level::INFO));
+        assert!(!unreadable.would_enable("xws_aws", &Level::TRACE));
     }
 }
