@@ -51,7 +51,9 @@ pub(crate) struct ConnectionPermit(pub(crate) Arc<Permit>);
 #[derive(Debug, Default)]
 pub(crate) struct Permits {
     _connection: Option<Arc<Permit>>,
-    _own: Option<Permit>,
+    /// Boxed: most peers have none (their connection's permit counts
+    /// them), and every idle connection would carry its room.
+    _own: Option<Box<Permit>>,
 }
 
 impl Admission {
@@ -137,7 +139,7 @@ impl Admission {
         };
         Ok(Permits {
             _connection: connection,
-            _own: own,
+            _own: own.map(Box::new),
         })
     }
 

@@ -11,7 +11,6 @@ use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use std::{
     collections::VecDeque,
-    future::poll_fn,
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -146,7 +145,7 @@ impl OutboxReader {
     }
 
     /// Waits until at least one frame is queued, then takes up to `max`.
-    fn poll_batch(
+    pub(crate) fn poll_batch(
         &mut self,
         cx: &mut Context<'_>,
         batch: &mut Vec<Frame>,
@@ -162,11 +161,6 @@ impl OutboxReader {
             0 => Poll::Pending,
             n => Poll::Ready(n),
         }
-    }
-
-    /// [`poll_batch`](Self::poll_batch) as a future.
-    pub(crate) async fn batch(&mut self, batch: &mut Vec<Frame>, max: usize) -> usize {
-        poll_fn(|cx| self.poll_batch(cx, batch, max)).await
     }
 
     /// One frame, for response bodies that stream frame by frame.
@@ -194,6 +188,7 @@ impl Drop for OutboxReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::poll_fn;
     use xws::Message;
 
     fn frame(n: u8) -> Frame {
@@ -242,7 +237,7 @@ mod tests {
         let (outbox, mut reader) = outbox(8, usize::MAX);
         let waiting = tokio::spawn(async move {
             let mut batch = Vec::new();
-            reader.batch(&mut batch, 8).await;
+            poll_fn(|cx| reader.poll_batch(cx, &mut batch, 8)).await;
             batch.len()
         });
         tokio::task::yield_now().await;

@@ -8,6 +8,10 @@
 //!   poll (never across an await). The decoder takes what it needs from it;
 //!   bytes past the event it returns are copied aside until decoded, and
 //!   only then is memory allocated.
+//! - The decoder itself (with the bytes set aside) is made with the first
+//!   bytes read, and given back when the connection is idle
+//!   ([`Socket::release_idle_decoder`]): a connection that is silent holds
+//!   no decoding state.
 //! - Writes are corked: a batch of frames goes out as one vectored write
 //!   (headers built on the stack, payloads as they are), one syscall per
 //!   batch. Only what the socket does not take is kept, as shared `Bytes`,
@@ -17,7 +21,7 @@ use bytes::{Buf, Bytes};
 use std::{
     cell::RefCell,
     collections::VecDeque,
-    future::poll_fn,
+    future::{Future, poll_fn},
     io::{self, IoSlice},
     mem::MaybeUninit,
     pin::Pin,
@@ -58,27 +62,59 @@ pub(crate) enum ReadError {
 /// A WebSocket server connection over `io`.
 pub(crate) struct Socket<T> {
     io: T,
+    /// Decoding state, while the client is sending (see the module's notes).
+    reading: Option<Box<Reading>>,
+    /// permessage-deflate was negotiated (for the decoder).
+    compression: bool,
+    /// The largest message accepted (for the decoder).
+    max_message_size: usize,
+    /// What the socket did not take of earlier writes, in order; only
+    /// while there is some.
+    #[allow(
+        clippy::box_collection,
+        reason = "a pointer in every idle connection rather than an empty deque's 32 bytes"
+    )]
+    unsent: Option<Box<VecDeque<Bytes>>>,
+}
+
+/// What a socket keeps while the client is sending.
+struct Reading {
     decoder: Decoder,
     /// Bytes read past the last event, until they are decoded.
     unread: Vec<u8>,
     unread_at: usize,
-    /// What the socket did not take of earlier writes, in order.
-    unsent: VecDeque<Bytes>,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
-    pub(crate) fn new(io: T, decoder: Decoder) -> Self {
+    /// A socket refusing messages over `max_message_size` (after
+    /// inflation) and compressed ones unless `compression` was negotiated.
+    pub(crate) fn new(io: T, compression: bool, max_message_size: usize) -> Self {
         Self {
             io,
-            decoder,
-            unread: Vec::new(),
-            unread_at: 0,
-            unsent: VecDeque::new(),
+            reading: None,
+            compression,
+            max_message_size,
+            unsent: None,
         }
     }
 
-    pub(crate) fn decoder(&mut self) -> &mut Decoder {
-        &mut self.decoder
+    /// The continuation and control frames decoded since the last call
+    /// (see [`Decoder::take_uncharged`]).
+    pub(crate) fn take_uncharged(&mut self) -> u32 {
+        self.reading
+            .as_mut()
+            .map_or(0, |reading| reading.decoder.take_uncharged())
+    }
+
+    /// Drops the decoder if it holds nothing (no frame begun, no frame
+    /// left to charge): a connection that went quiet gives it back. Called
+    /// when the heartbeat wakes, so a busy connection keeps its decoder.
+    pub(crate) fn release_idle_decoder(&mut self) {
+        if self.reading.as_ref().is_some_and(|reading| {
+            reading.unread_at == reading.unread.len() && reading.decoder.is_at_rest()
+        }) {
+            self.reading = None;
+        }
     }
 
     /// The next event, or [`Decoded::ChargeFrames`]; never
@@ -87,14 +123,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
         poll_fn(|cx| self.poll_next(cx)).await
     }
 
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Decoded, ReadError>> {
-        if self.unread_at < self.unread.len() {
-            let mut input = &self.unread[self.unread_at..];
-            let decoded = self.decoder.decode(&mut input);
-            self.unread_at = self.unread.len() - input.len();
-            if self.unread_at == self.unread.len() {
-                self.unread = Vec::new();
-                self.unread_at = 0;
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Decoded, ReadError>> {
+        if let Some(reading) = &mut self.reading
+            && reading.unread_at < reading.unread.len()
+        {
+            let mut input = &reading.unread[reading.unread_at..];
+            let decoded = reading.decoder.decode(&mut input);
+            reading.unread_at = reading.unread.len() - input.len();
+            if reading.unread_at == reading.unread.len() {
+                reading.unread = Vec::new();
+                reading.unread_at = 0;
             }
             match decoded? {
                 Decoded::NeedMore => {}
@@ -109,10 +147,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
                 if input.is_empty() {
                     return Poll::Ready(Err(ReadError::Eof));
                 }
-                let decoded = self.decoder.decode(&mut input)?;
+                let (compression, max_message_size) = (self.compression, self.max_message_size);
+                let reading = self.reading.get_or_insert_with(|| {
+                    Box::new(Reading {
+                        decoder: Decoder::new(compression, max_message_size),
+                        unread: Vec::new(),
+                        unread_at: 0,
+                    })
+                });
+                let decoded = reading.decoder.decode(&mut input)?;
                 if !input.is_empty() {
-                    self.unread = input.to_vec();
-                    self.unread_at = 0;
+                    reading.unread = input.to_vec();
+                    reading.unread_at = 0;
                 }
                 Poll::Ready(Ok(decoded))
             });
@@ -134,46 +180,56 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
         batch: &mut Vec<Frame>,
         window_bits: Option<u8>,
     ) -> io::Result<()> {
-        poll_fn(|cx| {
-            loop {
-                ready!(self.poll_flush(cx))?;
-                if batch.is_empty() {
-                    return Poll::Ready(Ok(()));
-                }
-                let count = batch.len().min(WRITE_BATCH);
-                let frames = &mut batch[..count];
-                for frame in frames.iter_mut() {
-                    if let Frame::Message(message) = frame {
-                        *frame = Frame::WebSocket(match window_bits {
-                            Some(window_bits) => deflate::frame_for(message, window_bits),
-                            None => ServerFrame::message(message),
-                        });
-                    }
-                }
-                // Pre-encoded frames are for SSE streams only.
-                let frames = frames.iter().filter_map(|frame| match frame {
-                    Frame::WebSocket(frame) => Some(frame),
-                    Frame::Message(_) | Frame::Encoded(_) => None,
-                });
-                self.write_corked(cx, frames)?;
-                batch.drain(..count);
+        poll_fn(|cx| self.poll_write_batch(cx, batch, window_bits)).await
+    }
+
+    /// [`write_batch`](Self::write_batch), polled by hand.
+    pub(crate) fn poll_write_batch(
+        &mut self,
+        cx: &mut Context<'_>,
+        batch: &mut Vec<Frame>,
+        window_bits: Option<u8>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.poll_flush(cx))?;
+            if batch.is_empty() {
+                return Poll::Ready(Ok(()));
             }
-        })
-        .await
+            let count = batch.len().min(WRITE_BATCH);
+            let frames = &mut batch[..count];
+            for frame in frames.iter_mut() {
+                if let Frame::Message(message) = frame {
+                    *frame = Frame::WebSocket(match window_bits {
+                        Some(window_bits) => deflate::frame_for(message, window_bits),
+                        None => ServerFrame::message(message),
+                    });
+                }
+            }
+            // Pre-encoded frames are for SSE streams only.
+            let frames = frames.iter().filter_map(|frame| match frame {
+                Frame::WebSocket(frame) => Some(frame),
+                Frame::Message(_) | Frame::Encoded(_) => None,
+            });
+            self.write_corked(cx, frames)?;
+            batch.drain(..count);
+        }
     }
 
     /// Sends one frame (a pong, a ping, a close) after what waits, and
-    /// waits until the socket took it.
-    pub(crate) async fn send(&mut self, frame: ServerFrame) -> io::Result<()> {
+    /// waits until the socket took it. Not an `async fn`: its future is
+    /// the frame and a borrow, no copy of its arguments.
+    pub(crate) fn send(
+        &mut self,
+        frame: ServerFrame,
+    ) -> impl Future<Output = io::Result<()>> + use<'_, T> {
         let mut frame = Some(frame);
-        poll_fn(|cx| {
+        poll_fn(move |cx| {
             ready!(self.poll_flush(cx))?;
             if let Some(frame) = frame.take() {
                 self.write_corked(cx, std::iter::once(&frame))?;
             }
             self.poll_flush(cx)
         })
-        .await
     }
 
     /// Tries one vectored write of `frames` (at most [`WRITE_BATCH`]); what
@@ -207,16 +263,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
         if written == total {
             return Ok(());
         }
+        let unsent = self.unsent.get_or_insert_default();
         for (header, frame) in headers.iter().zip(frames) {
             let header = header.as_bytes();
             let payload = frame.payload();
             if written < header.len() {
-                self.unsent
-                    .push_back(Bytes::copy_from_slice(&header[written..]));
+                unsent.push_back(Bytes::copy_from_slice(&header[written..]));
             }
             written = written.saturating_sub(header.len());
             if written < payload.len() {
-                self.unsent.push_back(payload.slice(written..));
+                unsent.push_back(payload.slice(written..));
             }
             written = written.saturating_sub(payload.len());
         }
@@ -225,10 +281,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
 
     /// Writes what waits in `unsent`; its memory is given back once empty.
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.unsent.is_empty() {
+        let Some(unsent) = &mut self.unsent else {
+            return Poll::Ready(Ok(()));
+        };
+        while !unsent.is_empty() {
             let mut slices = [IoSlice::new(&[]); 2 * WRITE_BATCH];
-            let used = self.unsent.len().min(slices.len());
-            for (slice, bytes) in slices.iter_mut().zip(&self.unsent) {
+            let used = unsent.len().min(slices.len());
+            for (slice, bytes) in slices.iter_mut().zip(unsent.iter()) {
                 *slice = IoSlice::new(bytes);
             }
             let mut written =
@@ -237,18 +296,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             while written > 0 {
-                let front = self.unsent.front_mut().expect("written bytes were unsent");
+                let front = unsent.front_mut().expect("written bytes were unsent");
                 if written < front.len() {
                     front.advance(written);
                     break;
                 }
                 written -= front.len();
-                self.unsent.pop_front();
+                unsent.pop_front();
             }
         }
-        if self.unsent.capacity() > 0 {
-            self.unsent = VecDeque::new();
-        }
+        self.unsent = None;
         Poll::Ready(Ok(()))
     }
 }

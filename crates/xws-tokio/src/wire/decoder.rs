@@ -104,6 +104,16 @@ impl Decoder {
         take(&mut self.uncharged)
     }
 
+    /// Whether the decoder is between frames with nothing kept: dropping
+    /// it and starting a new one later loses nothing.
+    pub(crate) fn is_at_rest(&self) -> bool {
+        self.header_start.len == 0
+            && self.frame.is_none()
+            && self.message.is_none()
+            && self.control.is_empty()
+            && self.uncharged == 0
+    }
+
     /// Decodes from the front of `input` up to the next event, leaving the
     /// rest in `input`.
     pub(crate) fn decode(&mut self, input: &mut &[u8]) -> Result<Decoded, ProtocolError> {
