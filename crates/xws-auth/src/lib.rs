@@ -64,6 +64,19 @@
 //! # let _ = app;
 //! ```
 
+/// Names the algorithm a jsonwebtoken signer or verifier handles: the one
+/// method `JwtSigner` and `JwtVerifier` add to `signature`'s traits, for
+/// each crypto provider's types (`ring_crypto`, `webcrypto`).
+macro_rules! jwt_algorithm {
+    ($($role:ident for $ty:ty => $algorithm:ident),+ $(,)?) => {$(
+        impl jsonwebtoken::crypto::$role for $ty {
+            fn algorithm(&self) -> jsonwebtoken::Algorithm {
+                jsonwebtoken::Algorithm::$algorithm
+            }
+        }
+    )+};
+}
+
 mod claims;
 mod credentials;
 mod error;

@@ -92,6 +92,15 @@ fn new_verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtV
     }
 }
 
+jwt_algorithm!(
+    JwtSigner for Hs256 => HS256,
+    JwtVerifier for Hs256 => HS256,
+    JwtVerifier for Rs256Verifier => RS256,
+    JwtSigner for Rs256Signer => RS256,
+    JwtVerifier for Es256Verifier => ES256,
+    JwtSigner for Es256Signer => ES256,
+);
+
 /// HMAC-SHA256, both ways.
 struct Hs256(hmac::Key);
 
@@ -105,18 +114,6 @@ impl signature::Verifier<Vec<u8>> for Hs256 {
     fn verify(&self, message: &[u8], signature: &Vec<u8>) -> Result<(), signature::Error> {
         // Constant time.
         hmac::verify(&self.0, message, signature).map_err(|_| signature::Error::new())
-    }
-}
-
-impl JwtSigner for Hs256 {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::HS256
-    }
-}
-
-impl JwtVerifier for Hs256 {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::HS256
     }
 }
 
@@ -143,12 +140,6 @@ impl signature::Verifier<Vec<u8>> for Rs256Verifier {
     }
 }
 
-impl JwtVerifier for Rs256Verifier {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::RS256
-    }
-}
-
 fn without_leading_zeros(bytes: &[u8]) -> &[u8] {
     let zeros = bytes.iter().take_while(|byte| **byte == 0).count();
     &bytes[zeros..]
@@ -172,12 +163,6 @@ impl signature::Signer<Vec<u8>> for Rs256Signer {
     }
 }
 
-impl JwtSigner for Rs256Signer {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::RS256
-    }
-}
-
 /// ECDSA on P-256 with SHA-256, the JWS form (r and s, 32 bytes each),
 /// checked against a SEC1 point (from a PEM key or a JWK's x and y).
 struct Es256Verifier(Vec<u8>);
@@ -187,12 +172,6 @@ impl signature::Verifier<Vec<u8>> for Es256Verifier {
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.0)
             .verify(message, signature)
             .map_err(|_| signature::Error::new())
-    }
-}
-
-impl JwtVerifier for Es256Verifier {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::ES256
     }
 }
 
@@ -206,11 +185,5 @@ impl signature::Signer<Vec<u8>> for Es256Signer {
             .sign(&SystemRandom::new(), message)
             .map_err(|_| signature::Error::new())?;
         Ok(signature.as_ref().to_vec())
-    }
-}
-
-impl JwtSigner for Es256Signer {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::ES256
     }
 }

@@ -228,6 +228,8 @@ fn new_verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtV
 #[derive(Clone)]
 struct Hs256(HmacSha256);
 
+jwt_algorithm!(JwtSigner for Hs256 => HS256, JwtVerifier for Hs256 => HS256);
+
 impl signature::Signer<Vec<u8>> for Hs256 {
     fn try_sign(&self, message: &[u8]) -> Result<Vec<u8>, signature::Error> {
         let mut mac = self.0.clone();
@@ -242,18 +244,6 @@ impl signature::Verifier<Vec<u8>> for Hs256 {
         mac.update(message);
         mac.verify_slice(signature)
             .map_err(|_| signature::Error::new())
-    }
-}
-
-impl JwtSigner for Hs256 {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::HS256
-    }
-}
-
-impl JwtVerifier for Hs256 {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::HS256
     }
 }
 
