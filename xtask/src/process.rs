@@ -203,7 +203,11 @@ impl Cmd {
         if let Some(path) = &self.log {
             tee(&mut child, path)?;
         }
-        Ok(ChildGuard { child, name })
+        Ok(ChildGuard {
+            child,
+            name,
+            log: self.log,
+        })
     }
 
     fn wait(mut self, capture: bool) -> Result<Output> {
@@ -305,7 +309,12 @@ fn kill_group(group: Pid) {
 pub struct ChildGuard {
     child: Child,
     name: String,
+    /// The file its output also goes to ([`Cmd::log_to`]).
+    log: Option<std::path::PathBuf>,
 }
+
+/// How much of a server's log an early exit quotes.
+const LOG_TAIL_LINES: usize = 15;
 
 impl ChildGuard {
     /// The process id (of the process group's leader).
@@ -314,12 +323,24 @@ impl ChildGuard {
     }
 
     /// Fails when the process already exited (it could not bind its port,
-    /// for instance), naming the command and its exit status.
+    /// for instance), naming the command and its exit status, and quoting
+    /// the end of its log when it has one: CI keeps only the end of a run's
+    /// output, where the server's own lines are long gone.
     pub fn ensure_running(&mut self) -> Result<()> {
-        match self.child.try_wait()? {
-            None => Ok(()),
-            Some(status) => bail!("`{}` exited early ({status})", self.name),
-        }
+        let Some(status) = self.child.try_wait()? else {
+            return Ok(());
+        };
+        let Some(log) = &self.log else {
+            bail!("`{}` exited early ({status})", self.name);
+        };
+        let printed = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<&str> = printed.lines().collect();
+        let tail = lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n");
+        bail!(
+            "`{}` exited early ({status}); the last lines of {}:\n{tail}",
+            self.name,
+            log.display()
+        )
     }
 }
 
@@ -406,6 +427,35 @@ mod tests {
     #[test]
     fn read_returns_stdout() {
         assert_eq!(Cmd::new("echo").arg("hi").read().unwrap(), "hi\n");
+    }
+
+    #[test]
+    fn an_early_exit_quotes_the_end_of_the_log() {
+        let log = std::env::temp_dir().join(format!("xtask-early-exit-{}.log", std::process::id()));
+        let mut guard = Cmd::new("sh")
+            .args(["-c", "for i in $(seq 1 40); do echo line $i; done; exit 3"])
+            .log_to(&log)
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let error = loop {
+            // The log is complete once the tee threads read to the end
+            // ("line 40" is not in the command, which the error names too).
+            if let Err(error) = guard.ensure_running()
+                && error.to_string().contains("line 40")
+            {
+                break error.to_string();
+            }
+            assert!(Instant::now() < deadline, "no early exit quoting the log");
+            thread::sleep(Duration::from_millis(20));
+        };
+        assert!(error.contains("exited early (exit status: 3)"), "{error}");
+        // Only the end: line 40 and the ones before it, not the first ones.
+        assert!(
+            error.contains("line 40") && !error.contains("line 1\n"),
+            "{error}"
+        );
+        let _ = std::fs::remove_file(log);
     }
 
     #[test]

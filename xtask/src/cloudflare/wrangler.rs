@@ -3,7 +3,7 @@
 use std::fs;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -16,15 +16,12 @@ use crate::process::{self, ChildGuard, Cmd};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// How much of wrangler's output an early exit quotes.
-const LOG_TAIL_LINES: usize = 15;
-
 /// What a served variant adds to a `wrangler dev`.
 pub struct Extra<'a> {
     /// Vars besides the worker's.
     pub vars: &'a [(&'a str, &'a str)],
     /// A file that gets wrangler's output too (by default
-    /// `target/wrangler-logs/NAME-PORT.log`).
+    /// `target/wrangler-logs/NAME-PORT.log`, which an early exit quotes).
     pub log: Option<&'a Path>,
 }
 
@@ -33,8 +30,6 @@ pub struct Wrangler {
     guard: ChildGuard,
     addr: SocketAddr,
     name: &'static str,
-    /// Where its output goes too: the tail of it explains an early exit.
-    log: PathBuf,
 }
 
 impl Wrangler {
@@ -120,7 +115,6 @@ impl Wrangler {
             guard: cmd.log_to(&log).spawn()?,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             name: built.worker.name,
-            log,
         })
     }
 
@@ -230,20 +224,9 @@ impl Wrangler {
         Ok((proxy, siblings))
     }
 
-    /// Fails if wrangler exited, with the end of what it printed: CI keeps
-    /// only the end of a run's output, where wrangler's own lines are long
-    /// gone.
+    /// Fails if wrangler exited (quoting the end of its log).
     pub fn ensure_running(&mut self) -> Result<()> {
-        self.guard.ensure_running().with_context(|| {
-            let printed = fs::read_to_string(&self.log).unwrap_or_default();
-            let lines: Vec<&str> = printed.lines().collect();
-            let tail = lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n");
-            format!(
-                "the {} worker's wrangler ended; the last lines of {}:\n{tail}",
-                self.name,
-                self.log.display()
-            )
-        })
+        self.guard.ensure_running()
     }
 
     /// wrangler listens before workerd serves; waits for a real `200` on `/`.
