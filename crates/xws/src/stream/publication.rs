@@ -1,6 +1,6 @@
 //! A publication kept in a topic's history, and how subscribers see it.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::{Message, PeerId, Text, sse};
 
@@ -56,28 +56,41 @@ impl Publication {
         else {
             return self.message.clone();
         };
-        let members = self.position_members();
         let empty = body
             .trim_start()
             .strip_prefix('{')
             .is_some_and(|rest| rest.trim().is_empty());
-        let mut out = BytesMut::with_capacity(trimmed.len() + members.len() + 2);
-        out.put_slice(body.as_bytes());
+        // Written into one string: text from text needs no second UTF-8
+        // check, and once per publication is worth one allocation, not three.
+        let mut out = String::with_capacity(trimmed.len() + self.position.epoch.len() + 40);
+        out.push_str(body);
         if !empty {
-            out.put_u8(b',');
+            out.push(',');
         }
-        out.put_slice(members.as_bytes());
-        out.put_u8(b'}');
-        match Text::from_utf8(out.freeze()) {
-            Ok(text) => Message::Text(text),
-            Err(_) => self.message.clone(),
-        }
+        self.write_position_members(&mut out);
+        out.push('}');
+        Message::Text(Text::from(out))
     }
 
-    /// `"offset":N,"epoch":"E"`, the epoch JSON-escaped.
-    fn position_members(&self) -> String {
-        let epoch = serde_json::to_string(&self.position.epoch).unwrap_or_else(|_| "\"\"".into());
-        format!("\"offset\":{},\"epoch\":{epoch}", self.position.offset)
+    /// Appends `"offset":N,"epoch":"E"`, the epoch JSON-escaped.
+    fn write_position_members(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let _ = write!(out, "\"offset\":{},\"epoch\":", self.position.offset);
+        let epoch = &self.position.epoch;
+        // Epochs are made of plain characters; anything else is escaped.
+        if epoch
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+        {
+            out.push('"');
+            out.push_str(epoch);
+            out.push('"');
+        } else {
+            match serde_json::to_string(epoch) {
+                Ok(escaped) => out.push_str(&escaped),
+                Err(_) => out.push_str("\"\""),
+            }
+        }
     }
 
     /// The publication as a Server-Sent Event whose `id` is its position,
