@@ -20,9 +20,6 @@ use std::{
 
 use crate::link::Frame;
 
-/// A queue that has held this many frames gives the memory back once empty.
-const SHRINK_ABOVE: usize = 64;
-
 /// Why a frame was not queued.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum PushError {
@@ -137,11 +134,26 @@ impl OutboxReader {
         let mut queue = self.shared.queue.lock();
         let Queue { frames, bytes } = &mut *queue;
         let n = frames.len().min(max);
-        batch.extend(frames.drain(..n).inspect(|frame| *bytes -= frame.len()));
-        if frames.is_empty() && frames.capacity() > SHRINK_ABOVE {
-            *frames = VecDeque::new();
+        // Popped one by one: `drain` plus `extend` cost ~3x as much per frame
+        // (the drain's bookkeeping and drop), and most batches hold one.
+        batch.reserve(n);
+        for frame in std::iter::from_fn(|| frames.pop_front()).take(n) {
+            *bytes -= frame.len();
+            batch.push(frame);
         }
         n
+    }
+
+    /// Gives the queue's memory back if it holds nothing and room for more
+    /// than `keep` frames. The connection calls it with 0 when it goes quiet
+    /// (its heartbeat), rather than as the queue empties: each burst would
+    /// otherwise regrow it from nothing, one reallocation per doubling
+    /// (~8% of a chat-room delivery's instructions).
+    pub(crate) fn release_if_empty(&mut self, keep: usize) {
+        let mut queue = self.shared.queue.lock();
+        if queue.frames.is_empty() && queue.frames.capacity() > keep {
+            queue.frames = VecDeque::new();
+        }
     }
 
     /// Waits until at least one frame is queued, then takes up to `max`.
@@ -230,6 +242,26 @@ mod tests {
         );
         assert!(matches!(reader.pop(), Some(Frame::Message(m)) if m.len() == 6));
         assert_eq!(outbox.push(sized(6)), Ok(()), "popping frees its bytes");
+    }
+
+    #[test]
+    fn an_emptied_queue_keeps_its_room_until_released() {
+        let (outbox, mut reader) = outbox(1000, usize::MAX);
+        let capacity = || outbox.shared.queue.lock().frames.capacity();
+        for n in 0..300 {
+            outbox.push(frame(n as u8)).unwrap();
+        }
+        let mut batch = Vec::new();
+        assert_eq!(reader.take(&mut batch, usize::MAX), 300);
+        assert!(capacity() >= 300, "the next burst finds its room");
+        reader.release_if_empty(capacity());
+        assert!(capacity() >= 300, "kept: not more than asked to keep");
+        outbox.push(frame(0)).unwrap();
+        reader.release_if_empty(0);
+        assert!(capacity() >= 300, "kept: not empty");
+        reader.take(&mut batch, usize::MAX);
+        reader.release_if_empty(0);
+        assert_eq!(capacity(), 0, "given back");
     }
 
     #[tokio::test]

@@ -43,6 +43,9 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// A slow reader's close gets less: its socket is already backed up.
 const SLOW_READER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// Frames' room a connection with no heartbeat keeps in its emptied queue.
+const QUEUE_KEPT_WITHOUT_HEARTBEAT: usize = 64;
+
 type Io = WriteDeadline<TokioIo<Upgraded>>;
 
 /// The close every WebSocket peer gets at shutdown.
@@ -164,6 +167,11 @@ impl<H: Handler> Connection<H> {
                     if let Err(ending) = self.write_batch().await {
                         return ending;
                     }
+                    // With no heartbeat to find the connection quiet, a
+                    // queue grown by a burst shrinks once written.
+                    if self.heartbeat.is_none() {
+                        self.queue.release_if_empty(QUEUE_KEPT_WITHOUT_HEARTBEAT);
+                    }
                 }
                 Event::Incoming(Err(error)) => return Ending::from_read_error(error),
                 Event::Incoming(Ok(decoded)) => {
@@ -178,6 +186,7 @@ impl<H: Handler> Connection<H> {
                     }
                 }
                 Event::Heartbeat => {
+                    self.release_idle_buffers();
                     let (Some(heartbeat), Some(config)) = (
                         self.heartbeat.as_mut(),
                         &self.dispatch.shared.config.limits.heartbeat,
@@ -185,7 +194,6 @@ impl<H: Handler> Connection<H> {
                         continue;
                     };
                     let beat = heartbeat.wake(config, Instant::now(), self.last_seen);
-                    self.socket.release_idle_decoder();
                     heartbeat_timer.as_mut().reset(heartbeat.deadline(config));
                     match beat {
                         Beat::Wait => {}
@@ -208,6 +216,16 @@ impl<H: Handler> Connection<H> {
                     }
                 }
             }
+        }
+    }
+
+    /// Gives back the buffers a busy connection keeps between bursts (the
+    /// decoder, the queue's and the batch's memory) if they hold nothing.
+    fn release_idle_buffers(&mut self) {
+        self.socket.release_idle_decoder();
+        self.queue.release_if_empty(0);
+        if self.batch.is_empty() {
+            self.batch = Vec::new();
         }
     }
 

@@ -18,6 +18,7 @@
 //!   until it is written.
 
 use bytes::{Buf, Bytes};
+use smallvec::SmallVec;
 use std::{
     cell::RefCell,
     collections::VecDeque,
@@ -42,6 +43,9 @@ const READ_BUFFER_SIZE: usize = 64 * 1024;
 const READS_PER_POLL: usize = 4;
 /// Frames per vectored write at most (a header and a payload slice each).
 pub(crate) const WRITE_BATCH: usize = 64;
+
+/// One vectored write's slices: a header and a payload per frame.
+type IoSlices<'a> = SmallVec<[IoSlice<'a>; 2 * WRITE_BATCH]>;
 
 thread_local! {
     static READ_BUFFER: RefCell<Box<[MaybeUninit<u8>]>> =
@@ -239,22 +243,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
         cx: &mut Context<'_>,
         frames: impl Iterator<Item = &'a ServerFrame> + Clone,
     ) -> io::Result<()> {
-        let mut headers = [EncodedHeader::EMPTY; WRITE_BATCH];
-        for (header, frame) in headers.iter_mut().zip(frames.clone()) {
-            *header = frame.header();
+        // On the stack but not initialised up front: filling whole arrays of
+        // WRITE_BATCH headers and slices was ~3 KB of stores per write, and
+        // most writes carry one frame.
+        // Pushed, not collected: a collected SmallVec is returned by value,
+        // a copy of the whole inline array.
+        let mut headers = SmallVec::<[EncodedHeader; WRITE_BATCH]>::new();
+        for frame in frames.clone().take(WRITE_BATCH) {
+            headers.push(frame.header());
         }
-        let mut slices = [IoSlice::new(&[]); 2 * WRITE_BATCH];
-        let (mut used, mut total) = (0, 0);
+        let mut slices = IoSlices::new();
+        let mut total = 0;
         for (header, frame) in headers.iter().zip(frames.clone()) {
             for piece in [header.as_bytes(), frame.payload()] {
                 if !piece.is_empty() {
-                    slices[used] = IoSlice::new(piece);
-                    used += 1;
+                    slices.push(IoSlice::new(piece));
                     total += piece.len();
                 }
             }
         }
-        let mut written = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..used]) {
+        let mut written = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
             Poll::Ready(Ok(0)) if total > 0 => return Err(io::ErrorKind::WriteZero.into()),
             Poll::Ready(Ok(written)) => written,
             Poll::Ready(Err(error)) => return Err(error),
@@ -285,13 +293,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Socket<T> {
             return Poll::Ready(Ok(()));
         };
         while !unsent.is_empty() {
-            let mut slices = [IoSlice::new(&[]); 2 * WRITE_BATCH];
-            let used = unsent.len().min(slices.len());
-            for (slice, bytes) in slices.iter_mut().zip(unsent.iter()) {
-                *slice = IoSlice::new(bytes);
-            }
-            let mut written =
-                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..used]))?;
+            let mut written = {
+                let slices: IoSlices<'_> = unsent
+                    .iter()
+                    .take(2 * WRITE_BATCH)
+                    .map(|bytes| IoSlice::new(bytes))
+                    .collect();
+                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices))?
+            };
             if written == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }

@@ -139,11 +139,6 @@ pub(crate) struct EncodedHeader {
 }
 
 impl EncodedHeader {
-    pub(crate) const EMPTY: Self = Self {
-        bytes: [0; MAX_SERVER_HEADER],
-        len: 0,
-    };
-
     /// The header of an unmasked, final frame whose first byte is `first`
     /// (opcode and RSV1) and whose payload is `payload_len` bytes.
     pub(crate) fn new(first: u8, payload_len: usize) -> Self {
