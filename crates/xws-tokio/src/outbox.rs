@@ -47,6 +47,10 @@ impl Queue {
 
 struct Shared {
     queue: Mutex<Queue>,
+    /// Whether `queue` holds frames, written under its lock: the reader
+    /// looks here first and locks only when there is something to take
+    /// (a connection looks far more often than it finds frames).
+    has_frames: AtomicBool,
     reader: AtomicWaker,
     capacity: usize,
     byte_budget: AtomicUsize,
@@ -69,6 +73,7 @@ pub(crate) struct OutboxReader {
 pub(crate) fn outbox(capacity: usize, byte_budget: usize) -> (Outbox, OutboxReader) {
     let shared = Arc::new(Shared {
         queue: Mutex::default(),
+        has_frames: AtomicBool::new(false),
         reader: AtomicWaker::new(),
         capacity: capacity.max(1),
         byte_budget: AtomicUsize::new(byte_budget),
@@ -113,6 +118,7 @@ impl Outbox {
             }
             queue.bytes += len;
             queue.frames.push_back(frame);
+            self.shared.has_frames.store(true, Ordering::Release);
         }
         self.shared.reader.wake();
         Ok(())
@@ -131,6 +137,9 @@ impl Outbox {
 impl OutboxReader {
     /// Moves up to `max` queued frames into `batch`; returns how many.
     pub(crate) fn take(&mut self, batch: &mut Vec<Frame>, max: usize) -> usize {
+        if !self.shared.has_frames.load(Ordering::Acquire) {
+            return 0;
+        }
         let mut queue = self.shared.queue.lock();
         let Queue { frames, bytes } = &mut *queue;
         let n = frames.len().min(max);
@@ -140,6 +149,9 @@ impl OutboxReader {
         for frame in std::iter::from_fn(|| frames.pop_front()).take(n) {
             *bytes -= frame.len();
             batch.push(frame);
+        }
+        if frames.is_empty() {
+            self.shared.has_frames.store(false, Ordering::Release);
         }
         n
     }
@@ -186,7 +198,15 @@ impl OutboxReader {
     }
 
     fn pop(&mut self) -> Option<Frame> {
-        self.shared.queue.lock().pop()
+        if !self.shared.has_frames.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut queue = self.shared.queue.lock();
+        let frame = queue.pop();
+        if queue.frames.is_empty() {
+            self.shared.has_frames.store(false, Ordering::Release);
+        }
+        frame
     }
 }
 

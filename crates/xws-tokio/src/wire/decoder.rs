@@ -143,10 +143,12 @@ impl Decoder {
             } else {
                 let message = self.message.as_mut().expect("a data frame has its message");
                 append_unmasked(&mut message.payload, chunk, header.mask, offset);
-                if message.text && !message.compressed {
-                    // Fail fast: at the fragment (even the read) that holds
-                    // the invalid byte.
-                    let message_complete = frame_complete && header.fin;
+                // Fail fast: at the fragment (even the read) that holds the
+                // invalid byte. A message that arrived whole in this chunk
+                // (most do) is left to the one check `Text` makes.
+                let message_complete = frame_complete && header.fin;
+                let whole_here = message_complete && message.payload.len() == chunk.len();
+                if message.text && !message.compressed && !whole_here {
                     message.utf8.check(&message.payload, message_complete)?;
                 }
             }
@@ -272,8 +274,8 @@ impl Decoder {
         if !message.text {
             return Ok(Message::Binary(payload));
         }
-        // Checked already unless compressed: this check is what `Text`
-        // requires (a second pass, at memory speed).
+        // Checked already unless compressed or whole in one read: this
+        // check is what `Text` requires (then a second pass, at memory speed).
         let text = Text::from_utf8(payload).map_err(|_| ProtocolError::invalid_utf8())?;
         Ok(Message::Text(text))
     }
