@@ -200,7 +200,7 @@ impl<H: Handler> Xws<H> {
         )?;
         let mut init = RequestInit::new();
         init.with_method(request.method()).with_headers(headers);
-        let forwarded = Request::new_with_init(request.url()?.as_str(), &init)?;
+        let forwarded = Request::new_with_init(&request.inner().url(), &init)?;
         self.object(env, &namespace)?
             .fetch_with_request(forwarded)
             .await

@@ -18,6 +18,6 @@ pub async fn forward(stub: &Stub, mut request: Request) -> worker::Result<Respon
     init.with_method(method)
         .with_headers(public_headers(&request))
         .with_body(body);
-    let forwarded = Request::new_with_init(request.url()?.as_str(), &init)?;
+    let forwarded = Request::new_with_init(&request.inner().url(), &init)?;
     stub.fetch_with_request(forwarded).await
 }

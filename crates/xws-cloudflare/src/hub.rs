@@ -43,7 +43,7 @@ impl StubHub {
     }
 
     async fn call(&self, command: HubCommand, message: Option<Message>) -> Result<HubReply, Error> {
-        // The object reads it back with `Request::query`.
+        // The object reads it back with `serde_urlencoded` ([`answer`]).
         let query = serde_urlencoded::to_string(&command)
             .map_err(|e| Error::malformed("hub command", e))?;
         let url = format!("https://xws.internal/hub?{query}");
@@ -156,7 +156,10 @@ impl HubTransport for StubHub {
 
 /// In the object: carries out the hub command `request` on `registry`.
 pub async fn answer(registry: &Registry, request: &mut Request) -> worker::Result<Response> {
-    let command: HubCommand = request.query()?;
+    let url = request.inner().url();
+    let query = crate::query::split_url(&url).1.unwrap_or_default();
+    let command: HubCommand = serde_urlencoded::from_str(query)
+        .map_err(|e| worker::Error::RustError(format!("hub command: {e}")))?;
     let body = request.bytes().await?;
     let message = if command.binary {
         Message::from(body)

@@ -118,6 +118,6 @@ pub use entry::Xws;
 pub use error::RuntimeError;
 pub use object::{Object, ObjectStats};
 pub use plain_worker::{DEFAULT_MAX_DURATION, WorkerRuntime, WorkerStreams, broker_hub};
-pub use query::{declared_length, query_param};
+pub use query::{declared_length, path_and_query, query_param};
 pub use streams::SqlStore;
 pub use topic_broker::{TopicBroker, TopicBrokers};

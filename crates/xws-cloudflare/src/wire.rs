@@ -140,10 +140,9 @@ pub struct HubReply {
 
 /// The request as a handler sees it, without the private headers.
 pub fn request_info(request: &Request) -> Result<RequestInfo, Error> {
-    let url = request
-        .url()
-        .map_err(|e| Error::malformed("request URL", e))?;
-    let mut info = RequestInfo::new(url.path(), url.query());
+    let url = request.inner().url();
+    let (path, query) = crate::query::split_url(&url);
+    let mut info = RequestInfo::new(path, query);
     for (name, value) in request.headers() {
         if !name.starts_with(PRIVATE_PREFIX) {
             info = info.with_header(&name, &value);

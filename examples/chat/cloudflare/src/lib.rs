@@ -178,13 +178,13 @@ async fn server_api(
                 env,
                 hub: app.hub(env, OBJECT_NAME)?,
             };
-            let url = request.url()?;
+            let (path, query) = xws_cloudflare::path_and_query(&request);
             let method = match request.method() {
                 Method::Get => "GET",
                 Method::Post => "POST",
                 _ => "other",
             };
-            admin::answer(&backend, method, url.path(), url.query(), &body).await
+            admin::answer(&backend, method, &path, query.as_deref(), &body).await
         }
     };
     Ok(Response::from_json(&answer.body)?.with_status(answer.status))
