@@ -5,11 +5,12 @@
 use std::{future::Future, rc::Rc};
 
 use futures_channel::oneshot;
-use worker::{Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{Headers, Method, Request, Response, Stub};
 use xws::{Delivery, Error, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
 use crate::{
     error::RuntimeError,
+    internal_request,
     registry::Registry,
     wire::{HubCommand, HubOp, HubReply, OP_HEADER, Op},
 };
@@ -52,11 +53,8 @@ impl StubHub {
             .set(OP_HEADER, Op::Hub.as_str())
             .map_err(stub_error)?;
         let body = message.map(|m| js_sys::Uint8Array::from(&m.bytes()[..]).into());
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(body);
-        let request = Request::new_with_init(&url, &init).map_err(stub_error)?;
+        let request = internal_request::new(&url, Method::Post, &headers, body.as_ref())
+            .map_err(stub_error)?;
         let mut response = self
             .stub
             .fetch_with_request(request)

@@ -97,6 +97,7 @@ mod error;
 mod forward;
 mod hub;
 mod ids;
+mod internal_request;
 mod object;
 mod outgoing;
 mod plain_worker;
