@@ -151,7 +151,8 @@ impl<H: Handler> Xws<H> {
                 response.status_code()
             )));
         }
-        response.json().await
+        // From bytes, as every JSON the adapter reads ([`crate::wire`]).
+        Ok(serde_json::from_slice(&response.bytes().await?)?)
     }
 
     /// The stub of the object named `namespace` in the configured binding,

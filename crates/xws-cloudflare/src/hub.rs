@@ -68,10 +68,9 @@ impl StubHub {
             }
             .into());
         }
-        response
-            .json()
-            .await
-            .map_err(|e| Error::malformed("hub reply", e))
+        // From bytes, as every JSON the adapter reads ([`crate::wire`]).
+        let body = response.bytes().await.map_err(stub_error)?;
+        serde_json::from_slice(&body).map_err(|e| Error::malformed("hub reply", e))
     }
 }
 

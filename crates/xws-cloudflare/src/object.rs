@@ -207,12 +207,13 @@ impl<H: Handler> Object<H> {
     /// Carries out a server API command ([`AdminCommand`]).
     async fn admin(&self, request: &mut Request) -> worker::Result<Response> {
         // serde_json rather than `Request::json`, whose serde-wasm-bindgen
-        // deserializer would be compiled in for this one type.
+        // deserializer would be compiled in for this one type; from bytes,
+        // as every JSON the adapter reads ([`crate::wire`]).
         let command = request
-            .text()
+            .bytes()
             .await
             .ok()
-            .and_then(|body| serde_json::from_str::<AdminCommand>(&body).ok());
+            .and_then(|body| serde_json::from_slice::<AdminCommand>(&body).ok());
         let Some(command) = command else {
             return Response::error("not an admin command", 400);
         };

@@ -312,10 +312,9 @@ impl TopicBrokers {
         struct Reply {
             delivered: usize,
         }
-        let reply: Reply = response
-            .json()
-            .await
-            .map_err(|e| Error::malformed("topic broker reply", e))?;
+        let body = response.bytes().await.map_err(transport)?;
+        let reply: Reply =
+            serde_json::from_slice(&body).map_err(|e| Error::malformed("topic broker reply", e))?;
         Ok(reply.delivered)
     }
 

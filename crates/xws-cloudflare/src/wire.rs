@@ -94,7 +94,10 @@ impl<C: DeserializeOwned> AcceptWire<C> {
         let json: String = js_sys::decode_uri_component(&raw)
             .map_err(|_| Error::malformed("forwarded upgrade", "bad URI encoding"))?
             .into();
-        serde_json::from_str(&json).map_err(|e| Error::malformed("forwarded upgrade", e))
+        // From bytes, as the attachment holding the same context is read
+        // (`serde_json::from_str` would compile a second deserializer of it).
+        serde_json::from_slice(json.as_bytes())
+            .map_err(|e| Error::malformed("forwarded upgrade", e))
     }
 }
 

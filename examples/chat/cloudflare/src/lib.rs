@@ -130,10 +130,11 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
             if !app.handler().chat().accepts(token.as_deref()).await {
                 return Response::error("missing or wrong token", 401);
             }
-            // serde_json, as the Tokio chat reads it: `Request::json` would
-            // compile in serde-wasm-bindgen's deserializer for this type.
-            let body = request.text().await?;
-            let Ok(body) = serde_json::from_str::<BroadcastRequest>(&body) else {
+            // serde_json from bytes, as the Tokio chat reads it:
+            // `Request::json` would compile in serde-wasm-bindgen's
+            // deserializer for this type.
+            let body = request.bytes().await?;
+            let Ok(body) = serde_json::from_slice::<BroadcastRequest>(&body) else {
                 return Response::error(r#"expected {"event":…,"data":…}"#, 400);
             };
             let hub = app.hub(&env, OBJECT_NAME)?;
