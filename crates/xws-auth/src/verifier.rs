@@ -135,8 +135,10 @@ impl Verifier {
     /// set from its URL and again on rotation; keys of other algorithms
     /// than HS256, RS256 and ES256 are skipped.
     pub fn from_jwks(jwks_json: &str) -> Result<Self, KeyError> {
-        let set: JwkSet =
-            serde_json::from_str(jwks_json).map_err(|e| KeyError(format!("JWKS: {e}")))?;
+        // From bytes, as jsonwebtoken reads tokens: one serde_json reader
+        // in a Worker's module.
+        let set: JwkSet = serde_json::from_slice(jwks_json.as_bytes())
+            .map_err(|e| KeyError(format!("JWKS: {e}")))?;
         let mut keys = Vec::new();
         for jwk in &set.keys {
             let algorithm = match jwk.common.key_algorithm {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use worker::{Env, Method, Request, RequestInit, Response, ResponseBuilder, Stub};
+use worker::{Env, Method, Request, Response, ResponseBuilder, Stub};
 use xws::{CloseFrame, Handler, Hub, PeerId, Reject, Upgrade, adapter::decide_upgrade};
 
 use crate::{
@@ -11,6 +11,7 @@ use crate::{
     admin::{AdminCommand, Closed, PeerInfo, TopicCount},
     error::to_worker,
     hub::StubHub,
+    internal_request,
     wire::{ACCEPT_HEADER, AcceptWire, OP_HEADER, Op, public_headers, request_info},
 };
 
@@ -81,9 +82,8 @@ impl<H: Handler> Xws<H> {
     pub async fn stats(&self, env: &Env, namespace: &str) -> worker::Result<Response> {
         let headers = worker::Headers::new();
         headers.set(OP_HEADER, Op::Stats.as_str())?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Get).with_headers(headers);
-        let request = Request::new_with_init("https://xws.internal/stats", &init)?;
+        let request =
+            internal_request::new("https://xws.internal/stats", Method::Get, &headers, None)?;
         self.object(env, namespace)?
             .fetch_with_request(request)
             .await
@@ -134,11 +134,12 @@ impl<H: Handler> Xws<H> {
         headers.set("content-type", "application/json")?;
         let body =
             serde_json::to_string(command).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.into()));
-        let request = Request::new_with_init("https://xws.internal/admin", &init)?;
+        let request = internal_request::new(
+            "https://xws.internal/admin",
+            Method::Post,
+            &headers,
+            Some(&body.into()),
+        )?;
         let mut response = self
             .object(env, namespace)?
             .fetch_with_request(request)
@@ -150,7 +151,8 @@ impl<H: Handler> Xws<H> {
                 response.status_code()
             )));
         }
-        response.json().await
+        // From bytes, as every JSON the adapter reads ([`crate::wire`]).
+        Ok(serde_json::from_slice(&response.bytes().await?)?)
     }
 
     /// The stub of the object named `namespace` in the configured binding,
@@ -198,9 +200,8 @@ impl<H: Handler> Xws<H> {
             ACCEPT_HEADER,
             &AcceptWire::encode(accept).map_err(to_worker)?,
         )?;
-        let mut init = RequestInit::new();
-        init.with_method(request.method()).with_headers(headers);
-        let forwarded = Request::new_with_init(request.url()?.as_str(), &init)?;
+        let forwarded =
+            internal_request::new(&request.inner().url(), request.method(), &headers, None)?;
         self.object(env, &namespace)?
             .fetch_with_request(forwarded)
             .await

@@ -1,9 +1,9 @@
 //! App routes served by the Durable Object itself: the Worker forwards the
 //! request, minus the adapter's private headers, to the object it names.
 
-use worker::{Method, Request, RequestInit, Response, Stub};
+use worker::{Method, Request, Response, Stub};
 
-use crate::wire::public_headers;
+use crate::{internal_request, wire::public_headers};
 
 /// Sends `request` to the object behind `stub`. The private `x-xws-*`
 /// headers are dropped, so the object's [`Object::handles`](crate::Object::handles)
@@ -14,10 +14,7 @@ pub async fn forward(stub: &Stub, mut request: Request) -> worker::Result<Respon
         Method::Get | Method::Head => None,
         _ => Some(js_sys::Uint8Array::from(&request.bytes().await?[..]).into()),
     };
-    let mut init = RequestInit::new();
-    init.with_method(method)
-        .with_headers(public_headers(&request))
-        .with_body(body);
-    let forwarded = Request::new_with_init(request.url()?.as_str(), &init)?;
+    let url = request.inner().url();
+    let forwarded = internal_request::new(&url, method, &public_headers(&request), body.as_ref())?;
     stub.fetch_with_request(forwarded).await
 }

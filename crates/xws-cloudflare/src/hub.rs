@@ -5,11 +5,12 @@
 use std::{future::Future, rc::Rc};
 
 use futures_channel::oneshot;
-use worker::{Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{Headers, Method, Request, Response, Stub};
 use xws::{Delivery, Error, Message, PeerId, Pending, Topic, adapter::HubTransport};
 
 use crate::{
     error::RuntimeError,
+    internal_request,
     registry::Registry,
     wire::{HubCommand, HubOp, HubReply, OP_HEADER, Op},
 };
@@ -43,7 +44,7 @@ impl StubHub {
     }
 
     async fn call(&self, command: HubCommand, message: Option<Message>) -> Result<HubReply, Error> {
-        // The object reads it back with `Request::query`.
+        // The object reads it back with `serde_urlencoded` ([`answer`]).
         let query = serde_urlencoded::to_string(&command)
             .map_err(|e| Error::malformed("hub command", e))?;
         let url = format!("https://xws.internal/hub?{query}");
@@ -52,11 +53,8 @@ impl StubHub {
             .set(OP_HEADER, Op::Hub.as_str())
             .map_err(stub_error)?;
         let body = message.map(|m| js_sys::Uint8Array::from(&m.bytes()[..]).into());
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(body);
-        let request = Request::new_with_init(&url, &init).map_err(stub_error)?;
+        let request = internal_request::new(&url, Method::Post, &headers, body.as_ref())
+            .map_err(stub_error)?;
         let mut response = self
             .stub
             .fetch_with_request(request)
@@ -70,10 +68,9 @@ impl StubHub {
             }
             .into());
         }
-        response
-            .json()
-            .await
-            .map_err(|e| Error::malformed("hub reply", e))
+        // From bytes, as every JSON the adapter reads ([`crate::wire`]).
+        let body = response.bytes().await.map_err(stub_error)?;
+        serde_json::from_slice(&body).map_err(|e| Error::malformed("hub reply", e))
     }
 }
 
@@ -156,7 +153,10 @@ impl HubTransport for StubHub {
 
 /// In the object: carries out the hub command `request` on `registry`.
 pub async fn answer(registry: &Registry, request: &mut Request) -> worker::Result<Response> {
-    let command: HubCommand = request.query()?;
+    let url = request.inner().url();
+    let query = crate::query::split_url(&url).1.unwrap_or_default();
+    let command: HubCommand = serde_urlencoded::from_str(query)
+        .map_err(|e| worker::Error::RustError(format!("hub command: {e}")))?;
     let body = request.bytes().await?;
     let message = if command.binary {
         Message::from(body)

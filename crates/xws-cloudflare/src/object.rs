@@ -206,7 +206,15 @@ impl<H: Handler> Object<H> {
 
     /// Carries out a server API command ([`AdminCommand`]).
     async fn admin(&self, request: &mut Request) -> worker::Result<Response> {
-        let Ok(command) = request.json::<AdminCommand>().await else {
+        // serde_json rather than `Request::json`, whose serde-wasm-bindgen
+        // deserializer would be compiled in for this one type; from bytes,
+        // as every JSON the adapter reads ([`crate::wire`]).
+        let command = request
+            .bytes()
+            .await
+            .ok()
+            .and_then(|body| serde_json::from_slice::<AdminCommand>(&body).ok());
+        let Some(command) = command else {
             return Response::error("not an admin command", 400);
         };
         match command {

@@ -240,7 +240,7 @@ fn listen(
                     },
                     Ok(WebsocketEvent::Close(_)) | Err(_) => break,
                 };
-                let event = match serde_json::from_str::<Frame>(&text) {
+                let event = match serde_json::from_slice::<Frame>(text.as_bytes()) {
                     Ok(Frame::Recovered { recovered }) => recovered_event(recovered),
                     Ok(frame) => match frame.publication() {
                         Some(publication) => publication.to_sse(),

@@ -16,15 +16,17 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
 use worker::{
-    Env, Headers, Method, Request, RequestInit, Response, State, Stub, WebSocket,
-    WebSocketIncomingMessage, WebSocketPair,
+    Env, Headers, Method, Request, Response, State, Stub, WebSocket, WebSocketIncomingMessage,
+    WebSocketPair,
 };
 use xws::stream::{Position, Retention};
 use xws::{Delivery, Error, Message, PeerId, Pending, Text, Topic, adapter::HubTransport};
 
 use crate::error::to_worker;
 use crate::ids;
+use crate::internal_request;
 use crate::outgoing::Outgoing;
 use crate::topic_history::{Frame, History};
 
@@ -241,9 +243,16 @@ impl TopicBrokers {
             .map_err(transport)
     }
 
-    async fn call(&self, topic: &Topic, init: &RequestInit, path: &str) -> Result<Response, Error> {
+    async fn call(
+        &self,
+        topic: &Topic,
+        method: Method,
+        headers: &Headers,
+        body: Option<&JsValue>,
+        path: &str,
+    ) -> Result<Response, Error> {
         let url = format!("https://xws-broker.internal{path}");
-        let request = Request::new_with_init(&url, init).map_err(transport)?;
+        let request = internal_request::new(&url, method, headers, body).map_err(transport)?;
         self.stub(topic)?
             .fetch_with_request(request)
             .await
@@ -268,9 +277,9 @@ impl TopicBrokers {
                 .set(SINCE_HEADER, &since.to_string())
                 .map_err(transport)?;
         }
-        let mut init = RequestInit::new();
-        init.with_method(Method::Get).with_headers(headers);
-        let response = self.call(topic, &init, "/subscribe").await?;
+        let response = self
+            .call(topic, Method::Get, &headers, None, "/subscribe")
+            .await?;
         let socket = response
             .websocket()
             .ok_or_else(|| Error::transport("the topic broker sent no socket"))?;
@@ -295,28 +304,26 @@ impl TopicBrokers {
                 .set(STREAM_HEADER, stream.as_str())
                 .map_err(transport)?;
         }
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(js_sys::Uint8Array::from(&message.bytes()[..]).into()));
-        let mut response = self.call(topic, &init, "/publish").await?;
+        let body = js_sys::Uint8Array::from(&message.bytes()[..]).into();
+        let mut response = self
+            .call(topic, Method::Post, &headers, Some(&body), "/publish")
+            .await?;
         #[derive(Deserialize)]
         struct Reply {
             delivered: usize,
         }
-        let reply: Reply = response
-            .json()
-            .await
-            .map_err(|e| Error::malformed("topic broker reply", e))?;
+        let body = response.bytes().await.map_err(transport)?;
+        let reply: Reply =
+            serde_json::from_slice(&body).map_err(|e| Error::malformed("topic broker reply", e))?;
         Ok(reply.delivered)
     }
 
     /// `topic`'s latest publication, if any: what a stream can show first
     /// (the cache mode of a topic).
     pub async fn latest(&self, topic: &Topic) -> Result<Option<Message>, Error> {
-        let mut init = RequestInit::new();
-        init.with_method(Method::Get);
-        let mut response = self.call(topic, &init, "/latest").await?;
+        let mut response = self
+            .call(topic, Method::Get, &Headers::new(), None, "/latest")
+            .await?;
         if response.status_code() == 204 {
             return Ok(None);
         }

@@ -94,7 +94,10 @@ impl<C: DeserializeOwned> AcceptWire<C> {
         let json: String = js_sys::decode_uri_component(&raw)
             .map_err(|_| Error::malformed("forwarded upgrade", "bad URI encoding"))?
             .into();
-        serde_json::from_str(&json).map_err(|e| Error::malformed("forwarded upgrade", e))
+        // From bytes, as the attachment holding the same context is read
+        // (`serde_json::from_str` would compile a second deserializer of it).
+        serde_json::from_slice(json.as_bytes())
+            .map_err(|e| Error::malformed("forwarded upgrade", e))
     }
 }
 
@@ -140,10 +143,9 @@ pub struct HubReply {
 
 /// The request as a handler sees it, without the private headers.
 pub fn request_info(request: &Request) -> Result<RequestInfo, Error> {
-    let url = request
-        .url()
-        .map_err(|e| Error::malformed("request URL", e))?;
-    let mut info = RequestInfo::new(url.path(), url.query());
+    let url = request.inner().url();
+    let (path, query) = crate::query::split_url(&url);
+    let mut info = RequestInfo::new(path, query);
     for (name, value) in request.headers() {
         if !name.starts_with(PRIVATE_PREFIX) {
             info = info.with_header(&name, &value);

@@ -412,7 +412,7 @@ async fn history(
         .iter()
         .filter_map(|publication| {
             let message = publication.to_message();
-            serde_json::from_str::<Value>(message.text().ok()?).ok()
+            serde_json::from_slice::<Value>(message.text().ok()?.as_bytes()).ok()
         })
         .collect();
     peer.send_json(&ServerMessage::History {
@@ -501,7 +501,7 @@ impl Handler for ChatHandler {
                 Err(error) => return Err(error.into()),
             },
             Ok(None) => peer.send_json(&ServerMessage::Echo {
-                data: serde_json::from_str(text)?,
+                data: serde_json::from_slice(text.as_bytes())?,
             })?,
             Err(problem) => peer.send_json(&ServerMessage::Error { message: problem })?,
         }

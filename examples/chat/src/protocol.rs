@@ -125,8 +125,10 @@ impl ClientMessage {
 /// ```
 pub fn parse(text: &str) -> Result<Option<ClientMessage>, String> {
     // The common case, a well-formed command, is parsed once; only what is
-    // not one is looked at again to tell echo from error.
-    let command = match serde_json::from_str::<ClientMessage>(text) {
+    // not one is looked at again to tell echo from error. JSON is read from
+    // bytes here as everywhere in the chat and xws: a Worker's module then
+    // holds one serde_json reader, not one for `&str` beside it.
+    let command = match serde_json::from_slice::<ClientMessage>(text.as_bytes()) {
         Ok(command) => command,
         Err(_) => match classify(text)? {
             Some(command) => command,
@@ -145,8 +147,8 @@ pub fn parse(text: &str) -> Result<Option<ClientMessage>, String> {
 /// JSON, or a known command with bad fields, is an error message; what the
 /// lenient `Value` route still reads as a command (duplicate keys) is one.
 fn classify(text: &str) -> Result<Option<ClientMessage>, String> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| format!("message is not valid JSON: {e}"))?;
+    let value: Value = serde_json::from_slice(text.as_bytes())
+        .map_err(|e| format!("message is not valid JSON: {e}"))?;
     let known = value
         .get("type")
         .and_then(Value::as_str)

@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use worker::{Env, Fetch, Url};
+use worker::{Env, Fetch, Method, Request};
 use xws_auth::{FetchJwks, JwksVerifier, KeyError};
 
 /// Fetches a key set with the Workers runtime's `fetch`.
@@ -16,8 +16,11 @@ pub struct WorkerFetcher;
 impl FetchJwks for WorkerFetcher {
     async fn fetch(&self, url: &str) -> Result<String, KeyError> {
         let failed = |e: worker::Error| KeyError(format!("JWKS at {url}: {e}"));
-        let parsed = Url::parse(url).map_err(|e| KeyError(format!("JWKS URL {url}: {e}")))?;
-        let mut response = Fetch::Url(parsed).send().await.map_err(failed)?;
+        // The runtime's `Request` parses the URL: `url::Url` would add its
+        // parser to the module.
+        let request =
+            Request::new(url, Method::Get).map_err(|e| KeyError(format!("JWKS URL {url}: {e}")))?;
+        let mut response = Fetch::Request(request).send().await.map_err(failed)?;
         let status = response.status_code();
         if !(200..300).contains(&status) {
             return Err(KeyError(format!("JWKS at {url}: HTTP {status}")));

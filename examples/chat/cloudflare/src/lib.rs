@@ -130,7 +130,11 @@ async fn fetch(mut request: Request, env: Env, _ctx: Context) -> worker::Result<
             if !app.handler().chat().accepts(token.as_deref()).await {
                 return Response::error("missing or wrong token", 401);
             }
-            let Ok(body) = request.json::<BroadcastRequest>().await else {
+            // serde_json from bytes, as the Tokio chat reads it:
+            // `Request::json` would compile in serde-wasm-bindgen's
+            // deserializer for this type.
+            let body = request.bytes().await?;
+            let Ok(body) = serde_json::from_slice::<BroadcastRequest>(&body) else {
                 return Response::error(r#"expected {"event":…,"data":…}"#, 400);
             };
             let hub = app.hub(&env, OBJECT_NAME)?;
@@ -178,13 +182,13 @@ async fn server_api(
                 env,
                 hub: app.hub(env, OBJECT_NAME)?,
             };
-            let url = request.url()?;
+            let (path, query) = xws_cloudflare::path_and_query(&request);
             let method = match request.method() {
                 Method::Get => "GET",
                 Method::Post => "POST",
                 _ => "other",
             };
-            admin::answer(&backend, method, url.path(), url.query(), &body).await
+            admin::answer(&backend, method, &path, query.as_deref(), &body).await
         }
     };
     Ok(Response::from_json(&answer.body)?.with_status(answer.status))
