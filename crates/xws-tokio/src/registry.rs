@@ -24,7 +24,50 @@ use crate::{
 };
 
 type Peers = HashMap<PeerId, Arc<PeerLink>>;
-type Subscribers = HashMap<PeerId, Subscriber>;
+
+/// A topic's subscribers on this node, and how many of them asked for its
+/// join and leave events: a topic where none did skips them at once
+/// (looking through every member for each join made joining a room of N
+/// members O(N), filling it O(N^2): 10,000 members took seconds of CPU).
+#[derive(Default)]
+struct Subscribers {
+    members: HashMap<PeerId, Subscriber>,
+    presence_listeners: usize,
+}
+
+impl Subscribers {
+    fn insert(&mut self, id: PeerId, subscriber: Subscriber) {
+        self.presence_listeners += usize::from(subscriber.presence_events);
+        if let Some(replaced) = self.members.insert(id, subscriber) {
+            self.presence_listeners -= usize::from(replaced.presence_events);
+        }
+    }
+
+    fn remove(&mut self, id: &PeerId) -> bool {
+        let Some(removed) = self.members.remove(id) else {
+            return false;
+        };
+        self.presence_listeners -= usize::from(removed.presence_events);
+        true
+    }
+}
+
+impl std::ops::Deref for Subscribers {
+    type Target = HashMap<PeerId, Subscriber>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.members
+    }
+}
+
+impl<'a> IntoIterator for &'a Subscribers {
+    type Item = (&'a PeerId, &'a Subscriber);
+    type IntoIter = std::collections::hash_map::Iter<'a, PeerId, Subscriber>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.members.iter()
+    }
+}
 
 /// One peer's subscription to one topic.
 struct Subscriber {
@@ -199,11 +242,20 @@ impl Registry {
         let Some(subscribers) = table.get_mut(topic) else {
             return false;
         };
-        let was_there = subscribers.remove(id).is_some();
+        let was_there = subscribers.remove(id);
         if subscribers.is_empty() {
             table.remove(topic);
         }
         was_there
+    }
+
+    /// Whether a subscriber of `topic` on this node asked for its join and
+    /// leave events.
+    pub(crate) fn has_presence_listeners(&self, topic: &Topic) -> bool {
+        self.topics
+            .read()
+            .get(topic)
+            .is_some_and(|subscribers| subscribers.presence_listeners > 0)
     }
 
     /// Whether `topic` has a subscriber on this node.
@@ -228,7 +280,10 @@ impl Registry {
 
     /// Subscribers of `topic` on this node.
     pub(crate) fn subscriber_count(&self, topic: &Topic) -> usize {
-        self.topics.read().get(topic).map_or(0, HashMap::len)
+        self.topics
+            .read()
+            .get(topic)
+            .map_or(0, |subscribers| subscribers.len())
     }
 
     /// The stream of `topic` started over in a new epoch: every
@@ -287,7 +342,7 @@ impl Registry {
     /// asked for them, except the member itself.
     pub(crate) fn deliver_presence(&self, topic: &Topic, message: &Message, member: &PeerId) {
         let table = self.topics.read();
-        let Some(subscribers) = table.get(topic) else {
+        let Some(subscribers) = table.get(topic).filter(|s| s.presence_listeners > 0) else {
             return;
         };
         for (id, subscriber) in subscribers {
@@ -489,5 +544,48 @@ impl HubTransport for Registry {
 
     fn peers(&self) -> Pending<Vec<PeerId>> {
         Pending::ready(Ok(self.peer_ids()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::OutboxReader;
+
+    fn member(registry: &Registry) -> (Arc<PeerLink>, OutboxReader) {
+        let (link, queue) = PeerLink::new(
+            registry.new_peer_id(),
+            LinkKind::WebSocket,
+            16,
+            xws::SlowConsumer::Close,
+        );
+        (Arc::new(link), queue)
+    }
+
+    #[test]
+    fn join_and_leave_events_reach_only_members_that_asked_while_any_did() {
+        let registry = Registry::new(8);
+        let topic = Topic::new("room:a").unwrap();
+        let (listener, mut listener_queue) = member(&registry);
+        let (quiet, mut quiet_queue) = member(&registry);
+        let (joining, _joining_queue) = member(&registry);
+        registry.insert_subscriber(&topic, &quiet, 0, false);
+        assert!(!registry.has_presence_listeners(&topic));
+        registry.insert_subscriber(&topic, &listener, 0, true);
+        assert!(registry.has_presence_listeners(&topic));
+
+        registry.deliver_presence(&topic, &Message::from("joined"), &joining.id);
+        let mut batch = Vec::new();
+        assert_eq!(listener_queue.take(&mut batch, 10), 1);
+        assert_eq!(quiet_queue.take(&mut batch, 10), 0);
+
+        // Subscribing again without events replaces the listener.
+        registry.insert_subscriber(&topic, &listener, 0, false);
+        assert!(!registry.has_presence_listeners(&topic));
+        registry.insert_subscriber(&topic, &listener, 0, true);
+        registry.unsubscribe_quietly(&topic, &listener);
+        assert!(!registry.has_presence_listeners(&topic));
+        registry.deliver_presence(&topic, &Message::from("left"), &joining.id);
+        assert_eq!(listener_queue.take(&mut batch, 10), 0);
     }
 }

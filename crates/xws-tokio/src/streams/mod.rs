@@ -516,7 +516,11 @@ impl Engine {
 
     /// Delivers a join or leave to this node's subscribers that asked.
     fn announce(&self, event: &PresenceEvent) {
-        let Some(registry) = self.registry.upgrade() else {
+        let Some(registry) = self
+            .registry
+            .upgrade()
+            .filter(|registry| registry.has_presence_listeners(&event.topic))
+        else {
             return;
         };
         let message = (self.config.presence_format(&event.topic))(event);
