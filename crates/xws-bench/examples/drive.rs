@@ -6,8 +6,9 @@
 //! cargo run --release -p xws-bench --example drive -- echo-small ws://127.0.0.1:9101/ 10
 //! ```
 //!
-//! Loads: `echo-small`, `echo-16k` (as the scenarios of the same names) and
-//! `chat-room` (give the chat endpoint, e.g. `ws://127.0.0.1:9102/api/ws`).
+//! Loads: `echo-small`, `echo-16k`, and `chat-room` and `fanout-10k` (give
+//! the chat endpoint, e.g. `ws://127.0.0.1:9102/api/ws`), as the scenarios
+//! of the same names.
 //! Prints how many messages were delivered, so that a profile's totals can
 //! be divided into a cost per message.
 
@@ -15,13 +16,13 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use xws_bench::load::{chat, echo};
+use xws_bench::load::{chat, echo, fanout};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [load, url, seconds] = args.as_slice() else {
-        bail!("usage: drive echo-small|echo-16k|chat-room URL SECONDS");
+        bail!("usage: drive echo-small|echo-16k|chat-room|fanout-10k URL SECONDS");
     };
     let duration = Duration::from_secs(seconds.parse().context("SECONDS")?);
     let echo = |connections, message_size, binary| echo::EchoLoad {
@@ -40,6 +41,14 @@ async fn main() -> anyhow::Result<()> {
                 duration,
             };
             chat::run(url, load).await
+        }
+        "fanout-10k" => {
+            let load = fanout::FanoutLoad {
+                subscribers: 10_000,
+                rate_per_s: 5,
+                duration,
+            };
+            fanout::run(url, load).await?
         }
         other => bail!("unknown load `{other}`"),
     };
