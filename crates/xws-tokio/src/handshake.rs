@@ -82,6 +82,33 @@ pub(crate) fn switching_protocols(
     response
 }
 
+/// The head of a bodiless `response` (the `101`) as hyper writes it,
+/// `date` included, for an upgrade answered without hyper.
+pub(crate) fn response_head(response: &Response<Body>) -> Vec<u8> {
+    let status = response.status();
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_str(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .into_bytes();
+    let mut headers = response.headers().clone();
+    if !headers.contains_key(header::DATE)
+        && let Ok(now) =
+            HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::now()))
+    {
+        headers.insert(header::DATE, now);
+    }
+    for (name, value) in &headers {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
 /// A handler's (or a limit's) refusal as an HTTP response.
 pub(crate) fn rejection(reject: Reject) -> Response<Body> {
     let mut response = plain(reject.status, reject.body);

@@ -14,7 +14,12 @@ use tokio::net::{TcpListener, TcpSocket};
 use tower_service::Service;
 use xws::Handler;
 
-use crate::{Xws, accept, handshake::plain, sse};
+use crate::{
+    Xws,
+    accept::{self, Upgrades},
+    handshake::plain,
+    sse,
+};
 
 /// The client's address, put in request extensions by [`serve`] and
 /// [`serve_app`] (axum's `ConnectInfo` is read as well).
@@ -85,7 +90,7 @@ pub async fn serve<H: Handler>(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let routes = Routes { xws: xws.clone() };
-    accept::serve_connections(listener, xws, routes, shutdown).await
+    accept::serve_connections(listener, xws, routes, Upgrades::Directly, shutdown).await
 }
 
 /// Serves an axum `app` that mounts `xws`'s services, with the protections
@@ -123,7 +128,7 @@ pub async fn serve_app<H: Handler>(
     app: axum::Router,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    accept::serve_connections(listener, xws, app, shutdown).await
+    accept::serve_connections(listener, xws, app, Upgrades::ThroughService, shutdown).await
 }
 
 /// What [`serve`] answers on every path.
