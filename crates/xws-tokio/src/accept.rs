@@ -19,7 +19,7 @@ use tower_service::Service;
 use xws::{Handler, Reject};
 
 use crate::{
-    RemoteAddr, Xws,
+    Config, RemoteAddr, Xws,
     admission::ConnectionPermit,
     app::Shared,
     head::{self, Head},
@@ -185,55 +185,100 @@ async fn serve_connection<H, S, B>(
     S: ConnectionService<B>,
     B: ResponseBody,
 {
+    let (accepted, first) = match upgrades {
+        Upgrades::Directly => match upgrade_directly(&shared, accepted, &closing).await {
+            Some(for_hyper) => for_hyper,
+            None => return,
+        },
+        #[cfg(feature = "axum")]
+        Upgrades::ThroughService => (accepted, FirstRequest::default()),
+    };
+    // Boxed: hyper's connection would otherwise size every connection's
+    // task, the upgrades' included, and their short-lived cells fragment
+    // the heap that lasting connections share.
+    Box::pin(serve_http(
+        &shared.config,
+        accepted,
+        first,
+        service,
+        closing,
+    ))
+    .await;
+}
+
+/// Reads the first head and answers it if it is a WebSocket upgrade the
+/// checks let through; else returns what hyper is to serve. `None` when
+/// the connection is upgraded, or closed.
+async fn upgrade_directly<H: Handler>(
+    shared: &Arc<Shared<H>>,
+    mut accepted: Accepted,
+    closing: &CancellationToken,
+) -> Option<(Accepted, FirstRequest)> {
+    let head = tokio::select! {
+        head = head::read(&mut accepted.stream, shared.config.header_read_timeout) => head,
+        () = closing.cancelled() => return None,
+    };
+    let (mut request, read) = match head {
+        Head::Gone => return None,
+        Head::Http(read) => return Some((accepted, FirstRequest { read, answer: None })),
+        Head::Upgrade { request, read } => (request, read),
+    };
+    let extensions = request.extensions_mut();
+    extensions.insert(RemoteAddr(accepted.remote));
+    extensions.insert(accepted.permit.clone());
+    match ws::decide(shared, request).await {
+        Ok(upgrading) => {
+            drop(read);
+            ws::upgrade_directly(Arc::clone(shared), accepted.stream, upgrading).await;
+            None
+        }
+        // hyper reads the request again and answers it this, exactly as
+        // its path would have.
+        Err(refused) => Some((
+            accepted,
+            FirstRequest {
+                read,
+                answer: Some(refused),
+            },
+        )),
+    }
+}
+
+/// What hyper starts with when [`serve_connection`] read the first head.
+#[derive(Default)]
+struct FirstRequest {
+    /// The bytes read, which hyper reads again.
+    read: Bytes,
+    /// The answer already decided for that request (a refused upgrade).
+    answer: Option<Response<crate::Body>>,
+}
+
+/// Serves HTTP on `accepted` with hyper until it closes.
+async fn serve_http<S, B>(
+    config: &Config,
+    accepted: Accepted,
+    first: FirstRequest,
+    service: S,
+    closing: CancellationToken,
+) where
+    S: ConnectionService<B>,
+    B: ResponseBody,
+{
     let Accepted {
-        mut stream,
+        stream,
         remote,
         permit,
     } = accepted;
-    let config = &shared.config;
-    // What hyper reads first, and answers first, when the head was read here.
-    let mut read_already = Bytes::new();
-    let mut refusal = None;
-    if upgrades == Upgrades::Directly {
-        let head = tokio::select! {
-            head = head::read(&mut stream, config.header_read_timeout) => head,
-            () = closing.cancelled() => return,
-        };
-        match head {
-            Head::Gone => return,
-            Head::Http(read) => read_already = read,
-            Head::Upgrade { mut request, read } => {
-                let extensions = request.extensions_mut();
-                extensions.insert(RemoteAddr(remote));
-                extensions.insert(permit.clone());
-                let decision = ws::decide(&shared, &request);
-                drop(request);
-                match decision.await {
-                    Ok(upgrading) => {
-                        drop(read);
-                        ws::upgrade_directly(shared, stream, upgrading).await;
-                        return;
-                    }
-                    // hyper reads the request again and answers it this,
-                    // exactly as its path would have.
-                    Err(refused) => {
-                        read_already = read;
-                        refusal = Some(refused);
-                    }
-                }
-            }
-        }
-    }
     let io = TokioIo::new(WriteDeadline::new(
-        Replay::new(read_already, stream),
+        Replay::new(first.read, stream),
         config.write_timeout,
     ));
-    // Taken by the first request, when it was refused above.
-    let refusal = Cell::new(refusal);
+    // Taken by the first request when its answer is decided already.
+    let decided = Cell::new(first.answer);
     let service = service_fn(move |mut request: Request<Incoming>| {
-        if let Some(refused) = refusal.take() {
+        if let Some(answer) = decided.take() {
             return Either::Left(std::future::ready(Ok(
-                refused.map(http_body_util::Either::Right)
+                answer.map(http_body_util::Either::Right)
             )));
         }
         let extensions = request.extensions_mut();

@@ -76,6 +76,10 @@ pub fn listen_on_port_env(default_port: u16) -> io::Result<TcpListener> {
 /// `Accept: text/event-stream` opens an SSE stream of the `?topic=`s; other
 /// requests get 426 Upgrade Required.
 ///
+/// The first request of each connection is read without hyper, so an
+/// upgrade costs a buffer sized for its head rather than hyper's two 8 KiB
+/// buffers; hyper answers everything else, with the same checks.
+///
 /// Each TCP connection counts against the connection limits from the
 /// moment it is accepted (over them it is answered 503 or 429 and closed),
 /// must send its request headers within [`Config::header_read_timeout`],

@@ -50,19 +50,19 @@ struct NewConnection<C> {
 
 /// Every check of a WebSocket upgrade, whichever path read the request:
 /// the `101` with the connection's start, or the refusal to answer.
-/// Everything needed is read from `request` before the future, so the
-/// request body type need not be `Sync`.
+/// `request` is taken apart before the future (its headers move to what
+/// the handler sees), so its body type need not be `Sync`.
 pub(crate) fn decide<H: Handler, B>(
     shared: &Arc<Shared<H>>,
-    request: &Request<B>,
+    request: Request<B>,
 ) -> impl Future<Output = Result<Upgrading<H::Context>, Response<Body>>> + Send + 'static {
-    let key = handshake::validate(request);
-    let arrival = gate::arrival(shared, request);
+    let key = handshake::validate(&request);
     let deflate = shared
         .config
         .permessage_deflate
         .then(|| deflate::negotiate(request.headers()))
         .flatten();
+    let arrival = gate::arrival_of(shared, request);
     let shared = Arc::clone(shared);
     async move {
         let key = key?;
@@ -117,11 +117,12 @@ async fn accept<H: Handler, B: Send + 'static>(
     xws: Xws<H>,
     mut request: Request<B>,
 ) -> Response<Body> {
-    let upgrading = match decide(&xws.shared, &request).await {
+    // Taken before the request goes to `decide`; a refusal drops it.
+    let on_upgrade = hyper::upgrade::on(&mut request);
+    let upgrading = match decide(&xws.shared, request).await {
         Ok(upgrading) => upgrading,
         Err(refusal) => return refusal,
     };
-    let on_upgrade = hyper::upgrade::on(&mut request);
     let Upgrading {
         response,
         connection,
