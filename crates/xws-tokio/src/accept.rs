@@ -218,11 +218,25 @@ async fn upgrade_directly<H: Handler>(
         head = head::read(&mut accepted.stream, shared.config.header_read_timeout) => head,
         () = closing.cancelled() => return None,
     };
-    let (mut request, read) = match head {
-        Head::Gone => return None,
-        Head::Http(read) => return Some((accepted, FirstRequest { read, answer: None })),
-        Head::Upgrade { request, read } => (request, read),
-    };
+    match head {
+        Head::Gone => None,
+        Head::Http(read) => Some((accepted, FirstRequest { read, answer: None })),
+        // Boxed: what deciding and answering hold would otherwise size the
+        // task of every connection still waiting for its head.
+        Head::Upgrade { request, read } => {
+            Box::pin(decide_directly(shared, accepted, *request, read)).await
+        }
+    }
+}
+
+/// Decides the upgrade `request` (its head is `read`), and answers it on
+/// the stream if let through; else returns what hyper is to serve.
+async fn decide_directly<H: Handler>(
+    shared: &Arc<Shared<H>>,
+    accepted: Accepted,
+    mut request: Request<()>,
+    read: Bytes,
+) -> Option<(Accepted, FirstRequest)> {
     let extensions = request.extensions_mut();
     extensions.insert(RemoteAddr(accepted.remote));
     extensions.insert(accepted.permit.clone());

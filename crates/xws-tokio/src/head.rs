@@ -6,7 +6,7 @@
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version, header};
 use std::{io, time::Duration};
-use tokio::{io::AsyncReadExt, net::TcpStream};
+use tokio::net::TcpStream;
 
 /// The first read: a browser's upgrade request fits.
 const FIRST_READ: usize = 1024;
@@ -17,15 +17,14 @@ const MAX_HEAD: usize = 8 * 1024;
 const MAX_HEADERS: usize = 100;
 
 /// What the first head of a connection turned out to be.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "made once per connection and matched at once: a box would be one more allocation"
-)]
 pub(crate) enum Head {
     /// A WebSocket upgrade request (it has an `Upgrade` header, as
     /// `serve`'s routes ask), read whole with nothing past it. Its header
     /// values are slices of `read`.
-    Upgrade { request: Request<()>, read: Bytes },
+    Upgrade {
+        request: Box<Request<()>>,
+        read: Bytes,
+    },
     /// Anything else, for hyper to parse and answer: the bytes read so far.
     Http(Bytes),
     /// The client closed, failed, or sent no complete head in `timeout`.
@@ -34,14 +33,21 @@ pub(crate) enum Head {
 
 /// Reads the first request head from `stream` within `timeout`.
 pub(crate) async fn read(stream: &mut TcpStream, timeout: Duration) -> Head {
-    let mut buf = BytesMut::with_capacity(FIRST_READ);
+    // Allocated once the first bytes are there: a client that has not
+    // sent yet holds no buffer, and a head that comes in one piece (most)
+    // is read and parsed in one go.
+    let mut buf = BytesMut::new();
     let whole = async {
         loop {
+            stream.readable().await?;
             if buf.len() == buf.capacity() {
-                buf.reserve(buf.len());
+                buf.reserve(buf.len().max(FIRST_READ));
             }
-            if stream.read_buf(&mut buf).await? == 0 {
-                return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+            match stream.try_read_buf(&mut buf) {
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(error) => return Err(error),
             }
             match head_length(&buf) {
                 HeadLength::Partial if buf.len() < MAX_HEAD => {}
@@ -54,7 +60,10 @@ pub(crate) async fn read(stream: &mut TcpStream, timeout: Duration) -> Head {
         Ok(Ok(true)) => {
             let read = buf.freeze();
             match upgrade_request(&read) {
-                Some(request) => Head::Upgrade { request, read },
+                Some(request) => Head::Upgrade {
+                    request: Box::new(request),
+                    read,
+                },
                 None => Head::Http(read),
             }
         }
