@@ -242,8 +242,10 @@ async fn decide_directly<H: Handler>(
     extensions.insert(accepted.permit.clone());
     match ws::decide(shared, request).await {
         Ok(upgrading) => {
-            drop(read);
-            ws::upgrade_directly(Arc::clone(shared), accepted.stream, upgrading).await;
+            let Accepted { stream, permit, .. } = accepted;
+            // The peer's permit is then the connection's only one.
+            drop((read, permit));
+            ws::upgrade_directly(Arc::clone(shared), stream, upgrading).await;
             None
         }
         // hyper reads the request again and answers it this, exactly as

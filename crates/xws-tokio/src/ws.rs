@@ -147,7 +147,11 @@ pub(crate) async fn upgrade_directly<H: Handler>(
     let head = handshake::response_head(&upgrading.response);
     let written = tokio::time::timeout(shared.config.write_timeout, stream.write_all(&head)).await;
     match written {
-        Ok(Ok(())) => upgrading.connection.start(shared, Either::Left(stream)),
+        Ok(Ok(())) => {
+            let mut connection = upgrading.connection;
+            connection.permit.unshare();
+            connection.start(shared, Either::Left(stream));
+        }
         Ok(Err(error)) => tracing::debug!(%error, "the client left during the upgrade"),
         Err(_) => tracing::debug!("the client did not read the upgrade's answer"),
     }
