@@ -50,10 +50,34 @@ pub(crate) struct ConnectionPermit(pub(crate) Arc<Permit>);
 /// What one peer (WebSocket, SSE stream, fallback session) holds.
 #[derive(Debug, Default)]
 pub(crate) struct Permits {
-    _connection: Option<Arc<Permit>>,
+    connection: ConnectionSlot,
     /// Boxed: most peers have none (their connection's permit counts
     /// them), and every idle connection would carry its room.
     _own: Option<Box<Permit>>,
+}
+
+/// A peer's share of its connection's slot.
+#[derive(Debug, Default)]
+enum ConnectionSlot {
+    #[default]
+    None,
+    /// Shared with the connection's other requests (hyper's).
+    Shared(Arc<Permit>),
+    /// The peer alone holds it: no `Arc` kept for every idle connection.
+    Owned(#[allow(dead_code, reason = "held for its drop, which frees the slot")] Permit),
+}
+
+impl Permits {
+    /// Holds the connection's slot without its `Arc` once nothing else
+    /// does (a connection upgraded directly by `serve`).
+    pub(crate) fn unshare(&mut self) {
+        if let ConnectionSlot::Shared(shared) = std::mem::take(&mut self.connection) {
+            self.connection = match Arc::try_unwrap(shared) {
+                Ok(permit) => ConnectionSlot::Owned(permit),
+                Err(shared) => ConnectionSlot::Shared(shared),
+            };
+        }
+    }
 }
 
 impl Admission {
@@ -138,7 +162,7 @@ impl Admission {
             None => Some(self.admit(client)?),
         };
         Ok(Permits {
-            _connection: connection,
+            connection: connection.map_or(ConnectionSlot::None, ConnectionSlot::Shared),
             _own: own.map(Box::new),
         })
     }
@@ -206,6 +230,22 @@ mod tests {
             ..Limits::default()
         };
         Arc::new(Admission::new(&limits, 64))
+    }
+
+    #[test]
+    fn a_peer_alone_on_its_connection_holds_the_slot_without_the_arc() {
+        let admission = admission(10, None);
+        let connection = ConnectionPermit(Arc::new(admission.admit(None).unwrap()));
+        let kept_by_the_connection = connection.clone();
+        let mut permits = admission.admit_peer(None, Some(connection)).unwrap();
+        permits.unshare();
+        assert!(matches!(permits.connection, ConnectionSlot::Shared(_)));
+        drop(kept_by_the_connection);
+        permits.unshare();
+        assert!(matches!(permits.connection, ConnectionSlot::Owned(_)));
+        assert_eq!(admission.open(), 1, "still counted once");
+        drop(permits);
+        assert_eq!(admission.open(), 0);
     }
 
     fn ip(text: &str) -> IpAddr {

@@ -35,6 +35,18 @@ pub(crate) fn arrival<H: Handler, B>(shared: &Shared<H>, request: &Request<B>) -
     }
 }
 
+/// [`arrival`] of a request no longer needed: its headers and its
+/// connection's slot move to what [`admit`] sees, rather than copies.
+pub(crate) fn arrival_of<H: Handler, B>(shared: &Shared<H>, mut request: Request<B>) -> Arrival {
+    let remote_addr = shared.client_addr(&request);
+    let connection = request.extensions_mut().remove::<ConnectionPermit>();
+    let (parts, _) = request.into_parts();
+    Arrival {
+        info: handshake::request_info_with(&parts.uri, parts.headers, remote_addr),
+        connection,
+    }
+}
+
 /// In order: shutdown (503), `Origin` (403), connection limits (503 or
 /// 429; 500 when a per-IP limit is set and the client's address is
 /// unknown), then the handler's `upgrade` hook (its status; 500 if it

@@ -1,6 +1,6 @@
 //! The HTTP side of a WebSocket upgrade (RFC 6455 §4.2).
 
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, header};
 use std::net::SocketAddr;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use xws::{Reject, RequestInfo};
@@ -82,6 +82,37 @@ pub(crate) fn switching_protocols(
     response
 }
 
+/// The head of a bodiless `response` (the `101`) as hyper writes it,
+/// `date` included, for an upgrade answered without hyper.
+pub(crate) fn response_head(response: &Response<Body>) -> Vec<u8> {
+    /// A `101` with its headers fits; the head is written once, then freed.
+    const TYPICAL_HEAD: usize = 256;
+    let status = response.status();
+    let mut head = Vec::with_capacity(TYPICAL_HEAD);
+    let mut line = |parts: &[&[u8]]| {
+        for part in parts {
+            head.extend_from_slice(part);
+        }
+        head.extend_from_slice(b"\r\n");
+    };
+    let reason = status.canonical_reason().unwrap_or("");
+    line(&[
+        b"HTTP/1.1 ",
+        status.as_str().as_bytes(),
+        b" ",
+        reason.as_bytes(),
+    ]);
+    for (name, value) in response.headers() {
+        line(&[name.as_str().as_bytes(), b": ", value.as_bytes()]);
+    }
+    if !response.headers().contains_key(header::DATE) {
+        let now = httpdate::fmt_http_date(std::time::SystemTime::now());
+        line(&[b"date: ", now.as_bytes()]);
+    }
+    line(&[]);
+    head
+}
+
 /// A handler's (or a limit's) refusal as an HTTP response.
 pub(crate) fn rejection(reject: Reject) -> Response<Body> {
     let mut response = plain(reject.status, reject.body);
@@ -105,10 +136,19 @@ pub(crate) fn request_info<B>(
     request: &Request<B>,
     remote_addr: Option<SocketAddr>,
 ) -> RequestInfo {
+    request_info_with(request.uri(), request.headers().clone(), remote_addr)
+}
+
+/// What the handler learns about a request to `uri` with `headers`.
+pub(crate) fn request_info_with(
+    uri: &Uri,
+    headers: HeaderMap,
+    remote_addr: Option<SocketAddr>,
+) -> RequestInfo {
     RequestInfo {
-        path: request.uri().path().to_owned(),
-        query: request.uri().query().map(str::to_owned),
-        headers: request.headers().clone(),
+        path: uri.path().to_owned(),
+        query: uri.query().map(str::to_owned),
+        headers,
         remote_addr,
     }
 }

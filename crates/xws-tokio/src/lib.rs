@@ -102,11 +102,13 @@ mod dispatch;
 mod fallback;
 mod gate;
 mod handshake;
+mod head;
 mod link;
 #[cfg(feature = "prometheus")]
 pub mod metrics;
 mod outbox;
 mod registry;
+mod replay;
 mod serve;
 mod service;
 mod sse;

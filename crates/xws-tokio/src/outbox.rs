@@ -15,7 +15,7 @@ use std::{
     collections::VecDeque,
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering},
     },
     task::{Context, Poll, Waker},
 };
@@ -49,13 +49,21 @@ impl Queue {
     }
 }
 
+/// [`Shared::state`]: the queue holds frames.
+const HAS_FRAMES: u8 = 1;
+/// [`Shared::state`]: the reader's waker waits in the queue (no frames).
+const READER_WAITS: u8 = 2;
+
 struct Shared {
     queue: Mutex<Queue>,
-    /// Whether `queue` holds frames, written under its lock: the reader
-    /// looks here first and locks only when there is something to take
-    /// (a connection looks far more often than it finds frames).
-    has_frames: AtomicBool,
-    capacity: usize,
+    /// [`HAS_FRAMES`] and [`READER_WAITS`], written under `queue`'s lock:
+    /// the reader looks here first and locks only when there is something
+    /// to take or its waker to leave (it looks far more often than it finds
+    /// frames).
+    state: AtomicU8,
+    /// A `u32` (larger capacities saturate): with it the record fits a
+    /// smaller malloc chunk, 16 bytes less for every peer.
+    capacity: u32,
     byte_budget: AtomicUsize,
     reader_gone: AtomicBool,
 }
@@ -68,9 +76,6 @@ pub(crate) struct Outbox {
 /// The reading side, held by the peer's connection task or response body.
 pub(crate) struct OutboxReader {
     shared: Arc<Shared>,
-    /// The waker (by its data pointer) that waits in the queue, if any: the
-    /// reader then need not lock the queue to register it again.
-    waiting: Option<usize>,
 }
 
 /// A queue of at most `capacity` frames and `byte_budget` payload bytes. A
@@ -79,8 +84,8 @@ pub(crate) struct OutboxReader {
 pub(crate) fn outbox(capacity: usize, byte_budget: usize) -> (Outbox, OutboxReader) {
     let shared = Arc::new(Shared {
         queue: Mutex::default(),
-        has_frames: AtomicBool::new(false),
-        capacity: capacity.max(1),
+        state: AtomicU8::new(0),
+        capacity: u32::try_from(capacity.max(1)).unwrap_or(u32::MAX),
         byte_budget: AtomicUsize::new(byte_budget),
         reader_gone: AtomicBool::new(false),
     });
@@ -88,10 +93,7 @@ pub(crate) fn outbox(capacity: usize, byte_budget: usize) -> (Outbox, OutboxRead
         Outbox {
             shared: Arc::clone(&shared),
         },
-        OutboxReader {
-            shared,
-            waiting: None,
-        },
+        OutboxReader { shared },
     )
 }
 
@@ -121,12 +123,15 @@ impl Outbox {
             let len = frame.len();
             let budget = self.shared.byte_budget.load(Ordering::Relaxed);
             let over_budget = !queue.frames.is_empty() && queue.bytes + len > budget;
-            if queue.frames.len() >= self.shared.capacity || over_budget {
+            let full =
+                u32::try_from(queue.frames.len()).map_or(true, |len| len >= self.shared.capacity);
+            if full || over_budget {
                 return Err(PushError::Full);
             }
             queue.bytes += len;
             queue.frames.push_back(frame);
-            self.shared.has_frames.store(true, Ordering::Release);
+            // The waker is taken: the reader no longer waits.
+            self.shared.state.store(HAS_FRAMES, Ordering::Release);
             queue.reader.take()
         };
         // Woken outside the lock: the reader may run at once, elsewhere.
@@ -149,7 +154,7 @@ impl Outbox {
 impl OutboxReader {
     /// Moves up to `max` queued frames into `batch`; returns how many.
     pub(crate) fn take(&mut self, batch: &mut Vec<Frame>, max: usize) -> usize {
-        if !self.shared.has_frames.load(Ordering::Acquire) {
+        if self.shared.state.load(Ordering::Acquire) & HAS_FRAMES == 0 {
             return 0;
         }
         let mut queue = self.shared.queue.lock();
@@ -163,10 +168,8 @@ impl OutboxReader {
             batch.push(frame);
         }
         if frames.is_empty() {
-            self.shared.has_frames.store(false, Ordering::Release);
+            self.shared.state.store(0, Ordering::Release);
         }
-        // The push of these frames took the waker (see `wait`).
-        self.waiting = None;
         n
     }
 
@@ -212,35 +215,36 @@ impl OutboxReader {
         self.pop().map_or(Poll::Pending, Poll::Ready)
     }
 
-    /// Leaves `cx`'s waker for the next push, unless it waits there already.
+    /// Leaves `cx`'s waker for the next push, unless it waits there already
+    /// or frames came meanwhile (the caller then takes them).
     ///
-    /// A push takes the waker and marks the queue as holding frames, under
-    /// its lock; so while the queue looks empty, the waker last left is
-    /// still there (a push racing with the look wakes it).
+    /// The waker left is the reader's task's: a reader is polled by one task
+    /// (its connection, or the response body of its stream), whose waker
+    /// does not change, so one left and not yet taken need not be replaced.
     fn wait(&mut self, cx: &mut Context<'_>) {
-        let id = cx.waker().data() as usize;
-        if self.waiting == Some(id) && !self.shared.has_frames.load(Ordering::Acquire) {
+        if self.shared.state.load(Ordering::Acquire) == READER_WAITS {
             return;
         }
         let mut queue = self.shared.queue.lock();
+        if !queue.frames.is_empty() {
+            return;
+        }
         match &mut queue.reader {
             Some(waker) => waker.clone_from(cx.waker()),
             none => *none = Some(cx.waker().clone()),
         }
-        self.waiting = Some(id);
+        self.shared.state.store(READER_WAITS, Ordering::Release);
     }
 
     fn pop(&mut self) -> Option<Frame> {
-        if !self.shared.has_frames.load(Ordering::Acquire) {
+        if self.shared.state.load(Ordering::Acquire) & HAS_FRAMES == 0 {
             return None;
         }
         let mut queue = self.shared.queue.lock();
         let frame = queue.pop();
         if queue.frames.is_empty() {
-            self.shared.has_frames.store(false, Ordering::Release);
+            self.shared.state.store(0, Ordering::Release);
         }
-        // The push of this frame took the waker (see `wait`).
-        self.waiting = None;
         frame
     }
 }

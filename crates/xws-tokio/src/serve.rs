@@ -14,7 +14,12 @@ use tokio::net::{TcpListener, TcpSocket};
 use tower_service::Service;
 use xws::Handler;
 
-use crate::{Xws, accept, handshake::plain, sse};
+use crate::{
+    Xws,
+    accept::{self, Upgrades},
+    handshake::plain,
+    sse,
+};
 
 /// The client's address, put in request extensions by [`serve`] and
 /// [`serve_app`] (axum's `ConnectInfo` is read as well).
@@ -71,6 +76,10 @@ pub fn listen_on_port_env(default_port: u16) -> io::Result<TcpListener> {
 /// `Accept: text/event-stream` opens an SSE stream of the `?topic=`s; other
 /// requests get 426 Upgrade Required.
 ///
+/// The first request of each connection is read without hyper, so an
+/// upgrade costs a buffer sized for its head rather than hyper's two 8 KiB
+/// buffers; hyper answers everything else, with the same checks.
+///
 /// Each TCP connection counts against the connection limits from the
 /// moment it is accepted (over them it is answered 503 or 429 and closed),
 /// must send its request headers within [`Config::header_read_timeout`],
@@ -85,7 +94,7 @@ pub async fn serve<H: Handler>(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let routes = Routes { xws: xws.clone() };
-    accept::serve_connections(listener, xws, routes, shutdown).await
+    accept::serve_connections(listener, xws, routes, Upgrades::Directly, shutdown).await
 }
 
 /// Serves an axum `app` that mounts `xws`'s services, with the protections
@@ -123,7 +132,7 @@ pub async fn serve_app<H: Handler>(
     app: axum::Router,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    accept::serve_connections(listener, xws, app, shutdown).await
+    accept::serve_connections(listener, xws, app, Upgrades::ThroughService, shutdown).await
 }
 
 /// What [`serve`] answers on every path.

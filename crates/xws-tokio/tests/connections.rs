@@ -325,14 +325,7 @@ async fn x_forwarded_for_from_an_untrusted_client_is_ignored() {
 async fn a_fallback_post_whose_body_trickles_is_answered_408() {
     let xws = Xws::with_config(Echo, config(quiet_limits()));
     let app = axum::Router::new().route_service("/fb", xws.fallback());
-    let listener = xws_tokio::listen("127.0.0.1:0".parse().unwrap()).unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(xws_tokio::serve_app(
-        listener,
-        xws,
-        app,
-        std::future::pending(),
-    ));
+    let addr = common::serve_app_on_free_port(xws, app);
     let mut stream = xws_testkit::client::sse_connect(&format!("http://{addr}/fb"), common::WAIT)
         .await
         .unwrap();

@@ -143,7 +143,7 @@ impl RequestInfo {
                 continue;
             };
             for value in self.headers.get_all(&name) {
-                kept.append(name.clone(), value.clone());
+                kept.append(name.clone(), copy_of(value));
             }
         }
         RequestInfo {
@@ -202,6 +202,15 @@ mod headers_serde {
     }
 }
 
+/// `value` in memory of its own: a server's parser may hand out values
+/// that are slices of its whole read buffer (hyper's is 8 KiB), which a
+/// kept clone would hold for the life of the peer.
+fn copy_of(value: &HeaderValue) -> HeaderValue {
+    let mut copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+    copy.set_sensitive(value.is_sensitive());
+    copy
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +254,26 @@ mod tests {
             req.kept(&["cookie"]).cookie("a"),
             Some("1"),
             "a named cookie header is kept"
+        );
+    }
+
+    #[test]
+    fn a_kept_header_does_not_hold_the_buffer_it_was_parsed_from() {
+        let read_buffer = bytes::Bytes::from_static(b"GET / HTTP/1.1\r\nlast-event-id: 7\r\n");
+        let at = read_buffer.iter().position(|&byte| byte == b'7').unwrap();
+        let mut value = HeaderValue::from_maybe_shared(read_buffer.slice(at..=at)).unwrap();
+        value.set_sensitive(true);
+        let mut req = RequestInfo::new("/", None);
+        req.headers.insert("last-event-id", value);
+        let kept = req.kept(&["last-event-id"]);
+        let kept_value = &kept.headers["last-event-id"];
+        assert_eq!(kept_value, "7");
+        assert!(kept_value.is_sensitive());
+        assert!(
+            !read_buffer
+                .as_ptr_range()
+                .contains(&kept_value.as_bytes().as_ptr()),
+            "the kept value still points into the read buffer"
         );
     }
 

@@ -21,7 +21,11 @@ use std::{
     task::{Context, Poll, ready},
     time::Duration,
 };
-use tokio::time::{Instant, Sleep};
+use tokio::{
+    net::TcpStream,
+    time::{Instant, Sleep},
+};
+use tokio_util::either::Either;
 use xws::{CloseCode, CloseFrame, Handler, RequestInfo};
 
 use crate::{
@@ -46,7 +50,11 @@ const SLOW_READER_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Frames' room a connection with no heartbeat keeps in its emptied queue.
 const QUEUE_KEPT_WITHOUT_HEARTBEAT: usize = 64;
 
-type Io = WriteDeadline<TokioIo<Upgraded>>;
+/// A WebSocket connection's stream: the TCP stream itself when
+/// [`serve`](crate::serve) answered the upgrade, else hyper's upgraded one.
+pub(crate) type Stream = Either<TcpStream, TokioIo<Upgraded>>;
+
+type Io = WriteDeadline<Stream>;
 
 /// The close every WebSocket peer gets at shutdown.
 pub(crate) fn shutdown_frame() -> CloseFrame {
@@ -56,14 +64,14 @@ pub(crate) fn shutdown_frame() -> CloseFrame {
 /// A freshly upgraded connection, ready to [`run`](Connection::run).
 pub(crate) fn open<H: Handler>(
     shared: Arc<Shared<H>>,
-    upgraded: Upgraded,
+    stream: Stream,
     request: RequestInfo,
     context: H::Context,
     permit: Permits,
     deflate: Option<Negotiated>,
 ) -> Connection<H> {
     let limits = &shared.config.limits;
-    let io = WriteDeadline::new(TokioIo::new(upgraded), shared.config.write_timeout);
+    let io = WriteDeadline::new(stream, shared.config.write_timeout);
     let (peer, link, queue) = new_peer(&shared, LinkKind::WebSocket, request, context);
     link.set_byte_budget(limits.send_queue_bytes);
     let compression = deflate.is_some();

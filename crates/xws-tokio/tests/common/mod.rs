@@ -52,6 +52,20 @@ pub fn quiet_limits() -> Limits {
     }
 }
 
+/// Serves the axum `app` with `xws` through `serve_app` on a free port,
+/// until the test ends.
+pub fn serve_app_on_free_port<H: Handler>(xws: Xws<H>, app: axum::Router) -> SocketAddr {
+    let listener = xws_tokio::listen("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(xws_tokio::serve_app(
+        listener,
+        xws,
+        app,
+        std::future::pending(),
+    ));
+    addr
+}
+
 /// Starts `handler` with `config` on a free port.
 pub async fn start<H: Handler>(handler: H, config: Config) -> Server<H> {
     let listener = xws_tokio::listen("127.0.0.1:0".parse().unwrap()).unwrap();
