@@ -16,7 +16,14 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use xws_bench::load::{chat, echo, fanout};
+use xws_bench::{
+    load::{
+        chat::{self, ChatLoad},
+        echo::{self, EchoLoad},
+        fanout::{self, FanoutLoad},
+    },
+    scenario::{Plan, Scenario},
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -25,32 +32,52 @@ async fn main() -> anyhow::Result<()> {
         bail!("usage: drive echo-small|echo-16k|chat-room|fanout-10k URL SECONDS");
     };
     let duration = Duration::from_secs(seconds.parse().context("SECONDS")?);
-    let echo = |connections, message_size, binary| echo::EchoLoad {
-        connections,
-        message_size,
-        binary,
-        duration,
-    };
-    let outcome = match load.as_str() {
-        "echo-small" => echo::run(url, echo(100, 32, false)).await,
-        "echo-16k" => echo::run(url, echo(200, 16 * 1024, true)).await,
-        "chat-room" => {
-            let load = chat::ChatLoad {
-                clients: 32,
-                batch: 10,
-                duration,
-            };
-            chat::run(url, load).await
+    // The scenario's own load (`Plan::quick`), for as long as asked.
+    let plan = Plan::quick();
+    let outcome = match Scenario::from_name(load) {
+        Some(Scenario::EchoSmall) => {
+            echo::run(
+                url,
+                EchoLoad {
+                    duration,
+                    ..plan.echo_small
+                },
+            )
+            .await
         }
-        "fanout-10k" => {
-            let load = fanout::FanoutLoad {
-                subscribers: 10_000,
-                rate_per_s: 5,
-                duration,
-            };
-            fanout::run(url, load).await?
+        Some(Scenario::Echo16k) => {
+            echo::run(
+                url,
+                EchoLoad {
+                    duration,
+                    ..plan.echo_16k
+                },
+            )
+            .await
         }
-        other => bail!("unknown load `{other}`"),
+        Some(Scenario::ChatRoom) => {
+            chat::run(
+                url,
+                ChatLoad {
+                    duration,
+                    ..plan.chat_room
+                },
+            )
+            .await
+        }
+        Some(Scenario::Fanout10k) => {
+            fanout::run(
+                url,
+                FanoutLoad {
+                    duration,
+                    ..plan.fanout
+                },
+            )
+            .await?
+        }
+        _ => bail!(
+            "no load named `{load}`: drive runs echo-small, echo-16k, chat-room or fanout-10k"
+        ),
     };
     // The result is this program's output, for scripts to read.
     writeln!(
